@@ -1,0 +1,87 @@
+package io.pekkoraft.consensus;
+
+import io.pekkoraft.consensus.impl.RaftServer;
+import io.pekkoraft.consensus.impl.RaftSettings;
+import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.transport.ReceptionistTransport;
+import io.pekkoraft.persistence.serialization.RaftSerialization;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.cluster.typed.Cluster;
+
+/**
+ * The entry point: starts Raft groups on this node of a Pekko Cluster.
+ *
+ * <pre>{@code
+ * RaftGroup<Command, Query, Long> counter =
+ *     PekkoRaft.get(system).init(ReplicatedStateMachine.of("counter", CounterStateMachine::new));
+ * counter.submit(new Increment(1)).thenAccept(value -> ...);
+ * }</pre>
+ *
+ * The members of every group come from {@code pekko-raft.members}; this node's member id from
+ * {@code pekko-raft.self-id}, or else from the member whose address is this node's cluster address.
+ */
+public final class PekkoRaft implements Extension {
+
+  private static final ExtensionId<PekkoRaft> ID = new ExtensionId<>() {
+    @Override
+    public PekkoRaft createExtension(ActorSystem<?> system) {
+      return new PekkoRaft(system);
+    }
+  };
+
+  private final ActorSystem<?> system;
+  private final RaftSettings settings;
+  private final Map<String, RaftGroup<?, ?, ?>> groups = new ConcurrentHashMap<>();
+
+  private PekkoRaft(ActorSystem<?> system) {
+    this.system = system;
+    RaftSettings configured = RaftSettings.fromConfig(system.settings().config());
+    this.settings = configured.withSelfId(resolveSelfId(configured, system));
+  }
+
+  public static PekkoRaft get(ActorSystem<?> system) {
+    return ID.apply(system);
+  }
+
+  /** This node's member id. */
+  public String selfId() {
+    return settings.selfId();
+  }
+
+  /** Start the group on this node (once; later calls return the same handle). */
+  @SuppressWarnings("unchecked")
+  public <C, Q, R> RaftGroup<C, Q, R> init(ReplicatedStateMachine<C, Q, R> declaration) {
+    return (RaftGroup<C, Q, R>) groups.computeIfAbsent(declaration.groupId(), groupId -> {
+      ActorRef<ServerCommand> server = system.systemActorOf(
+          RaftServer.create(groupId, settings, new ReceptionistTransport(groupId, settings.members()), declaration.factory()),
+          "pekko-raft-" + groupId, Props.empty());
+      return new RaftGroup<C, Q, R>(groupId, settings.selfId(), server, system,
+          RaftSerialization.get(system).codec(), settings.askTimeout());
+    });
+  }
+
+  private static String resolveSelfId(RaftSettings settings, ActorSystem<?> system) {
+    if (settings.members().isEmpty()) {
+      throw new IllegalArgumentException("pekko-raft.members is empty: list every member's id and address");
+    }
+    if (!settings.selfId().isEmpty()) {
+      if (!settings.members().containsKey(settings.selfId())) {
+        throw new IllegalArgumentException("pekko-raft.self-id '" + settings.selfId() + "' is not one of pekko-raft.members "
+            + settings.members().keySet());
+      }
+      return settings.selfId();
+    }
+    String self = Cluster.get(system).selfMember().address().toString();
+    for (Map.Entry<String, String> m : settings.members().entrySet()) {
+      if (m.getValue().equals(self)) return m.getKey();
+    }
+    throw new IllegalArgumentException("this node's address " + self + " is none of pekko-raft.members "
+        + settings.members() + "; set pekko-raft.self-id or fix the addresses");
+  }
+}

@@ -1,0 +1,48 @@
+package io.pekkoraft.consensus;
+
+/**
+ * How a {@link RaftGroup} request fails. Each subclass is an operational condition, not a bug; whether a
+ * retry is safe depends on which one (see each).
+ */
+public abstract class RaftException extends RuntimeException {
+
+  private RaftException(String message) {
+    super(message);
+  }
+
+  /** No leader could be reached before the deadline; the command was not applied. Safe to retry. */
+  public static final class NotLeader extends RaftException {
+    private final String leaderId;
+
+    public NotLeader(String leaderId) {
+      super(leaderId == null ? "no leader is known" : "not the leader; the leader is " + leaderId);
+      this.leaderId = leaderId;
+    }
+
+    /** The leader's member id when known, else null. */
+    public String leaderId() {
+      return leaderId;
+    }
+  }
+
+  /** No answer in time, or leadership changed after the command was accepted: the outcome is unknown. */
+  public static final class Timeout extends RaftException {
+    public Timeout(String message) {
+      super(message);
+    }
+  }
+
+  /** The leader lost its quorum: a command's outcome is unknown, a query was not served. */
+  public static final class NoQuorum extends RaftException {
+    public NoQuorum(String message) {
+      super(message);
+    }
+  }
+
+  /** The request was invalid (too large, not deserializable, refused by the state machine). Not applied. */
+  public static final class Rejected extends RaftException {
+    public Rejected(String message) {
+      super(message);
+    }
+  }
+}

@@ -1,0 +1,36 @@
+package io.pekkoraft.consensus.impl;
+
+import com.esotericsoftware.kryo.Kryo;
+import io.pekkoraft.consensus.ReadConsistency;
+import io.pekkoraft.consensus.protocol.ClientReply;
+import io.pekkoraft.consensus.protocol.ClientRequest;
+import io.pekkoraft.consensus.protocol.RaftMessage;
+import io.pekkoraft.persistence.serialization.KryoRegistrar;
+
+/**
+ * Ids 200-299: the messages Raft servers and clients exchange. Never renumber an id or reuse a retired one:
+ * nodes of different versions must read each other's messages during a rolling upgrade.
+ */
+public final class ConsensusKryoRegistrar implements KryoRegistrar {
+
+  public ConsensusKryoRegistrar() {}
+
+  @Override
+  public void register(Kryo kryo) {
+    kryo.register(RaftMessage.RequestVote.class, 200);
+    kryo.register(RaftMessage.RequestVoteResponse.class, 201);
+    kryo.register(RaftMessage.AppendEntries.class, 202);
+    kryo.register(RaftMessage.AppendEntriesResponse.class, 203);
+    kryo.register(RaftMessage.Heartbeat.class, 204);
+    kryo.register(RaftMessage.HeartbeatResponse.class, 205);
+
+    kryo.register(ClientRequest.ClientCommand.class, 220);
+    kryo.register(ClientRequest.ClientQuery.class, 221);
+    kryo.register(ReadConsistency.class, 222);
+    kryo.register(ClientReply.Applied.class, 230);
+    kryo.register(ClientReply.NotLeader.class, 231);
+    kryo.register(ClientReply.Timeout.class, 232);
+    kryo.register(ClientReply.NoQuorum.class, 233);
+    kryo.register(ClientReply.Rejected.class, 234);
+  }
+}

@@ -1,0 +1,73 @@
+package io.pekkoraft.consensus.impl;
+
+import io.pekkoraft.consensus.RaftRole;
+import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
+import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
+import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
+import io.pekkoraft.consensus.protocol.RaftMessage.HeartbeatResponse;
+import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.rules.LogView;
+import org.apache.pekko.actor.typed.Behavior;
+
+/**
+ * Follower (§5.2): answers the leader's RPCs, votes, and starts an election when it hears from no leader
+ * within its randomized election timeout.
+ */
+final class Follower extends Role {
+
+  Follower(RaftNode node) {
+    super(node);
+    node.becameRole(RaftRole.FOLLOWER);
+    node.resetElectionTimer();
+  }
+
+  @Override
+  Behavior<ServerCommand> onElectionTimeout() {
+    if (!node.config.isVoter(node.selfId)) {
+      node.resetElectionTimer(); // learners never campaign
+      return this;
+    }
+    node.ctx.getLog().info("{} of group {} heard from no leader in term {}: starting an election",
+        node.selfId, node.groupId, node.currentTerm);
+    onLeave();
+    return node.settings.preVote() ? PreCandidate.start(node) : Candidate.start(node, false);
+  }
+
+  /** §5.3, receiver implementation of AppendEntries. */
+  @Override
+  Behavior<ServerCommand> onAppendEntries(AppendEntries ae) {
+    if (ae.term() < node.currentTerm) return rejectStaleTerm(ae);
+    node.noteLeaderContact(ae.from());
+    node.resetElectionTimer();
+    LogView log = node.log;
+    long prev = ae.prevLogIndex();
+    if (!log.matches(prev, ae.prevLogTerm())) {
+      // Our log has no entry at prevLogIndex with prevLogTerm: reject with a hint to skip a whole term.
+      long conflictTerm = prev > log.lastIndex() ? 0 : log.termAt(prev);
+      long conflictIndex = prev > log.lastIndex() ? log.lastIndex() + 1 : log.firstIndexOfTermAt(prev);
+      node.sendAfterDurable(ae.from(), new AppendEntriesResponse(
+          node.currentTerm, node.selfId, false, 0, conflictTerm, conflictIndex, ae.seq()));
+      return this;
+    }
+    LogView.Merge merge = log.merge(ae.entries());
+    if (merge.truncateFrom() != -1) node.truncateFrom(merge.truncateFrom());
+    node.append(merge.toAppend());
+    long lastNew = prev + ae.entries().size();
+    // Only what is known to match the leader's log may commit here.
+    node.commitTo(Math.min(ae.leaderCommit(), lastNew), java.util.Map.of());
+    node.sendAfterDurable(ae.from(), new AppendEntriesResponse(
+        node.currentTerm, node.selfId, true, lastNew, 0, 0, ae.seq()));
+    return this;
+  }
+
+  @Override
+  Behavior<ServerCommand> onHeartbeat(Heartbeat hb) {
+    if (hb.term() < node.currentTerm) return super.onHeartbeat(hb);
+    node.noteLeaderContact(hb.from());
+    node.resetElectionTimer();
+    // The leader caps commitIndex at what it knows we hold, so it matches its log.
+    node.commitTo(Math.min(hb.commitIndex(), node.log.lastIndex()), java.util.Map.of());
+    node.sendAfterDurable(hb.from(), new HeartbeatResponse(node.currentTerm, node.selfId, hb.round()));
+    return this;
+  }
+}

@@ -1,0 +1,271 @@
+package io.pekkoraft.consensus.impl;
+
+import io.pekkoraft.consensus.RaftRole;
+import io.pekkoraft.consensus.ReadConsistency;
+import io.pekkoraft.consensus.protocol.ClientReply;
+import io.pekkoraft.consensus.protocol.ClientRequest;
+import io.pekkoraft.consensus.protocol.Internal;
+import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
+import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
+import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
+import io.pekkoraft.consensus.protocol.RaftMessage.HeartbeatResponse;
+import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.rules.CommitRule;
+import io.pekkoraft.consensus.rules.Quorum;
+import io.pekkoraft.persistence.LogEntry;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+
+/**
+ * Leader (§5.2-5.4): appends client commands to its log, has one {@link Replicator} child per peer, and
+ * advances the commit index by {@link CommitRule}. It starts its term with a no-op entry, so that
+ * entries of earlier terms commit and reads can be served. With check-quorum it steps down when a quorum
+ * has not answered within the minimum election timeout.
+ */
+final class Leader extends Role {
+
+  private record PendingRead(long readIndex, ClientRequest.ClientQuery query, long round) {}
+
+  private final Map<String, ActorRef<Replicator.Command>> replicators = new HashMap<>();
+  private final Map<String, Long> matchIndex = new HashMap<>();
+  private final AtomicLong sharedCommit;
+  private final NavigableMap<Long, ActorRef<ClientReply>> pendingCommands = new TreeMap<>();
+  private final Set<String> recentlyActive = new HashSet<>();
+  /** Our own log is durable up to here: the leader's vote for its own entries (§10.2.1 of the thesis). */
+  private long selfPersisted;
+
+  private final ArrayDeque<ClientRequest.ClientQuery> readsAwaitingTermCommit = new ArrayDeque<>();
+  private final ArrayDeque<PendingRead> pendingReads = new ArrayDeque<>();
+  private final Map<String, Long> roundAcked = new HashMap<>();
+  private long round;
+  private long roundInFlight;
+
+  static Behavior<ServerCommand> start(RaftNode node) {
+    return new Leader(node).maybeCommit();
+  }
+
+  private Leader(RaftNode node) {
+    super(node);
+    node.timers.cancel(RaftNode.ELECTION_TIMER);
+    node.timers.cancel(RaftNode.LEADER_CONTACT_TIMER);
+    node.leaderId = node.selfId;
+    node.leaderContact = true; // we are the leader: vote requests must not unseat us while a quorum answers
+    node.becameRole(RaftRole.LEADER);
+    node.ctx.getLog().info("{} is the leader of group {} in term {}", node.selfId, node.groupId, node.currentTerm);
+    sharedCommit = new AtomicLong(node.commitIndex);
+    long lastAtElection = node.log.lastIndex();
+    node.persist.afterDurable(() -> selfPersisted = Math.max(selfPersisted, lastAtElection));
+    for (String peer : node.config.members()) {
+      if (peer.equals(node.selfId)) continue;
+      matchIndex.put(peer, 0L);
+      replicators.put(peer, node.ctx.spawnAnonymous(Replicator.create(peer, node, sharedCommit)));
+    }
+    if (node.settings.checkQuorum()) {
+      node.timers.startTimerWithFixedDelay(RaftNode.CHECK_QUORUM_TIMER, Internal.CheckQuorum.INSTANCE,
+          node.settings.electionTimeoutMin());
+    }
+    // §5.4.2 and §8: a no-op of our term lets earlier entries commit, and lets reads start.
+    appendAsLeader(LogEntry.noop(node.log.lastIndex() + 1, node.currentTerm));
+  }
+
+  private void appendAsLeader(LogEntry entry) {
+    long prevIndex = node.log.lastIndex();
+    long prevTerm = node.log.lastTerm();
+    List<LogEntry> entries = List.of(entry);
+    node.append(entries);
+    long last = entry.index();
+    node.persist.afterDurable(() -> selfPersisted = Math.max(selfPersisted, last));
+    Replicator.Entries push = new Replicator.Entries(prevIndex, prevTerm, entries, false);
+    for (ActorRef<Replicator.Command> r : replicators.values()) r.tell(push);
+  }
+
+  @Override
+  Behavior<ServerCommand> afterPersisted() {
+    return maybeCommit();
+  }
+
+  /** The commit rule: highest index on a quorum, counting only entries of our term (Figure 8). */
+  private Behavior<ServerCommand> maybeCommit() {
+    long quorumIndex = Quorum.quorumIndex(node.config,
+        id -> id.equals(node.selfId) ? selfPersisted : matchIndex.getOrDefault(id, 0L));
+    long newCommit = CommitRule.advance(node.commitIndex, quorumIndex, node.log::termAt, node.currentTerm);
+    if (newCommit > node.commitIndex) {
+      NavigableMap<Long, ActorRef<ClientReply>> answered = pendingCommands.headMap(newCommit, true);
+      Map<Long, ActorRef<ClientReply>> replies = Map.copyOf(answered);
+      answered.clear();
+      node.commitTo(newCommit, replies);
+      sharedCommit.set(newCommit);
+      while (!readsAwaitingTermCommit.isEmpty()) startRead(readsAwaitingTermCommit.poll());
+    }
+    return this;
+  }
+
+  // ---- replication answers ----
+
+  @Override
+  Behavior<ServerCommand> onAppendEntriesResponse(AppendEntriesResponse r) {
+    if (r.term() < node.currentTerm) return this;
+    ActorRef<Replicator.Command> replicator = replicators.get(r.from());
+    if (replicator == null) return this;
+    recentlyActive.add(r.from());
+    if (r.success()) {
+      if (r.matchIndex() > node.log.lastIndex()) {
+        throw new IllegalStateException(node.selfId + ": " + r.from() + " acknowledged index " + r.matchIndex()
+            + " beyond our last index " + node.log.lastIndex() + " in term " + node.currentTerm);
+      }
+      matchIndex.merge(r.from(), r.matchIndex(), Math::max);
+      replicator.tell(new Replicator.Acked(r.seq(), r.matchIndex()));
+      return maybeCommit();
+    }
+    replicator.tell(new Replicator.Rejected(r.seq(), node.log.nextIndexAfterReject(r.conflictTerm(), r.conflictIndex())));
+    return this;
+  }
+
+  @Override
+  Behavior<ServerCommand> onHeartbeatResponse(HeartbeatResponse r) {
+    if (r.term() < node.currentTerm || !replicators.containsKey(r.from())) return this;
+    recentlyActive.add(r.from());
+    roundAcked.merge(r.from(), r.round(), Math::max);
+    confirmReads();
+    return this;
+  }
+
+  @Override
+  Behavior<ServerCommand> onFetchEntries(Internal.FetchEntries f) {
+    ActorRef<Replicator.Command> replicator = replicators.get(f.peer());
+    if (replicator == null) return this;
+    long from = Math.max(f.fromIndex(), node.log.firstIndex());
+    int window = node.settings.window();
+    List<LogEntry> slice = node.log.slice(from, node.settings.maxEntriesPerBatch() * window,
+        node.settings.maxBytesPerBatch() * window);
+    replicator.tell(new Replicator.Entries(from - 1, node.log.termAt(from - 1), slice, true));
+    return this;
+  }
+
+  /** Election Safety: two leaders in one term is a broken invariant, never an operational condition. */
+  @Override
+  Behavior<ServerCommand> onAppendEntries(AppendEntries ae) {
+    if (ae.term() < node.currentTerm) return rejectStaleTerm(ae);
+    throw new IllegalStateException(node.selfId + " is leader of term " + node.currentTerm + " but " + ae.from()
+        + " also sends AppendEntries as leader of that term");
+  }
+
+  @Override
+  Behavior<ServerCommand> onHeartbeat(Heartbeat hb) {
+    if (hb.term() < node.currentTerm) return super.onHeartbeat(hb);
+    throw new IllegalStateException(node.selfId + " is leader of term " + node.currentTerm + " but " + hb.from()
+        + " also sends heartbeats as leader of that term");
+  }
+
+  // ---- clients ----
+
+  @Override
+  Behavior<ServerCommand> onClientCommand(ClientRequest.ClientCommand c) {
+    if (c.command().length > node.settings.maxRequestBytes()) {
+      c.replyTo().tell(new ClientReply.Rejected("command of " + c.command().length + " bytes exceeds"
+          + " pekko-raft.client.max-request-bytes = " + node.settings.maxRequestBytes()));
+      return this;
+    }
+    if (pendingCommands.size() >= node.settings.maxPending()) {
+      c.replyTo().tell(new ClientReply.Rejected("overloaded: " + pendingCommands.size()
+          + " commands are waiting to commit (pekko-raft.client.max-pending); not applied, retry later"));
+      return this;
+    }
+    long index = node.log.lastIndex() + 1;
+    pendingCommands.put(index, c.replyTo());
+    appendAsLeader(new LogEntry(index, node.currentTerm, LogEntry.Type.COMMAND, c.command()));
+    return maybeCommit(); // a single-node group commits as soon as its own write is durable
+  }
+
+  @Override
+  Behavior<ServerCommand> onClientQuery(ClientRequest.ClientQuery q) {
+    if (q.consistency() == ReadConsistency.STALE) return super.onClientQuery(q);
+    if (q.query().length > node.settings.maxRequestBytes()) {
+      q.replyTo().tell(new ClientReply.Rejected("query of " + q.query().length + " bytes exceeds"
+          + " pekko-raft.client.max-request-bytes = " + node.settings.maxRequestBytes()));
+      return this;
+    }
+    if (node.log.termAt(node.commitIndex) != node.currentTerm) {
+      readsAwaitingTermCommit.add(q); // §6.4: wait until our no-op commits, so commitIndex is current
+    } else {
+      startRead(q);
+    }
+    return this;
+  }
+
+  /** ReadIndex (thesis §6.4): record the commit index, then confirm leadership with one heartbeat round. */
+  private void startRead(ClientRequest.ClientQuery q) {
+    pendingReads.add(new PendingRead(node.commitIndex, q, round + 1));
+    if (roundInFlight == 0) startRound();
+  }
+
+  private void startRound() {
+    round++;
+    roundInFlight = round;
+    Replicator.HeartbeatNow now = new Replicator.HeartbeatNow(round);
+    for (ActorRef<Replicator.Command> r : replicators.values()) r.tell(now);
+    confirmReads();
+  }
+
+  /** Serve every read of the confirmed round once a quorum answered its heartbeats; then start the next. */
+  private void confirmReads() {
+    if (roundInFlight == 0) return;
+    Set<String> acked = new HashSet<>();
+    acked.add(node.selfId);
+    roundAcked.forEach((peer, r) -> {
+      if (r >= roundInFlight) acked.add(peer);
+    });
+    if (!Quorum.isQuorum(node.config, acked)) return;
+    while (!pendingReads.isEmpty() && pendingReads.peek().round() <= roundInFlight) {
+      PendingRead read = pendingReads.poll();
+      node.runner.tell(new StateMachineRunner.Read(read.readIndex(), read.query().query(), read.query().replyTo()));
+    }
+    roundInFlight = 0;
+    if (!pendingReads.isEmpty()) startRound();
+  }
+
+  // ---- leaving ----
+
+  @Override
+  Behavior<ServerCommand> onCheckQuorum() {
+    recentlyActive.add(node.selfId);
+    boolean quorum = Quorum.isQuorum(node.config, recentlyActive);
+    recentlyActive.clear();
+    if (quorum) return this;
+    node.ctx.getLog().warn("{} steps down as leader of group {} in term {}: no quorum answered within {} ms",
+        node.selfId, node.groupId, node.currentTerm, node.settings.electionTimeoutMin().toMillis());
+    failPending(new ClientReply.NoQuorum("the leader lost contact with a quorum; outcome unknown"));
+    node.leaderContact = false;
+    return becomeFollower();
+  }
+
+  @Override
+  void onLeave() {
+    node.timers.cancel(RaftNode.CHECK_QUORUM_TIMER);
+    for (ActorRef<Replicator.Command> r : replicators.values()) node.ctx.stop(r);
+    replicators.clear();
+    if (node.leaderId != null && node.leaderId.equals(node.selfId)) node.leaderId = null;
+    node.leaderContact = false;
+    failPending(new ClientReply.Timeout("leadership was lost before the command committed; outcome unknown"));
+  }
+
+  private void failPending(ClientReply reply) {
+    for (ActorRef<ClientReply> replyTo : pendingCommands.values()) replyTo.tell(reply);
+    pendingCommands.clear();
+    List<ClientRequest.ClientQuery> reads = new ArrayList<>(readsAwaitingTermCommit);
+    for (PendingRead r : pendingReads) reads.add(r.query());
+    readsAwaitingTermCommit.clear();
+    pendingReads.clear();
+    for (ClientRequest.ClientQuery q : reads) q.replyTo().tell(new ClientReply.NotLeader(null));
+  }
+}

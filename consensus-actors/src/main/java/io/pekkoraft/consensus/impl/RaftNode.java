@@ -1,0 +1,194 @@
+package io.pekkoraft.consensus.impl;
+
+import io.pekkoraft.consensus.RaftRole;
+import io.pekkoraft.consensus.RoleChanged;
+import io.pekkoraft.consensus.protocol.ClientReply;
+import io.pekkoraft.consensus.protocol.Internal;
+import io.pekkoraft.consensus.protocol.RaftMessage;
+import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.rules.Configuration;
+import io.pekkoraft.consensus.rules.LogView;
+import io.pekkoraft.consensus.transport.Transport;
+import io.pekkoraft.persistence.LogEntry;
+import io.pekkoraft.persistence.RaftEvent;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.eventstream.EventStream;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * The state one Raft server keeps across its roles, and the only code that changes the durable part of
+ * it. currentTerm, votedFor and the log change here and nowhere else, each change queued for the journal
+ * in the same step ({@link PersistQueue}). The role behaviors decide; this class records.
+ */
+final class RaftNode {
+
+  static final String ELECTION_TIMER = "election";
+  static final String LEADER_CONTACT_TIMER = "leader-contact";
+  static final String CHECK_QUORUM_TIMER = "check-quorum";
+
+  final String groupId;
+  final String selfId;
+  final RaftSettings settings;
+  final ActorContext<ServerCommand> ctx;
+  final TimerScheduler<ServerCommand> timers;
+  final Transport transport;
+  final ActorRef<RaftLog.Command> raftLog;
+  final ActorRef<StateMachineRunner.Command> runner;
+  final PersistQueue persist;
+  final LogView log;
+  /**
+   * Draws election timeouts. SplittableRandom mixes its seed, so nodes seeded with neighbouring values
+   * still time out at different moments (java.util.Random's first draws are nearly equal for such seeds).
+   */
+  private final SplittableRandom random;
+
+  long currentTerm;
+  String votedFor;
+  long commitIndex;
+  /** The last index handed to the state machine runner. */
+  private long handedToRunner;
+  String leaderId;
+  /** We heard from a current leader within the minimum election timeout, so we refuse to disrupt it. */
+  boolean leaderContact;
+  Configuration config;
+  private RaftRole role;
+
+  RaftNode(
+      String groupId,
+      RaftSettings settings,
+      ActorContext<ServerCommand> ctx,
+      TimerScheduler<ServerCommand> timers,
+      Transport transport,
+      ActorRef<RaftLog.Command> raftLog,
+      ActorRef<StateMachineRunner.Command> runner,
+      Internal.Recovered recovered) {
+    this.groupId = groupId;
+    this.selfId = settings.selfId();
+    this.settings = settings;
+    this.ctx = ctx;
+    this.timers = timers;
+    this.transport = transport;
+    this.raftLog = raftLog;
+    this.runner = runner;
+    this.persist = new PersistQueue(raftLog, ctx.getSelf());
+    this.log = new LogView(recovered.entries());
+    this.currentTerm = recovered.currentTerm();
+    this.votedFor = recovered.votedFor();
+    this.config = Configuration.ofVoters(settings.members().keySet());
+    long seed = settings.randomSeed() != 0 ? settings.randomSeed() : System.nanoTime();
+    this.random = new SplittableRandom(seed ^ ((long) selfId.hashCode() << 32));
+  }
+
+  // ---- durable state: every change is queued for the journal in the same step ----
+
+  /** §5.1: a higher term was seen; adopt it and forget the vote. */
+  void adoptTerm(long term) {
+    if (term <= currentTerm) {
+      throw new IllegalStateException(selfId + ": term may only rise, from " + currentTerm + " to " + term);
+    }
+    currentTerm = term;
+    votedFor = null;
+    leaderId = null;
+    persist.add(new RaftEvent.TermAdvanced(term));
+  }
+
+  /** §5.2: at most one vote per term. */
+  void castVote(String candidateId) {
+    if (votedFor != null) {
+      if (votedFor.equals(candidateId)) return;
+      throw new IllegalStateException(selfId + ": second vote in term " + currentTerm + " for " + candidateId
+          + ", already voted for " + votedFor);
+    }
+    votedFor = candidateId;
+    persist.add(new RaftEvent.VoteCast(currentTerm, candidateId));
+  }
+
+  void append(List<LogEntry> entries) {
+    if (entries.isEmpty()) return;
+    List<LogEntry> batch = List.copyOf(entries); // an immutable list, no copy when it already is one
+    log.appendAll(batch);
+    persist.add(new RaftEvent.EntriesAppended(batch));
+  }
+
+  /** Remove conflicting entries from {@code index} on; committed entries are never removed (§5.3, Log Matching). */
+  void truncateFrom(long index) {
+    if (index <= commitIndex) {
+      throw new IllegalStateException(selfId + ": asked to truncate from " + index + " but " + commitIndex + " is committed");
+    }
+    log.truncateFrom(index);
+    persist.add(new RaftEvent.EntriesTruncated(index));
+  }
+
+  // ---- messages out ----
+
+  /** Send once our state as of now is durable: the reply reveals our term, vote and log. */
+  void sendAfterDurable(String to, RaftMessage message) {
+    persist.afterDurable(() -> transport.send(to, message));
+  }
+
+  // ---- commit and apply ----
+
+  /**
+   * Raise the commit index and hand the newly committed entries to the state machine, with the clients
+   * to answer (leader only). The commit index never goes down and never passes the end of the log.
+   */
+  void commitTo(long index, Map<Long, ActorRef<ClientReply>> replies) {
+    if (index <= commitIndex) return;
+    if (index > log.lastIndex()) {
+      throw new IllegalStateException(selfId + ": commit index " + index + " past the last index " + log.lastIndex());
+    }
+    commitIndex = index;
+    List<LogEntry> committed = log.range(handedToRunner + 1, commitIndex);
+    handedToRunner = commitIndex;
+    runner.tell(new StateMachineRunner.Apply(committed, replies));
+  }
+
+  // ---- timers ----
+
+  void resetElectionTimer() {
+    long min = settings.electionTimeoutMin().toMillis();
+    long max = settings.electionTimeoutMax().toMillis();
+    long timeout = min + (max > min ? random.nextLong(max - min + 1) : 0);
+    timers.startSingleTimer(ELECTION_TIMER, Internal.ElectionTimeout.INSTANCE, Duration.ofMillis(timeout));
+  }
+
+  /** A message from the current leader arrived: remember it, and refuse disruptive votes for a while. */
+  void noteLeaderContact(String leader) {
+    if (!leader.equals(leaderId)) {
+      leaderId = leader;
+      publishRole();
+    }
+    if (settings.checkQuorum()) {
+      leaderContact = true;
+      timers.startSingleTimer(LEADER_CONTACT_TIMER, Internal.LeaderContactExpired.INSTANCE, settings.electionTimeoutMin());
+    }
+  }
+
+  void forgetLeader() {
+    leaderId = null;
+    leaderContact = false;
+    timers.cancel(LEADER_CONTACT_TIMER);
+  }
+
+  // ---- observability ----
+
+  void becameRole(RaftRole newRole) {
+    role = newRole;
+    ctx.getLog().debug("{} of group {} is {} in term {}", selfId, groupId, newRole, currentTerm);
+    publishRole();
+  }
+
+  RaftRole role() {
+    return role;
+  }
+
+  private void publishRole() {
+    ctx.getSystem().eventStream().tell(new EventStream.Publish<>(
+        new RoleChanged(groupId, selfId, role, currentTerm, leaderId)));
+  }
+}

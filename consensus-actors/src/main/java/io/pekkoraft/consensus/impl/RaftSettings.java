@@ -1,0 +1,96 @@
+package io.pekkoraft.consensus.impl;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The {@code pekko-raft} configuration, read and checked once. A wrong value fails with an error naming
+ * the key, at start, never later.
+ */
+public record RaftSettings(
+    String selfId,
+    Map<String, String> members,
+    Duration electionTimeoutMin,
+    Duration electionTimeoutMax,
+    Duration heartbeatInterval,
+    boolean preVote,
+    boolean checkQuorum,
+    long randomSeed,
+    int maxEntriesPerBatch,
+    long maxBytesPerBatch,
+    int window,
+    long maxRequestBytes,
+    int maxPending,
+    Duration askTimeout,
+    String journalPluginId) {
+
+  public RaftSettings {
+    members = Map.copyOf(members);
+    require(electionTimeoutMin.compareTo(heartbeatInterval) > 0, "election-timeout-min",
+        "must be larger than heartbeat-interval (" + heartbeatInterval.toMillis() + " ms)");
+    require(electionTimeoutMax.compareTo(electionTimeoutMin) >= 0, "election-timeout-max",
+        "must be at least election-timeout-min (" + electionTimeoutMin.toMillis() + " ms)");
+    require(!heartbeatInterval.isNegative() && !heartbeatInterval.isZero(), "heartbeat-interval", "must be positive");
+    require(maxEntriesPerBatch >= 1, "replication.max-entries-per-batch", "must be at least 1");
+    require(maxBytesPerBatch >= 1024, "replication.max-bytes-per-batch", "must be at least 1 KiB");
+    require(window >= 1, "replication.window", "must be at least 1");
+    require(maxRequestBytes >= 1 && maxRequestBytes <= maxBytesPerBatch, "client.max-request-bytes",
+        "must be between 1 and replication.max-bytes-per-batch");
+    require(maxPending >= 1, "client.max-pending", "must be at least 1");
+  }
+
+  private static void require(boolean ok, String key, String what) {
+    if (!ok) throw new ConfigException.BadValue("pekko-raft." + key, what);
+  }
+
+  /** Reads the {@code pekko-raft} section of {@code root}. */
+  public static RaftSettings fromConfig(Config root) {
+    Config c = root.getConfig("pekko-raft");
+    Map<String, String> members = new LinkedHashMap<>();
+    for (Config m : c.getConfigList("members")) {
+      String id = m.getString("id");
+      if (id.isBlank()) throw new ConfigException.BadValue("pekko-raft.members", "a member id is empty");
+      if (members.put(id, m.getString("address")) != null) {
+        throw new ConfigException.BadValue("pekko-raft.members", "member id " + id + " appears twice");
+      }
+    }
+    return new RaftSettings(
+        c.getString("self-id"),
+        members,
+        c.getDuration("election-timeout-min"),
+        c.getDuration("election-timeout-max"),
+        c.getDuration("heartbeat-interval"),
+        c.getBoolean("pre-vote"),
+        c.getBoolean("check-quorum"),
+        c.getLong("random-seed"),
+        c.getInt("replication.max-entries-per-batch"),
+        c.getBytes("replication.max-bytes-per-batch"),
+        c.getInt("replication.window"),
+        c.getBytes("client.max-request-bytes"),
+        c.getInt("client.max-pending"),
+        c.getDuration("client.ask-timeout"),
+        c.getString("journal-plugin-id"));
+  }
+
+  /** A copy for another member id (tests run several nodes from one configuration). */
+  public RaftSettings withSelfId(String id) {
+    return new RaftSettings(id, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote,
+        checkQuorum, randomSeed, maxEntriesPerBatch, maxBytesPerBatch, window, maxRequestBytes, maxPending,
+        askTimeout, journalPluginId);
+  }
+
+  public RaftSettings withRandomSeed(long seed) {
+    return new RaftSettings(selfId, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote,
+        checkQuorum, seed, maxEntriesPerBatch, maxBytesPerBatch, window, maxRequestBytes, maxPending,
+        askTimeout, journalPluginId);
+  }
+
+  public RaftSettings withPreVote(boolean on) {
+    return new RaftSettings(selfId, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, on,
+        checkQuorum, randomSeed, maxEntriesPerBatch, maxBytesPerBatch, window, maxRequestBytes, maxPending,
+        askTimeout, journalPluginId);
+  }
+}

@@ -1,0 +1,242 @@
+package io.pekkoraft.consensus.impl;
+
+import io.pekkoraft.consensus.protocol.Internal;
+import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
+import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
+import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.rules.ReplicationProgress;
+import io.pekkoraft.consensus.transport.Transport;
+import io.pekkoraft.persistence.LogEntry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * Replicates the leader's log to one follower. A child of the leader, alive for one term of leadership
+ * only: stepping down stops it.
+ *
+ * <p>It keeps a buffer of entries the leader pushed to it and pipelines AppendEntries from there, up to a
+ * window of batches in flight, each batch bounded in entries and bytes. When the follower rejects, the
+ * leader turns the follower's conflict hint into a new next index and this replicator probes from there,
+ * fetching older entries from the leader when its buffer does not reach back that far. Heartbeats are
+ * sent on their own timer, independent of the window, so they never wait behind appends.
+ */
+final class Replicator extends AbstractBehavior<Replicator.Command> {
+
+  interface Command extends NoSerializationVerificationNeeded {}
+
+  /**
+   * Entries of the leader's log, contiguous, following the entry (prevIndex, prevTerm): either just
+   * appended by the leader, or {@code fetched} on this replicator's request.
+   */
+  record Entries(long prevIndex, long prevTerm, List<LogEntry> entries, boolean fetched) implements Command {}
+
+  /** The follower stored everything up to matchIndex (answer to batch {@code seq}). */
+  record Acked(long seq, long matchIndex) implements Command {}
+
+  /** The follower's log did not match; continue from {@code nextIndex} (answer to batch {@code seq}). */
+  record Rejected(long seq, long nextIndex) implements Command {}
+
+  /** Send a heartbeat now, confirming ReadIndex round {@code round}. */
+  record HeartbeatNow(long round) implements Command {}
+
+  private enum Tick implements Command {
+    INSTANCE
+  }
+
+  /** Answers in flight that did not come back within this many heartbeat intervals are presumed lost. */
+  private static final int RETRANSMIT_TICKS = 3;
+
+  private final String peer;
+  private final RaftNode node;
+  private final long term;
+  private final Transport transport;
+  private final ActorRef<ServerCommand> leader;
+  private final AtomicLong commitIndex;
+  private final ReplicationProgress progress;
+  private final long bufferBytesMax;
+
+  private final ArrayList<LogEntry> buffer = new ArrayList<>();
+  private long bufferPrevIndex = -1; // index of the entry just before buffer(0); -1 when nothing is known
+  private long bufferPrevTerm;
+  private long bufferBytes;
+  private long leaderLastIndex;
+  private long seq;
+  private long lastResetSeq;
+  private long round;
+  private int ticksWithoutAnswer;
+  private boolean fetchPending;
+
+  static Behavior<Command> create(String peer, RaftNode node, AtomicLong commitIndex) {
+    long term = node.currentTerm;
+    long lastIndex = node.log.lastIndex();
+    ActorRef<ServerCommand> leader = node.ctx.getSelf();
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+        new Replicator(ctx, timers, peer, node, term, leader, commitIndex, lastIndex)));
+  }
+
+  private Replicator(
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      String peer,
+      RaftNode node,
+      long term,
+      ActorRef<ServerCommand> leader,
+      AtomicLong commitIndex,
+      long leaderLastIndex) {
+    super(ctx);
+    this.peer = peer;
+    this.node = node;
+    this.term = term;
+    this.transport = node.transport;
+    this.leader = leader;
+    this.commitIndex = commitIndex;
+    this.leaderLastIndex = leaderLastIndex;
+    this.progress = new ReplicationProgress(leaderLastIndex + 1, node.settings.window());
+    this.bufferBytesMax = node.settings.maxBytesPerBatch() * node.settings.window() * 4L;
+    timers.startTimerAtFixedRate(Tick.INSTANCE, node.settings.heartbeatInterval());
+    sendHeartbeat();
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Entries.class, this::onEntries)
+        .onMessage(Acked.class, this::onAcked)
+        .onMessage(Rejected.class, this::onRejected)
+        .onMessage(HeartbeatNow.class, this::onHeartbeatNow)
+        .onMessageEquals(Tick.INSTANCE, this::onTick)
+        .build();
+  }
+
+  private Behavior<Command> onEntries(Entries e) {
+    if (e.fetched()) fetchPending = false;
+    if (!e.entries().isEmpty()) {
+      long last = e.entries().get(e.entries().size() - 1).index();
+      leaderLastIndex = Math.max(leaderLastIndex, last);
+      long next = progress.nextIndex();
+      if (bufferPrevIndex >= 0 && e.prevIndex() == bufferPrevIndex + buffer.size()) {
+        for (LogEntry entry : e.entries()) {
+          buffer.add(entry);
+          bufferBytes += entry.sizeBytes();
+        }
+      } else if (bufferPrevIndex < 0 || (e.prevIndex() <= next - 1 && last >= next)) {
+        buffer.clear();
+        buffer.addAll(e.entries());
+        bufferPrevIndex = e.prevIndex();
+        bufferPrevTerm = e.prevTerm();
+        bufferBytes = buffer.stream().mapToLong(LogEntry::sizeBytes).sum();
+      }
+      if (bufferBytes > bufferBytesMax) {
+        // The follower is slow or far behind: keep memory bounded and fetch from the leader's log later.
+        buffer.clear();
+        bufferPrevIndex = -1;
+        bufferBytes = 0;
+      }
+    }
+    sendAppends();
+    return this;
+  }
+
+  private Behavior<Command> onAcked(Acked a) {
+    ticksWithoutAnswer = 0;
+    progress.onSuccess(a.seq(), a.matchIndex());
+    trimBuffer();
+    sendAppends();
+    return this;
+  }
+
+  private Behavior<Command> onRejected(Rejected r) {
+    ticksWithoutAnswer = 0;
+    if (r.seq() <= lastResetSeq) return this; // answer to a batch sent before we last backed up
+    progress.onReject(r.nextIndex());
+    lastResetSeq = seq;
+    sendAppends();
+    return this;
+  }
+
+  private Behavior<Command> onHeartbeatNow(HeartbeatNow h) {
+    round = Math.max(round, h.round());
+    sendHeartbeat();
+    return this;
+  }
+
+  private Behavior<Command> onTick() {
+    sendHeartbeat();
+    if (progress.inflightCount() > 0 && ++ticksWithoutAnswer >= RETRANSMIT_TICKS) {
+      ticksWithoutAnswer = 0;
+      progress.onTimeout();
+      lastResetSeq = seq;
+      sendAppends();
+    }
+    return this;
+  }
+
+  private void sendHeartbeat() {
+    // Capped at the follower's match index, so the follower can commit without a log check.
+    long commit = Math.min(commitIndex.get(), progress.matchIndex());
+    transport.send(peer, new Heartbeat(term, node.selfId, commit, round));
+  }
+
+  /** Send batches while the window has room and the follower is behind the leader's last index. */
+  private void sendAppends() {
+    while (progress.canSend() && progress.nextIndex() <= leaderLastIndex) {
+      long next = progress.nextIndex();
+      if (!bufferCovers(next)) {
+        if (!fetchPending) {
+          fetchPending = true;
+          leader.tell(new Internal.FetchEntries(peer, next));
+        }
+        return;
+      }
+      List<LogEntry> batch = batchFrom(next);
+      long last = batch.get(batch.size() - 1).index();
+      seq++;
+      transport.send(peer, new AppendEntries(term, node.selfId, next - 1, termInBuffer(next - 1), batch, commitIndex.get(), seq));
+      progress.onSent(seq, last);
+    }
+  }
+
+  private boolean bufferCovers(long next) {
+    return bufferPrevIndex >= 0 && next - 1 >= bufferPrevIndex && next <= bufferPrevIndex + buffer.size();
+  }
+
+  private long termInBuffer(long index) {
+    return index == bufferPrevIndex ? bufferPrevTerm : buffer.get((int) (index - bufferPrevIndex - 1)).term();
+  }
+
+  private List<LogEntry> batchFrom(long next) {
+    int from = (int) (next - bufferPrevIndex - 1);
+    int maxEntries = node.settings.maxEntriesPerBatch();
+    long maxBytes = node.settings.maxBytesPerBatch();
+    List<LogEntry> batch = new ArrayList<>();
+    long bytes = 0;
+    for (int i = from; i < buffer.size() && batch.size() < maxEntries; i++) {
+      LogEntry e = buffer.get(i);
+      if (!batch.isEmpty() && bytes + e.sizeBytes() > maxBytes) break;
+      batch.add(e);
+      bytes += e.sizeBytes();
+    }
+    return List.copyOf(batch);
+  }
+
+  /** Drop buffered entries the follower has stored; keep the term of the last one for the next prevLogTerm. */
+  private void trimBuffer() {
+    long match = progress.matchIndex();
+    if (bufferPrevIndex < 0 || match <= bufferPrevIndex || match > bufferPrevIndex + buffer.size()) return;
+    int drop = (int) (match - bufferPrevIndex);
+    bufferPrevTerm = buffer.get(drop - 1).term();
+    List<LogEntry> dropped = buffer.subList(0, drop);
+    for (LogEntry e : dropped) bufferBytes -= e.sizeBytes();
+    dropped.clear();
+    bufferPrevIndex = match;
+  }
+}

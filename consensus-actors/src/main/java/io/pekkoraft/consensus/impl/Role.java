@@ -1,0 +1,214 @@
+package io.pekkoraft.consensus.impl;
+
+import io.pekkoraft.consensus.ReadConsistency;
+import io.pekkoraft.consensus.protocol.ClientReply;
+import io.pekkoraft.consensus.protocol.ClientRequest;
+import io.pekkoraft.consensus.protocol.Internal;
+import io.pekkoraft.consensus.protocol.RaftMessage;
+import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
+import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
+import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
+import io.pekkoraft.consensus.protocol.RaftMessage.HeartbeatResponse;
+import io.pekkoraft.consensus.protocol.RaftMessage.RequestVote;
+import io.pekkoraft.consensus.protocol.RaftMessage.RequestVoteResponse;
+import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.rules.VoteRules;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * What every role does the same way: the term check of §5.1 on every RPC, voting, forwarding clients to
+ * the leader, and group commit bookkeeping. Each role ({@link Follower}, {@link PreCandidate},
+ * {@link Candidate}, {@link Leader}) overrides the handlers where it differs. Handlers return the next
+ * behavior; a role change hands the message that caused it to the new role.
+ */
+abstract class Role extends AbstractBehavior<ServerCommand> {
+
+  protected final RaftNode node;
+
+  Role(RaftNode node) {
+    super(node.ctx);
+    this.node = node;
+  }
+
+  @Override
+  public final Receive<ServerCommand> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(RaftMessage.class, this::onRaftMessage)
+        .onMessage(ClientRequest.ClientCommand.class, this::onClientCommand)
+        .onMessage(ClientRequest.ClientQuery.class, this::onClientQuery)
+        .onMessage(Internal.Persisted.class, this::onPersisted)
+        .onMessageEquals(Internal.ElectionTimeout.INSTANCE, this::onElectionTimeout)
+        .onMessageEquals(Internal.LeaderContactExpired.INSTANCE, this::onLeaderContactExpired)
+        .onMessageEquals(Internal.CheckQuorum.INSTANCE, this::onCheckQuorum)
+        .onMessage(Internal.FetchEntries.class, this::onFetchEntries)
+        .onSignal(Terminated.class, this::onTerminated)
+        .build();
+  }
+
+  /** §5.1: "If RPC request or response contains term T > currentTerm: set currentTerm = T, convert to follower." */
+  private Behavior<ServerCommand> onRaftMessage(RaftMessage m) {
+    if (m.term() > node.currentTerm) {
+      if (m instanceof RequestVote rv) {
+        // A pre-vote proposes a term; it never changes ours (thesis §9.6).
+        if (rv.preVote()) return onRequestVote(rv);
+        // Thesis §4.2.3: while we hear from a leader, a vote request must not even raise our term.
+        if (node.leaderContact && !rv.transfer()) {
+          reject(rv, VoteRules.Decision.REJECT_LEADER_ALIVE);
+          return this;
+        }
+      } else if (m instanceof RequestVoteResponse r && r.preVote() && r.granted()) {
+        return onRequestVoteResponse(r); // carries the proposed term, not the voter's
+      }
+      node.adoptTerm(m.term());
+      return becomeFollower().dispatch(m);
+    }
+    return dispatch(m);
+  }
+
+  final Behavior<ServerCommand> dispatch(RaftMessage m) {
+    if (m instanceof AppendEntries ae) return onAppendEntries(ae);
+    if (m instanceof Heartbeat hb) return onHeartbeat(hb);
+    if (m instanceof AppendEntriesResponse r) return onAppendEntriesResponse(r);
+    if (m instanceof HeartbeatResponse r) return onHeartbeatResponse(r);
+    if (m instanceof RequestVote rv) return onRequestVote(rv);
+    if (m instanceof RequestVoteResponse r) return onRequestVoteResponse(r);
+    throw new IllegalStateException("unknown RPC " + m);
+  }
+
+  /** Leave this role (stop what belongs to it) and become a follower in the current term. */
+  final Follower becomeFollower() {
+    onLeave();
+    return new Follower(node);
+  }
+
+  /** Stop timers, children and pending work that belong to this role only. */
+  void onLeave() {}
+
+  // ---- votes: the same rules in every role ----
+
+  Behavior<ServerCommand> onRequestVote(RequestVote rv) {
+    long lastTerm = node.log.lastTerm();
+    long lastIndex = node.log.lastIndex();
+    if (rv.preVote()) {
+      VoteRules.Decision d = VoteRules.decidePreVote(
+          rv.term(), rv.lastLogTerm(), rv.lastLogIndex(), node.currentTerm, lastTerm, lastIndex, node.leaderContact);
+      long term = d.granted() ? rv.term() : node.currentTerm;
+      node.sendAfterDurable(rv.from(), new RequestVoteResponse(term, node.selfId, d.granted(), true));
+      return this;
+    }
+    VoteRules.Decision d = VoteRules.decideVote(rv.term(), rv.from(), rv.lastLogTerm(), rv.lastLogIndex(),
+        node.currentTerm, node.votedFor, lastTerm, lastIndex, node.leaderContact, rv.transfer());
+    if (!d.granted()) {
+      reject(rv, d);
+      return this;
+    }
+    node.castVote(rv.from());
+    node.resetElectionTimer(); // §5.2: granting a vote restarts the election timeout
+    node.sendAfterDurable(rv.from(), new RequestVoteResponse(node.currentTerm, node.selfId, true, false));
+    return this;
+  }
+
+  private void reject(RequestVote rv, VoteRules.Decision d) {
+    node.ctx.getLog().debug("{} refuses vote to {} for term {}: {}", node.selfId, rv.from(), rv.term(), d.rule);
+    node.sendAfterDurable(rv.from(), new RequestVoteResponse(node.currentTerm, node.selfId, false, false));
+  }
+
+  Behavior<ServerCommand> onRequestVoteResponse(RequestVoteResponse r) {
+    return this; // only candidates count votes
+  }
+
+  // ---- replication: followers handle it; other roles defer to a follower of the same term ----
+
+  Behavior<ServerCommand> onAppendEntries(AppendEntries ae) {
+    if (ae.term() < node.currentTerm) return rejectStaleTerm(ae);
+    return becomeFollower().onAppendEntries(ae); // a leader exists in our term (§5.2)
+  }
+
+  /** §5.1: reply false to an AppendEntries from an older term; our term in the reply makes that leader step down. */
+  final Behavior<ServerCommand> rejectStaleTerm(AppendEntries ae) {
+    node.sendAfterDurable(ae.from(), new AppendEntriesResponse(node.currentTerm, node.selfId, false, 0, 0, 0, ae.seq()));
+    return this;
+  }
+
+  Behavior<ServerCommand> onHeartbeat(Heartbeat hb) {
+    if (hb.term() < node.currentTerm) {
+      node.sendAfterDurable(hb.from(), new HeartbeatResponse(node.currentTerm, node.selfId, hb.round()));
+      return this;
+    }
+    return becomeFollower().onHeartbeat(hb);
+  }
+
+  Behavior<ServerCommand> onAppendEntriesResponse(AppendEntriesResponse r) {
+    return this; // stale: only a leader of this term uses it
+  }
+
+  Behavior<ServerCommand> onHeartbeatResponse(HeartbeatResponse r) {
+    return this;
+  }
+
+  // ---- clients: only the leader serves them; others forward once or name the leader ----
+
+  Behavior<ServerCommand> onClientCommand(ClientRequest.ClientCommand c) {
+    forwardToLeader(c);
+    return this;
+  }
+
+  Behavior<ServerCommand> onClientQuery(ClientRequest.ClientQuery q) {
+    if (q.consistency() == ReadConsistency.STALE) {
+      node.runner.tell(new StateMachineRunner.Read(0, q.query(), q.replyTo()));
+    } else {
+      forwardToLeader(q);
+    }
+    return this;
+  }
+
+  private void forwardToLeader(ClientRequest request) {
+    String leader = node.leaderId;
+    if (leader != null && !leader.equals(node.selfId) && request.hops() == 0) {
+      node.transport.send(leader, request.forwarded());
+    } else {
+      request.replyTo().tell(new ClientReply.NotLeader(leader == null || leader.equals(node.selfId) ? null : leader));
+    }
+  }
+
+  // ---- internal ----
+
+  private Behavior<ServerCommand> onPersisted(Internal.Persisted p) {
+    node.persist.onPersisted(p.batchSeq());
+    return afterPersisted();
+  }
+
+  /** Called after a batch became durable and the actions waiting for it ran. */
+  Behavior<ServerCommand> afterPersisted() {
+    return this;
+  }
+
+  Behavior<ServerCommand> onElectionTimeout() {
+    return this;
+  }
+
+  private Behavior<ServerCommand> onLeaderContactExpired() {
+    node.leaderContact = false;
+    return this;
+  }
+
+  Behavior<ServerCommand> onCheckQuorum() {
+    return this;
+  }
+
+  Behavior<ServerCommand> onFetchEntries(Internal.FetchEntries f) {
+    return this; // a replicator of a leadership that ended
+  }
+
+  private Behavior<ServerCommand> onTerminated(Terminated t) {
+    if (t.getRef().equals(node.raftLog) || t.getRef().equals(node.runner)) {
+      throw new IllegalStateException(node.selfId + " of group " + node.groupId + ": " + t.getRef().path().name()
+          + " stopped (journal or state machine failure); stopping this node so it never answers for state it"
+          + " did not store");
+    }
+    return this;
+  }
+}

@@ -1,0 +1,31 @@
+package io.pekkoraft.consensus.protocol;
+
+import io.pekkoraft.persistence.serialization.RaftSerializable;
+
+/** The typed answer to a client command or query. */
+public sealed interface ClientReply extends RaftSerializable {
+
+  /** The command was committed and applied (or the query evaluated); {@code result} is the state machine's answer. */
+  record Applied(Object result, long index) implements ClientReply {}
+
+  /**
+   * This node is not the leader and did not accept the request; it was not applied. {@code leaderId} is
+   * the current leader's member id when known, else null. Safe to retry on the leader.
+   */
+  record NotLeader(String leaderId) implements ClientReply {}
+
+  /**
+   * No answer in time, or leadership was lost after the command was appended. The command may or may
+   * not be applied: the outcome is unknown.
+   */
+  record Timeout(String reason) implements ClientReply {}
+
+  /**
+   * The leader could not reach a quorum (check-quorum made it step down). A command appended before that
+   * has an unknown outcome; a query was not served.
+   */
+  record NoQuorum(String reason) implements ClientReply {}
+
+  /** The request is invalid (malformed, too large, unknown group) and was not applied. */
+  record Rejected(String reason) implements ClientReply {}
+}

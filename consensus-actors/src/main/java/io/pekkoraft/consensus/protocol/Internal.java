@@ -1,0 +1,36 @@
+package io.pekkoraft.consensus.protocol;
+
+import io.pekkoraft.persistence.LogEntry;
+import java.util.List;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+
+/** Messages a Raft server sends itself or receives from its own children. They never leave the node. */
+public final class Internal {
+
+  private Internal() {}
+
+  /** No leader was heard from (or no election was won) within the randomized election timeout. */
+  public enum ElectionTimeout implements ServerCommand, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
+
+  /** The minimum election timeout passed since the last contact with a leader: its lease on our vote ended. */
+  public enum LeaderContactExpired implements ServerCommand, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
+
+  /** Leader only: time to check that a quorum answered during the last election timeout. */
+  public enum CheckQuorum implements ServerCommand, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
+
+  /** The log actor stored batch {@code batchSeq} durably. */
+  public record Persisted(long batchSeq) implements ServerCommand, NoSerializationVerificationNeeded {}
+
+  /** The log actor finished recovery from the journal. */
+  public record Recovered(long currentTerm, String votedFor, List<LogEntry> entries)
+      implements ServerCommand, NoSerializationVerificationNeeded {}
+
+  /** A replicator needs entries from {@code fromIndex} that it no longer buffers. */
+  public record FetchEntries(String peer, long fromIndex) implements ServerCommand, NoSerializationVerificationNeeded {}
+}

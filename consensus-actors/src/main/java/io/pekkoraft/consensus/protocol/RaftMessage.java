@@ -1,0 +1,57 @@
+package io.pekkoraft.consensus.protocol;
+
+import io.pekkoraft.persistence.LogEntry;
+import io.pekkoraft.persistence.serialization.RaftSerializable;
+import java.util.List;
+
+/**
+ * The RPCs that Raft servers send each other (§5 of the paper, plus Pre-Vote and separate heartbeats).
+ * Every message carries the sender's term and stable member id; a receiver that sees a higher term
+ * adopts it before anything else (§5.1).
+ */
+public sealed interface RaftMessage extends ServerCommand, RaftSerializable {
+
+  long term();
+
+  String from();
+
+  /**
+   * A candidate asks for a vote (§5.2). With {@code preVote}, it asks whether it would get one in term
+   * {@code term} without anyone changing state (thesis §9.6); {@code term} is then the term it would
+   * campaign in. {@code transfer} marks an election ordered by the current leader, which voters honour
+   * even though they heard from that leader recently.
+   */
+  record RequestVote(long term, String from, long lastLogIndex, long lastLogTerm, boolean preVote, boolean transfer)
+      implements RaftMessage {}
+
+  /** The answer to {@link RequestVote}; {@code term} is the voter's term, or the proposed term of a granted pre-vote. */
+  record RequestVoteResponse(long term, String from, boolean granted, boolean preVote) implements RaftMessage {}
+
+  /**
+   * Log replication (§5.3). {@code seq} numbers the leader's batches to this follower so it can match
+   * answers to its pipeline window. Heartbeats are a separate message, so they never queue behind these.
+   */
+  record AppendEntries(
+      long term, String from, long prevLogIndex, long prevLogTerm, List<LogEntry> entries, long leaderCommit, long seq)
+      implements RaftMessage {}
+
+  /**
+   * The answer to {@link AppendEntries}, sent only once what it acknowledges is on stable storage. On
+   * success {@code matchIndex} is the last index known to match the leader's log. On a log mismatch
+   * {@code conflictTerm} is the term of the follower's entry at prevLogIndex (0 when its log is shorter)
+   * and {@code conflictIndex} the first index of that term (or the follower's lastIndex + 1), so the
+   * leader skips a whole term per round trip.
+   */
+  record AppendEntriesResponse(
+      long term, String from, boolean success, long matchIndex, long conflictTerm, long conflictIndex, long seq)
+      implements RaftMessage {}
+
+  /**
+   * Leader liveness, commit propagation and ReadIndex confirmation. {@code commitIndex} is capped by the
+   * leader at what it knows the follower holds, so no log check is needed. {@code round} identifies the
+   * leader's ReadIndex round the heartbeat confirms (0 for none).
+   */
+  record Heartbeat(long term, String from, long commitIndex, long round) implements RaftMessage {}
+
+  record HeartbeatResponse(long term, String from, long round) implements RaftMessage {}
+}

@@ -1,0 +1,49 @@
+package io.pekkoraft.consensus.rules;
+
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * Who takes part in a Raft group. In a simple configuration only {@code voters} counts; during joint
+ * consensus (§6 of the Raft paper) decisions need a majority of {@code voters} AND a majority of
+ * {@code votersOutgoing}. Learners receive the log but never vote and never count towards a quorum.
+ *
+ * <p>Invariants, checked on construction: voters is never empty, and no member is both a voter (in
+ * either set) and a learner.
+ */
+public record Configuration(Set<String> voters, Set<String> votersOutgoing, Set<String> learners) {
+
+  public Configuration {
+    voters = Set.copyOf(voters);
+    votersOutgoing = Set.copyOf(votersOutgoing);
+    learners = Set.copyOf(learners);
+    if (voters.isEmpty()) throw new IllegalArgumentException("a configuration needs at least one voter");
+    for (String learner : learners) {
+      if (voters.contains(learner) || votersOutgoing.contains(learner)) {
+        throw new IllegalArgumentException(learner + " cannot be both a voter and a learner");
+      }
+    }
+  }
+
+  /** A simple (non-joint) configuration of voters only. */
+  public static Configuration ofVoters(Set<String> voters) {
+    return new Configuration(voters, Set.of(), Set.of());
+  }
+
+  public boolean isJoint() {
+    return !votersOutgoing.isEmpty();
+  }
+
+  /** May this member vote, in either half of a joint configuration? */
+  public boolean isVoter(String member) {
+    return voters.contains(member) || votersOutgoing.contains(member);
+  }
+
+  /** Every member the leader replicates to, itself included: voters of both halves and learners. */
+  public Set<String> members() {
+    Set<String> all = new LinkedHashSet<>(voters);
+    all.addAll(votersOutgoing);
+    all.addAll(learners);
+    return Set.copyOf(all);
+  }
+}

@@ -1,0 +1,194 @@
+package io.pekkoraft.consensus.impl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RaftSettingsTest {
+
+  private static Config withOverrides(String hocon) {
+    return ConfigFactory.parseString(hocon).withFallback(ConfigFactory.load());
+  }
+
+  private static RaftSettings parse(String hocon) {
+    return RaftSettings.fromConfig(withOverrides(hocon));
+  }
+
+  private static void assertFailsNaming(String key, String hocon) {
+    ConfigException e = assertThrows(ConfigException.class, () -> parse(hocon));
+    assertTrue(e.getMessage().contains(key), "message should name " + key + ": " + e.getMessage());
+  }
+
+  @Test
+  void theDefaultsOfReferenceConfParse() {
+    // reference.conf alone yields the documented defaults.
+    RaftSettings s = RaftSettings.fromConfig(ConfigFactory.load());
+    assertEquals("", s.selfId());
+    assertEquals(Map.of(), s.members());
+    assertEquals(Duration.ofMillis(1000), s.electionTimeoutMin());
+    assertEquals(Duration.ofMillis(2000), s.electionTimeoutMax());
+    assertEquals(Duration.ofMillis(200), s.heartbeatInterval());
+    assertTrue(s.preVote());
+    assertTrue(s.checkQuorum());
+    assertEquals(0, s.randomSeed());
+    assertEquals(512, s.maxEntriesPerBatch());
+    assertEquals(1024 * 1024, s.maxBytesPerBatch());
+    assertEquals(8, s.window());
+    assertEquals(1024 * 1024, s.maxRequestBytes());
+    assertEquals(10000, s.maxPending());
+    assertEquals(Duration.ofSeconds(10), s.askTimeout());
+    assertEquals("", s.journalPluginId());
+  }
+
+  @Test
+  void overridesAreRead() {
+    // Values given in application configuration replace the defaults, with HOCON units.
+    RaftSettings s = parse("""
+        pekko-raft {
+          self-id = "node-2"
+          members = [
+            { id = "node-1", address = "pekko://c@127.0.0.1:25521" },
+            { id = "node-2", address = "pekko://c@127.0.0.1:25522" }
+          ]
+          election-timeout-min = 300ms
+          election-timeout-max = 1s
+          heartbeat-interval = 50ms
+          pre-vote = off
+          check-quorum = off
+          random-seed = 7
+          replication { max-entries-per-batch = 64, max-bytes-per-batch = 64 KiB, window = 2 }
+          client { max-request-bytes = 4 KiB, max-pending = 10, ask-timeout = 3s }
+          journal-plugin-id = "my-journal"
+        }
+        """);
+    assertEquals("node-2", s.selfId());
+    assertEquals(Map.of("node-1", "pekko://c@127.0.0.1:25521", "node-2", "pekko://c@127.0.0.1:25522"), s.members());
+    assertEquals(Duration.ofMillis(300), s.electionTimeoutMin());
+    assertEquals(Duration.ofSeconds(1), s.electionTimeoutMax());
+    assertEquals(Duration.ofMillis(50), s.heartbeatInterval());
+    assertEquals(false, s.preVote());
+    assertEquals(false, s.checkQuorum());
+    assertEquals(7, s.randomSeed());
+    assertEquals(64, s.maxEntriesPerBatch());
+    assertEquals(64 * 1024, s.maxBytesPerBatch());
+    assertEquals(2, s.window());
+    assertEquals(4 * 1024, s.maxRequestBytes());
+    assertEquals(10, s.maxPending());
+    assertEquals(Duration.ofSeconds(3), s.askTimeout());
+    assertEquals("my-journal", s.journalPluginId());
+  }
+
+  @Test
+  void electionTimeoutMinEqualToTheHeartbeatFails() {
+    // A minimum election timeout not above the heartbeat interval would time out a live leader.
+    assertFailsNaming("pekko-raft.election-timeout-min",
+        "pekko-raft { election-timeout-min = 200ms, heartbeat-interval = 200ms }");
+  }
+
+  @Test
+  void electionTimeoutMinBelowTheHeartbeatFails() {
+    // A minimum election timeout below the heartbeat interval is refused, naming the key.
+    assertFailsNaming("pekko-raft.election-timeout-min",
+        "pekko-raft { election-timeout-min = 100ms, election-timeout-max = 2s }");
+  }
+
+  @Test
+  void electionTimeoutMaxBelowMinFails() {
+    // The random election timeout range [min, max] must not be empty.
+    assertFailsNaming("pekko-raft.election-timeout-max",
+        "pekko-raft { election-timeout-min = 1500ms, election-timeout-max = 1000ms }");
+  }
+
+  @Test
+  void electionTimeoutMaxEqualToMinIsAllowed() {
+    // A fixed election timeout (min == max) is a legal, if unwise, setting.
+    RaftSettings s = parse("pekko-raft { election-timeout-min = 1s, election-timeout-max = 1s }");
+    assertEquals(s.electionTimeoutMin(), s.electionTimeoutMax());
+  }
+
+  @Test
+  void aZeroHeartbeatFails() {
+    // The heartbeat interval must be positive.
+    assertFailsNaming("pekko-raft.heartbeat-interval", "pekko-raft { heartbeat-interval = 0ms }");
+  }
+
+  @Test
+  void aZeroWindowFails() {
+    // A window of 0 would never send anything; the error names replication.window.
+    assertFailsNaming("pekko-raft.replication.window", "pekko-raft.replication.window = 0");
+  }
+
+  @Test
+  void aZeroBatchSizeFails() {
+    // A batch must carry at least one entry.
+    assertFailsNaming("pekko-raft.replication.max-entries-per-batch",
+        "pekko-raft.replication.max-entries-per-batch = 0");
+  }
+
+  @Test
+  void aTinyBatchByteLimitFails() {
+    // The batch byte limit must be at least 1 KiB.
+    assertFailsNaming("pekko-raft.replication.max-bytes-per-batch",
+        "pekko-raft.replication.max-bytes-per-batch = 512 B, pekko-raft.client.max-request-bytes = 100 B");
+  }
+
+  @Test
+  void aRequestLargerThanABatchFails() {
+    // A client request must fit in one AppendEntries batch.
+    assertFailsNaming("pekko-raft.client.max-request-bytes",
+        "pekko-raft.replication.max-bytes-per-batch = 64 KiB, pekko-raft.client.max-request-bytes = 65 KiB");
+  }
+
+  @Test
+  void aZeroPendingLimitFails() {
+    // The leader must accept at least one pending command.
+    assertFailsNaming("pekko-raft.client.max-pending", "pekko-raft.client.max-pending = 0");
+  }
+
+  @Test
+  void aDuplicateMemberIdFails() {
+    // Two members with the same id break every Raft guarantee; the error names pekko-raft.members and the id.
+    ConfigException e = assertThrows(ConfigException.class, () -> parse("""
+        pekko-raft.members = [
+          { id = "node-1", address = "pekko://c@127.0.0.1:25521" },
+          { id = "node-1", address = "pekko://c@127.0.0.1:25522" }
+        ]
+        """));
+    assertTrue(e.getMessage().contains("pekko-raft.members"), e.getMessage());
+    assertTrue(e.getMessage().contains("node-1"), e.getMessage());
+  }
+
+  @Test
+  void aBlankMemberIdFails() {
+    // A member without a usable id is refused, naming pekko-raft.members.
+    assertFailsNaming("pekko-raft.members", """
+        pekko-raft.members = [ { id = "  ", address = "pekko://c@127.0.0.1:25521" } ]
+        """);
+  }
+
+  @Test
+  void aMemberWithoutAnAddressFails() {
+    // Every member needs an address; a missing one fails with a ConfigException naming the key.
+    assertFailsNaming("address", "pekko-raft.members = [ { id = \"node-1\" } ]");
+  }
+
+  @Test
+  void withSelfIdAndWithPreVoteChangeOnlyThatField() {
+    // The copy helpers used by multi-node tests keep every other setting.
+    RaftSettings s = RaftSettings.fromConfig(ConfigFactory.load());
+    RaftSettings t = s.withSelfId("node-3").withPreVote(false).withRandomSeed(99);
+    assertEquals("node-3", t.selfId());
+    assertEquals(false, t.preVote());
+    assertEquals(99, t.randomSeed());
+    assertEquals(s.electionTimeoutMin(), t.electionTimeoutMin());
+    assertEquals(s.window(), t.window());
+    assertEquals(s.members(), t.members());
+  }
+}

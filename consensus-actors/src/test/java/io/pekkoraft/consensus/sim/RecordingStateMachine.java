@@ -1,0 +1,33 @@
+package io.pekkoraft.consensus.sim;
+
+import io.pekkoraft.consensus.StateMachine;
+
+/**
+ * The simulation's state machine: commands are strings, each applied one is reported to the
+ * {@link SafetyChecker}, and the result of a command (and of any query) is how many commands this
+ * instance has applied, counting it.
+ */
+public final class RecordingStateMachine implements StateMachine<String, String, Long> {
+
+  private final SafetyChecker checker;
+  private final String instance;
+  private long applied;
+
+  public RecordingStateMachine(SafetyChecker checker, String member, String instance) {
+    this.checker = checker;
+    this.instance = instance;
+    checker.instanceStarted(member, instance);
+  }
+
+  @Override
+  public Long apply(String command) {
+    applied++;
+    checker.onApplied(instance, command);
+    return applied;
+  }
+
+  @Override
+  public Long query(String query) {
+    return applied;
+  }
+}

@@ -1,0 +1,86 @@
+package io.pekkoraft.consensus.sim;
+
+import io.pekkoraft.consensus.RaftRole;
+import io.pekkoraft.consensus.RoleChanged;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The cluster-wide safety properties of Raft, checked on everything a simulated cluster does:
+ * <ul>
+ *   <li>Election Safety: at most one leader per term (from the role changes servers publish);</li>
+ *   <li>State Machine Safety: the commands every state machine instance applied are a prefix of one
+ *       sequence (no two nodes ever apply different commands at the same position).</li>
+ * </ul>
+ * Violations are collected, and {@link #assertSafe()} fails the test with all of them.
+ */
+public final class SafetyChecker {
+
+  private final Map<Long, String> leaderOfTerm = new HashMap<>();
+  private final Map<String, RoleChanged> latest = new HashMap<>();
+  private final List<String> canonical = new ArrayList<>();
+  private final Map<String, List<String>> appliedByInstance = new HashMap<>();
+  private final Map<String, String> currentInstance = new HashMap<>();
+  private final List<String> violations = new ArrayList<>();
+
+  public synchronized void onRoleChanged(RoleChanged e) {
+    latest.put(e.memberId(), e);
+    if (e.role() == RaftRole.LEADER) {
+      String previous = leaderOfTerm.putIfAbsent(e.term(), e.memberId());
+      if (previous != null && !previous.equals(e.memberId())) {
+        violations.add("Election Safety: " + previous + " and " + e.memberId() + " both leaders of term " + e.term());
+      }
+    }
+  }
+
+  /** A state machine instance (one node, one incarnation) starts with nothing applied. */
+  public synchronized void instanceStarted(String member, String instance) {
+    currentInstance.put(member, instance);
+    appliedByInstance.put(instance, new ArrayList<>());
+  }
+
+  public synchronized void onApplied(String instance, String command) {
+    List<String> applied = appliedByInstance.get(instance);
+    int position = applied.size();
+    applied.add(command);
+    if (position < canonical.size()) {
+      if (!canonical.get(position).equals(command)) {
+        violations.add("State Machine Safety: " + instance + " applied " + command + " at position " + position
+            + " where another node applied " + canonical.get(position));
+      }
+    } else {
+      canonical.add(command);
+    }
+  }
+
+  /** Number of members whose current state machine has applied {@code command}. */
+  public synchronized int appliedBy(String command) {
+    int n = 0;
+    for (String instance : currentInstance.values()) {
+      if (appliedByInstance.get(instance).contains(command)) n++;
+    }
+    return n;
+  }
+
+  public synchronized List<String> applied(String member) {
+    return List.copyOf(appliedByInstance.get(currentInstance.get(member)));
+  }
+
+  public synchronized RoleChanged latest(String member) {
+    return latest.get(member);
+  }
+
+  public synchronized Map<Long, String> leadersByTerm() {
+    return Map.copyOf(leaderOfTerm);
+  }
+
+  public synchronized List<String> violations() {
+    return List.copyOf(violations);
+  }
+
+  public synchronized void assertSafe() {
+    if (!violations.isEmpty()) throw new AssertionError("Raft safety violated:\n  " + String.join("\n  ", violations));
+  }
+}

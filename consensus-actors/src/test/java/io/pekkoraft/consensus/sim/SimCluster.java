@@ -1,0 +1,306 @@
+package io.pekkoraft.consensus.sim;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.pekkoraft.consensus.RaftRole;
+import io.pekkoraft.consensus.ReadConsistency;
+import io.pekkoraft.consensus.RoleChanged;
+import io.pekkoraft.consensus.impl.RaftServer;
+import io.pekkoraft.consensus.impl.RaftSettings;
+import io.pekkoraft.consensus.protocol.ClientReply;
+import io.pekkoraft.consensus.protocol.ClientRequest;
+import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.sim.journal.SimDisk;
+import io.pekkoraft.persistence.serialization.KryoCodec;
+import io.pekkoraft.persistence.serialization.RaftSerialization;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.eventstream.EventStream;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+/**
+ * A Raft group of real servers in one ActorSystem, on a {@link SimNetwork}, a simulated disk
+ * ({@link SimDisk}) and manual time. Time moves only when the test says so, in steps, and only when every
+ * actor is idle, so a scenario with a given seed runs the same way every time. Every scenario is
+ * checked by a {@link SafetyChecker}.
+ */
+public final class SimCluster implements AutoCloseable {
+
+  public static final String GROUP = "sim";
+  private static final Duration STEP = Duration.ofMillis(10);
+  private static final Duration QUIESCENCE_MAX = Duration.ofSeconds(20);
+  private static final AtomicInteger SYSTEMS = new AtomicInteger();
+
+  public final ActorTestKit testKit;
+  public final SimNetwork network;
+  public final SimDisk disk;
+  public final SafetyChecker checker = new SafetyChecker();
+  private final SimScheduler time;
+  private final QuiescentExecutor executor;
+  private final KryoCodec codec;
+  private final List<String> members;
+  private final RaftSettings settings;
+  private final long seed;
+  private final Map<String, ActorRef<ServerCommand>> servers = new HashMap<>();
+  private final Map<String, Integer> incarnations = new HashMap<>();
+  private boolean slowDisk;
+  private long nowMs;
+
+  /** {@code n} members with default settings; {@code extraConfig} overrides any {@code pekko-raft} setting. */
+  public static SimCluster start(int n, long seed, String extraConfig) {
+    SimCluster c = new SimCluster(n, seed, extraConfig);
+    for (String m : c.members) c.startMember(m);
+    c.settle();
+    return c;
+  }
+
+  public static SimCluster start(int n, long seed) {
+    return start(n, seed, "");
+  }
+
+  /** The configuration every simulation runs with: manual time, one quiescent thread, the simulated journal. */
+  public static Config config(String systemName, List<String> members, long seed, String extraConfig) {
+    StringBuilder m = new StringBuilder("pekko-raft.members = [");
+    for (String id : members) m.append("{id = \"").append(id).append("\", address = \"sim://").append(id).append("\"},");
+    m.append("]\n");
+    return ConfigFactory.parseString(extraConfig)
+        .withFallback(ConfigFactory.parseString(m + "pekko-raft.random-seed = " + seed + "\n"
+            + "pekko.actor.serialize-messages = on\n"
+            + "pekko.actor.default-dispatcher.executor = \"" + QuiescentExecutor.Configurator.class.getName() + "\"\n"
+            + "pekko.actor.default-dispatcher.throughput = 100\n"
+            + "pekko.actor.internal-dispatcher = \"pekko.actor.default-dispatcher\"\n"
+            + "pekko.persistence.no-snapshot-store.plugin-dispatcher = \"pekko.actor.default-dispatcher\"\n"
+            + "pekko.persistence.journal-plugin-fallback.plugin-dispatcher = \"pekko.actor.default-dispatcher\"\n"
+            + "pekko.persistence.journal-plugin-fallback.replay-dispatcher = \"pekko.actor.default-dispatcher\"\n"
+            + "pekko.persistence.snapshot-store-plugin-fallback.plugin-dispatcher = \"pekko.actor.default-dispatcher\"\n"
+            + "pekko.persistence.journal.plugin = \"pekko-raft-test.sim-journal\"\n"
+            + "pekko-raft-test.sim-journal.replay-dispatcher = \"pekko.actor.default-dispatcher\"\n"
+            + "pekko-raft-test.sim-journal.serialize = on\n"
+            + "pekko.persistence.snapshot-store.plugin = \"\"\n"
+            + "pekko.log-dead-letters = off\n"
+            + "pekko.scheduler.implementation = \"" + SimScheduler.class.getName() + "\"\n"
+            + "pekko.loglevel = WARNING\n"))
+        .withFallback(ConfigFactory.parseResources("sim-journal.conf"))
+        .withFallback(ConfigFactory.load())
+        .resolve();
+  }
+
+  private SimCluster(int n, long seed, String extraConfig) {
+    this.seed = seed;
+    this.members = new ArrayList<>();
+    for (int i = 1; i <= n; i++) members.add("node-" + i);
+    String systemName = "sim-" + SYSTEMS.incrementAndGet();
+    Config config = config(systemName, members, seed, extraConfig);
+    this.testKit = ActorTestKit.create(systemName, config);
+    this.time = (SimScheduler) org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(testKit.system()).scheduler();
+    this.executor = QuiescentExecutor.of(systemName);
+    this.network = new SimNetwork(testKit.system(), seed);
+    this.disk = SimDisk.of(testKit.system());
+    this.codec = RaftSerialization.get(testKit.system()).codec();
+    this.settings = RaftSettings.fromConfig(config);
+    testKit.spawn(roleWatcher(checker), "role-watcher");
+    settle();
+  }
+
+  private static Behavior<RoleChanged> roleWatcher(SafetyChecker checker) {
+    return Behaviors.setup(ctx -> {
+      ctx.getSystem().eventStream().tell(new EventStream.Subscribe<>(RoleChanged.class, ctx.getSelf()));
+      return Behaviors.receiveMessage(e -> {
+        checker.onRoleChanged(e);
+        return Behaviors.same();
+      });
+    });
+  }
+
+  public List<String> members() {
+    return List.copyOf(members);
+  }
+
+  // ---- time ----
+
+  /** Let the actors finish everything that can happen without time passing. */
+  public void settle() {
+    if (!executor.awaitQuiescence(QUIESCENCE_MAX)) {
+      throw new AssertionError("the simulation did not become idle within " + QUIESCENCE_MAX + " (livelock?)");
+    }
+  }
+
+  /** Advance simulated time by {@code d}, letting the cluster settle at every instant something happens. */
+  public void advance(Duration d) {
+    settle();
+    time.advance(d, () -> {
+      if (slowDisk) disk.flushAll();
+    }, this::settle);
+    nowMs = time.nowMs();
+  }
+
+  /** Advance until {@code condition} holds, at most {@code max} of simulated time; returns whether it held. */
+  public boolean advanceUntil(BooleanSupplier condition, Duration max) {
+    long end = nowMs + max.toMillis();
+    while (!condition.getAsBoolean()) {
+      if (nowMs >= end) return false;
+      advance(STEP);
+    }
+    return true;
+  }
+
+  /** Simulated milliseconds since the cluster started. */
+  public long nowMs() {
+    return nowMs;
+  }
+
+  /** Writes become durable only at the next time step (a disk with fsync latency), so a crash loses them. */
+  public void setSlowDisk(boolean on) {
+    slowDisk = on;
+    disk.setAutoFlush(!on);
+  }
+
+  // ---- members ----
+
+  private void startMember(String id) {
+    int incarnation = incarnations.merge(id, 1, Integer::sum);
+    String instance = id + "#" + incarnation;
+    RaftSettings s = settings.withSelfId(id).withRandomSeed(seed * 31 + id.hashCode() + incarnation);
+    ActorRef<ServerCommand> ref = testKit.spawn(
+        RaftServer.create(GROUP, s, network.transportFor(id), () -> new RecordingStateMachine(checker, id, instance)),
+        id + "-" + incarnation);
+    servers.put(id, ref);
+  }
+
+  /** Stop a member as a crash would: its unflushed writes are lost. */
+  public void crash(String id) {
+    ActorRef<ServerCommand> ref = servers.remove(id);
+    if (ref == null) throw new IllegalStateException(id + " is not running");
+    network.isolate(id);
+    testKit.stop(ref, Duration.ofSeconds(10));
+    disk.crash(RaftServer.persistenceId(GROUP, id));
+    settle();
+  }
+
+  /** Start a crashed member again on its (durable) journal; it recovers its term, vote and log. */
+  public void restart(String id) {
+    if (servers.containsKey(id)) throw new IllegalStateException(id + " is running");
+    startMember(id);
+    settle();
+    network.reconnect(id);
+  }
+
+  public boolean isRunning(String id) {
+    return servers.containsKey(id);
+  }
+
+  public ActorRef<ServerCommand> server(String id) {
+    return servers.get(id);
+  }
+
+  // ---- observations ----
+
+  public RaftRole role(String id) {
+    RoleChanged e = checker.latest(id);
+    return e == null || !isRunning(id) ? null : e.role();
+  }
+
+  public long term(String id) {
+    RoleChanged e = checker.latest(id);
+    return e == null ? 0 : e.term();
+  }
+
+  /** Running members that are leaders, as they last reported. */
+  public Set<String> leaders() {
+    Set<String> out = new HashSet<>();
+    for (String m : servers.keySet()) if (role(m) == RaftRole.LEADER) out.add(m);
+    return out;
+  }
+
+  /**
+   * The lab's checkOneLeader: within {@code max}, a leader exists among members that can reach a majority,
+   * and among those no two leaders share a term. Returns the leader with the highest term.
+   */
+  public String awaitOneLeader(Duration max) {
+    String[] found = new String[1];
+    boolean ok = advanceUntil(() -> {
+      String best = null;
+      for (String m : leaders()) {
+        if (!canReachMajority(m)) continue;
+        if (best == null || term(m) > term(best)) best = m;
+      }
+      found[0] = best;
+      return best != null;
+    }, max);
+    if (!ok) throw new AssertionError("no leader elected within " + max.toMillis() + " ms of simulated time");
+    checker.assertSafe();
+    return found[0];
+  }
+
+  private boolean canReachMajority(String m) {
+    int reachable = 0;
+    for (String other : members) if (other.equals(m) || (isRunning(other) && network.connected(m, other))) reachable++;
+    return reachable > members.size() / 2;
+  }
+
+  // ---- clients ----
+
+  public ReplyBox submit(String id, String command) {
+    ReplyBox box = newBox();
+    servers.get(id).tell(new ClientRequest.ClientCommand(codec.toBytes(command), 0, box.ref()));
+    return box;
+  }
+
+  public ReplyBox read(String id, ReadConsistency consistency) {
+    ReplyBox box = newBox();
+    servers.get(id).tell(new ClientRequest.ClientQuery(codec.toBytes("count"), consistency, 0, box.ref()));
+    return box;
+  }
+
+  private ReplyBox newBox() {
+    ReplyBox box = new ReplyBox();
+    box.bind(testKit.spawn(ReplyBox.behavior(box)));
+    return box;
+  }
+
+  /**
+   * The lab's one(): submit {@code command} until some leader accepts it and at least {@code expected}
+   * members applied it. With {@code retry}, resubmit if it did not commit within 2 s (a lost leader).
+   * Fails the test after 10 s of simulated time.
+   */
+  public void one(String command, int expected, boolean retry) {
+    long end = nowMs + 10_000;
+    int start = 0;
+    while (nowMs < end) {
+      for (int k = 0; k < members.size(); k++) {
+        String m = members.get((start + k) % members.size());
+        if (!isRunning(m)) continue;
+        ReplyBox box = submit(m, command);
+        settle();
+        ClientReply r = box.first();
+        if (r instanceof ClientReply.NotLeader || r instanceof ClientReply.Rejected) continue;
+        // accepted by a leader (or forwarded to one): wait for it to be applied
+        if (advanceUntil(() -> checker.appliedBy(command) >= expected, Duration.ofMillis(2000))) {
+          checker.assertSafe();
+          return;
+        }
+        if (!retry) throw new AssertionError("one(" + command + ") failed to reach agreement on " + expected + " members");
+        break;
+      }
+      start++;
+      advance(Duration.ofMillis(50));
+    }
+    throw new AssertionError("one(" + command + ") failed to reach agreement within 10 s; applied by "
+        + checker.appliedBy(command));
+  }
+
+  @Override
+  public void close() {
+    testKit.shutdownTestKit();
+  }
+}

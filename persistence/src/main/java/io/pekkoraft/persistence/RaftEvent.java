@@ -1,0 +1,24 @@
+package io.pekkoraft.persistence;
+
+import io.pekkoraft.persistence.serialization.RaftSerializable;
+import java.util.List;
+
+/**
+ * The durable state of a Raft node, as events of an event-sourced journal. Replaying them in order
+ * rebuilds currentTerm, votedFor and the log. A node persists these before it answers the RPC that
+ * caused them (§5.1: "updated on stable storage before responding to RPCs").
+ */
+public sealed interface RaftEvent extends RaftSerializable {
+
+  /** currentTerm rose to {@code term}; votedFor is cleared. Terms never go down. */
+  record TermAdvanced(long term) implements RaftEvent {}
+
+  /** In {@code term} this node gave its vote to {@code candidateId}; at most one per term. */
+  record VoteCast(long term, String candidateId) implements RaftEvent {}
+
+  /** Entries appended at the end of the log, contiguous and in index order. */
+  record EntriesAppended(List<LogEntry> entries) implements RaftEvent {}
+
+  /** Entries from {@code fromIndex} on were removed because they conflicted with the leader's (§5.3). */
+  record EntriesTruncated(long fromIndex) implements RaftEvent {}
+}

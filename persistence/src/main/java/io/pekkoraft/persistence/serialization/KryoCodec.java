@@ -1,0 +1,159 @@
+package io.pekkoraft.persistence.serialization;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
+import com.esotericsoftware.kryo.util.Pool;
+import java.util.List;
+import java.util.Objects;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.internal.adapter.ActorRefAdapter;
+import org.apache.pekko.actor.typed.internal.adapter.ActorSystemAdapter;
+
+/**
+ * Turns registered objects into bytes and back. Thread-safe: a Kryo instance is not, so each call
+ * borrows one from a pool. Every instance of the pool is configured by the same registrars in the same
+ * order, and {@link StrictKryo} refuses conflicting ids, so two codecs built from the same registrar
+ * list read each other's bytes.
+ *
+ * <p>The bytes carry no checksum: the journal and the transport keep them intact. What the codec does
+ * promise is that bytes it cannot fully account for (truncated, trailing garbage, unknown class ids,
+ * impossible lengths) fail with a {@link RaftSerializationException}, not with a wrong object.
+ */
+public final class KryoCodec {
+
+  /**
+   * Kryo instances kept for reuse. More threads than this may serialize at once (each then builds its
+   * own instance), but the pool keeps no more, bounding the memory of idle instances.
+   */
+  private static final int POOL_SIZE_MAX = 64;
+
+  /** First buffer size; the output grows as needed, so this only saves copies for small messages. */
+  private static final int OUTPUT_BYTES_INITIAL = 256;
+
+  /** Ids of the typed ActorRef classes, the top of the persistence range (see {@link KryoRegistrar}). */
+  private static final int ACTOR_REF_ADAPTER_ID = 190;
+
+  private static final int ACTOR_SYSTEM_ADAPTER_ID = 191;
+
+  private final ClassLoader classLoader;
+  private final List<KryoRegistrar> registrars;
+  private final ActorRefResolver actorRefResolver; // null: this codec cannot carry ActorRefs
+  private final Pool<Kryo> pool;
+
+  /** A codec that cannot carry typed ActorRefs; enough for journal events and tests without a system. */
+  public static KryoCodec create(ClassLoader classLoader, List<KryoRegistrar> registrars) {
+    return new KryoCodec(classLoader, registrars, null);
+  }
+
+  /** A codec that writes typed ActorRefs as paths and resolves them with {@code actorRefResolver}. */
+  public static KryoCodec create(
+      ClassLoader classLoader, List<KryoRegistrar> registrars, ActorRefResolver actorRefResolver) {
+    return new KryoCodec(
+        classLoader, registrars, Objects.requireNonNull(actorRefResolver, "actorRefResolver"));
+  }
+
+  private KryoCodec(
+      ClassLoader classLoader, List<KryoRegistrar> registrars, ActorRefResolver actorRefResolver) {
+    this.classLoader = Objects.requireNonNull(classLoader, "classLoader");
+    this.registrars = List.copyOf(registrars);
+    this.actorRefResolver = actorRefResolver;
+    this.pool =
+        new Pool<>(true, false, POOL_SIZE_MAX) {
+          @Override
+          protected Kryo create() {
+            return newKryo();
+          }
+        };
+    // Build one instance now, so that a registrar that throws or a conflicting id fails here, when the
+    // codec is created, rather than on the first message.
+    pool.free(newKryo());
+  }
+
+  private Kryo newKryo() {
+    Kryo kryo = new StrictKryo(classLoader);
+    if (actorRefResolver != null) {
+      ActorRefSerializer serializer = new ActorRefSerializer(actorRefResolver);
+      // Any other ActorRef implementation then still gets the right serializer once registered.
+      kryo.addDefaultSerializer(ActorRef.class, serializer);
+      // Every typed ActorRef of a running system is an adapter over a classic ref (a probe's, a
+      // resolved remote one's too); the typed ActorSystem is itself an ActorRef to the guardian.
+      kryo.register(ActorRefAdapter.class, serializer, ACTOR_REF_ADAPTER_ID);
+      kryo.register(ActorSystemAdapter.class, serializer, ACTOR_SYSTEM_ADAPTER_ID);
+    }
+    for (KryoRegistrar registrar : registrars) registrar.register(kryo);
+    return kryo;
+  }
+
+  /** The bytes of {@code object}, its class included. */
+  public byte[] toBytes(Object object) {
+    Objects.requireNonNull(object, "cannot serialize null");
+    Kryo kryo = pool.obtain();
+    boolean healthy = false;
+    try {
+      Output output = new Output(OUTPUT_BYTES_INITIAL, -1);
+      kryo.writeClassAndObject(output, object);
+      healthy = true;
+      return output.toBytes();
+    } catch (RuntimeException e) {
+      throw new RaftSerializationException(
+          "Cannot serialize " + object.getClass().getName() + ": " + describe(e), e);
+    } finally {
+      release(kryo, healthy);
+    }
+  }
+
+  /** The object that {@link #toBytes} wrote into {@code bytes}. */
+  public Object fromBytes(byte[] bytes) {
+    Objects.requireNonNull(bytes, "bytes");
+    Kryo kryo = pool.obtain();
+    boolean healthy = false;
+    try {
+      Input input = new Input(bytes);
+      Object object = kryo.readClassAndObject(input);
+      if (object == null) throw new IllegalStateException("the bytes encode null, which no message is");
+      if (input.position() != bytes.length) {
+        throw new IllegalStateException(
+            (bytes.length - input.position()) + " bytes left over after a " + object.getClass().getName());
+      }
+      healthy = true;
+      return object;
+    } catch (RuntimeException e) {
+      throw new RaftSerializationException(
+          "Cannot deserialize " + bytes.length + " bytes (corrupt, truncated, or written with a different"
+              + " registrar list): " + describe(e),
+          e);
+    } finally {
+      release(kryo, healthy);
+    }
+  }
+
+  /** Like {@link #fromBytes(byte[])}, and the result must be an instance of {@code expected}. */
+  public <T> T fromBytes(byte[] bytes, Class<T> expected) {
+    Object object = fromBytes(bytes);
+    if (!expected.isInstance(object)) {
+      throw new IllegalArgumentException(
+          "Expected a " + expected.getName() + " but the bytes hold a " + object.getClass().getName());
+    }
+    return expected.cast(object);
+  }
+
+  /**
+   * Kryo's message, which ends with the path to the failing field, and the first cause's if Kryo's
+   * message hides it (a record constructor's exception arrives wrapped twice).
+   */
+  private static String describe(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+    String message = String.valueOf(e.getMessage());
+    return root == e || message.contains(String.valueOf(root.getMessage()))
+        ? message
+        : message + "\nCaused by: " + root;
+  }
+
+  /** A Kryo that threw may hold half-finished state; it is dropped rather than reused. */
+  private void release(Kryo kryo, boolean healthy) {
+    if (healthy) pool.free(kryo);
+  }
+}

@@ -1,0 +1,59 @@
+package io.pekkoraft.persistence.serialization;
+
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.serialization.JSerializer;
+
+/**
+ * The Pekko serializer for every {@link RaftSerializable}, bound in {@code reference.conf}. It only
+ * delegates to the system's {@link RaftSerialization#codec()}, so messages on the wire, events in the
+ * journal and bytes stored by hand are all the same format.
+ */
+public final class RaftKryoSerializer extends JSerializer {
+
+  /**
+   * Written next to every persisted event and every remote message, so Pekko knows which serializer
+   * reads them back. Never change it: events already in a journal would no longer find their
+   * serializer. Pekko reserves 0-40 for itself.
+   */
+  public static final int IDENTIFIER = 4242;
+
+  private final ExtendedActorSystem system;
+
+  // Pekko may create serializers while the system is still starting; looking the codec (and with it the
+  // typed ActorRefResolver) up on first use keeps this constructor free of any startup ordering.
+  private volatile KryoCodec codec;
+
+  public RaftKryoSerializer(ExtendedActorSystem system) {
+    this.system = system;
+  }
+
+  @Override
+  public int identifier() {
+    return IDENTIFIER;
+  }
+
+  /** The class is inside the bytes (as a Kryo id), so Pekko need not store a manifest. */
+  @Override
+  public boolean includeManifest() {
+    return false;
+  }
+
+  @Override
+  public byte[] toBinary(Object o) {
+    return codec().toBytes(o);
+  }
+
+  @Override
+  public Object fromBinaryJava(byte[] bytes, Class<?> manifest) {
+    return codec().fromBytes(bytes);
+  }
+
+  private KryoCodec codec() {
+    KryoCodec c = codec;
+    if (c == null) {
+      c = RaftSerialization.get(system).codec();
+      codec = c;
+    }
+    return c;
+  }
+}
