@@ -30,6 +30,7 @@ public final class QuiescentExecutor extends AbstractExecutorService {
   private final Object lock = new Object();
   private int outstanding;
   private Throwable failure;
+  private java.util.ArrayList<Runnable> held;
 
   private QuiescentExecutor(ThreadFactory threadFactory) {
     this.delegate = Executors.newSingleThreadExecutor(threadFactory);
@@ -63,11 +64,41 @@ public final class QuiescentExecutor extends AbstractExecutorService {
     }
   }
 
+  /**
+   * Runs {@code injection} (the test sending several messages) with execution held back, so that all of
+   * its messages are queued before any actor runs: they arrive "in one instant", in the order sent.
+   * Call only when the system is idle.
+   */
+  public void inOneInstant(Runnable injection) {
+    synchronized (lock) {
+      if (outstanding > 0) throw new IllegalStateException("inOneInstant needs an idle system");
+      held = new java.util.ArrayList<>();
+    }
+    java.util.List<Runnable> release;
+    try {
+      injection.run();
+    } finally {
+      synchronized (lock) {
+        release = held;
+        held = null;
+      }
+    }
+    for (Runnable task : release) run(task);
+  }
+
   @Override
   public void execute(Runnable task) {
     synchronized (lock) {
       outstanding++;
+      if (held != null) {
+        held.add(task);
+        return;
+      }
     }
+    run(task);
+  }
+
+  private void run(Runnable task) {
     delegate.execute(() -> {
       try {
         task.run();

@@ -251,15 +251,37 @@ public final class SimCluster implements AutoCloseable {
   // ---- clients ----
 
   public ReplyBox submit(String id, String command) {
-    ReplyBox box = newBox();
-    servers.get(id).tell(new ClientRequest.ClientCommand(codec.toBytes(command), 0, box.ref()));
-    return box;
+    return submitAll(id, List.of(command)).get(0);
+  }
+
+  /** Submit several commands to member {@code id}, all arriving in the same instant, in order. */
+  public List<ReplyBox> submitAll(String id, List<String> commands) {
+    List<ReplyBox> boxes = new ArrayList<>();
+    for (int i = 0; i < commands.size(); i++) boxes.add(newBox());
+    settle();
+    executor.inOneInstant(() -> {
+      for (int i = 0; i < commands.size(); i++) {
+        servers.get(id).tell(new ClientRequest.ClientCommand(codec.toBytes(commands.get(i)), 0, boxes.get(i).ref()));
+      }
+    });
+    return boxes;
   }
 
   public ReplyBox read(String id, ReadConsistency consistency) {
-    ReplyBox box = newBox();
-    servers.get(id).tell(new ClientRequest.ClientQuery(codec.toBytes("count"), consistency, 0, box.ref()));
-    return box;
+    return readAll(id, 1, consistency).get(0);
+  }
+
+  /** {@code n} reads of member {@code id}, arriving in the same instant. */
+  public List<ReplyBox> readAll(String id, int n, ReadConsistency consistency) {
+    List<ReplyBox> boxes = new ArrayList<>();
+    for (int i = 0; i < n; i++) boxes.add(newBox());
+    settle();
+    executor.inOneInstant(() -> {
+      for (ReplyBox box : boxes) {
+        servers.get(id).tell(new ClientRequest.ClientQuery(codec.toBytes("count"), consistency, 0, box.ref()));
+      }
+    });
+    return boxes;
   }
 
   private ReplyBox newBox() {
@@ -275,24 +297,23 @@ public final class SimCluster implements AutoCloseable {
    */
   public void one(String command, int expected, boolean retry) {
     long end = nowMs + 10_000;
-    int start = 0;
     while (nowMs < end) {
-      for (int k = 0; k < members.size(); k++) {
-        String m = members.get((start + k) % members.size());
-        if (!isRunning(m)) continue;
-        ReplyBox box = submit(m, command);
+      String leader = null;
+      for (String m : leaders()) if (canReachMajority(m) && (leader == null || term(m) > term(leader))) leader = m;
+      if (leader != null) {
+        ReplyBox box = submit(leader, command);
         settle();
-        ClientReply r = box.first();
-        if (r instanceof ClientReply.NotLeader || r instanceof ClientReply.Rejected) continue;
-        // accepted by a leader (or forwarded to one): wait for it to be applied
-        if (advanceUntil(() -> checker.appliedBy(command) >= expected, Duration.ofMillis(2000))) {
-          checker.assertSafe();
-          return;
+        if (!(box.first() instanceof ClientReply.NotLeader) && !(box.first() instanceof ClientReply.Rejected)) {
+          // accepted by a leader: wait for it to be applied
+          if (advanceUntil(() -> checker.appliedBy(command) >= expected, Duration.ofMillis(2000))) {
+            checker.assertSafe();
+            return;
+          }
+          if (!retry) {
+            throw new AssertionError("one(" + command + ") failed to reach agreement on " + expected + " members");
+          }
         }
-        if (!retry) throw new AssertionError("one(" + command + ") failed to reach agreement on " + expected + " members");
-        break;
       }
-      start++;
       advance(Duration.ofMillis(50));
     }
     throw new AssertionError("one(" + command + ") failed to reach agreement within 10 s; applied by "
