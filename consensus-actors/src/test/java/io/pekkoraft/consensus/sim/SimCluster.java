@@ -58,8 +58,20 @@ public final class SimCluster implements AutoCloseable {
 
   /** {@code n} members with default settings; {@code extraConfig} overrides any {@code pekko-raft} setting. */
   public static SimCluster start(int n, long seed, String extraConfig) {
+    return startWithPuppets(n, seed, extraConfig, Set.of());
+  }
+
+  /**
+   * Like {@link #start}, but the members named in {@code puppets} are played by the test: what is sent to
+   * them is collected ({@link #inbox}), and the test speaks for them with {@link #sendAs}. This drives one
+   * real server through exact sequences of RPCs.
+   */
+  public static SimCluster startWithPuppets(int n, long seed, String extraConfig, Set<String> puppets) {
     SimCluster c = new SimCluster(n, seed, extraConfig);
-    for (String m : c.members) c.startMember(m);
+    for (String m : c.members) {
+      if (puppets.contains(m)) c.startPuppet(m);
+      else c.startMember(m);
+    }
     c.settle();
     return c;
   }
@@ -142,6 +154,7 @@ public final class SimCluster implements AutoCloseable {
       if (slowDisk) disk.flushAll();
     }, this::settle);
     nowMs = time.nowMs();
+    if (slowDisk && disk.flushAll() > 0) settle(); // time moved: what was written meanwhile is now durable
   }
 
   /** Advance until {@code condition} holds, at most {@code max} of simulated time; returns whether it held. */
@@ -175,6 +188,33 @@ public final class SimCluster implements AutoCloseable {
         RaftServer.create(GROUP, s, network.transportFor(id), () -> new RecordingStateMachine(checker, id, instance)),
         id + "-" + incarnation);
     servers.put(id, ref);
+  }
+
+  private final Map<String, List<ServerCommand>> inboxes = new HashMap<>();
+
+  private void startPuppet(String id) {
+    List<ServerCommand> inbox = java.util.Collections.synchronizedList(new ArrayList<>());
+    inboxes.put(id, inbox);
+    network.bind(id, testKit.spawn(Behaviors.<ServerCommand>receiveMessage(m -> {
+      inbox.add(m);
+      return Behaviors.same();
+    }), "puppet-" + id));
+  }
+
+  /** What was delivered to puppet {@code id} so far, of type {@code type}. */
+  public <T extends ServerCommand> List<T> inbox(String id, Class<T> type) {
+    List<T> out = new ArrayList<>();
+    synchronized (inboxes.get(id)) {
+      for (ServerCommand m : inboxes.get(id)) if (type.isInstance(m)) out.add(type.cast(m));
+    }
+    return out;
+  }
+
+  /** Puppet {@code from} sends {@code message} to member {@code to} over the simulated network. */
+  public void sendAs(String from, String to, ServerCommand message) {
+    settle();
+    network.transportFor(from).send(to, message);
+    settle();
   }
 
   /** Stop a member as a crash would: its unflushed writes are lost. */
