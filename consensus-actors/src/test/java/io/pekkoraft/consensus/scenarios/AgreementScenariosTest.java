@@ -157,6 +157,45 @@ class AgreementScenariosTest {
   }
 
   @Test
+  void unreliableAgreement() {
+    // On a network that drops, delays, reorders and duplicates messages, concurrent commands still all commit.
+    try (SimCluster c = SimCluster.start(5, 18)) {
+      c.network.setUnreliable(true);
+      for (int round = 0; round < 10; round++) {
+        String leader = c.awaitOneLeader(ELECTION_WAIT);
+        List<String> batch = new ArrayList<>();
+        for (int i = 0; i < 4; i++) batch.add("u-" + round + "-" + i);
+        c.submitAll(leader, batch);
+        c.one("u-" + round, 1, true);
+      }
+      c.network.setUnreliable(false);
+      c.one("final", 5, true);
+      c.checker.assertSafe();
+    }
+  }
+
+  @Test
+  void oversizedAndMalformedCommandsAreRejectedClearly() {
+    // A command over the size limit is refused before it is appended; one that cannot be deserialized is
+    // refused identically by every member's state machine; neither disturbs the commands around them.
+    try (SimCluster c = SimCluster.start(3, 19, "pekko-raft.client.max-request-bytes = 2 KiB")) {
+      String leader = c.awaitOneLeader(ELECTION_WAIT);
+      ReplyBox big = c.submit(leader, "x".repeat(4096));
+      c.settle();
+      assertInstanceOf(ClientReply.Rejected.class, big.first());
+      assertTrue(((ClientReply.Rejected) big.first()).reason().contains("max-request-bytes"), big.first().toString());
+
+      ReplyBox garbage = c.submitBytes(leader, new byte[] {(byte) 0xff, 0x13, 0x37});
+      assertTrue(c.advanceUntil(() -> garbage.first() != null, Duration.ofSeconds(1)));
+      assertInstanceOf(ClientReply.Rejected.class, garbage.first());
+      assertTrue(((ClientReply.Rejected) garbage.first()).reason().contains("deserialized"), garbage.first().toString());
+
+      c.one("still-fine", 3, false);
+      c.checker.assertSafe();
+    }
+  }
+
+  @Test
   void boundedRpcCount() {
     // Agreement on ten commands costs a bounded number of RPCs: no retry storms, no per-entry messages.
     try (SimCluster c = SimCluster.start(3, 17)) {

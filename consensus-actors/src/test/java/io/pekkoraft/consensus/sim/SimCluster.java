@@ -150,11 +150,18 @@ public final class SimCluster implements AutoCloseable {
   /** Advance simulated time by {@code d}, letting the cluster settle at every instant something happens. */
   public void advance(Duration d) {
     settle();
-    time.advance(d, () -> {
-      if (slowDisk) disk.flushAll();
-    }, this::settle);
+    time.advance(d, runDue -> {
+      executor.inOneInstant(() -> {
+        if (slowDisk) disk.flushAll(); // time moved: what was written before this instant is now durable
+        runDue.run();
+      });
+      settle();
+    });
     nowMs = time.nowMs();
-    if (slowDisk && disk.flushAll() > 0) settle(); // time moved: what was written meanwhile is now durable
+    if (slowDisk) {
+      executor.inOneInstant(disk::flushAll);
+      settle();
+    }
   }
 
   /** Advance until {@code condition} holds, at most {@code max} of simulated time; returns whether it held. */
@@ -292,6 +299,14 @@ public final class SimCluster implements AutoCloseable {
 
   public ReplyBox submit(String id, String command) {
     return submitAll(id, List.of(command)).get(0);
+  }
+
+  /** Submit raw bytes as a command, as a misbehaving client could. */
+  public ReplyBox submitBytes(String id, byte[] command) {
+    ReplyBox box = newBox();
+    settle();
+    servers.get(id).tell(new ClientRequest.ClientCommand(command, 0, box.ref()));
+    return box;
   }
 
   /** Submit several commands to member {@code id}, all arriving in the same instant, in order. */

@@ -78,11 +78,12 @@ public final class SimScheduler implements Scheduler {
   }
 
   /**
-   * Moves the clock forward by {@code amount}: runs every task that falls due, in order of due time, and
-   * calls {@code beforeInstant} each time the clock reaches a new instant and {@code settle} after the
-   * tasks of that instant ran, so their effects complete before time moves on.
+   * Moves the clock forward by {@code amount}, jumping from one instant at which tasks fall due to the
+   * next. At each instant it hands {@code atInstant} a runnable that runs that instant's tasks; the caller
+   * decides how (the simulation runs them with the actors held back, then lets the system settle, so
+   * their effects complete before time moves on).
    */
-  public void advance(Duration amount, Runnable beforeInstant, Runnable settle) {
+  public void advance(Duration amount, java.util.function.Consumer<Runnable> atInstant) {
     long target;
     synchronized (this) {
       target = nowMs + amount.toMillis();
@@ -98,9 +99,7 @@ public final class SimScheduler implements Scheduler {
         instant = queue.peek().dueMs;
         nowMs = instant;
       }
-      beforeInstant.run();
-      runDue(instant);
-      settle.run();
+      atInstant.accept(() -> runDue(instant));
     }
   }
 
