@@ -224,6 +224,22 @@ public final class SimCluster implements AutoCloseable {
     settle();
   }
 
+  /**
+   * Makes real member {@code id} leader with the votes of puppet {@code voter}: waits for its election
+   * timeout, grants its pre-vote, then its vote. Returns the term it leads.
+   */
+  public long electWithPuppetVote(String id, String voter) {
+    if (!advanceUntil(() -> role(id) == RaftRole.PRE_CANDIDATE, Duration.ofSeconds(3))) {
+      throw new AssertionError(id + " did not start an election");
+    }
+    long term = term(id) + 1;
+    sendAs(voter, id, new io.pekkoraft.consensus.protocol.RaftMessage.RequestVoteResponse(term, voter, true, true));
+    advance(Duration.ofMillis(1)); // its own vote becomes durable
+    sendAs(voter, id, new io.pekkoraft.consensus.protocol.RaftMessage.RequestVoteResponse(term, voter, true, false));
+    if (role(id) != RaftRole.LEADER) throw new AssertionError(id + " did not become leader: " + role(id));
+    return term;
+  }
+
   /** Stop a member as a crash would: its unflushed writes are lost. */
   public void crash(String id) {
     ActorRef<ServerCommand> ref = servers.remove(id);
@@ -319,6 +335,7 @@ public final class SimCluster implements AutoCloseable {
         servers.get(id).tell(new ClientRequest.ClientCommand(codec.toBytes(commands.get(i)), 0, boxes.get(i).ref()));
       }
     });
+    settle();
     return boxes;
   }
 
@@ -336,6 +353,7 @@ public final class SimCluster implements AutoCloseable {
         servers.get(id).tell(new ClientRequest.ClientQuery(codec.toBytes("count"), consistency, 0, box.ref()));
       }
     });
+    settle();
     return boxes;
   }
 
