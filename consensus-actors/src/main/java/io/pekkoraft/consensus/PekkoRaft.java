@@ -5,8 +5,11 @@ import io.pekkoraft.consensus.impl.RaftSettings;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.transport.ReceptionistTransport;
 import io.pekkoraft.persistence.serialization.RaftSerialization;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
@@ -70,18 +73,34 @@ public final class PekkoRaft implements Extension {
     if (settings.members().isEmpty()) {
       throw new IllegalArgumentException("pekko-raft.members is empty: list every member's id and address");
     }
+    Map<String, Address> members = new LinkedHashMap<>();
+    for (Map.Entry<String, String> m : settings.members().entrySet()) {
+      try {
+        members.put(m.getKey(), AddressFromURIString.parse(m.getValue()));
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("pekko-raft.members: the address of " + m.getKey() + ", '" + m.getValue()
+            + "', is not a Pekko address like pekko://system@host:port", e);
+      }
+    }
     if (!settings.selfId().isEmpty()) {
-      if (!settings.members().containsKey(settings.selfId())) {
+      if (!members.containsKey(settings.selfId())) {
         throw new IllegalArgumentException("pekko-raft.self-id '" + settings.selfId() + "' is not one of pekko-raft.members "
-            + settings.members().keySet());
+            + members.keySet());
       }
       return settings.selfId();
     }
-    String self = Cluster.get(system).selfMember().address().toString();
-    for (Map.Entry<String, String> m : settings.members().entrySet()) {
+    Address self;
+    try {
+      self = Cluster.get(system).selfMember().address();
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("pekko-raft.self-id is empty, so this node's member id is looked up by its"
+          + " cluster address, but this ActorSystem is not a cluster node (set pekko.actor.provider = cluster): " + e, e);
+    }
+    for (Map.Entry<String, Address> m : members.entrySet()) {
       if (m.getValue().equals(self)) return m.getKey();
     }
-    throw new IllegalArgumentException("this node's address " + self + " is none of pekko-raft.members "
-        + settings.members() + "; set pekko-raft.self-id or fix the addresses");
+    throw new IllegalArgumentException("this node's cluster address " + self + " is none of pekko-raft.members "
+        + settings.members() + "; set pekko-raft.self-id or fix the addresses (host and port exactly as in"
+        + " pekko.remote.artery.canonical)");
   }
 }

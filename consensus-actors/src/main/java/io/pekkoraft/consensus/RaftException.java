@@ -10,6 +10,10 @@ public abstract class RaftException extends RuntimeException {
     super(message);
   }
 
+  private RaftException(String message, Throwable cause) {
+    super(message, cause);
+  }
+
   /** No leader could be reached before the deadline; the command was not applied. Safe to retry. */
   public static final class NotLeader extends RaftException {
     private final String leaderId;
@@ -43,6 +47,10 @@ public abstract class RaftException extends RuntimeException {
   public static final class Rejected extends RaftException {
     public Rejected(String message) {
       super(message);
+    }
+
+    public Rejected(String message, Throwable cause) {
+      super(message, cause);
     }
   }
 }

@@ -55,9 +55,18 @@ public final class RaftGroup<C, Q, R> {
     return server;
   }
 
-  /** Replicate {@code command}; completes with the state machine's result once committed and applied. */
+  /**
+   * Replicate {@code command}; completes with the state machine's result once committed and applied. A
+   * command that cannot be serialized (its class is not registered with Kryo) fails the stage with
+   * {@link RaftException.Rejected} at once.
+   */
   public CompletionStage<R> submit(C command) {
-    byte[] bytes = codec.toBytes(command);
+    byte[] bytes;
+    try {
+      bytes = codec.toBytes(command);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(new RaftException.Rejected("command not sent: " + e.getMessage(), e));
+    }
     return request(replyTo -> new ClientRequest.ClientCommand(bytes, 0, replyTo), System.nanoTime() + askTimeout.toNanos());
   }
 
@@ -66,8 +75,14 @@ public final class RaftGroup<C, Q, R> {
     return read(query, ReadConsistency.LINEARIZABLE);
   }
 
+  /** A read of the chosen consistency; an unserializable query fails like an unserializable command. */
   public CompletionStage<R> read(Q query, ReadConsistency consistency) {
-    byte[] bytes = codec.toBytes(query);
+    byte[] bytes;
+    try {
+      bytes = codec.toBytes(query);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(new RaftException.Rejected("query not sent: " + e.getMessage(), e));
+    }
     return request(replyTo -> new ClientRequest.ClientQuery(bytes, consistency, 0, replyTo),
         System.nanoTime() + askTimeout.toNanos());
   }

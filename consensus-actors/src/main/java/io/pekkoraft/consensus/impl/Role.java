@@ -165,11 +165,16 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
     return this;
   }
 
+  /**
+   * Forward once to the leader we know. When there is none, or the transport does not know where it is
+   * yet (early in a cluster's life), answer NotLeader at once: nothing was delivered, so the client may
+   * retry safely instead of waiting for its timeout.
+   */
   private void forwardToLeader(ClientRequest request) {
     String leader = node.leaderId;
-    if (leader != null && !leader.equals(node.selfId) && request.hops() == 0) {
-      node.transport.send(leader, request.forwarded());
-    } else {
+    boolean sent = leader != null && !leader.equals(node.selfId) && request.hops() == 0
+        && node.transport.send(leader, request.forwarded());
+    if (!sent) {
       request.replyTo().tell(new ClientReply.NotLeader(leader == null || leader.equals(node.selfId) ? null : leader));
     }
   }

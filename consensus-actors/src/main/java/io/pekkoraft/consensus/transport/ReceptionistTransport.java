@@ -1,9 +1,12 @@
 package io.pekkoraft.consensus.transport;
 
 import io.pekkoraft.consensus.protocol.ServerCommand;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -23,13 +26,15 @@ public final class ReceptionistTransport implements Transport {
   private static final Logger log = LoggerFactory.getLogger(ReceptionistTransport.class);
 
   private final String groupId;
-  private final Map<String, String> memberAddresses;
+  private final Map<String, Address> memberAddresses;
   private final Map<String, ActorRef<ServerCommand>> peers = new ConcurrentHashMap<>();
 
   /** @param memberAddresses member id to its configured Pekko address ({@code pekko://system@host:port}) */
   public ReceptionistTransport(String groupId, Map<String, String> memberAddresses) {
     this.groupId = groupId;
-    this.memberAddresses = Map.copyOf(memberAddresses);
+    Map<String, Address> parsed = new HashMap<>();
+    memberAddresses.forEach((member, address) -> parsed.put(member, AddressFromURIString.parse(address)));
+    this.memberAddresses = Map.copyOf(parsed);
   }
 
   public static ServiceKey<ServerCommand> serviceKey(String groupId, String memberId) {
@@ -58,21 +63,26 @@ public final class ReceptionistTransport implements Transport {
           else log.warn("Ignoring {} registered as member {} of group {}: its address is not the configured {}",
               ref, member, groupId, memberAddresses.get(member));
         }
-        if (found == null) peers.remove(member);
-        else peers.put(member, found);
+        ActorRef<ServerCommand> before = found == null ? peers.remove(member) : peers.put(member, found);
+        if (!Objects.equals(before, found)) {
+          log.debug("Group {}: member {} is {}", groupId, member, found == null ? "not listed" : found);
+        }
         return Behaviors.same();
       });
     });
   }
 
+  /** A ref of this node carries no host and port: its address is then this node's own (cluster) address. */
   private boolean isConfiguredAddress(String member, Address refAddress, Address selfAddress) {
     Address actual = refAddress.hasLocalScope() ? selfAddress : refAddress;
-    return memberAddresses.get(member).equals(actual.toString());
+    return memberAddresses.get(member).equals(actual);
   }
 
   @Override
-  public void send(String to, ServerCommand message) {
+  public boolean send(String to, ServerCommand message) {
     ActorRef<ServerCommand> peer = peers.get(to);
-    if (peer != null) peer.tell(message);
+    if (peer == null) return false;
+    peer.tell(message);
+    return true;
   }
 }

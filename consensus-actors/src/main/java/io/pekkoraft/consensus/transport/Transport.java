@@ -19,6 +19,9 @@ public interface Transport {
    */
   void bind(String selfId, ActorRef<ServerCommand> server, ActorContext<ServerCommand> context);
 
-  /** Sends {@code message} to member {@code to}; dropped silently when {@code to} is unknown or unreachable. */
-  void send(String to, ServerCommand message);
+  /**
+   * Sends {@code message} to member {@code to}. Returns false when {@code to} is not known (not yet found,
+   * or gone), so nothing was sent; true means it went on its way, which still does not mean it arrives.
+   */
+  boolean send(String to, ServerCommand message);
 }

@@ -47,8 +47,10 @@ public final class SimNetwork {
       }
 
       @Override
-      public void send(String to, ServerCommand message) {
-        deliver(self, to, message);
+      public boolean send(String to, ServerCommand message) {
+        if (!endpoints.containsKey(to)) return false;
+        deliver(self, to, message); // a known member: the message may still be lost on the way
+        return true;
       }
     };
   }

@@ -1,0 +1,355 @@
+package io.pekkoraft.samples.counter;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import io.pekkoraft.consensus.PekkoRaft;
+import io.pekkoraft.consensus.RaftException;
+import io.pekkoraft.consensus.RaftGroup;
+import io.pekkoraft.consensus.RaftRole;
+import io.pekkoraft.consensus.ReadConsistency;
+import io.pekkoraft.consensus.ReplicatedStateMachine;
+import io.pekkoraft.consensus.RoleChanged;
+import io.pekkoraft.samples.counter.Counter.GetValue;
+import io.pekkoraft.samples.counter.Counter.Increment;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.eventstream.EventStream;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.Cluster;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The replicated counter, the first thing to run: three nodes, each its own ActorSystem talking to the
+ * others over Artery TCP on 127.0.0.1 (as three processes would; here they share one JVM), form one Pekko
+ * Cluster and run one Raft group of {@link Counter}. The sample submits increments, stops the leader's
+ * node, watches the other two elect a new leader, submits more, and checks that every remaining node
+ * counts exactly the increments that were acknowledged.
+ *
+ * <p>Run it from the repository root: {@code mvn -q -B install -DskipTests && mvn -q -B -pl samples exec:java}.
+ * The exit code is 0 when the check holds, 1 otherwise.
+ */
+public final class CounterSample {
+
+  private static final Logger log = LoggerFactory.getLogger(CounterSample.class);
+
+  private static final String SYSTEM_NAME = "counter";
+  private static final String GROUP_ID = "counter";
+  private static final int NODE_COUNT = 3;
+  /** Increments submitted before the leader stops, and again after. */
+  private static final int INCREMENTS = 50;
+  /** Increments in flight at once. */
+  private static final int CONCURRENT = 10;
+  /** Bound on each step that waits: cluster formation, an election, a node's shutdown. */
+  private static final long STEP_TIMEOUT_SECONDS = 20;
+
+  /** One node: its ActorSystem, and its handle to the Raft group. */
+  private record Node(String id, ActorSystem<Void> system, RaftGroup<Increment, GetValue, Long> counter) {}
+
+  private final List<ActorSystem<Void>> systems = new ArrayList<>();
+  /** The nodes still running, by member id. */
+  private final Map<String, Node> nodes = new LinkedHashMap<>();
+  private final Roles roles = new Roles();
+
+  private long acknowledged;
+  /** Timed out: each may or may not have been applied. */
+  private long unknown;
+  /** Refused (no leader reachable in time, or rejected): certainly not applied. */
+  private long notApplied;
+
+  public static void main(String[] args) {
+    CounterSample sample = new CounterSample();
+    boolean ok = false;
+    try {
+      ok = sample.run();
+    } catch (Exception e) {
+      log.error("The sample stopped early: {}", e.toString(), e);
+    } finally {
+      sample.stopAll();
+    }
+    log.info(ok ? "Done." : "Done, with a failed check (exit code 1).");
+    System.exit(ok ? 0 : 1);
+  }
+
+  private boolean run() throws Exception {
+    startNodes();
+
+    log.info("Starting the Raft group \"{}\" on every node, and waiting for an election...", GROUP_ID);
+    for (ActorSystem<Void> system : systems) {
+      RaftGroup<Increment, GetValue, Long> counter =
+          PekkoRaft.get(system).init(ReplicatedStateMachine.of(GROUP_ID, Counter::new));
+      nodes.put(counter.memberId(), new Node(counter.memberId(), system, counter));
+    }
+    long groupStarted = System.nanoTime();
+    Roles.Seen leader = await(roles.leaderKnownTo(nodes.keySet(), 0));
+    log.info("{} is the leader of term {} ({} ms after the group started); {} follow it.",
+        leader.change().memberId(), leader.change().term(), millis(groupStarted, leader.atNanos()),
+        String.join(" and ", others(leader.change().memberId())));
+
+    log.info("Submitting {} increments, {} at a time, through all {} nodes (a follower forwards to the leader)...",
+        INCREMENTS, CONCURRENT, nodes.size());
+    submitIncrements("");
+
+    Node stopped = nodes.remove(leader.change().memberId());
+    log.info("Stopping the leader's node {} (its ActorSystem terminates)...", stopped.id());
+    long stopStarted = System.nanoTime();
+    CompletableFuture<Roles.Seen> nextLeader = roles.leaderKnownTo(nodes.keySet(), leader.change().term());
+    stopped.system().terminate();
+    await(stopped.system().getWhenTerminated().toCompletableFuture());
+    log.info("{} has stopped ({} ms); {} remain.", stopped.id(), millis(stopStarted, System.nanoTime()),
+        String.join(" and ", nodes.keySet()));
+    Roles.Seen newLeader = await(nextLeader);
+    log.info("{} took over as leader in term {} after {} ms (a follower campaigns once it has had no heartbeat for"
+            + " an election timeout, {} to {} ms).", newLeader.change().memberId(), newLeader.change().term(),
+        millis(stopStarted, newLeader.atNanos()), electionTimeout(newLeader, "min"),
+        electionTimeout(newLeader, "max"));
+
+    log.info("Submitting {} more increments through {}...", INCREMENTS, String.join(" and ", nodes.keySet()));
+    submitIncrements("more ");
+
+    return check(nodes.get(newLeader.change().memberId()));
+  }
+
+  private void startNodes() throws Exception {
+    List<Integer> ports = freePorts(NODE_COUNT);
+    log.info("Starting {} nodes: ActorSystems \"{}\" on 127.0.0.1, Artery TCP ports {}...", NODE_COUNT, SYSTEM_NAME,
+        ports.stream().map(String::valueOf).collect(Collectors.joining(", ")));
+    long started = System.nanoTime();
+    List<CompletableFuture<Void>> up = new ArrayList<>();
+    for (int i = 0; i < NODE_COUNT; i++) {
+      ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), SYSTEM_NAME, nodeConfig(ports, i));
+      systems.add(system);
+      roles.watch(system);
+      CompletableFuture<Void> memberUp = new CompletableFuture<>();
+      Cluster.get(Adapter.toClassic(system)).registerOnMemberUp(() -> memberUp.complete(null));
+      up.add(memberUp);
+    }
+    await(CompletableFuture.allOf(up.toArray(new CompletableFuture<?>[0])));
+    log.info("The {} nodes joined one Pekko Cluster in {} ms.", NODE_COUNT, millis(started, System.nanoTime()));
+  }
+
+  /** counter.conf, plus what the sample can only know once it has picked the ports. */
+  private static Config nodeConfig(List<Integer> ports, int index) {
+    StringBuilder members = new StringBuilder();
+    for (int i = 0; i < ports.size(); i++) {
+      members.append("  { id = \"node-").append(i + 1).append("\", address = \"").append(address(ports.get(i)))
+          .append("\" }\n");
+    }
+    String node = "pekko.remote.artery.canonical.port = " + ports.get(index) + "\n"
+        + "pekko.cluster.seed-nodes = [\"" + address(ports.get(0)) + "\"]\n"
+        + "pekko-raft.members = [\n" + members + "]\n";
+    ClassLoader loader = CounterSample.class.getClassLoader();
+    Config shared = ConfigFactory.parseResources(loader, "counter.conf", ConfigParseOptions.defaults().setAllowMissing(false));
+    return ConfigFactory.load(loader, ConfigFactory.parseString(node).withFallback(shared));
+  }
+
+  private static String address(int port) {
+    return "pekko://" + SYSTEM_NAME + "@127.0.0.1:" + port;
+  }
+
+  /** Submits {@link #INCREMENTS} increments of 1, {@link #CONCURRENT} at a time, round robin over the live nodes. */
+  private void submitIncrements(String more) throws InterruptedException {
+    long started = System.nanoTime();
+    long acknowledgedBefore = acknowledged;
+    long unknownBefore = unknown;
+    long notAppliedBefore = notApplied;
+    List<Node> through = List.copyOf(nodes.values());
+    for (int sent = 0; sent < INCREMENTS; sent += CONCURRENT) {
+      List<CompletableFuture<Long>> wave = new ArrayList<>();
+      for (int i = sent; i < Math.min(INCREMENTS, sent + CONCURRENT); i++) {
+        wave.add(through.get(i % through.size()).counter().submit(new Increment(1)).toCompletableFuture());
+      }
+      for (CompletableFuture<Long> increment : wave) count(increment);
+    }
+    log.info("{} {}increments acknowledged in {} ms.", acknowledged - acknowledgedBefore, more,
+        millis(started, System.nanoTime()));
+    if (unknown > unknownBefore) {
+      log.info("{} increments timed out: their outcome is unknown. Each may have been committed with its answer lost"
+          + " on the way, or never committed; a retry could count it twice.", unknown - unknownBefore);
+    }
+    if (notApplied > notAppliedBefore) {
+      log.info("{} increments were refused (no leader reachable in time, or rejected): certainly not applied.",
+          notApplied - notAppliedBefore);
+    }
+  }
+
+  private void count(CompletableFuture<Long> increment) throws InterruptedException {
+    try {
+      // RaftGroup answers within pekko-raft.client.ask-timeout; the margin only guards the sample itself.
+      increment.get(STEP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      acknowledged++;
+    } catch (TimeoutException e) {
+      unknown++;
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause() instanceof CompletionException c ? c.getCause() : e.getCause();
+      if (cause instanceof RaftException.NotLeader || cause instanceof RaftException.Rejected) notApplied++;
+      else unknown++; // RaftException.Timeout, RaftException.NoQuorum
+    }
+  }
+
+  /**
+   * A linearizable read on the leader gives the value that every acknowledged increment is part of; then
+   * each node's own copy (a stale read, answered locally) must reach the same value.
+   */
+  private boolean check(Node leader) throws Exception {
+    long value = await(leader.counter().read(GetValue.INSTANCE).toCompletableFuture());
+    log.info("A linearizable read on the leader {} returns {}.", leader.id(), value);
+    Map<String, Long> copies = new LinkedHashMap<>();
+    for (Node node : nodes.values()) copies.put(node.id(), staleReadUntil(node, value));
+    log.info("Each node's own copy, read locally (ReadConsistency.STALE): {}.", copies.entrySet().stream()
+        .map(e -> e.getKey() + " = " + e.getValue()).collect(Collectors.joining(", ")));
+
+    boolean allAgree = copies.values().stream().allMatch(v -> v == value);
+    long appliedUnknown = value - acknowledged;
+    if (allAgree && appliedUnknown == 0) {
+      log.info("OK: every remaining node's counter is {}, the number of acknowledged increments.", value);
+      return true;
+    }
+    if (allAgree && appliedUnknown > 0 && appliedUnknown <= unknown) {
+      log.info("OK: every remaining node's counter is {}: the {} acknowledged increments, plus {} of the {} whose"
+          + " outcome was unknown.", value, acknowledged, appliedUnknown, unknown);
+      return true;
+    }
+    log.error("FAILED: the counters {} should all equal the {} acknowledged increments (plus at most {} of unknown"
+        + " outcome).", copies, acknowledged, unknown);
+    return false;
+  }
+
+  /** A follower learns that entries are committed with the leader's next heartbeat: ask again a few times. */
+  private static long staleReadUntil(Node node, long expected) throws Exception {
+    long value = 0;
+    for (int attempt = 0; attempt < 30; attempt++) {
+      value = await(node.counter().read(GetValue.INSTANCE, ReadConsistency.STALE).toCompletableFuture());
+      if (value == expected) return value;
+      Thread.sleep(100);
+    }
+    return value;
+  }
+
+  private long electionTimeout(Roles.Seen leader, String bound) {
+    return nodes.get(leader.change().memberId()).system().settings().config().getDuration("pekko-raft.election-timeout-" + bound).toMillis();
+  }
+
+  private List<String> others(String memberId) {
+    return nodes.keySet().stream().filter(id -> !id.equals(memberId)).toList();
+  }
+
+  private void stopAll() {
+    for (ActorSystem<Void> system : systems) system.terminate();
+    for (ActorSystem<Void> system : systems) {
+      try {
+        system.getWhenTerminated().toCompletableFuture().get(STEP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.warn("{} did not stop in time: {}", system.name(), e.toString());
+      }
+    }
+  }
+
+  private static <T> T await(CompletableFuture<T> future) throws Exception {
+    return future.get(STEP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+  }
+
+  private static long millis(long fromNanos, long toNanos) {
+    return TimeUnit.NANOSECONDS.toMillis(toNanos - fromNanos);
+  }
+
+  /**
+   * Ports free on 127.0.0.1 right now. Artery cannot bind port 0 here: every member's address, port
+   * included, is configured on every node before it starts.
+   */
+  private static List<Integer> freePorts(int count) throws IOException {
+    List<ServerSocket> sockets = new ArrayList<>();
+    try {
+      for (int i = 0; i < count; i++) sockets.add(new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1")));
+      return sockets.stream().map(ServerSocket::getLocalPort).toList();
+    } finally {
+      for (ServerSocket socket : sockets) socket.close();
+    }
+  }
+
+  /**
+   * The latest {@link RoleChanged} that each member published on its node's event stream, and futures
+   * that complete once a leader is known to a set of members.
+   */
+  private static final class Roles {
+
+    /** A role change, and when this JVM saw it. */
+    record Seen(RoleChanged change, long atNanos) {}
+
+    private record Waiter(Set<String> members, long aboveTerm, CompletableFuture<Seen> leader) {}
+
+    private final Map<String, Seen> latest = new HashMap<>();
+    private final List<Waiter> waiters = new ArrayList<>();
+
+    void watch(ActorSystem<?> system) {
+      ActorRef<RoleChanged> listener = system.systemActorOf(
+          Behaviors.receive(RoleChanged.class)
+              .onMessage(RoleChanged.class, change -> {
+                onChange(change);
+                return Behaviors.same();
+              })
+              .build(),
+          "role-listener", Props.empty());
+      system.eventStream().tell(new EventStream.Subscribe<>(RoleChanged.class, listener));
+    }
+
+    private synchronized void onChange(RoleChanged change) {
+      if (!change.groupId().equals(GROUP_ID)) return;
+      latest.put(change.memberId(), new Seen(change, System.nanoTime()));
+      completeWaiters();
+    }
+
+    /** Completes with the leader's own report once one of {@code members} leads a term above {@code aboveTerm}
+     * and all the others follow it in that term. */
+    synchronized CompletableFuture<Seen> leaderKnownTo(Collection<String> members, long aboveTerm) {
+      Waiter waiter = new Waiter(Set.copyOf(members), aboveTerm, new CompletableFuture<>());
+      waiters.add(waiter);
+      completeWaiters();
+      return waiter.leader();
+    }
+
+    private void completeWaiters() {
+      waiters.removeIf(waiter -> {
+        Seen leader = agreedLeader(waiter);
+        if (leader != null) waiter.leader().complete(leader);
+        return leader != null;
+      });
+    }
+
+    private Seen agreedLeader(Waiter waiter) {
+      Seen leader = waiter.members().stream()
+          .map(latest::get)
+          .filter(s -> s != null && s.change().role() == RaftRole.LEADER && s.change().term() > waiter.aboveTerm())
+          .findFirst()
+          .orElse(null);
+      if (leader == null) return null;
+      for (String member : waiter.members()) {
+        Seen seen = latest.get(member);
+        if (seen == null || seen.change().term() != leader.change().term()
+            || !leader.change().memberId().equals(seen.change().leaderId())) {
+          return null;
+        }
+      }
+      return leader;
+    }
+  }
+}
