@@ -6,7 +6,9 @@ import java.util.List;
 
 /**
  * The in-memory Raft log of one node: entries from {@code firstIndex} to {@link #lastIndex()}. Indexes
- * start at 1; index 0 is the empty log's sentinel with term 0.
+ * start at 1. The entries before {@code firstIndex} are covered by a snapshot; the term of its last
+ * entry ({@code snapshotTerm}, at index firstIndex - 1) still answers log-matching checks. Without a
+ * snapshot, index 0 is the empty log's sentinel with term 0.
  *
  * <p>Broken invariants (a gap, a term going down, truncating committed entries) throw
  * {@link IllegalStateException}: the node must stop, not carry on with a damaged log.
@@ -14,13 +16,54 @@ import java.util.List;
 public final class LogView {
 
   private final ArrayList<LogEntry> entries = new ArrayList<>();
-  private final long firstIndex = 1;
+  private long firstIndex = 1;
+  private long snapshotTerm;
   private long bytes;
 
   public LogView() {}
 
   public LogView(List<LogEntry> recovered) {
-    for (LogEntry e : recovered) append(e);
+    this(0, 0, recovered);
+  }
+
+  /** A log that starts after a snapshot covering indexes up to {@code snapshotIndex} (term {@code snapshotTerm}). */
+  public LogView(long snapshotIndex, long snapshotTerm, List<LogEntry> entriesAfter) {
+    if (snapshotIndex < 0 || (snapshotIndex == 0) != (snapshotTerm == 0)) {
+      throw new IllegalArgumentException("bad snapshot position " + snapshotIndex + "@" + snapshotTerm);
+    }
+    this.firstIndex = snapshotIndex + 1;
+    this.snapshotTerm = snapshotTerm;
+    for (LogEntry e : entriesAfter) append(e);
+  }
+
+  /** The last index covered by the snapshot the log starts after (0 when none). */
+  public long snapshotIndex() {
+    return firstIndex - 1;
+  }
+
+  public long snapshotTerm() {
+    return snapshotTerm;
+  }
+
+  /**
+   * Drop everything up to {@code index}, now covered by a snapshot whose last entry has {@code term}.
+   * When our log holds that same entry, the entries after it stay (§7: "retain the log entries following
+   * it"); otherwise the whole log is replaced by the snapshot.
+   */
+  public void compactTo(long index, long term) {
+    if (index < snapshotIndex()) {
+      throw new IllegalStateException("compacting to " + index + " behind the snapshot at " + snapshotIndex());
+    }
+    if (index <= lastIndex() && termAt(index) == term) {
+      List<LogEntry> dropped = entries.subList(0, (int) (index - firstIndex + 1));
+      for (LogEntry e : dropped) bytes -= e.sizeBytes();
+      dropped.clear();
+    } else {
+      entries.clear();
+      bytes = 0;
+    }
+    firstIndex = index + 1;
+    snapshotTerm = term;
   }
 
   public long firstIndex() {
@@ -35,6 +78,7 @@ public final class LogView {
     return termAt(lastIndex());
   }
 
+
   public int size() {
     return entries.size();
   }
@@ -44,9 +88,12 @@ public final class LogView {
     return bytes;
   }
 
-  /** The term of the entry at {@code index}, 0 for index 0, -1 when the index is not in the log. */
+  /**
+   * The term of the entry at {@code index}: the snapshot's term for its last index (0 for index 0 of an
+   * empty log), -1 when the index is not in the log (past the end, or compacted into the snapshot).
+   */
   public long termAt(long index) {
-    if (index == firstIndex - 1) return 0;
+    if (index == firstIndex - 1) return snapshotTerm;
     if (index < firstIndex || index > lastIndex()) return -1;
     return entries.get((int) (index - firstIndex)).term();
   }
@@ -158,7 +205,8 @@ public final class LogView {
       long last = lastIndexOfTerm(conflictTerm);
       if (last != -1) next = last + 1;
     }
-    return Math.max(firstIndex, Math.min(next, lastIndex() + 1));
+    // Not clamped to firstIndex: a next index inside the snapshot tells the leader to send the snapshot.
+    return Math.max(1, Math.min(next, lastIndex() + 1));
   }
 
   /** The entries from {@code from} to {@code to}, both included, as an immutable copy. */
