@@ -1,7 +1,9 @@
 package io.pekkoraft.consensus.rules;
 
-import java.util.LinkedHashSet;
+import java.util.Collections;
 import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 /**
  * Who takes part in a Raft group. In a simple configuration only {@code voters} counts; during joint
@@ -9,14 +11,16 @@ import java.util.Set;
  * {@code votersOutgoing}. Learners receive the log but never vote and never count towards a quorum.
  *
  * <p>Invariants, checked on construction: voters is never empty, and no member is both a voter (in
- * either set) and a learner.
+ * either set) and a learner. The sets iterate in member-id order, so every node (and every run of a
+ * test) sends its messages in the same order; {@code Set.of} would iterate in an order that changes from
+ * one JVM to the next.
  */
 public record Configuration(Set<String> voters, Set<String> votersOutgoing, Set<String> learners) {
 
   public Configuration {
-    voters = Set.copyOf(voters);
-    votersOutgoing = Set.copyOf(votersOutgoing);
-    learners = Set.copyOf(learners);
+    voters = sorted(voters);
+    votersOutgoing = sorted(votersOutgoing);
+    learners = sorted(learners);
     if (voters.isEmpty()) throw new IllegalArgumentException("a configuration needs at least one voter");
     for (String learner : learners) {
       if (voters.contains(learner) || votersOutgoing.contains(learner)) {
@@ -41,9 +45,14 @@ public record Configuration(Set<String> voters, Set<String> votersOutgoing, Set<
 
   /** Every member the leader replicates to, itself included: voters of both halves and learners. */
   public Set<String> members() {
-    Set<String> all = new LinkedHashSet<>(voters);
+    SortedSet<String> all = new TreeSet<>(voters);
     all.addAll(votersOutgoing);
     all.addAll(learners);
-    return Set.copyOf(all);
+    return Collections.unmodifiableSortedSet(all);
+  }
+
+  private static Set<String> sorted(Set<String> members) {
+    for (String m : members) if (m == null) throw new IllegalArgumentException("a member id is null");
+    return Collections.unmodifiableSortedSet(new TreeSet<>(members));
   }
 }

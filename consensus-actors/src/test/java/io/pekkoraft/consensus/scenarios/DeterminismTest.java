@@ -34,6 +34,31 @@ class DeterminismTest {
     }
   }
 
+  private static final String TRACE_MARKER = "=== trace ===\n";
+
+  /** Entry point of the second JVM in {@link #sameSeedSameHistoryInAnotherJvm}: prints the run's trace. */
+  public static void main(String[] args) {
+    String trace = run(Long.parseLong(args[0]));
+    System.out.print(TRACE_MARKER + trace); // logging may print before it
+    System.exit(0);
+  }
+
+  @Test
+  void sameSeedSameHistoryInAnotherJvm() throws Exception {
+    // A run in a fresh JVM gives the same history as in this one: nothing depends on per-JVM hashing or
+    // identity, so a seed that fails in CI fails the same way on a laptop.
+    String here = run(79);
+    Process p = new ProcessBuilder(
+            java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-cp", System.getProperty("java.class.path"), DeterminismTest.class.getName(), "79")
+        .redirectError(ProcessBuilder.Redirect.DISCARD)
+        .start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor());
+    String there = out.substring(out.indexOf(TRACE_MARKER) + TRACE_MARKER.length());
+    assertEquals(here, there);
+  }
+
   @Test
   void sameSeedSameHistory() {
     // Two runs with the same seed on an unreliable network produce the same leaders, messages and applied commands.

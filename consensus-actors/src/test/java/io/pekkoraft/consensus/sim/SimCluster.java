@@ -246,6 +246,7 @@ public final class SimCluster implements AutoCloseable {
     if (ref == null) throw new IllegalStateException(id + " is not running");
     network.isolate(id);
     testKit.stop(ref, Duration.ofSeconds(10));
+    settle(); // the stop returns before the system is idle: let every consequence of it happen first
     disk.crash(RaftServer.persistenceId(GROUP, id));
     settle();
   }
