@@ -87,8 +87,12 @@ class ArteryClusterTest {
   /** The latest RoleChanged each member published, as seen on its own node. */
   private static final Map<String, RoleChanged> roles = new ConcurrentHashMap<>();
 
+  /** Each node's durable journal lives in its own directory under this one. */
+  private static java.nio.file.Path dataDir;
+
   @BeforeAll
   static void startThreeNodes() throws IOException {
+    dataDir = java.nio.file.Files.createTempDirectory("artery-cluster-test");
     List<Integer> ports = freePorts(3);
     StringBuilder members = new StringBuilder();
     for (int i = 0; i < 3; i++) {
@@ -101,7 +105,8 @@ class ArteryClusterTest {
           "pekko.remote.artery.canonical.port = " + ports.get(i) + "\n"
               + "pekko.cluster.seed-nodes = [\"pekko://raft@127.0.0.1:" + ports.get(0) + "\"]\n"
               // no self-id: each node finds its member id by its own cluster address
-              + "pekko-raft.members = [\n" + members + "]\n")
+              + "pekko-raft.members = [\n" + members + "]\n"
+              + "pekko-raft.journal.dir = \"" + dataDir.resolve(memberId) + "\"\n")
           .withFallback(common);
       ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "raft", ConfigFactory.load(node));
       systems.put(memberId, system);
@@ -127,6 +132,9 @@ class ArteryClusterTest {
     for (ActorSystem<Void> system : systems.values()) system.terminate();
     for (ActorSystem<Void> system : systems.values()) {
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+    try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(dataDir)) {
+      for (java.nio.file.Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.delete(f);
     }
   }
 

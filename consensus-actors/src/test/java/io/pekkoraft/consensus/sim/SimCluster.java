@@ -96,6 +96,7 @@ public final class SimCluster implements AutoCloseable {
             + "pekko.persistence.journal-plugin-fallback.replay-dispatcher = \"pekko.actor.default-dispatcher\"\n"
             + "pekko.persistence.snapshot-store-plugin-fallback.plugin-dispatcher = \"pekko.actor.default-dispatcher\"\n"
             + "pekko.persistence.journal.plugin = \"pekko-raft-test.sim-journal\"\n"
+            + "pekko-raft.journal-plugin-id = \"pekko-raft-test.sim-journal\"\n"
             + "pekko-raft-test.sim-journal.replay-dispatcher = \"pekko.actor.default-dispatcher\"\n"
             + "pekko-raft-test.sim-journal.serialize = on\n"
             + "pekko.persistence.snapshot-store.plugin = \"\"\n"
