@@ -44,7 +44,7 @@ class RaftSettingsTest {
     assertEquals(1024 * 1024, s.maxRequestBytes());
     assertEquals(10000, s.maxPending());
     assertEquals(Duration.ofSeconds(10), s.askTimeout());
-    assertEquals("", s.journalPluginId());
+    assertEquals("pekko-raft.journal", s.journalPluginId(), "the durable journal is the default");
   }
 
   @Test

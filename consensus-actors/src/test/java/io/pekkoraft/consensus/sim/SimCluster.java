@@ -99,7 +99,7 @@ public final class SimCluster implements AutoCloseable {
             + "pekko-raft.journal-plugin-id = \"pekko-raft-test.sim-journal\"\n"
             + "pekko-raft-test.sim-journal.replay-dispatcher = \"pekko.actor.default-dispatcher\"\n"
             + "pekko-raft-test.sim-journal.serialize = on\n"
-            + "pekko.persistence.snapshot-store.plugin = \"\"\n"
+            + "pekko.persistence.snapshot-store.plugin = \"pekko.persistence.no-snapshot-store\"\n"
             + "pekko.log-dead-letters = off\n"
             + "pekko.scheduler.implementation = \"" + SimScheduler.class.getName() + "\"\n"
             + "pekko.loglevel = WARNING\n"))

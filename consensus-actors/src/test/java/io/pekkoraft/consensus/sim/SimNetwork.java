@@ -110,7 +110,7 @@ public final class SimNetwork {
   /** Only members in the same group can talk; a member in no group talks to no one. */
   @SafeVarargs
   public final void partition(Set<String>... groups) {
-    partitions = List.of(groups);
+    partitions = List.copyOf(java.util.Arrays.asList(groups));
   }
 
   /** Remove partitions and isolation. */

@@ -60,7 +60,9 @@ public final class SimScheduler implements Scheduler {
     return t;
   }
 
+  /** Deprecated in Pekko's Scheduler, but still the abstract method every scheduler must provide. */
   @Override
+  @SuppressWarnings("deprecation")
   public synchronized Cancellable schedule(
       FiniteDuration initialDelay, FiniteDuration interval, Runnable runnable, ExecutionContext executor) {
     Task t = new Task(nowMs + Math.max(0, initialDelay.toMillis()), seq++, Math.max(1, interval.toMillis()), runnable);
