@@ -109,6 +109,7 @@ public final class SimNetwork {
 
   /** Only members in the same group can talk; a member in no group talks to no one. */
   @SafeVarargs
+  @SuppressWarnings("varargs") // the array is only read and copied
   public final void partition(Set<String>... groups) {
     partitions = List.copyOf(java.util.Arrays.asList(groups));
   }
