@@ -3,6 +3,7 @@ package io.pekkoraft.samples.counter;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValueFactory;
 import io.pekkoraft.consensus.PekkoRaft;
 import io.pekkoraft.consensus.RaftException;
 import io.pekkoraft.consensus.RaftGroup;
@@ -15,6 +16,8 @@ import io.pekkoraft.samples.counter.Counter.Increment;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -28,6 +31,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -41,12 +45,21 @@ import org.slf4j.LoggerFactory;
 /**
  * The replicated counter, the first thing to run: three nodes, each its own ActorSystem talking to the
  * others over Artery TCP on 127.0.0.1 (as three processes would; here they share one JVM), form one Pekko
- * Cluster and run one Raft group of {@link Counter}. The sample submits increments, stops the leader's
- * node, watches the other two elect a new leader, submits more, and checks that every remaining node
- * counts exactly the increments that were acknowledged.
+ * Cluster and run one Raft group of {@link Counter}. The sample reads where the counter starts, submits
+ * increments, stops the leader's node, watches the other two elect a new leader, submits more, and checks
+ * that every remaining node counts exactly the starting value plus the increments that were acknowledged.
  *
- * <p>Run it from the repository root: {@code mvn -q -B install -DskipTests && mvn -q -B -pl samples exec:java}.
- * The exit code is 0 when the check holds, 1 otherwise.
+ * <p>Each node keeps its Raft log in the durable journal ({@code pekko-raft.journal}) under one data
+ * directory: {@code <data>/node-1/journal}, {@code <data>/node-2/journal}, {@code <data>/node-3/journal}.
+ * The data directory is the first program argument, else the system property {@code counter.data}, else
+ * {@code counter-data} in the working directory. A second run continues from the value the first one left
+ * (ports change between runs; a member's log is found by group and member id); an empty or new directory
+ * starts from 0.
+ *
+ * <p>Run it from the repository root:
+ * {@code mvn -B -q -pl samples -am install -DskipTests && mvn -B -q -pl samples exec:java}, with
+ * {@code -Dcounter.data=/some/dir} (or {@code -Dexec.args=/some/dir}) for another data directory.
+ * The exit code is 0 when the checks hold, 1 otherwise.
  */
 public final class CounterSample {
 
@@ -54,6 +67,10 @@ public final class CounterSample {
 
   private static final String SYSTEM_NAME = "counter";
   private static final String GROUP_ID = "counter";
+  /** The system property that names the data directory when no program argument does. */
+  private static final String DATA_PROPERTY = "counter.data";
+  /** The data directory when neither names one: relative to the working directory. */
+  private static final String DATA_DEFAULT = "counter-data";
   private static final int NODE_COUNT = 3;
   /** Increments submitted before the leader stops, and again after. */
   private static final int INCREMENTS = 50;
@@ -65,6 +82,8 @@ public final class CounterSample {
   /** One node: its ActorSystem, and its handle to the Raft group. */
   private record Node(String id, ActorSystem<Void> system, RaftGroup<Increment, GetValue, Long> counter) {}
 
+  /** Every node's data lives under it, in a directory named by its member id. */
+  private final Path dataDir;
   private final List<ActorSystem<Void>> systems = new ArrayList<>();
   /** The nodes still running, by member id. */
   private final Map<String, Node> nodes = new LinkedHashMap<>();
@@ -76,8 +95,12 @@ public final class CounterSample {
   /** Refused (no leader reachable in time, or rejected): certainly not applied. */
   private long notApplied;
 
+  private CounterSample(Path dataDir) {
+    this.dataDir = dataDir;
+  }
+
   public static void main(String[] args) {
-    CounterSample sample = new CounterSample();
+    CounterSample sample = new CounterSample(dataDir(args));
     boolean ok = false;
     try {
       ok = sample.run();
@@ -90,7 +113,21 @@ public final class CounterSample {
     System.exit(ok ? 0 : 1);
   }
 
+  /** The first program argument, else the system property counter.data, else ./counter-data. */
+  private static Path dataDir(String[] args) {
+    String named = args.length > 0 && !args[0].isBlank() ? args[0] : System.getProperty(DATA_PROPERTY, DATA_DEFAULT);
+    return Path.of(named).toAbsolutePath().normalize();
+  }
+
+  private static String memberId(int index) {
+    return "node-" + (index + 1);
+  }
+
   private boolean run() throws Exception {
+    // Decided before the nodes start: their journals create their directories.
+    boolean earlierRun = Files.isDirectory(dataDir) && hasNodeData();
+    log.info("Keeping the nodes' data in {} ({}).", dataDir,
+        IntStream.range(0, NODE_COUNT).mapToObj(CounterSample::memberId).collect(Collectors.joining(", ")));
     startNodes();
 
     log.info("Starting the Raft group \"{}\" on every node, and waiting for an election...", GROUP_ID);
@@ -105,12 +142,19 @@ public final class CounterSample {
         leader.change().memberId(), leader.change().term(), millis(groupStarted, leader.atNanos()),
         String.join(" and ", others(leader.change().memberId())));
 
+    long start = readUntilAnswered(nodes.get(leader.change().memberId()));
+    log.info("The counter starts at {} ({}).", start,
+        earlierRun ? "left by an earlier run in " + dataDir : "a fresh data directory");
+
     log.info("Submitting {} increments, {} at a time, through all {} nodes (a follower forwards to the leader)...",
         INCREMENTS, CONCURRENT, nodes.size());
     submitIncrements("");
+    // Every node, including one stopped early in an earlier run, must have caught up with the leader.
+    boolean allCaughtUp = compareCopies("Before the leader stops", nodes.get(leader.change().memberId()), start);
 
     Node stopped = nodes.remove(leader.change().memberId());
-    log.info("Stopping the leader's node {} (its ActorSystem terminates)...", stopped.id());
+    log.info("Stopping the leader's node {} (its ActorSystem terminates; its journal keeps its log for the next"
+        + " run)...", stopped.id());
     long stopStarted = System.nanoTime();
     CompletableFuture<Roles.Seen> nextLeader = roles.leaderKnownTo(nodes.keySet(), leader.change().term());
     stopped.system().terminate();
@@ -126,7 +170,33 @@ public final class CounterSample {
     log.info("Submitting {} more increments through {}...", INCREMENTS, String.join(" and ", nodes.keySet()));
     submitIncrements("more ");
 
-    return check(nodes.get(newLeader.change().memberId()));
+    boolean remainingAgree = compareCopies("After the leader stopped", nodes.get(newLeader.change().memberId()), start);
+    return allCaughtUp && remainingAgree;
+  }
+
+  /** Whether an earlier run left a node's directory in the data directory. */
+  private boolean hasNodeData() {
+    for (int i = 0; i < NODE_COUNT; i++) {
+      if (Files.isDirectory(dataDir.resolve(memberId(i)).resolve("journal"))) return true;
+    }
+    return false;
+  }
+
+  /**
+   * A linearizable read on the leader, asked again until it is answered: right after an election the
+   * leader answers only once the no-op of its term commits, and the first attempts may time out.
+   */
+  private static long readUntilAnswered(Node leader) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3 * STEP_TIMEOUT_SECONDS);
+    while (true) {
+      try {
+        return await(leader.counter().read(GetValue.INSTANCE).toCompletableFuture());
+      } catch (ExecutionException | TimeoutException e) {
+        if (System.nanoTime() > deadline) throw e;
+        log.info("Reading the counter failed ({}); asking again...", e.getCause() != null ? e.getCause() : e);
+        Thread.sleep(200);
+      }
+    }
   }
 
   private void startNodes() throws Exception {
@@ -147,11 +217,11 @@ public final class CounterSample {
     log.info("The {} nodes joined one Pekko Cluster in {} ms.", NODE_COUNT, millis(started, System.nanoTime()));
   }
 
-  /** counter.conf, plus what the sample can only know once it has picked the ports. */
-  private static Config nodeConfig(List<Integer> ports, int index) {
+  /** counter.conf, plus what the sample can only know once it has picked the ports and the data directory. */
+  private Config nodeConfig(List<Integer> ports, int index) {
     StringBuilder members = new StringBuilder();
     for (int i = 0; i < ports.size(); i++) {
-      members.append("  { id = \"node-").append(i + 1).append("\", address = \"").append(address(ports.get(i)))
+      members.append("  { id = \"").append(memberId(i)).append("\", address = \"").append(address(ports.get(i)))
           .append("\" }\n");
     }
     String node = "pekko.remote.artery.canonical.port = " + ports.get(index) + "\n"
@@ -159,7 +229,10 @@ public final class CounterSample {
         + "pekko-raft.members = [\n" + members + "]\n";
     ClassLoader loader = CounterSample.class.getClassLoader();
     Config shared = ConfigFactory.parseResources(loader, "counter.conf", ConfigParseOptions.defaults().setAllowMissing(false));
-    return ConfigFactory.load(loader, ConfigFactory.parseString(node).withFallback(shared));
+    // One journal directory per node: the journal's lock file forbids two nodes sharing one.
+    Config journalDir = ConfigFactory.empty().withValue("pekko-raft.journal.dir",
+        ConfigValueFactory.fromAnyRef(dataDir.resolve(memberId(index)).resolve("journal").toString()));
+    return ConfigFactory.load(loader, journalDir.withFallback(ConfigFactory.parseString(node)).withFallback(shared));
   }
 
   private static String address(int port) {
@@ -207,30 +280,33 @@ public final class CounterSample {
   }
 
   /**
-   * A linearizable read on the leader gives the value that every acknowledged increment is part of; then
-   * each node's own copy (a stale read, answered locally) must reach the same value.
+   * A linearizable read on the leader gives the value that every acknowledged increment is part of: the
+   * starting value plus the increments acknowledged so far in this run (plus some of unknown outcome).
+   * Then each running node's own copy (a stale read, answered locally) must reach the same value.
    */
-  private boolean check(Node leader) throws Exception {
+  private boolean compareCopies(String when, Node leader, long start) throws Exception {
     long value = await(leader.counter().read(GetValue.INSTANCE).toCompletableFuture());
-    log.info("A linearizable read on the leader {} returns {}.", leader.id(), value);
     Map<String, Long> copies = new LinkedHashMap<>();
     for (Node node : nodes.values()) copies.put(node.id(), staleReadUntil(node, value));
-    log.info("Each node's own copy, read locally (ReadConsistency.STALE): {}.", copies.entrySet().stream()
+    log.info("{}: a linearizable read on the leader {} returns {}; each node's own copy, read locally"
+        + " (ReadConsistency.STALE): {}.", when, leader.id(), value, copies.entrySet().stream()
         .map(e -> e.getKey() + " = " + e.getValue()).collect(Collectors.joining(", ")));
 
     boolean allAgree = copies.values().stream().allMatch(v -> v == value);
-    long appliedUnknown = value - acknowledged;
+    long appliedUnknown = value - start - acknowledged;
+    String nodesNamed = String.join(", ", copies.keySet());
     if (allAgree && appliedUnknown == 0) {
-      log.info("OK: every remaining node's counter is {}, the number of acknowledged increments.", value);
+      log.info("OK: the counter of {} is {} = {} (the start) + {} acknowledged increments.", nodesNamed, value, start,
+          acknowledged);
       return true;
     }
     if (allAgree && appliedUnknown > 0 && appliedUnknown <= unknown) {
-      log.info("OK: every remaining node's counter is {}: the {} acknowledged increments, plus {} of the {} whose"
-          + " outcome was unknown.", value, acknowledged, appliedUnknown, unknown);
+      log.info("OK: the counter of {} is {} = {} (the start) + {} acknowledged increments + {} of the {} whose"
+          + " outcome was unknown.", nodesNamed, value, start, acknowledged, appliedUnknown, unknown);
       return true;
     }
-    log.error("FAILED: the counters {} should all equal the {} acknowledged increments (plus at most {} of unknown"
-        + " outcome).", copies, acknowledged, unknown);
+    log.error("FAILED: the counters {} should all equal {} (the start) + {} acknowledged increments (plus at most {}"
+        + " of unknown outcome).", copies, start, acknowledged, unknown);
     return false;
   }
 

@@ -85,6 +85,7 @@ class SimJournalTest {
 
     recorder.tell(new RecordAll(List.of("a"), done.ref()));
     done.expectNoMessage(NO_REPLY);
+    awaitPending(done, id);
     assertEquals(1, disk.pendingBatches(id));
     assertEquals(List.of(), disk.durableEvents(id));
 
@@ -104,6 +105,7 @@ class SimJournalTest {
     disk.setAutoFlush(false);
     recorder.tell(new RecordAll(List.of("lost"), done.ref()));
     done.expectNoMessage(NO_REPLY);
+    awaitPending(done, id);
 
     assertEquals(1, disk.crash(id));
     done.expectNoMessage(NO_REPLY);
@@ -124,6 +126,7 @@ class SimJournalTest {
 
     recorder.tell(new RecordAll(List.of("x", "y", "z"), done.ref()));
     done.expectNoMessage(NO_REPLY);
+    awaitPending(done, id);
     assertEquals(1, disk.pendingBatches(id));
     disk.crash(id);
     recorder = restart(recorder, id);
@@ -131,6 +134,7 @@ class SimJournalTest {
 
     recorder.tell(new RecordAll(List.of("x", "y", "z"), done.ref()));
     done.expectNoMessage(NO_REPLY);
+    awaitPending(done, id);
     assertEquals(1, disk.flushAll());
     done.expectMessage(Done.getInstance());
     recorder = restart(recorder, id);
@@ -216,5 +220,13 @@ class SimJournalTest {
     TestProbe<Recorded> probe = testKit.createTestProbe();
     recorder.tell(new GetRecorded(probe.ref()));
     return probe.receiveMessage();
+  }
+
+  /** The write reached the disk and waits for a flush (bounded wait, not a fixed delay). */
+  private void awaitPending(TestProbe<?> probe, String id) {
+    probe.awaitAssert(Duration.ofSeconds(10), () -> {
+      assertEquals(1, disk.pendingBatches(id), "the write has not reached the disk yet");
+      return null;
+    });
   }
 }
