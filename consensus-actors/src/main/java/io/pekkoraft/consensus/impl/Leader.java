@@ -195,6 +195,11 @@ final class Leader extends Role {
           + " pekko-raft.client.max-request-bytes = " + node.settings.maxRequestBytes()));
       return this;
     }
+    if (pendingReads.size() + readsAwaitingTermCommit.size() >= node.settings.maxPending()) {
+      q.replyTo().tell(new ClientReply.Rejected("overloaded: " + pendingReads.size() + " reads are waiting to be"
+          + " confirmed (pekko-raft.client.max-pending); retry later"));
+      return this;
+    }
     if (node.log.termAt(node.commitIndex) != node.currentTerm) {
       readsAwaitingTermCommit.add(q); // §6.4: wait until our no-op commits, so commitIndex is current
     } else {

@@ -148,12 +148,16 @@ class ReplicationTest {
 
   @Test
   void overloadIsATypedRejection() {
-    // Beyond max-pending uncommitted commands, the leader refuses new ones at once instead of queueing.
+    // Beyond max-pending uncommitted commands (or waiting reads), the leader refuses new ones at once.
     try (SimCluster c = SimCluster.startWithPuppets(3, 46, "pekko-raft.client.max-pending = 5", PEERS)) {
       c.electWithPuppetVote("node-1", "node-2");
       List<ReplyBox> replies = c.submitAll("node-1", commands("o", 6));
       assertInstanceOf(ClientReply.Rejected.class, replies.get(5).first());
       assertTrue(((ClientReply.Rejected) replies.get(5).first()).reason().contains("overloaded"));
+      // reads waiting for a heartbeat round that never completes are bounded the same way
+      List<ReplyBox> reads = c.readAll("node-1", 6, io.pekkoraft.consensus.ReadConsistency.LINEARIZABLE);
+      assertInstanceOf(ClientReply.Rejected.class, reads.get(5).first());
+      assertTrue(((ClientReply.Rejected) reads.get(5).first()).reason().contains("overloaded"));
     }
   }
 }
