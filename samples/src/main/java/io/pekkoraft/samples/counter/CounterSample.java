@@ -352,7 +352,8 @@ public final class CounterSample {
    * Ports free on 127.0.0.1 right now. Artery cannot bind port 0 here: every member's address, port
    * included, is configured on every node before it starts.
    */
-  private static List<Integer> freePorts(int count) throws IOException {
+  /** {@code count} distinct TCP ports free on 127.0.0.1 right now (also used by the process crash test). */
+  static List<Integer> freePorts(int count) throws IOException {
     List<ServerSocket> sockets = new ArrayList<>();
     try {
       for (int i = 0; i < count; i++) sockets.add(new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1")));

@@ -1,0 +1,506 @@
+package io.pekkoraft.samples.counter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import io.pekkoraft.consensus.ReadConsistency;
+import io.pekkoraft.consensus.protocol.ClientReply;
+import io.pekkoraft.consensus.protocol.ClientRequest;
+import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.transport.ReceptionistTransport;
+import io.pekkoraft.persistence.serialization.KryoCodec;
+import io.pekkoraft.persistence.serialization.RaftSerialization;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Crash safety across real processes. Three {@link CounterNode} JVMs on 127.0.0.1, each with the durable journal in
+ * its own data directory, count increments sent by a client in this JVM (a cluster member without a Raft group,
+ * which finds the servers through the receptionist) while a seeded fault loop kills one node at a time with
+ * SIGKILL, the leader more often than not, and starts it again on the same directory. An increment is
+ * acknowledged (Applied), certainly not applied (NotLeader, Rejected: retried) or of unknown outcome (Timeout,
+ * NoQuorum, no answer: never retried).
+ *
+ * <pre>
+ * Short form (the default, about 2 minutes in all): 75 s of faults, about 5 kills.
+ * Long form:  mvn -B -pl samples test -Dtest=ProcessCrashTest -Dcrash.duration=600   (seconds of faults)
+ * Replay:     -Dcrash.seed=N reuses the seed a run prints: the same random pauses and choices (which node is
+ *             the leader at each kill, and so the victim, still depends on timing).
+ * Skip it:    -Dcrash.skip=true
+ * </pre>
+ *
+ * Each node's log (its stderr) is in {@code samples/target/process-crash-<seed>/node-i.log}.
+ */
+class ProcessCrashTest {
+
+  private static final String GROUP_ID = "counter";
+  private static final int NODE_COUNT = 3;
+  /** Logical clients, each with one increment in flight at a time. */
+  private static final int CLIENTS = 6;
+  private static final Duration ASK_TIMEOUT = Duration.ofSeconds(3);
+  /** Bound on a node's start (JVM, cluster join, journal recovery) until it prints READY. */
+  private static final long READY_TIMEOUT_SECONDS = 60;
+
+  private static final long DURATION_SECONDS = Long.getLong("crash.duration", 75);
+  private static final long SEED = Long.getLong("crash.seed", System.nanoTime());
+
+  private static final List<NodeProcess> nodes = new ArrayList<>();
+  private static ActorSystem<Void> client;
+
+  // ---- the test ----
+
+  @Test
+  void everyAcknowledgedIncrementSurvivesRepeatedKillMinusNine() throws Exception {
+    // Every node ends with the acknowledged increments plus at most those of unknown outcome, however often a
+    // node (the leader included) is SIGKILLed mid-write and restarted on its journal.
+    assumeFalse(Boolean.getBoolean("crash.skip"), "crash.skip=true");
+    long started = System.nanoTime();
+    System.out.println("ProcessCrashTest: seed " + SEED + ", " + DURATION_SECONDS + " s of faults");
+    Path dir = Path.of("target", "process-crash-" + SEED).toAbsolutePath();
+    deleteRecursively(dir); // a run with the same seed starts from empty journals
+    Files.createDirectories(dir);
+    // Should this JVM end without @AfterAll (interrupted build), the nodes must not outlive it.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> nodes.forEach(NodeProcess::kill)));
+    List<Integer> ports = CounterSample.freePorts(NODE_COUNT + 1);
+    List<Integer> nodePorts = ports.subList(0, NODE_COUNT);
+
+    List<CompletableFuture<Void>> ready = new ArrayList<>();
+    for (int i = 1; i <= NODE_COUNT; i++) {
+      NodeProcess node = new NodeProcess("node-" + i, nodePorts, dir);
+      nodes.add(node);
+      ready.add(node.start());
+    }
+    CompletableFuture.allOf(ready.toArray(new CompletableFuture<?>[0])).get(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+
+    client = ActorSystem.create(Behaviors.empty(), "counter", clientConfig(ports.get(NODE_COUNT), nodePorts));
+    Servers servers = new Servers(client);
+    KryoCodec codec = RaftSerialization.get(client).codec();
+    servers.awaitAllListed(READY_TIMEOUT_SECONDS);
+    servers.awaitLeader(codec, READY_TIMEOUT_SECONDS);
+
+    Tally tally = new Tally();
+    AtomicBoolean writing = new AtomicBoolean(true);
+    ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
+    List<CompletableFuture<Void>> clientsDone = new ArrayList<>();
+    for (int c = 0; c < CLIENTS; c++) {
+      // Half the clients let a follower forward (hops 0); the others only accept the leader's answer (hops 1).
+      boolean forwardable = c % 2 == 0;
+      clientsDone.add(CompletableFuture.runAsync(() -> incrementUntil(writing, servers, codec, tally, forwardable), clients));
+    }
+
+    Faults faults = new Faults(new Random(SEED), servers, tally);
+    faults.runFor(Duration.ofSeconds(DURATION_SECONDS)).get(DURATION_SECONDS + 3 * READY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    writing.set(false);
+    CompletableFuture.allOf(clientsDone.toArray(new CompletableFuture<?>[0]))
+        .get(ASK_TIMEOUT.toSeconds() * 3 + 10, TimeUnit.SECONDS);
+    clients.shutdown();
+
+    // Every node is up again (the fault loop ends after a restart); a leader commits its no-op, then every
+    // node's own copy catches up with the leader's commit index.
+    long linearizable = servers.awaitLeader(codec, READY_TIMEOUT_SECONDS);
+    Map<String, Long> values = servers.awaitStaleReadsAgree(codec, 60);
+    long acknowledged = tally.acknowledged.get();
+    long unknown = tally.unknown.get();
+    System.out.printf("ProcessCrashTest: seed %d, %d kills (%d of the leader), %d acknowledged, %d unknown,"
+            + " %d retried as not applied, linearizable read %d, nodes %s, %d s%n",
+        SEED, faults.kills.get(), faults.leaderKills.get(), acknowledged, unknown, tally.notApplied.get(), linearizable,
+        values, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
+
+    assertTrue(faults.kills.get() > 0, "the fault loop killed no node");
+    assertTrue(acknowledged > 0, "no increment was acknowledged");
+    assertTrue(linearizable >= acknowledged, "a linearizable read after the last acknowledgement returns "
+        + linearizable + " < " + acknowledged + " acknowledged (seed " + SEED + ")");
+    assertEquals(NODE_COUNT, values.size(), "every node answers a stale read: " + values);
+    long first = values.values().iterator().next();
+    for (Map.Entry<String, Long> node : values.entrySet()) {
+      assertEquals(first, node.getValue(), "the nodes disagree: " + values + " (seed " + SEED + ")");
+      assertEquals(linearizable, node.getValue(), "with no more writes, " + node.getKey()
+          + " should have applied everything the leader had (seed " + SEED + ")");
+      assertTrue(node.getValue() >= acknowledged, node.getKey() + " lost acknowledged increments: counts "
+          + node.getValue() + " of " + acknowledged + " (seed " + SEED + ", logs in " + dir + ")");
+      assertTrue(node.getValue() <= acknowledged + unknown, node.getKey() + " counts " + node.getValue()
+          + ", more than the " + acknowledged + " acknowledged plus " + unknown + " unknown (seed " + SEED + ")");
+    }
+  }
+
+  @AfterAll
+  static void stopEverything() throws Exception {
+    for (NodeProcess node : nodes) node.kill();
+    for (NodeProcess node : nodes) node.awaitExit();
+    if (client != null) {
+      client.terminate();
+      client.getWhenTerminated().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    }
+  }
+
+  // ---- the clients ----
+
+  /** The outcome of every increment sent: exactly one of the three counters grows per increment. */
+  private static final class Tally {
+    final AtomicLong acknowledged = new AtomicLong();
+    /** Timed out, or leadership lost after it was appended: may or may not count. Never retried. */
+    final AtomicLong unknown = new AtomicLong();
+    /** Answers that say "not applied": NotLeader, Rejected; each was retried as a new attempt. */
+    final AtomicLong notApplied = new AtomicLong();
+  }
+
+  /** One logical client: one increment at a time, until {@code writing} turns false. */
+  private static void incrementUntil(AtomicBoolean writing, Servers servers, KryoCodec codec, Tally tally,
+      boolean forwardable) {
+    byte[] increment = codec.toBytes(new Counter.Increment(1));
+    while (writing.get()) {
+      String target = servers.pick();
+      ActorRef<ServerCommand> server = target == null ? null : servers.refs.get(target);
+      if (server == null) {
+        servers.awaitChange(200); // nobody listed right now; wait for a listing, bounded
+        continue;
+      }
+      ClientReply reply = ask(servers.system, server,
+          replyTo -> new ClientRequest.ClientCommand(increment, forwardable ? 0 : 1, replyTo));
+      if (reply instanceof ClientReply.Applied) {
+        tally.acknowledged.incrementAndGet();
+        if (!forwardable) servers.leader = target; // only the leader applies a request with hops 1
+      } else if (reply instanceof ClientReply.NotLeader notLeader) {
+        tally.notApplied.incrementAndGet();
+        servers.leader = notLeader.leaderId();
+        if (notLeader.leaderId() == null) servers.awaitChange(100); // an election is under way
+      } else if (reply instanceof ClientReply.Rejected) {
+        tally.notApplied.incrementAndGet();
+        servers.awaitChange(100);
+      } else {
+        // Timeout, NoQuorum, or no answer within the ask timeout (the node may be dead): the command may be
+        // committed or not. Never retried.
+        tally.unknown.incrementAndGet();
+        servers.leader = null;
+      }
+    }
+  }
+
+  /** The answer, or null when none came within {@link #ASK_TIMEOUT}. */
+  private static ClientReply ask(ActorSystem<?> system, ActorRef<ServerCommand> server,
+      Function<ActorRef<ClientReply>, ServerCommand> request) {
+    try {
+      return AskPattern.<ServerCommand, ClientReply>ask(server, request::apply, ASK_TIMEOUT, system.scheduler())
+          .toCompletableFuture().get(ASK_TIMEOUT.toMillis() + 1000, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
+  /** The Raft servers as the receptionist lists them, and the leader as the clients last saw it. */
+  private static final class Servers {
+    final ActorSystem<Void> system;
+    final Map<String, ActorRef<ServerCommand>> refs = new ConcurrentHashMap<>();
+    volatile String leader;
+    private final Object changed = new Object();
+
+    Servers(ActorSystem<Void> system) {
+      this.system = system;
+      for (int i = 1; i <= NODE_COUNT; i++) {
+        String member = "node-" + i;
+        ServiceKey<ServerCommand> key = ReceptionistTransport.serviceKey(GROUP_ID, member);
+        system.systemActorOf(Behaviors.<Receptionist.Listing>setup(ctx -> {
+          ctx.getSystem().receptionist().tell(Receptionist.subscribe(key, ctx.getSelf()));
+          return Behaviors.receiveMessage(listing -> {
+            // Reachable instances only: a killed incarnation drops out once the failure detector notices.
+            ActorRef<ServerCommand> found = null;
+            for (ActorRef<ServerCommand> ref : listing.getServiceInstances(key)) found = ref;
+            if (found == null) refs.remove(member);
+            else refs.put(member, found);
+            synchronized (changed) {
+              changed.notifyAll();
+            }
+            return Behaviors.same();
+          });
+        }), "listing-" + member, Props.empty());
+      }
+    }
+
+    /**
+     * Completes once {@code member} is listed by the receptionist again: the restarted node's new incarnation
+     * is in the cluster, so the next kill leaves two members that can reach each other.
+     */
+    CompletableFuture<Void> listed(String member) {
+      return CompletableFuture.runAsync(() -> {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(READY_TIMEOUT_SECONDS);
+        while (!refs.containsKey(member)) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException(member + " not listed " + READY_TIMEOUT_SECONDS + " s after READY");
+          }
+          awaitChange(500);
+        }
+      });
+    }
+
+    /** The last known leader if it is listed, else any listed server. */
+    String pick() {
+      String known = leader;
+      if (known != null && refs.containsKey(known)) return known;
+      List<String> listed = new ArrayList<>(refs.keySet());
+      return listed.isEmpty() ? null : listed.get(ThreadLocalRandom.current().nextInt(listed.size()));
+    }
+
+    /** Waits, at most {@code millis}, for a new listing. A bounded pause for a client with nobody to ask. */
+    void awaitChange(long millis) {
+      synchronized (changed) {
+        try {
+          changed.wait(millis);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+
+    void awaitAllListed(long seconds) throws TimeoutException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      while (refs.size() < NODE_COUNT) {
+        if (System.nanoTime() > deadline) throw new TimeoutException("listed after " + seconds + " s: " + refs.keySet());
+        awaitChange(500);
+      }
+    }
+
+    /**
+     * A linearizable read answered by the leader itself (hops 1: no forwarding): the leader has committed an
+     * entry of its term, and the value includes every increment acknowledged before. Returns that value.
+     */
+    long awaitLeader(KryoCodec codec, long seconds) throws TimeoutException {
+      byte[] query = codec.toBytes(Counter.GetValue.INSTANCE);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      while (System.nanoTime() < deadline) {
+        for (String member : new ArrayList<>(refs.keySet())) {
+          ActorRef<ServerCommand> ref = refs.get(member);
+          if (ref == null) continue;
+          ClientReply reply = ask(system, ref,
+              replyTo -> new ClientRequest.ClientQuery(query, ReadConsistency.LINEARIZABLE, 1, replyTo));
+          if (reply instanceof ClientReply.Applied applied) {
+            leader = member;
+            return (Long) applied.result();
+          }
+        }
+        awaitChange(200);
+      }
+      throw new TimeoutException("no leader answered a linearizable read within " + seconds + " s");
+    }
+
+    /** Each node's own copy (STALE, answered locally), asked again until all listed nodes agree, bounded. */
+    Map<String, Long> awaitStaleReadsAgree(KryoCodec codec, long seconds) {
+      byte[] query = codec.toBytes(Counter.GetValue.INSTANCE);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      Map<String, Long> values = new LinkedHashMap<>();
+      do {
+        values.clear();
+        for (int i = 1; i <= NODE_COUNT; i++) {
+          String member = "node-" + i;
+          ActorRef<ServerCommand> ref = refs.get(member);
+          if (ref == null) continue;
+          ClientReply reply = ask(system, ref,
+              replyTo -> new ClientRequest.ClientQuery(query, ReadConsistency.STALE, 0, replyTo));
+          if (reply instanceof ClientReply.Applied applied) values.put(member, (Long) applied.result());
+        }
+        if (values.size() == NODE_COUNT && values.values().stream().distinct().count() == 1) return values;
+        awaitChange(200);
+      } while (System.nanoTime() < deadline);
+      return values;
+    }
+  }
+
+  // ---- the faults ----
+
+  /**
+   * Kills one node at a time with SIGKILL, after a random pause (the leader with probability 2/3, else any
+   * node), and starts it again on the same data directory after another random pause. The pauses come from
+   * the seeded random and are scheduled, not slept.
+   */
+  private static final class Faults {
+    final AtomicInteger kills = new AtomicInteger();
+    final AtomicInteger leaderKills = new AtomicInteger();
+    private final Random random;
+    private final Servers servers;
+    private final Tally tally;
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+    private final CompletableFuture<Void> done = new CompletableFuture<>();
+    private long endNanos;
+
+    Faults(Random random, Servers servers, Tally tally) {
+      this.random = random;
+      this.servers = servers;
+      this.tally = tally;
+    }
+
+    /** Completes once the duration is over and every node is up again. */
+    CompletableFuture<Void> runFor(Duration duration) {
+      endNanos = System.nanoTime() + duration.toNanos();
+      scheduleKill();
+      scheduler.scheduleAtFixedRate(() -> System.out.printf(
+          "ProcessCrashTest: acknowledged %d, unknown %d, not applied %d, leader %s, listed %s%n",
+          tally.acknowledged.get(), tally.unknown.get(), tally.notApplied.get(), servers.leader,
+          new TreeSet<>(servers.refs.keySet())), 5, 5, TimeUnit.SECONDS);
+      return done.whenComplete((ok, error) -> scheduler.shutdown());
+    }
+
+    private void scheduleKill() {
+      if (System.nanoTime() >= endNanos) {
+        done.complete(null);
+        return;
+      }
+      scheduler.schedule(this::kill, 1000 + random.nextInt(4000), TimeUnit.MILLISECONDS);
+    }
+
+    private void kill() {
+      try {
+        String leader = servers.leader;
+        NodeProcess victim = leader != null && random.nextInt(3) < 2
+            ? nodes.stream().filter(n -> n.id.equals(leader)).findFirst().orElseThrow()
+            : nodes.get(random.nextInt(nodes.size()));
+        boolean ofLeader = victim.id.equals(leader);
+        victim.kill();
+        victim.awaitExit();
+        kills.incrementAndGet();
+        if (ofLeader) leaderKills.incrementAndGet();
+        System.out.printf("ProcessCrashTest: killed %s%s (acknowledged %d, unknown %d)%n", victim.id,
+            ofLeader ? ", the leader," : "", tally.acknowledged.get(), tally.unknown.get());
+        scheduler.schedule(() -> restart(victim), 500 + random.nextInt(2500), TimeUnit.MILLISECONDS);
+      } catch (Throwable e) {
+        done.completeExceptionally(e);
+      }
+    }
+
+    private void restart(NodeProcess victim) {
+      try {
+        System.out.printf("ProcessCrashTest: restarting %s%n", victim.id);
+        victim.start().thenCompose(ok -> servers.listed(victim.id))
+            .orTimeout(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS).whenComplete((ok, error) -> {
+          if (error != null) done.completeExceptionally(error);
+          else scheduleKill();
+        });
+      } catch (Throwable e) {
+        done.completeExceptionally(e);
+      }
+    }
+  }
+
+  // ---- the node processes ----
+
+  /** One CounterNode JVM; started again on the same data directory after each kill. */
+  private static final class NodeProcess {
+    final String id;
+    private final List<Integer> ports;
+    private final Path data;
+    private final Path log;
+    private volatile Process process;
+
+    NodeProcess(String id, List<Integer> ports, Path dir) {
+      this.id = id;
+      this.ports = ports;
+      this.data = dir.resolve(id);
+      this.log = dir.resolve(id + ".log");
+    }
+
+    /** Starts the JVM; completes when it prints READY, fails if it exits first. */
+    synchronized CompletableFuture<Void> start() throws IOException {
+      Files.createDirectories(data);
+      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m",
+          // Cluster membership in the node's log (logback-test.xml keeps the rest of Pekko at WARN).
+          "-Dpekko.loglevel=INFO", "-cp", System.getProperty("java.class.path"),
+          CounterNode.class.getName(), "--id", id,
+          "--ports", ports.stream().map(String::valueOf).collect(Collectors.joining(",")), "--data", data.toString())
+          .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+      Process started = builder.start();
+      process = started;
+      CompletableFuture<Void> ready = new CompletableFuture<>();
+      Thread reader = new Thread(() -> {
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(started.getInputStream(), StandardCharsets.UTF_8))) {
+          String line;
+          while ((line = out.readLine()) != null) {
+            if (line.equals("READY " + id)) ready.complete(null);
+          }
+        } catch (IOException e) {
+          // the process was killed
+        }
+        ready.completeExceptionally(new IllegalStateException(id + " exited before READY; see " + log));
+      }, "stdout-" + id);
+      reader.setDaemon(true);
+      reader.start();
+      return ready;
+    }
+
+    /** SIGKILL (Process.destroyForcibly on Linux): no shutdown hook, no flush, no goodbye to the cluster. */
+    void kill() {
+      Process p = process;
+      if (p != null && p.isAlive()) p.destroyForcibly();
+    }
+
+    void awaitExit() throws Exception {
+      Process p = process;
+      if (p != null) p.onExit().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  // ---- set-up ----
+
+  /** A cluster member that runs no Raft group: it only finds the servers and talks to them. */
+  private static Config clientConfig(int port, List<Integer> nodePorts) {
+    String seeds = nodePorts.stream().map(p -> "\"" + CounterNode.address(p) + "\"").collect(Collectors.joining(", "));
+    String own = "pekko.remote.artery.canonical.port = " + port + "\n"
+        + "pekko.remote.artery.canonical.hostname = \"127.0.0.1\"\n"
+        + "pekko.cluster.seed-nodes = [" + seeds + "]\n"
+        + "pekko.cluster.retry-unsuccessful-join-after = 2s\n"
+        + "pekko.cluster.downing-provider-class = \"org.apache.pekko.cluster.sbr.SplitBrainResolverProvider\"\n"
+        + "pekko.cluster.split-brain-resolver.active-strategy = keep-majority\n"
+        + "pekko.cluster.split-brain-resolver.stable-after = 5s\n"
+        + "pekko.cluster.split-brain-resolver.down-all-when-unstable = off\n";
+    ClassLoader loader = ProcessCrashTest.class.getClassLoader();
+    Config shared = ConfigFactory.parseResources(loader, "counter.conf", ConfigParseOptions.defaults().setAllowMissing(false));
+    return ConfigFactory.load(loader, ConfigFactory.parseString(own).withFallback(shared));
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (!Files.exists(dir)) return;
+    try (var paths = Files.walk(dir)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) Files.delete(path);
+    }
+  }
+}
