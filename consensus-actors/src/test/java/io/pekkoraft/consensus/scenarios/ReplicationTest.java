@@ -33,6 +33,16 @@ class ReplicationTest {
     return out;
   }
 
+  /**
+   * node-1 becomes leader with node-2's vote; its first AppendEntries to node-2 (the no-op, sent alone
+   * while probing) is acknowledged, so node-2 is in replicate state.
+   */
+  private static void electAndAcknowledgeProbe(SimCluster c) {
+    c.electWithPuppetVote("node-1", "node-2");
+    AppendEntries probe = appends(c, "node-2").get(0);
+    c.sendAs("node-2", "node-1", new AppendEntriesResponse(probe.term(), "node-2", true, 1, 0, 0, probe.seq()));
+  }
+
   private static List<AppendEntries> appends(SimCluster c, String peer) {
     return c.inbox(peer, AppendEntries.class);
   }
@@ -43,10 +53,7 @@ class ReplicationTest {
     // bound, and sends more as acknowledgements free the window.
     String config = "pekko-raft.replication { window = 4, max-entries-per-batch = 3 }";
     try (SimCluster c = SimCluster.startWithPuppets(3, 41, config, PEERS)) {
-      c.electWithPuppetVote("node-1", "node-2");
-      // the no-op probe goes out alone; acknowledge it so the follower is in replicate state
-      AppendEntries probe = appends(c, "node-2").get(0);
-      c.sendAs("node-2", "node-1", new AppendEntriesResponse(probe.term(), "node-2", true, 1, 0, 0, probe.seq()));
+      electAndAcknowledgeProbe(c);
       int before = appends(c, "node-2").size();
       c.submitAll("node-1", commands("p", 30));
       List<AppendEntries> sent = appends(c, "node-2").subList(before, appends(c, "node-2").size());
@@ -69,9 +76,7 @@ class ReplicationTest {
     // A batch never exceeds max-bytes-per-batch (unless one entry alone is larger).
     String config = "pekko-raft.replication.max-bytes-per-batch = 2 KiB\npekko-raft.client.max-request-bytes = 1 KiB";
     try (SimCluster c = SimCluster.startWithPuppets(3, 42, config, PEERS)) {
-      c.electWithPuppetVote("node-1", "node-2");
-      AppendEntries probe = appends(c, "node-2").get(0);
-      c.sendAs("node-2", "node-1", new AppendEntriesResponse(probe.term(), "node-2", true, 1, 0, 0, probe.seq()));
+      electAndAcknowledgeProbe(c);
       List<String> big = new ArrayList<>();
       for (int i = 0; i < 20; i++) big.add(i + "-" + "x".repeat(500));
       c.submitAll("node-1", big);

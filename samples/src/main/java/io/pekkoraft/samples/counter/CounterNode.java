@@ -78,15 +78,13 @@ public final class CounterNode {
     PekkoRaft.get(system).init(ReplicatedStateMachine.of(GROUP_ID, Counter::new));
   }
 
-  /** counter.conf, with what this node can only learn from its arguments, and the durable journal. */
-  static Config config(String id, List<Integer> ports, int index, Path data) {
-    StringBuilder members = new StringBuilder();
-    for (int i = 0; i < ports.size(); i++) {
-      members.append("  { id = \"node-").append(i + 1).append("\", address = \"").append(address(ports.get(i)))
-          .append("\" }\n");
-    }
-    String seeds = ports.stream().map(p -> "\"" + address(p) + "\"").collect(Collectors.joining(", "));
-    String node = "pekko.remote.artery.canonical.port = " + ports.get(index) + "\n"
+  /**
+   * How a process on {@code port} takes part in the Pekko Cluster of the nodes on {@code nodePorts}:
+   * shared by the nodes and by a client process that only talks to them.
+   */
+  static String clusterMembership(int port, List<Integer> nodePorts) {
+    String seeds = nodePorts.stream().map(p -> "\"" + address(p) + "\"").collect(Collectors.joining(", "));
+    return "pekko.remote.artery.canonical.port = " + port + "\n"
         + "pekko.remote.artery.canonical.hostname = \"127.0.0.1\"\n"
         // Any member may be the one restarting: each knows all of them, with node-1 first.
         + "pekko.cluster.seed-nodes = [" + seeds + "]\n"
@@ -97,7 +95,17 @@ public final class CounterNode {
         + "pekko.cluster.split-brain-resolver.active-strategy = keep-majority\n"
         + "pekko.cluster.split-brain-resolver.stable-after = 5s\n"
         // Nodes here are killed on purpose again and again; that is not a reason to down everyone.
-        + "pekko.cluster.split-brain-resolver.down-all-when-unstable = off\n"
+        + "pekko.cluster.split-brain-resolver.down-all-when-unstable = off\n";
+  }
+
+  /** counter.conf, with what this node can only learn from its arguments, and the durable journal. */
+  static Config config(String id, List<Integer> ports, int index, Path data) {
+    StringBuilder members = new StringBuilder();
+    for (int i = 0; i < ports.size(); i++) {
+      members.append("  { id = \"node-").append(i + 1).append("\", address = \"").append(address(ports.get(i)))
+          .append("\" }\n");
+    }
+    String node = clusterMembership(ports.get(index), ports)
         // A node the cluster has downed (or that failed) ends its process: restarting it is the caller's job.
         + "pekko.coordinated-shutdown.exit-jvm = on\n"
         + "pekko-raft.self-id = \"" + id + "\"\n"

@@ -483,15 +483,7 @@ class ProcessCrashTest {
 
   /** A cluster member that runs no Raft group: it only finds the servers and talks to them. */
   private static Config clientConfig(int port, List<Integer> nodePorts) {
-    String seeds = nodePorts.stream().map(p -> "\"" + CounterNode.address(p) + "\"").collect(Collectors.joining(", "));
-    String own = "pekko.remote.artery.canonical.port = " + port + "\n"
-        + "pekko.remote.artery.canonical.hostname = \"127.0.0.1\"\n"
-        + "pekko.cluster.seed-nodes = [" + seeds + "]\n"
-        + "pekko.cluster.retry-unsuccessful-join-after = 2s\n"
-        + "pekko.cluster.downing-provider-class = \"org.apache.pekko.cluster.sbr.SplitBrainResolverProvider\"\n"
-        + "pekko.cluster.split-brain-resolver.active-strategy = keep-majority\n"
-        + "pekko.cluster.split-brain-resolver.stable-after = 5s\n"
-        + "pekko.cluster.split-brain-resolver.down-all-when-unstable = off\n";
+    String own = CounterNode.clusterMembership(port, nodePorts);
     ClassLoader loader = ProcessCrashTest.class.getClassLoader();
     Config shared = ConfigFactory.parseResources(loader, "counter.conf", ConfigParseOptions.defaults().setAllowMissing(false));
     return ConfigFactory.load(loader, ConfigFactory.parseString(own).withFallback(shared));
