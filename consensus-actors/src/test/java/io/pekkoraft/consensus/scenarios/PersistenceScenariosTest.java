@@ -217,11 +217,7 @@ class PersistenceScenariosTest {
         if (boxes.get(i).first() instanceof ClientReply.Applied) acknowledged.add(sent.get(i));
       }
       assertTrue(acknowledged.size() >= 10, "commands were acknowledged: " + acknowledged.size());
-      for (String m : c.members()) {
-        List<String> applied = c.checker.applied(m);
-        List<String> missing = acknowledged.stream().filter(a -> !applied.contains(a)).toList();
-        assertTrue(missing.isEmpty(), m + " never applied acknowledged commands " + missing);
-      }
+      c.checker.assertAcknowledgedAppliedEverywhere(acknowledged);
       c.checker.assertSafe();
     }
   }

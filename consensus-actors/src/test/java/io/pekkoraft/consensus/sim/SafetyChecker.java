@@ -80,6 +80,20 @@ public final class SafetyChecker {
     return List.copyOf(violations);
   }
 
+  /**
+   * Durability: every command acknowledged to a client (answered Applied) has been applied by the current
+   * state machine of every member. Call it once every member is up and has caught up.
+   */
+  public synchronized void assertAcknowledgedAppliedEverywhere(java.util.Collection<String> acknowledged) {
+    for (Map.Entry<String, String> member : new java.util.TreeMap<>(currentInstance).entrySet()) {
+      List<String> applied = appliedByInstance.get(member.getValue());
+      List<String> missing = acknowledged.stream().filter(a -> !applied.contains(a)).toList();
+      if (!missing.isEmpty()) {
+        throw new AssertionError(member.getKey() + " never applied acknowledged commands " + missing);
+      }
+    }
+  }
+
   public synchronized void assertSafe() {
     if (!violations.isEmpty()) throw new AssertionError("Raft safety violated:\n  " + String.join("\n  ", violations));
   }
