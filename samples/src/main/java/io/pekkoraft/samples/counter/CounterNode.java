@@ -1,9 +1,6 @@
 package io.pekkoraft.samples.counter;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigParseOptions;
-import com.typesafe.config.ConfigValueFactory;
 import io.pekkoraft.consensus.PekkoRaft;
 import io.pekkoraft.consensus.ReplicatedStateMachine;
 import io.pekkoraft.consensus.RoleChanged;
@@ -43,8 +40,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  */
 public final class CounterNode {
 
-  private static final String SYSTEM_NAME = "counter";
-  private static final String GROUP_ID = "counter";
 
   private CounterNode() {}
 
@@ -60,11 +55,11 @@ public final class CounterNode {
     Path data = Path.of(option(options, "data")).toAbsolutePath();
     int index = memberIndex(id, ports.size());
 
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), SYSTEM_NAME, config(id, ports, index, data));
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), CounterSample.SYSTEM_NAME, config(id, ports, index, data));
     ActorRef<RoleChanged> ready = system.systemActorOf(
         Behaviors.receive(RoleChanged.class)
             .onMessage(RoleChanged.class, change -> {
-              if (!change.groupId().equals(GROUP_ID) || !change.memberId().equals(id)) return Behaviors.same();
+              if (!change.groupId().equals(CounterSample.GROUP_ID) || !change.memberId().equals(id)) return Behaviors.same();
               // The first role change comes after recovery: the server is serving from now on.
               synchronized (stdout) {
                 stdout.println("READY " + id);
@@ -75,7 +70,7 @@ public final class CounterNode {
             .build(),
         "ready-reporter", Props.empty());
     system.eventStream().tell(new EventStream.Subscribe<>(RoleChanged.class, ready));
-    PekkoRaft.get(system).init(ReplicatedStateMachine.of(GROUP_ID, Counter::new));
+    PekkoRaft.get(system).init(ReplicatedStateMachine.of(CounterSample.GROUP_ID, Counter::new));
   }
 
   /**
@@ -83,7 +78,7 @@ public final class CounterNode {
    * shared by the nodes and by a client process that only talks to them.
    */
   static String clusterMembership(int port, List<Integer> nodePorts) {
-    String seeds = nodePorts.stream().map(p -> "\"" + address(p) + "\"").collect(Collectors.joining(", "));
+    String seeds = nodePorts.stream().map(p -> "\"" + CounterSample.address(p) + "\"").collect(Collectors.joining(", "));
     return "pekko.remote.artery.canonical.port = " + port + "\n"
         + "pekko.remote.artery.canonical.hostname = \"127.0.0.1\"\n"
         // Any member may be the one restarting: each knows all of them, with node-1 first.
@@ -100,33 +95,20 @@ public final class CounterNode {
 
   /** counter.conf, with what this node can only learn from its arguments, and the durable journal. */
   static Config config(String id, List<Integer> ports, int index, Path data) {
-    StringBuilder members = new StringBuilder();
-    for (int i = 0; i < ports.size(); i++) {
-      members.append("  { id = \"node-").append(i + 1).append("\", address = \"").append(address(ports.get(i)))
-          .append("\" }\n");
-    }
     String node = clusterMembership(ports.get(index), ports)
         // A node the cluster has downed (or that failed) ends its process: restarting it is the caller's job.
         + "pekko.coordinated-shutdown.exit-jvm = on\n"
         + "pekko-raft.self-id = \"" + id + "\"\n"
-        + "pekko-raft.members = [\n" + members + "]\n"
+        + CounterSample.membersSetting(ports)
         // The durable journal, one directory per node, whatever counter.conf chooses.
         + "pekko-raft.journal-plugin-id = \"pekko-raft.journal\"\n";
-    ClassLoader loader = CounterNode.class.getClassLoader();
-    Config shared = ConfigFactory.parseResources(loader, "counter.conf", ConfigParseOptions.defaults().setAllowMissing(false));
-    Config own = ConfigFactory.parseString(node)
-        .withValue("pekko-raft.journal.dir", ConfigValueFactory.fromAnyRef(data.resolve("journal").toString()));
-    return ConfigFactory.load(loader, own.withFallback(shared));
-  }
-
-  static String address(int port) {
-    return "pekko://" + SYSTEM_NAME + "@127.0.0.1:" + port;
+    return CounterSample.counterConfig(node, data.resolve("journal"));
   }
 
   /** {@code node-i} is the i-th member, listening on the i-th port. */
   private static int memberIndex(String id, int memberCount) {
     for (int i = 0; i < memberCount; i++) {
-      if (id.equals("node-" + (i + 1))) return i;
+      if (id.equals(CounterSample.memberId(i))) return i;
     }
     throw new IllegalArgumentException("--id must be one of node-1 .. node-" + memberCount + " (one per port), not " + id);
   }

@@ -65,8 +65,8 @@ public final class CounterSample {
 
   private static final Logger log = LoggerFactory.getLogger(CounterSample.class);
 
-  private static final String SYSTEM_NAME = "counter";
-  private static final String GROUP_ID = "counter";
+  static final String SYSTEM_NAME = "counter";
+  static final String GROUP_ID = "counter";
   /** The system property that names the data directory when no program argument does. */
   private static final String DATA_PROPERTY = "counter.data";
   /** The data directory when neither names one: relative to the working directory. */
@@ -119,7 +119,7 @@ public final class CounterSample {
     return Path.of(named).toAbsolutePath().normalize();
   }
 
-  private static String memberId(int index) {
+  static String memberId(int index) {
     return "node-" + (index + 1);
   }
 
@@ -219,23 +219,38 @@ public final class CounterSample {
 
   /** counter.conf, plus what the sample can only know once it has picked the ports and the data directory. */
   private Config nodeConfig(List<Integer> ports, int index) {
-    StringBuilder members = new StringBuilder();
+    String node = "pekko.remote.artery.canonical.port = " + ports.get(index) + "\n"
+        + "pekko.cluster.seed-nodes = [\"" + address(ports.get(0)) + "\"]\n"
+        + membersSetting(ports);
+    return counterConfig(node, dataDir.resolve(memberId(index)).resolve("journal"));
+  }
+
+  /** pekko-raft.members for nodes listening on {@code ports}: node-1 on the first, and so on. */
+  static String membersSetting(List<Integer> ports) {
+    StringBuilder members = new StringBuilder("pekko-raft.members = [\n");
     for (int i = 0; i < ports.size(); i++) {
       members.append("  { id = \"").append(memberId(i)).append("\", address = \"").append(address(ports.get(i)))
           .append("\" }\n");
     }
-    String node = "pekko.remote.artery.canonical.port = " + ports.get(index) + "\n"
-        + "pekko.cluster.seed-nodes = [\"" + address(ports.get(0)) + "\"]\n"
-        + "pekko-raft.members = [\n" + members + "]\n";
-    ClassLoader loader = CounterSample.class.getClassLoader();
-    Config shared = ConfigFactory.parseResources(loader, "counter.conf", ConfigParseOptions.defaults().setAllowMissing(false));
-    // One journal directory per node: the journal's lock file forbids two nodes sharing one.
-    Config journalDir = ConfigFactory.empty().withValue("pekko-raft.journal.dir",
-        ConfigValueFactory.fromAnyRef(dataDir.resolve(memberId(index)).resolve("journal").toString()));
-    return ConfigFactory.load(loader, journalDir.withFallback(ConfigFactory.parseString(node)).withFallback(shared));
+    return members.append("]\n").toString();
   }
 
-  private static String address(int port) {
+  /**
+   * counter.conf under {@code settings} (what a process only knows at run time), loaded. A node also
+   * gets its journal directory, one per node: the journal's lock file forbids two nodes sharing one.
+   * {@code journalDir} is null for a process that runs no node.
+   */
+  static Config counterConfig(String settings, Path journalDir) {
+    ClassLoader loader = CounterSample.class.getClassLoader();
+    Config shared = ConfigFactory.parseResources(loader, "counter.conf", ConfigParseOptions.defaults().setAllowMissing(false));
+    Config own = ConfigFactory.parseString(settings);
+    if (journalDir != null) {
+      own = own.withValue("pekko-raft.journal.dir", ConfigValueFactory.fromAnyRef(journalDir.toString()));
+    }
+    return ConfigFactory.load(loader, own.withFallback(shared));
+  }
+
+  static String address(int port) {
     return "pekko://" + SYSTEM_NAME + "@127.0.0.1:" + port;
   }
 

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigParseOptions;
 import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
@@ -483,10 +481,7 @@ class ProcessCrashTest {
 
   /** A cluster member that runs no Raft group: it only finds the servers and talks to them. */
   private static Config clientConfig(int port, List<Integer> nodePorts) {
-    String own = CounterNode.clusterMembership(port, nodePorts);
-    ClassLoader loader = ProcessCrashTest.class.getClassLoader();
-    Config shared = ConfigFactory.parseResources(loader, "counter.conf", ConfigParseOptions.defaults().setAllowMissing(false));
-    return ConfigFactory.load(loader, ConfigFactory.parseString(own).withFallback(shared));
+    return CounterSample.counterConfig(CounterNode.clusterMembership(port, nodePorts), null);
   }
 
   private static void deleteRecursively(Path dir) throws IOException {
