@@ -40,12 +40,15 @@ public final class PekkoRaft implements Extension {
 
   private final ActorSystem<?> system;
   private final RaftSettings settings;
+  /** pekko-raft.members, parsed and checked once, for the self id and every group's transport. */
+  private final Map<String, Address> memberAddresses;
   private final Map<String, RaftGroup<?, ?, ?>> groups = new ConcurrentHashMap<>();
 
   private PekkoRaft(ActorSystem<?> system) {
     this.system = system;
     RaftSettings configured = RaftSettings.fromConfig(system.settings().config());
-    this.settings = configured.withSelfId(resolveSelfId(configured, system));
+    this.memberAddresses = parseMembers(configured);
+    this.settings = configured.withSelfId(resolveSelfId(configured.selfId(), memberAddresses, system));
   }
 
   public static PekkoRaft get(ActorSystem<?> system) {
@@ -62,14 +65,14 @@ public final class PekkoRaft implements Extension {
   public <C, Q, R> RaftGroup<C, Q, R> init(ReplicatedStateMachine<C, Q, R> declaration) {
     return (RaftGroup<C, Q, R>) groups.computeIfAbsent(declaration.groupId(), groupId -> {
       ActorRef<ServerCommand> server = system.systemActorOf(
-          RaftServer.create(groupId, settings, new ReceptionistTransport(groupId, settings.members()), declaration.factory()),
+          RaftServer.create(groupId, settings, new ReceptionistTransport(groupId, memberAddresses), declaration.factory()),
           "pekko-raft-" + groupId, Props.empty());
       return new RaftGroup<C, Q, R>(groupId, settings.selfId(), server, system,
           RaftSerialization.get(system).codec(), settings.askTimeout());
     });
   }
 
-  private static String resolveSelfId(RaftSettings settings, ActorSystem<?> system) {
+  private static Map<String, Address> parseMembers(RaftSettings settings) {
     if (settings.members().isEmpty()) {
       throw new IllegalArgumentException("pekko-raft.members is empty: list every member's id and address");
     }
@@ -82,12 +85,16 @@ public final class PekkoRaft implements Extension {
             + "', is not a Pekko address like pekko://system@host:port", e);
       }
     }
-    if (!settings.selfId().isEmpty()) {
-      if (!members.containsKey(settings.selfId())) {
-        throw new IllegalArgumentException("pekko-raft.self-id '" + settings.selfId() + "' is not one of pekko-raft.members "
+    return members;
+  }
+
+  private static String resolveSelfId(String configuredSelfId, Map<String, Address> members, ActorSystem<?> system) {
+    if (!configuredSelfId.isEmpty()) {
+      if (!members.containsKey(configuredSelfId)) {
+        throw new IllegalArgumentException("pekko-raft.self-id '" + configuredSelfId + "' is not one of pekko-raft.members "
             + members.keySet());
       }
-      return settings.selfId();
+      return configuredSelfId;
     }
     Address self;
     try {
@@ -100,7 +107,7 @@ public final class PekkoRaft implements Extension {
       if (m.getValue().equals(self)) return m.getKey();
     }
     throw new IllegalArgumentException("this node's cluster address " + self + " is none of pekko-raft.members "
-        + settings.members() + "; set pekko-raft.self-id or fix the addresses (host and port exactly as in"
+        + members + "; set pekko-raft.self-id or fix the addresses (host and port exactly as in"
         + " pekko.remote.artery.canonical)");
   }
 }

@@ -61,13 +61,7 @@ public final class RaftGroup<C, Q, R> {
    * {@link RaftException.Rejected} at once.
    */
   public CompletionStage<R> submit(C command) {
-    byte[] bytes;
-    try {
-      bytes = codec.toBytes(command);
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(new RaftException.Rejected("command not sent: " + e.getMessage(), e));
-    }
-    return request(replyTo -> new ClientRequest.ClientCommand(bytes, 0, replyTo), System.nanoTime() + askTimeout.toNanos());
+    return encodeAndRequest(command, "command", ClientRequest.ClientCommand::new);
   }
 
   /** A linearizable read: sees every command acknowledged before it started. */
@@ -77,14 +71,24 @@ public final class RaftGroup<C, Q, R> {
 
   /** A read of the chosen consistency; an unserializable query fails like an unserializable command. */
   public CompletionStage<R> read(Q query, ReadConsistency consistency) {
+    return encodeAndRequest(query, "query",
+        (bytes, hops, replyTo) -> new ClientRequest.ClientQuery(bytes, consistency, hops, replyTo));
+  }
+
+  /** How a request is made from its serialized payload (hops 0: it starts here). */
+  private interface RequestMaker {
+    ClientRequest make(byte[] payload, int hops, ActorRef<ClientReply> replyTo);
+  }
+
+  /** Serialize once (an unregistered class fails the stage, nothing is sent), then ask until the deadline. */
+  private CompletionStage<R> encodeAndRequest(Object payload, String what, RequestMaker maker) {
     byte[] bytes;
     try {
-      bytes = codec.toBytes(query);
+      bytes = codec.toBytes(payload);
     } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(new RaftException.Rejected("query not sent: " + e.getMessage(), e));
+      return CompletableFuture.failedFuture(new RaftException.Rejected(what + " not sent: " + e.getMessage(), e));
     }
-    return request(replyTo -> new ClientRequest.ClientQuery(bytes, consistency, 0, replyTo),
-        System.nanoTime() + askTimeout.toNanos());
+    return request(replyTo -> maker.make(bytes, 0, replyTo), System.nanoTime() + askTimeout.toNanos());
   }
 
   @SuppressWarnings("unchecked")

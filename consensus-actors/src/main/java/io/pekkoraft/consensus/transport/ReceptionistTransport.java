@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.Address;
-import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -29,12 +28,10 @@ public final class ReceptionistTransport implements Transport {
   private final Map<String, Address> memberAddresses;
   private final Map<String, ActorRef<ServerCommand>> peers = new ConcurrentHashMap<>();
 
-  /** @param memberAddresses member id to its configured Pekko address ({@code pekko://system@host:port}) */
-  public ReceptionistTransport(String groupId, Map<String, String> memberAddresses) {
+  /** @param memberAddresses member id to its configured Pekko address */
+  public ReceptionistTransport(String groupId, Map<String, Address> memberAddresses) {
     this.groupId = groupId;
-    Map<String, Address> parsed = new HashMap<>();
-    memberAddresses.forEach((member, address) -> parsed.put(member, AddressFromURIString.parse(address)));
-    this.memberAddresses = Map.copyOf(parsed);
+    this.memberAddresses = Map.copyOf(memberAddresses);
   }
 
   public static ServiceKey<ServerCommand> serviceKey(String groupId, String memberId) {
