@@ -26,8 +26,6 @@ final class PersistQueue {
   private List<Runnable> inFlightActions = new ArrayList<>();
   private boolean inFlight;
   private long batchSeq;
-  private long batches;
-  private long events;
 
   PersistQueue(ActorRef<RaftLog.Command> log, ActorRef<ServerCommand> server) {
     this.log = log;
@@ -49,8 +47,6 @@ final class PersistQueue {
   void flush() {
     if (inFlight || pending.isEmpty()) return;
     batchSeq++;
-    batches++;
-    events += pending.size();
     log.tell(new RaftLog.Persist(batchSeq, List.copyOf(pending), server));
     inFlightActions = pendingActions;
     pending = new ArrayList<>();
@@ -68,15 +64,5 @@ final class PersistQueue {
     inFlightActions = new ArrayList<>();
     for (Runnable action : done) action.run();
     flush();
-  }
-
-  /** Is everything added so far durable? */
-  boolean isDurable() {
-    return !inFlight && pending.isEmpty();
-  }
-
-  /** Average events per write, a measure of how well group commit batches. */
-  double eventsPerBatch() {
-    return batches == 0 ? 0 : (double) events / batches;
   }
 }

@@ -183,10 +183,6 @@ final class RaftNode {
     publishRole();
   }
 
-  RaftRole role() {
-    return role;
-  }
-
   private void publishRole() {
     ctx.getSystem().eventStream().tell(new EventStream.Publish<>(
         new RoleChanged(groupId, selfId, role, currentTerm, leaderId)));

@@ -217,9 +217,4 @@ public final class LogView {
     }
     return List.copyOf(entries.subList((int) (from - firstIndex), (int) (to - firstIndex + 1)));
   }
-
-  public List<LogEntry> entriesFrom(long from) {
-    if (from > lastIndex()) return List.of();
-    return List.copyOf(entries.subList((int) (from - firstIndex), entries.size()));
-  }
 }

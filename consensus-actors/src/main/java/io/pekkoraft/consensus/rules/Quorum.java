@@ -1,6 +1,5 @@
 package io.pekkoraft.consensus.rules;
 
-import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.ToLongFunction;
@@ -74,10 +73,5 @@ public final class Quorum {
   private static boolean containsMajority(Set<String> voters, Set<String> responders) {
     long present = voters.stream().filter(responders::contains).count();
     return present >= voters.size() / 2 + 1;
-  }
-
-  /** For diagnostics: the match indexes of the voters, in a stable order. */
-  public static String describe(Configuration config, ToLongFunction<String> matchIndex) {
-    return Arrays.toString(config.voters().stream().sorted().map(v -> v + "=" + matchIndex.applyAsLong(v)).toArray());
   }
 }

@@ -396,7 +396,7 @@ class LogViewTest {
     assertEquals(2, rounds);
   }
 
-  // ---- range and entriesFrom
+  // ---- range
 
   @Test
   void rangeIncludesBothEnds() {
@@ -432,12 +432,4 @@ class LogViewTest {
     assertThrows(UnsupportedOperationException.class, () -> r.remove(0));
   }
 
-  @Test
-  void entriesFromReturnsTheSuffix() {
-    // entriesFrom(i) is everything from i to the end, empty past the end.
-    LogView log = logOfTerms(1, 1, 2);
-    assertEquals(List.of(2L, 3L), indexes(log.entriesFrom(2)));
-    assertEquals(List.of(1L, 2L, 3L), indexes(log.entriesFrom(1)));
-    assertEquals(List.of(), log.entriesFrom(4));
-  }
 }

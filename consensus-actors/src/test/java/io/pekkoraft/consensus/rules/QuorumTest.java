@@ -244,10 +244,4 @@ class QuorumTest {
     assertTrue(Quorum.isQuorum(c, Set.of("a", "b", "d", "e")));
   }
 
-  @Test
-  void describeListsVotersInAStableOrder() {
-    // The diagnostic string names each voter with its matchIndex, sorted by id, learners left out.
-    Configuration c = new Configuration(Set.of("c", "a", "b"), Set.of(), Set.of("l"));
-    assertEquals("[a=1, b=2, c=3]", Quorum.describe(c, matchIndex(Map.of("a", 1L, "b", 2L, "c", 3L))));
-  }
 }
