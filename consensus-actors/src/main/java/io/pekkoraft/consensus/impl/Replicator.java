@@ -4,6 +4,7 @@ import io.pekkoraft.consensus.protocol.Internal;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
 import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
 import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.rules.LogView;
 import io.pekkoraft.consensus.rules.ReplicationProgress;
 import io.pekkoraft.consensus.transport.Transport;
 import io.pekkoraft.persistence.LogEntry;
@@ -214,18 +215,8 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
   }
 
   private List<LogEntry> batchFrom(long next) {
-    int from = (int) (next - bufferPrevIndex - 1);
-    int maxEntries = node.settings.maxEntriesPerBatch();
-    long maxBytes = node.settings.maxBytesPerBatch();
-    List<LogEntry> batch = new ArrayList<>();
-    long bytes = 0;
-    for (int i = from; i < buffer.size() && batch.size() < maxEntries; i++) {
-      LogEntry e = buffer.get(i);
-      if (!batch.isEmpty() && bytes + e.sizeBytes() > maxBytes) break;
-      batch.add(e);
-      bytes += e.sizeBytes();
-    }
-    return List.copyOf(batch);
+    return LogView.batch(buffer, (int) (next - bufferPrevIndex - 1), node.settings.maxEntriesPerBatch(),
+        node.settings.maxBytesPerBatch());
   }
 
   /** Drop buffered entries the follower has stored; keep the term of the last one for the next prevLogTerm. */

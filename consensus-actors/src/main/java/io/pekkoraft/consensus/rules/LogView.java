@@ -143,10 +143,19 @@ public final class LogView {
    */
   public List<LogEntry> slice(long from, int maxEntries, long maxBytes) {
     if (from < firstIndex) throw new IllegalArgumentException("slice from " + from + " before first index " + firstIndex);
+    if (from > lastIndex()) return List.of();
+    return batch(entries, (int) (from - firstIndex), maxEntries, maxBytes);
+  }
+
+  /**
+   * The batch rule, for any run of entries: up to {@code maxEntries} of {@code source} from position
+   * {@code from}, stopping before {@code maxBytes} is exceeded, but at least one entry. Immutable copy.
+   */
+  public static List<LogEntry> batch(List<LogEntry> source, int from, int maxEntries, long maxBytes) {
     List<LogEntry> out = new ArrayList<>();
     long size = 0;
-    for (long i = from; i <= lastIndex() && out.size() < maxEntries; i++) {
-      LogEntry e = entry(i);
+    for (int i = from; i < source.size() && out.size() < maxEntries; i++) {
+      LogEntry e = source.get(i);
       if (!out.isEmpty() && size + e.sizeBytes() > maxBytes) break;
       out.add(e);
       size += e.sizeBytes();
