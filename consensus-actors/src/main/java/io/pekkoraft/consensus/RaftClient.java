@@ -88,6 +88,14 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
       return 1;
     }
 
+    /** With hops 1 a server that applied a command leads; one that served a read led at the time. */
+    @Override
+    public void served(ActorRef<ServerCommand> asked) {
+      for (String member : members) {
+        if (asked.equals(directory.get(member))) leaderHint = member;
+      }
+    }
+
     @Override
     public void noAnswer(ActorRef<ServerCommand> asked) {
       String hint = leaderHint;
