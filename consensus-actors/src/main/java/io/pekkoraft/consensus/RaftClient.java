@@ -15,6 +15,10 @@ import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.cluster.ClusterEvent.CurrentClusterState;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * A client of a Raft group from an ActorSystem that is not one of its members: a web tier, a batch job, a
@@ -47,6 +51,7 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
     final List<String> members;
     final List<ActorRef<?>> subscribers = new ArrayList<>();
     final RequestLoop requests;
+    final Cluster cluster;
     volatile String leaderHint;
     private final AtomicInteger roundRobin = new AtomicInteger();
 
@@ -55,6 +60,7 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
       this.directory = new PeerDirectory(groupId, members);
       this.members = List.copyOf(members.keySet());
       this.requests = new RequestLoop(system, RaftSerialization.get(system).codec());
+      this.cluster = Cluster.get(system);
       int instance = instances.incrementAndGet();
       for (String member : this.members) {
         subscribers.add(system.systemActorOf(directory.subscriber(member),
@@ -65,12 +71,32 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
     @Override
     public ActorRef<ServerCommand> next() {
       String hint = leaderHint;
-      ActorRef<ServerCommand> leader = hint == null ? null : directory.get(hint);
+      ActorRef<ServerCommand> leader = hint == null ? null : usable(hint);
       if (leader != null) return leader;
       int start = Math.floorMod(roundRobin.getAndIncrement(), members.size());
       for (int i = 0; i < members.size(); i++) {
-        ActorRef<ServerCommand> listed = directory.get(members.get((start + i) % members.size()));
+        ActorRef<ServerCommand> listed = usable(members.get((start + i) % members.size()));
         if (listed != null) return listed;
+      }
+      return null;
+    }
+
+    /**
+     * The member's server if it is listed and its node is up and reachable in the cluster: the receptionist
+     * keeps listing a node that is leaving or unreachable for a while, and a request sent there would end
+     * in a timeout (outcome unknown) instead of a quick redirect.
+     */
+    private ActorRef<ServerCommand> usable(String member) {
+      ActorRef<ServerCommand> ref = directory.get(member);
+      if (ref == null) return null;
+      Address address = ref.path().address();
+      if (address.hasLocalScope()) return ref;
+      CurrentClusterState state = cluster.state();
+      for (Member m : state.getUnreachable()) {
+        if (m.address().equals(address)) return null;
+      }
+      for (Member m : state.getMembers()) {
+        if (m.address().equals(address)) return m.status() == MemberStatus.up() ? ref : null;
       }
       return null;
     }
