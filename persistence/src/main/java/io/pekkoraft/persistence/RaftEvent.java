@@ -21,4 +21,12 @@ public sealed interface RaftEvent extends RaftSerializable {
 
   /** Entries from {@code fromIndex} on were removed because they conflicted with the leader's (§5.3). */
   record EntriesTruncated(long fromIndex) implements RaftEvent {}
+
+  /**
+   * The log up to {@code index} (whose entry has {@code term}) is replaced by a snapshot of the state
+   * machine, {@code data} (compressed). Entries after {@code index} stay when the log holds that same
+   * entry; otherwise the whole log is replaced (§7). The data travels in the event so that a crash between
+   * this write and the snapshot store's never loses the state: replay finds it here.
+   */
+  record SnapshotStored(long index, long term, byte[] data) implements RaftEvent {}
 }
