@@ -55,6 +55,17 @@ public final class SafetyChecker {
     }
   }
 
+  /** The commands {@code instance} applied, in order. */
+  public synchronized List<String> appliedByInstance(String instance) {
+    return List.copyOf(appliedByInstance.get(instance));
+  }
+
+  /** {@code instance} replaced its state by a snapshot holding {@code commands}: checked like applying them anew. */
+  public synchronized void onRestored(String instance, List<String> commands) {
+    appliedByInstance.put(instance, new ArrayList<>());
+    for (String c : commands) onApplied(instance, c);
+  }
+
   /** Number of members whose current state machine has applied {@code command}. */
   public synchronized int appliedBy(String command) {
     int n = 0;
