@@ -56,7 +56,10 @@ public final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEve
   public static final class State {
     long currentTerm;
     String votedFor;
+    /** The log after the compacted prefix; its snapshotIndex() is the compaction point, not the snapshot's. */
     LogView log = new LogView();
+    long snapshotIndex;
+    long snapshotTerm;
     byte[] snapshotData = new byte[0];
   }
 
@@ -135,7 +138,9 @@ public final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEve
           return s;
         })
         .onEvent(RaftEvent.SnapshotStored.class, (s, e) -> {
-          s.log.compactTo(e.index(), e.term());
+          if (e.compactTo() > s.log.snapshotIndex()) s.log.compactTo(e.compactTo(), e.compactToTerm());
+          s.snapshotIndex = e.index();
+          s.snapshotTerm = e.term();
           s.snapshotData = e.data();
           return s;
         })
@@ -154,8 +159,8 @@ public final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEve
       @Override
       public Object toJournal(State s) {
         LogView log = s.log;
-        return new RaftLogSnapshot(s.currentTerm, s.votedFor, log.snapshotIndex(), log.snapshotTerm(), s.snapshotData,
-            log.range(log.firstIndex(), log.lastIndex()));
+        return new RaftLogSnapshot(s.currentTerm, s.votedFor, s.snapshotIndex, s.snapshotTerm, s.snapshotData,
+            log.snapshotIndex(), log.snapshotTerm(), log.range(log.firstIndex(), log.lastIndex()));
       }
 
       @Override
@@ -164,7 +169,9 @@ public final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEve
         State s = new State();
         s.currentTerm = snap.currentTerm();
         s.votedFor = snap.votedFor();
-        s.log = new LogView(snap.snapshotIndex(), snap.snapshotTerm(), snap.entries());
+        s.log = new LogView(snap.compactedIndex(), snap.compactedTerm(), snap.entries());
+        s.snapshotIndex = snap.snapshotIndex();
+        s.snapshotTerm = snap.snapshotTerm();
         s.snapshotData = snap.snapshotData();
         return s;
       }
@@ -176,8 +183,8 @@ public final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEve
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), s -> {
           LogView log = s.log;
-          server.tell(new Internal.Recovered(s.currentTerm, s.votedFor, log.snapshotIndex(), log.snapshotTerm(),
-              s.snapshotData, log.range(log.firstIndex(), log.lastIndex())));
+          server.tell(new Internal.Recovered(s.currentTerm, s.votedFor, s.snapshotIndex, s.snapshotTerm,
+              s.snapshotData, log.snapshotIndex(), log.snapshotTerm(), log.range(log.firstIndex(), log.lastIndex())));
         })
         .onSignal(SnapshotCompleted.class, (s, done) -> compactUpTo(done.metadata().sequenceNr()))
         .onSignal(SnapshotFailed.class, (s, failed) -> ctx.getLog().warn(

@@ -80,7 +80,7 @@ final class RaftNode {
     this.raftLog = raftLog;
     this.runner = runner;
     this.persist = new PersistQueue(raftLog, ctx.getSelf());
-    this.log = new LogView(recovered.snapshotIndex(), recovered.snapshotTerm(), recovered.entries());
+    this.log = new LogView(recovered.compactedIndex(), recovered.compactedTerm(), recovered.entries());
     this.currentTerm = recovered.currentTerm();
     this.votedFor = recovered.votedFor();
     if (recovered.snapshotIndex() > 0) {
@@ -137,7 +137,8 @@ final class RaftNode {
 
   /**
    * The state machine snapshotted its state after applying {@code index}: keep it as the latest snapshot
-   * and compact the log up to it (§7). An older snapshot than the one held is ignored.
+   * and compact the log (§7), keeping {@code snapshot.trailing-entries} entries before the snapshot's
+   * index for followers that are a little behind. An older snapshot than the one held is ignored.
    */
   boolean storeSnapshot(long index, long term, byte[] data) {
     if (index <= snapshot.index()) return false;
@@ -146,8 +147,10 @@ final class RaftNode {
           + " (commit index " + commitIndex + ", term there " + log.termAt(index) + ")");
     }
     snapshot = new Snapshot(index, term, data);
-    log.compactTo(index, term);
-    persist.add(new RaftEvent.SnapshotStored(index, term, data));
+    long compactTo = Math.max(log.snapshotIndex(), index - settings.snapshotTrailingEntries());
+    long compactToTerm = log.termAt(compactTo);
+    if (compactTo > log.snapshotIndex()) log.compactTo(compactTo, compactToTerm);
+    persist.add(new RaftEvent.SnapshotStored(index, term, data, compactTo, compactToTerm));
     return true;
   }
 
@@ -161,7 +164,7 @@ final class RaftNode {
     if (index <= commitIndex) return false;
     snapshot = new Snapshot(index, term, data);
     log.compactTo(index, term);
-    persist.add(new RaftEvent.SnapshotStored(index, term, data));
+    persist.add(new RaftEvent.SnapshotStored(index, term, data, index, term));
     commitIndex = index;
     handedToRunner = index;
     runner.tell(new StateMachineRunner.Restore(index, term, data));

@@ -29,10 +29,11 @@ public final class Internal {
 
   /**
    * The log actor finished recovery: term, vote, the latest snapshot ({@code snapshotIndex} 0 and empty
-   * data when there is none) and the entries after it.
+   * data when there is none) and the log entries after {@code compactedIndex} (at most snapshotIndex).
    */
   public record Recovered(long currentTerm, String votedFor, long snapshotIndex, long snapshotTerm,
-      byte[] snapshotData, List<LogEntry> entries) implements ServerCommand, NoSerializationVerificationNeeded {}
+      byte[] snapshotData, long compactedIndex, long compactedTerm, List<LogEntry> entries)
+      implements ServerCommand, NoSerializationVerificationNeeded {}
 
   /** The state machine runner took a snapshot of the state after applying {@code index} (of {@code term}). */
   public record SnapshotTaken(long index, long term, byte[] data)
