@@ -17,4 +17,19 @@ public final class CounterModel implements Model {
       default -> throw new IllegalArgumentException("the counter has add and read, not " + op.f() + ": " + op);
     };
   }
+
+  /** Adds commute with each other and with reads, and can happen in any state. */
+  @Override
+  public boolean commutes(Operation op) {
+    return op.f().equals("add");
+  }
+
+  /** An add moves the counter towards a read's value only if that lies in the add's direction. */
+  @Override
+  public boolean mayHelp(Object state, Operation unknown, Operation blocked) {
+    if (!blocked.f().equals("read") || !(blocked.output() instanceof Long seen)) return false;
+    long delta = (Long) unknown.input();
+    long value = (Long) state;
+    return delta > 0 ? seen > value : delta < 0 && seen < value;
+  }
 }

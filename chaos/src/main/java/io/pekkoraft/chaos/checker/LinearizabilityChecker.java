@@ -132,8 +132,12 @@ public final class LinearizabilityChecker {
     private final List<Operation> operations;
     /** The invoke and completion events of the operations of known outcome, in time order. */
     private final Entry head = new Entry(null, false, Long.MIN_VALUE);
-    /** Linearized operations of known outcome, by id. */
+    /** Linearized operations of known outcome, by their index among those (in invoke order). */
     private final BitSet linearized = new BitSet();
+    /** The index among the operations of known outcome of each operation (by id); -1 for unknown ones. */
+    private final int[] knownIndex;
+    /** The first index not linearized: every operation of known outcome before it is. */
+    private int prefix;
     /** The operations of unknown outcome by kind (function and input), each kind in invoke order. */
     private final List<List<Operation>> unknownByKind = new ArrayList<>();
     /** Per kind: how many are linearized (always the first ones). */
@@ -148,8 +152,11 @@ public final class LinearizabilityChecker {
 
     Search(List<Operation> operations) {
       this.operations = operations;
+      this.knownIndex = new int[operations.size()];
+      int known = 0;
       Map<List<Object>, Integer> kinds = new HashMap<>();
       for (Operation op : operations) {
+        knownIndex[op.id()] = op.unknown() ? -1 : known++;
         if (!op.unknown()) continue;
         int kind = kinds.computeIfAbsent(Arrays.asList(op.f(), op.input()), k -> kinds.size());
         if (kind == unknownByKind.size()) unknownByKind.add(new ArrayList<>());
@@ -211,7 +218,7 @@ public final class LinearizabilityChecker {
           entry = entry.next;
         } else if (kindCursor < unknownByKind.size()) {
           Operation op = nextUnknown(kindCursor);
-          if (op != null && tryLinearize(op, state)) {
+          if (op != null && (!model.commutes(op) || somePendingNeeds(op, state)) && tryLinearize(op, state)) {
             stack.push(new Frame(null, kindCursor, state));
             state = model.step(state, op);
             entry = head.next;
@@ -230,7 +237,7 @@ public final class LinearizabilityChecker {
           Frame frame = stack.pop();
           state = frame.stateBefore();
           if (frame.call() != null) {
-            linearized.clear(frame.call().op.id());
+            mark(frame.call().op, false);
             unlift(frame.call());
             entry = frame.call().next;
             kindCursor = -1;
@@ -240,7 +247,8 @@ public final class LinearizabilityChecker {
           }
         }
       }
-      return new Result(Verdict.LINEARIZABLE, operations.size(), "linearizable");
+      return new Result(Verdict.LINEARIZABLE, operations.size(),
+          "linearizable (" + explored.size() + " configurations explored in " + steps + " steps)");
     }
 
     /**
@@ -264,6 +272,17 @@ public final class LinearizabilityChecker {
       return op.invokeTime() <= firstCompletion().time ? op : null;
     }
 
+    /**
+     * Whether an operation of known outcome invoked before the first pending completion cannot happen in
+     * {@code state}, and {@code unknown} may help it.
+     */
+    private boolean somePendingNeeds(Operation unknown, Object state) {
+      for (Entry e = head.next; e.call; e = e.next) {
+        if (model.step(state, e.op) == null && model.mayHelp(state, unknown, e.op)) return true;
+      }
+      return false;
+    }
+
     private Entry firstCompletion() {
       Entry e = head.next;
       while (e.call) e = e.next;
@@ -275,11 +294,17 @@ public final class LinearizabilityChecker {
           .append(deepest).append(" of ").append(operations.size()).append(" operations, then ").append(stuckAt)
           .append(" cannot take effect in state ").append(describe(stuckState)).append(". Concurrent with it:");
       int shown = 0;
+      int unknownBefore = 0;
       for (Operation op : operations) {
-        boolean overlaps = op.invokeTime() <= stuckAt.completeTime() && op.completeTime() >= stuckAt.invokeTime();
-        if (overlaps && op != stuckAt && shown++ < 12) why.append("\n  ").append(op);
+        if (op.invokeTime() > stuckAt.completeTime() || op.completeTime() < stuckAt.invokeTime() || op == stuckAt) continue;
+        if (op.unknown()) {
+          unknownBefore++;
+        } else if (shown++ < 12) {
+          why.append("\n  ").append(op);
+        }
       }
       if (shown > 12) why.append("\n  ... and ").append(shown - 12).append(" more");
+      why.append("\n  and ").append(unknownBefore).append(" operations of unknown outcome invoked before it completed");
       return new Result(Verdict.NOT_LINEARIZABLE, operations.size(), why.toString());
     }
 
@@ -288,8 +313,14 @@ public final class LinearizabilityChecker {
     }
 
     private void mark(Operation op, boolean done) {
-      if (op.unknown()) unknownCounts[kindOf(op)] += done ? 1 : -1;
-      else linearized.set(op.id(), done);
+      if (op.unknown()) {
+        unknownCounts[kindOf(op)] += done ? 1 : -1;
+        return;
+      }
+      int index = knownIndex[op.id()];
+      linearized.set(index, done);
+      if (done && index == prefix) prefix = linearized.nextClearBit(prefix);
+      if (!done && index < prefix) prefix = index;
     }
 
     private int kindOf(Operation op) {
@@ -300,21 +331,10 @@ public final class LinearizabilityChecker {
       throw new IllegalStateException("not an unknown operation: " + op);
     }
 
-    /** The compact form of the current linearized set with {@code state}. */
+    /** The compact form of the current linearized set with {@code state}: the prefix, and the window after it. */
     private Configuration configuration(Object state) {
-      int prefix = definitePrefix();
       long[] window = linearized.get(prefix, Math.max(prefix, linearized.length())).toLongArray();
       return new Configuration(prefix, window, unknownCounts.clone(), state);
-    }
-
-    /**
-     * How many operations, from the first, are linearized or of unknown outcome (unknown ones are counted
-     * apart): the window starts after them.
-     */
-    private int definitePrefix() {
-      int i = linearized.nextClearBit(0);
-      while (i < operations.size() && operations.get(i).unknown()) i = linearized.nextClearBit(i + 1);
-      return i;
     }
 
     private void lift(Entry call) {

@@ -9,7 +9,8 @@ import java.util.Map;
  * workload adds to one key, the register workload reads, writes and compare-and-sets many keys. A key never
  * written has no value ({@code null}); {@link Add} counts it as 0.
  *
- * <p>Deterministic like every {@link StateMachine}: the result depends only on the map and the command.
+ * <p>Deterministic like every {@link StateMachine}: the result depends only on the map and the command. It
+ * snapshots its whole map, so the chaos runs exercise log compaction and InstallSnapshot too.
  */
 public final class KvStateMachine implements StateMachine<KvStateMachine.Command, KvStateMachine.Read, KvStateMachine.Result> {
 
@@ -63,5 +64,20 @@ public final class KvStateMachine implements StateMachine<KvStateMachine.Command
   @Override
   public Result query(Read query) {
     return new Result(values.get(query.key()), true);
+  }
+
+  /** The whole map, copied: a HashMap of String to Long, which the persistence module registers with Kryo. */
+  @Override
+  public Object snapshot() {
+    return new HashMap<>(values);
+  }
+
+  @Override
+  public void restore(Object snapshot) {
+    if (!(snapshot instanceof Map<?, ?> map)) {
+      throw new IllegalArgumentException("a key-value snapshot is a map, not " + snapshot);
+    }
+    values.clear();
+    for (Map.Entry<?, ?> entry : map.entrySet()) values.put((String) entry.getKey(), (Long) entry.getValue());
   }
 }

@@ -209,7 +209,7 @@ class LinearizabilityCheckerTest {
 
   @Test
   void theSameHistoryWithOneReadAlteredIsRejected() {
-    List<Event> events = simulatedCounter(new Random(7), 6, 40_000, true);
+    List<Event> events = simulatedCounter(new Random(7), 6, 20_000, true);
     assertFalse(counter(events).linearizable());
   }
 

@@ -1,0 +1,131 @@
+package io.pekkoraft.chaos.node;
+
+import io.pekkoraft.chaos.ChaosCluster;
+import io.pekkoraft.chaos.kv.KvStateMachine;
+import io.pekkoraft.consensus.PekkoRaft;
+import io.pekkoraft.consensus.ReplicatedStateMachine;
+import io.pekkoraft.consensus.RoleChanged;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.eventstream.EventStream;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+/**
+ * One node of a chaos run, as its own process: an ActorSystem on 127.0.0.1, a member of the Raft group
+ * "chaos" running {@link KvStateMachine} on the durable journal in its data directory, with
+ * {@link PartitionableTransport} around its Raft transport.
+ *
+ * <pre>
+ * java -cp ... io.pekkoraft.chaos.node.ChaosNode --id node-2 --ports 25521,25522,25523 --data /tmp/chaos/node-2
+ * </pre>
+ *
+ * The runner drives it through standard input and output, one line each way; logging goes to stderr.
+ * <ul>
+ *   <li>out {@code READY <id>}: recovered and serving (first role taken);
+ *   <li>out {@code ROLE <role> <term> <leader id or ->}: each role change;
+ *   <li>in {@code block node-1,node-3}: drop every Raft message sent to those members from now on; answered
+ *       {@code BLOCKED node-1,node-3};
+ *   <li>in {@code heal}: deliver to everyone again; answered {@code HEALED <messages dropped so far>}.
+ * </ul>
+ * When standard input closes (the runner is gone), the node halts, so it never outlives its runner.
+ */
+public final class ChaosNode {
+
+  private ChaosNode() {}
+
+  public static void main(String[] args) {
+    PrintStream out = System.out;
+    System.setOut(System.err); // stdout is the protocol; anything else printed goes to the log
+
+    String id = null;
+    List<Integer> ports = new ArrayList<>();
+    Path data = null;
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      switch (args[i]) {
+        case "--id" -> id = args[i + 1];
+        case "--ports" -> Arrays.stream(args[i + 1].split(",")).map(String::trim).map(Integer::valueOf).forEach(ports::add);
+        case "--data" -> data = Path.of(args[i + 1]).toAbsolutePath();
+        default -> throw new IllegalArgumentException("unknown option " + args[i]);
+      }
+    }
+    if (id == null || ports.isEmpty() || data == null || args.length % 2 != 0) {
+      throw new IllegalArgumentException("usage: ChaosNode --id node-N --ports P1,P2,... --data DIR");
+    }
+    int index = ChaosCluster.memberIndex(id, ports.size());
+
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ChaosCluster.SYSTEM_NAME, ChaosCluster.node(index, ports, data));
+    reportRoles(system, id, out);
+    AtomicReference<PartitionableTransport> layer = new AtomicReference<>();
+    PekkoRaft.get(system).init(ReplicatedStateMachine.of(ChaosCluster.GROUP_ID, KvStateMachine::new)
+        .withTransport(transport -> {
+          PartitionableTransport partitionable = new PartitionableTransport(transport);
+          layer.set(partitionable);
+          return partitionable;
+        }));
+    obeyCommands(layer, out);
+  }
+
+  private static void reportRoles(ActorSystem<?> system, String id, PrintStream out) {
+    ActorRef<RoleChanged> reporter = system.systemActorOf(Behaviors.setup(ctx -> {
+      boolean[] ready = {false};
+      return Behaviors.receive(RoleChanged.class).onMessage(RoleChanged.class, change -> {
+        if (!change.groupId().equals(ChaosCluster.GROUP_ID) || !change.memberId().equals(id)) return Behaviors.same();
+        // The first role change comes after recovery: the server is serving from now on.
+        if (!ready[0]) {
+          ready[0] = true;
+          say(out, "READY " + id);
+        }
+        say(out, "ROLE " + change.role() + " " + change.term() + " " + (change.leaderId() == null ? "-" : change.leaderId()));
+        return Behaviors.same();
+      }).build();
+    }), "chaos-role-reporter", Props.empty());
+    system.eventStream().tell(new EventStream.Subscribe<>(RoleChanged.class, reporter));
+  }
+
+  /** Reads commands until standard input closes, then halts the process. */
+  private static void obeyCommands(AtomicReference<PartitionableTransport> layer, PrintStream out) {
+    try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = in.readLine()) != null) {
+        String command = line.trim();
+        PartitionableTransport transport = layer.get();
+        if (command.isEmpty()) continue;
+        if (transport == null) {
+          say(out, "ERROR the Raft transport is not bound yet: " + command);
+        } else if (command.equals("heal")) {
+          transport.heal();
+          say(out, "HEALED " + transport.dropped());
+        } else if (command.startsWith("block ")) {
+          Set<String> peers = new LinkedHashSet<>(Arrays.asList(command.substring(6).trim().split(",")));
+          transport.block(peers);
+          say(out, "BLOCKED " + String.join(",", peers));
+        } else {
+          say(out, "ERROR unknown command: " + command);
+        }
+      }
+    } catch (IOException e) {
+      // the runner is gone
+    }
+    Runtime.getRuntime().halt(0);
+  }
+
+  private static void say(PrintStream out, String line) {
+    synchronized (out) {
+      out.println(line);
+      out.flush();
+    }
+  }
+}

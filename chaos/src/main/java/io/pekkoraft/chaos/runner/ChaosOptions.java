@@ -1,0 +1,154 @@
+package io.pekkoraft.chaos.runner;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The runner's flags, parsed and checked. Every bad flag is a {@link UsageException} that names it; the runner
+ * prints it with the usage and exits with status 2.
+ */
+public record ChaosOptions(
+    int nodes,
+    Duration duration,
+    Set<Fault> faults,
+    long seed,
+    int clients,
+    Workload workload,
+    Path history,
+    Path dir,
+    Duration requestTimeout) {
+
+  /** The faults the nemesis can inject. */
+  public enum Fault { KILL, PAUSE, PARTITION }
+
+  /** What the clients do. */
+  public enum Workload { COUNTER, REGISTER }
+
+  /** A flag that is unknown, missing its value, or out of range. */
+  public static final class UsageException extends Exception {
+    public UsageException(String message) {
+      super(message);
+    }
+  }
+
+  public static final String USAGE = String.join("\n",
+      "usage: bin/chaos [flags]",
+      "  --nodes N             Raft members, each its own JVM on 127.0.0.1: 3 or 5 (default 3)",
+      "  --duration SECONDS    how long faults are injected while the clients run (default 60)",
+      "  --faults LIST         kill,pause,partition (any subset, comma separated) or none (default all three)",
+      "  --seed S              seed of the fault schedule and the clients' choices (default: random, printed)",
+      "  --clients C           concurrent client processes (default 5)",
+      "  --workload W          counter (add 1, read) or register (read, write, cas per key) (default counter)",
+      "  --history PATH        where the JSON-lines history goes (default <dir>/history.jsonl)",
+      "  --dir DIR             the run's directory: node data and logs (default chaos-runs/<seed>)",
+      "  --timeout MILLIS      a client request's deadline; past it the outcome is unknown (default 2000)",
+      "  --help                this text",
+      "Exit status: 0 linearizable and nothing acknowledged lost; 1 a check failed; 2 bad flags;",
+      "3 the run itself could not be carried out (a node did not start, no leader).");
+
+  /** Parses {@code args}; null for {@code --help}. */
+  public static ChaosOptions parse(String[] args) throws UsageException {
+    int nodes = 3;
+    long durationSeconds = 60;
+    Set<Fault> faults = EnumSet.allOf(Fault.class);
+    Long seed = null;
+    int clients = 5;
+    Workload workload = Workload.COUNTER;
+    Path history = null;
+    Path dir = null;
+    long timeoutMillis = 2000;
+    for (int i = 0; i < args.length; i++) {
+      String flag = args[i];
+      if (flag.equals("--help") || flag.equals("-h")) return null;
+      if (!flag.startsWith("--")) throw new UsageException("unexpected argument '" + flag + "': flags start with --");
+      if (i + 1 >= args.length) throw new UsageException(flag + " needs a value");
+      String value = args[++i];
+      switch (flag) {
+        case "--nodes" -> {
+          nodes = integer(flag, value);
+          if (nodes != 3 && nodes != 5) throw new UsageException("--nodes must be 3 or 5, not " + value);
+        }
+        case "--duration" -> {
+          durationSeconds = integer(flag, value);
+          if (durationSeconds < 1) throw new UsageException("--duration must be at least 1 second, not " + value);
+        }
+        case "--faults" -> faults = faults(value);
+        case "--seed" -> seed = longValue(flag, value);
+        case "--clients" -> {
+          clients = integer(flag, value);
+          if (clients < 1 || clients > 100) throw new UsageException("--clients must be 1 to 100, not " + value);
+        }
+        case "--workload" -> workload = switch (value) {
+          case "counter" -> Workload.COUNTER;
+          case "register" -> Workload.REGISTER;
+          default -> throw new UsageException("--workload must be counter or register, not '" + value + "'");
+        };
+        case "--history" -> history = path(flag, value);
+        case "--dir" -> dir = path(flag, value);
+        case "--timeout" -> {
+          timeoutMillis = integer(flag, value);
+          if (timeoutMillis < 100) throw new UsageException("--timeout must be at least 100 ms, not " + value);
+        }
+        default -> throw new UsageException("unknown flag " + flag);
+      }
+    }
+    long chosenSeed = seed != null ? seed : System.nanoTime();
+    Path runDir = dir != null ? dir : Path.of("chaos-runs", String.valueOf(chosenSeed));
+    return new ChaosOptions(nodes, Duration.ofSeconds(durationSeconds), faults, chosenSeed, clients, workload,
+        history != null ? history : runDir.resolve("history.jsonl"), runDir, Duration.ofMillis(timeoutMillis));
+  }
+
+  private static Set<Fault> faults(String value) throws UsageException {
+    if (value.equals("none")) return EnumSet.noneOf(Fault.class);
+    Set<Fault> faults = EnumSet.noneOf(Fault.class);
+    List<String> unknown = new ArrayList<>();
+    for (String name : value.split(",", -1)) {
+      switch (name.trim().toLowerCase(Locale.ROOT)) {
+        case "kill" -> faults.add(Fault.KILL);
+        case "pause" -> faults.add(Fault.PAUSE);
+        case "partition" -> faults.add(Fault.PARTITION);
+        default -> unknown.add("'" + name + "'");
+      }
+    }
+    if (!unknown.isEmpty()) {
+      throw new UsageException("--faults takes kill, pause, partition (comma separated) or none; unknown: "
+          + String.join(", ", unknown));
+    }
+    return faults;
+  }
+
+  private static int integer(String flag, String value) throws UsageException {
+    try {
+      return Integer.parseInt(value.trim());
+    } catch (NumberFormatException e) {
+      throw new UsageException(flag + " needs a whole number, not '" + value + "'");
+    }
+  }
+
+  private static long longValue(String flag, String value) throws UsageException {
+    try {
+      return Long.parseLong(value.trim());
+    } catch (NumberFormatException e) {
+      throw new UsageException(flag + " needs a whole number, not '" + value + "'");
+    }
+  }
+
+  private static Path path(String flag, String value) throws UsageException {
+    if (value.isBlank()) throw new UsageException(flag + " needs a path");
+    return Path.of(value);
+  }
+
+  /** The flags that replay this run's schedule (the seed) with the same settings. */
+  public String replayFlags() {
+    String faultList = faults.isEmpty() ? "none"
+        : String.join(",", faults.stream().map(f -> f.name().toLowerCase(Locale.ROOT)).toList());
+    return "--nodes " + nodes + " --duration " + duration.toSeconds() + " --faults " + faultList + " --seed " + seed
+        + " --clients " + clients + " --workload " + workload.name().toLowerCase(Locale.ROOT)
+        + " --timeout " + requestTimeout.toMillis();
+  }
+}

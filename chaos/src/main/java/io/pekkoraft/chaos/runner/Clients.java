@@ -1,0 +1,158 @@
+package io.pekkoraft.chaos.runner;
+
+import io.pekkoraft.chaos.history.Event;
+import io.pekkoraft.chaos.history.HistoryWriter;
+import io.pekkoraft.chaos.kv.KvStateMachine;
+import io.pekkoraft.consensus.RaftClient;
+import io.pekkoraft.consensus.RaftException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The concurrent clients: each a thread running one operation at a time through the {@link RaftClient}, and
+ * recording its invoke and completion. The completion is {@code ok} with the result; {@code fail} when the
+ * answer says it was not applied ({@link RaftException.NotLeader}, {@link RaftException.Rejected}, or a cas
+ * that found another value); {@code info} when the outcome is unknown ({@link RaftException.Timeout},
+ * {@link RaftException.NoQuorum}, no answer). After an {@code info} the client goes on as a new process
+ * (its id plus the number of clients), as Jepsen's do: the old process may still be in flight.
+ */
+final class Clients {
+
+  /** Counts of completions, for the progress lines. */
+  static final class Tally {
+    final AtomicLong ok = new AtomicLong();
+    final AtomicLong fail = new AtomicLong();
+    final AtomicLong info = new AtomicLong();
+
+    long total() {
+      return ok.get() + fail.get() + info.get();
+    }
+  }
+
+  private final RaftClient<KvStateMachine.Command, KvStateMachine.Read, KvStateMachine.Result> client;
+  private final HistoryWriter history;
+  private final Workload workload;
+  private final Duration timeout;
+  private final long startNanos;
+  private final int count;
+  private final long seed;
+  final Tally tally = new Tally();
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  /** The next process id for one-off operations (the final reads): above every client's. */
+  private final AtomicInteger nextSpareProcess = new AtomicInteger(1_000_000);
+  private final List<Thread> threads = new ArrayList<>();
+
+  Clients(RaftClient<KvStateMachine.Command, KvStateMachine.Read, KvStateMachine.Result> client, HistoryWriter history,
+      Workload workload, Duration timeout, long startNanos, int count, long seed) {
+    this.client = client;
+    this.history = history;
+    this.workload = workload;
+    this.timeout = timeout;
+    this.startNanos = startNanos;
+    this.count = count;
+    this.seed = seed;
+  }
+
+  void start() {
+    for (int c = 0; c < count; c++) {
+      int first = c;
+      Thread thread = new Thread(() -> runClient(first), "chaos-client-" + c);
+      thread.setDaemon(true);
+      threads.add(thread);
+      thread.start();
+    }
+  }
+
+  /** Lets every client finish its operation in flight, and waits for them. */
+  void stop() throws InterruptedException {
+    running.set(false);
+    for (Thread thread : threads) thread.join(timeout.toMillis() + 15_000);
+  }
+
+  private void runClient(int index) {
+    Random random = new Random(seed * 31 + index);
+    int process = index;
+    while (running.get()) {
+      Event.Type outcome = perform(process, workload.next(random)).type();
+      if (outcome == Event.Type.INFO) process += count;
+    }
+  }
+
+  /** One operation by {@code process}: invoked, awaited, recorded. Returns the completion. */
+  Event perform(int process, Workload.Op op) {
+    Event invoke = Event.invoke(process, op.f(), op.key(), op.value(), now());
+    history.record(invoke);
+    Event completion;
+    try {
+      CompletionStage<KvStateMachine.Result> request =
+          op.command() != null ? client.submit(op.command()) : client.read(op.query());
+      // The client answers within its deadline; the margin only guards against a lost completion.
+      KvStateMachine.Result result = request.toCompletableFuture().get(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+      if (op.f().equals("cas") && !result.applied()) {
+        completion = invoke.complete(Event.Type.FAIL, op.value(), now(), "cas found " + result.value());
+      } else {
+        completion = invoke.complete(Event.Type.OK, Workload.okValue(op, result), now(), null);
+      }
+    } catch (ExecutionException | CompletionException e) {
+      Throwable cause = e.getCause() instanceof CompletionException c && c.getCause() != null ? c.getCause() : e.getCause();
+      completion = invoke.complete(definitelyNotApplied(cause) ? Event.Type.FAIL : Event.Type.INFO, op.value(), now(),
+          describe(cause));
+    } catch (TimeoutException e) {
+      completion = invoke.complete(Event.Type.INFO, op.value(), now(), "no answer");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      completion = invoke.complete(Event.Type.INFO, op.value(), now(), "interrupted");
+    }
+    history.record(completion);
+    switch (completion.type()) {
+      case OK -> tally.ok.incrementAndGet();
+      case FAIL -> tally.fail.incrementAndGet();
+      default -> tally.info.incrementAndGet();
+    }
+    return completion;
+  }
+
+  /**
+   * A linearizable read of one key as its own process, tried again (as a new process each time) until it
+   * succeeds or {@code within} passes. The value read, or an exception.
+   */
+  Object finalRead(String historyKey, String storeKey, Duration within) throws TimeoutException {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (System.nanoTime() < deadline) {
+      Event done = perform(nextSpareProcess.getAndIncrement(), Workload.read(historyKey, storeKey));
+      if (done.type() == Event.Type.OK) return done.value();
+      try {
+        Thread.sleep(200); // a pause between attempts while a leader is being elected
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    throw new TimeoutException("no successful read of " + storeKey + " within " + within.toSeconds() + " s");
+  }
+
+  private static boolean definitelyNotApplied(Throwable cause) {
+    return cause instanceof RaftException.NotLeader || cause instanceof RaftException.Rejected;
+  }
+
+  private static String describe(Throwable cause) {
+    if (cause instanceof RaftException) return cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    return String.valueOf(cause);
+  }
+
+  private long now() {
+    return System.nanoTime() - startNanos;
+  }
+
+}

@@ -1,0 +1,178 @@
+package io.pekkoraft.chaos.runner;
+
+import io.pekkoraft.chaos.node.ChaosNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+
+/**
+ * One {@link ChaosNode} JVM, as the runner sees it: started (again) on the same data directory, killed with
+ * SIGKILL, paused with SIGSTOP and resumed with SIGCONT, told whom to cut off, and followed through the lines
+ * it prints (READY, its role changes, its answers). Its stderr (logging) is appended to {@code <id>.log}.
+ */
+final class NodeProcess {
+
+  /** A role the node reported, with its term. */
+  record Role(String role, long term, String leaderId) {}
+
+  final String id;
+  private final List<Integer> ports;
+  private final Path data;
+  final Path log;
+  private volatile Process process;
+  private volatile Writer stdin;
+  private volatile Role role = new Role("NONE", 0, null);
+  private volatile boolean paused;
+  /** Completes with the next answer line (BLOCKED, HEALED, ERROR) of the current incarnation. */
+  private volatile CompletableFuture<String> answer = new CompletableFuture<>();
+  private volatile long dropped;
+
+  NodeProcess(String id, List<Integer> ports, Path runDir) {
+    this.id = id;
+    this.ports = ports;
+    this.data = runDir.resolve(id);
+    this.log = runDir.resolve(id + ".log");
+  }
+
+  /** Starts the JVM; completes when it prints READY, fails if it exits first. */
+  synchronized CompletableFuture<Void> start() throws IOException {
+    Files.createDirectories(data);
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process started = new ProcessBuilder(java, "-Xmx384m", "-XX:+UseSerialGC",
+        "-cp", System.getProperty("java.class.path"), ChaosNode.class.getName(),
+        "--id", id, "--ports", ports.stream().map(String::valueOf).collect(Collectors.joining(",")),
+        "--data", data.toString())
+        .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        .start();
+    process = started;
+    stdin = new OutputStreamWriter(started.getOutputStream(), StandardCharsets.UTF_8);
+    role = new Role("NONE", 0, null);
+    paused = false;
+    answer = new CompletableFuture<>();
+    CompletableFuture<Void> ready = new CompletableFuture<>();
+    Thread reader = new Thread(() -> follow(started, ready), "chaos-" + id + "-stdout");
+    reader.setDaemon(true);
+    reader.start();
+    return ready;
+  }
+
+  private void follow(Process started, CompletableFuture<Void> ready) {
+    try (BufferedReader out = new BufferedReader(new InputStreamReader(started.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = out.readLine()) != null) {
+        String[] words = line.split(" ");
+        switch (words[0]) {
+          case "READY" -> ready.complete(null);
+          case "ROLE" -> role = new Role(words[1], Long.parseLong(words[2]), words[3].equals("-") ? null : words[3]);
+          case "HEALED" -> {
+            dropped = Long.parseLong(words[1]);
+            answer.complete(line);
+          }
+          default -> answer.complete(line);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // the process was killed
+    }
+    ready.completeExceptionally(new IllegalStateException(id + " exited before it was ready; see " + log));
+  }
+
+  boolean alive() {
+    Process p = process;
+    return p != null && p.isAlive();
+  }
+
+  boolean paused() {
+    return paused;
+  }
+
+  Role role() {
+    return role;
+  }
+
+  /** Messages to blocked peers the node has dropped, as of its last HEALED answer. */
+  long dropped() {
+    return dropped;
+  }
+
+  /** SIGKILL (Process.destroyForcibly on Linux): no shutdown hook, no flush, no goodbye. Waits for the exit. */
+  void kill() throws Exception {
+    Process p = process;
+    if (p == null) return;
+    p.destroyForcibly();
+    p.onExit().get(30, TimeUnit.SECONDS);
+    paused = false;
+    role = new Role("DEAD", role.term(), null);
+  }
+
+  void pause() throws Exception {
+    signal("STOP");
+    paused = true;
+  }
+
+  void resume() throws Exception {
+    signal("CONT");
+    paused = false;
+  }
+
+  private void signal(String name) throws Exception {
+    Process p = process;
+    if (p == null || !p.isAlive()) throw new IllegalStateException(id + " is not running");
+    Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(p.pid())).inheritIO().start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      throw new IllegalStateException("kill -" + name + " " + p.pid() + " failed");
+    }
+  }
+
+  /** Sends one command line and waits for the answer that starts with {@code expected}. */
+  String command(String line, String expected) throws Exception {
+    CompletableFuture<String> next;
+    synchronized (this) {
+      next = new CompletableFuture<>();
+      answer = next;
+      stdin.write(line + "\n");
+      stdin.flush();
+    }
+    String reply;
+    try {
+      reply = next.get(10, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException(id + " did not answer '" + line + "' within 10 s");
+    }
+    if (!reply.startsWith(expected)) throw new IllegalStateException(id + " answered '" + line + "' with '" + reply + "'");
+    return reply;
+  }
+
+  /** Ends the node for good: closing its stdin makes it halt; SIGKILL if it is paused or slow to go. */
+  void stop() {
+    Process p = process;
+    if (p == null) return;
+    try {
+      if (paused) resume();
+      stdin.close();
+      if (!p.waitFor(10, TimeUnit.SECONDS)) p.destroyForcibly();
+    } catch (Exception e) {
+      p.destroyForcibly();
+    }
+  }
+
+  /** Log lines matching {@code which}, for the summary. */
+  List<String> logLines(Predicate<String> which) {
+    try (var lines = Files.lines(log)) {
+      return lines.filter(which).toList();
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+}
