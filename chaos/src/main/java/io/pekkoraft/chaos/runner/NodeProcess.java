@@ -49,7 +49,7 @@ final class NodeProcess {
   synchronized CompletableFuture<Void> start() throws IOException {
     Files.createDirectories(data);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process started = new ProcessBuilder(java, "-Xmx384m", "-XX:+UseSerialGC",
+    Process started = new ProcessBuilder(java, "-Xmx384m", "-XX:+UseSerialGC", "-Dchaos.log=INFO",
         "-cp", System.getProperty("java.class.path"), ChaosNode.class.getName(),
         "--id", id, "--ports", ports.stream().map(String::valueOf).collect(Collectors.joining(",")),
         "--data", data.toString())

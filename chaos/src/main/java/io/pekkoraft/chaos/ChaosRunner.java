@@ -1,0 +1,101 @@
+package io.pekkoraft.chaos;
+
+import io.pekkoraft.chaos.checker.CounterDurability;
+import io.pekkoraft.chaos.checker.CounterModel;
+import io.pekkoraft.chaos.checker.Histories;
+import io.pekkoraft.chaos.checker.LinearizabilityChecker;
+import io.pekkoraft.chaos.checker.Model;
+import io.pekkoraft.chaos.checker.Operation;
+import io.pekkoraft.chaos.checker.RegisterModel;
+import io.pekkoraft.chaos.history.Event;
+import io.pekkoraft.chaos.runner.ChaosOptions;
+import io.pekkoraft.chaos.runner.ChaosRun;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The chaos runner's entry point: {@code bin/chaos [flags]} (see {@link ChaosOptions#USAGE}). Starts the
+ * nodes, runs the clients and the nemesis, records the history, checks it, prints a summary, and exits with
+ * 0 when the history is linearizable and nothing acknowledged was lost, 1 when a check failed, 2 for bad
+ * flags, 3 when the run itself could not be carried out.
+ */
+public final class ChaosRunner {
+
+  public static final int OK = 0;
+  public static final int CHECK_FAILED = 1;
+  public static final int BAD_FLAGS = 2;
+  public static final int RUN_FAILED = 3;
+
+  private ChaosRunner() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  /** Runs with {@code args}, printing progress to {@code out}; returns the exit status. */
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    ChaosOptions options;
+    try {
+      options = ChaosOptions.parse(args);
+    } catch (ChaosOptions.UsageException e) {
+      err.println("chaos: " + e.getMessage());
+      err.println(ChaosOptions.USAGE);
+      return BAD_FLAGS;
+    }
+    if (options == null) {
+      out.println(ChaosOptions.USAGE);
+      return OK;
+    }
+    try {
+      ChaosRun.Outcome outcome = new ChaosRun(options, out).run();
+      return check(options, outcome, out);
+    } catch (Exception e) {
+      err.println("chaos: the run could not be carried out: " + e);
+      e.printStackTrace(err);
+      err.println("chaos: replay with: bin/chaos " + options.replayFlags() + "   (logs in " + options.dir() + ")");
+      return RUN_FAILED;
+    }
+  }
+
+  /** Checks the recorded history and prints the verdicts; returns the exit status. */
+  static int check(ChaosOptions options, ChaosRun.Outcome outcome, PrintStream out) {
+    List<Event> events = outcome.events();
+    long started = System.nanoTime();
+    List<Operation> operations = Histories.operations(events);
+    Model model = options.workload() == ChaosOptions.Workload.COUNTER ? new CounterModel() : new RegisterModel();
+    Map<String, LinearizabilityChecker.Result> results = new LinearizabilityChecker(model).checkByKey(operations);
+    long checkMillis = (System.nanoTime() - started) / 1_000_000;
+
+    boolean linearizable = true;
+    boolean unknown = false;
+    for (Map.Entry<String, LinearizabilityChecker.Result> key : results.entrySet()) {
+      LinearizabilityChecker.Result result = key.getValue();
+      if (result.verdict() == LinearizabilityChecker.Verdict.NOT_LINEARIZABLE) {
+        linearizable = false;
+        out.println("NOT LINEARIZABLE" + (key.getKey().isEmpty() ? "" : " (key " + key.getKey() + ")") + ": "
+            + result.explanation());
+      } else if (result.verdict() == LinearizabilityChecker.Verdict.UNKNOWN) {
+        unknown = true;
+        out.println("checker gave up" + (key.getKey().isEmpty() ? "" : " on key " + key.getKey()) + ": " + result.explanation());
+      }
+    }
+    out.printf("linearizability: %s (%d operations in the history, %d checked over %d key%s, %d ms)%n",
+        linearizable && !unknown ? "linearizable" : linearizable ? "UNKNOWN" : "NOT LINEARIZABLE",
+        events.size() / 2, operations.size(), results.size(), results.size() == 1 ? "" : "s", checkMillis);
+
+    boolean durable = true;
+    if (options.workload() == ChaosOptions.Workload.COUNTER) {
+      CounterDurability.Result durability = CounterDurability.check(events, (Long) outcome.finalValues().get(""));
+      durable = durability.holds();
+      out.println("durability: " + durability);
+    } else {
+      out.println("durability: every key read after the faults ended (" + outcome.finalValues().size()
+          + " keys): an acknowledged write that was lost makes its final read non-linearizable");
+    }
+    boolean ok = linearizable && !unknown && durable;
+    out.println(ok ? "RESULT: OK" : "RESULT: FAILED   replay with: bin/chaos " + options.replayFlags());
+    out.println("history: " + options.history().toAbsolutePath() + "   node logs: " + options.dir().toAbsolutePath());
+    return ok ? OK : CHECK_FAILED;
+  }
+}

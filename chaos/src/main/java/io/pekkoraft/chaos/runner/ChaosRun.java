@@ -1,0 +1,217 @@
+package io.pekkoraft.chaos.runner;
+
+import io.pekkoraft.chaos.ChaosCluster;
+import io.pekkoraft.chaos.history.Event;
+import io.pekkoraft.chaos.history.HistoryWriter;
+import io.pekkoraft.chaos.kv.KvStateMachine;
+import io.pekkoraft.consensus.RaftClient;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+/**
+ * One chaos run: the node processes, the client system, the clients, the nemesis and the progress lines. The
+ * checks of the history are {@link io.pekkoraft.chaos.ChaosRunner}'s.
+ */
+public final class ChaosRun {
+
+  /** Bound on a node's start (JVM, cluster join, journal recovery) until it serves. */
+  private static final long READY_SECONDS = 90;
+  /** How long the clients go on after the last fault is healed, before the final reads. */
+  private static final long SETTLE_SECONDS = 3;
+
+  /**
+   * What the run produced for the checks.
+   *
+   * @param events the history
+   * @param finalValues per history key ("" for the counter), the value read after the faults ended
+   */
+  public record Outcome(List<Event> events, Map<String, Object> finalValues) {}
+
+  private final ChaosOptions options;
+  private final PrintStream out;
+  private final List<NodeProcess> nodes = new ArrayList<>();
+  private final long startNanos = System.nanoTime();
+
+  public ChaosRun(ChaosOptions options, PrintStream out) {
+    this.options = options;
+    this.out = out;
+  }
+
+  public Outcome run() throws Exception {
+    Path dir = options.dir().toAbsolutePath();
+    clearRunDirectory(dir); // the same seed starts from empty journals
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve(MARKER), "a chaos run directory: the next run with this directory deletes it\n");
+    say("seed " + options.seed() + ": " + options.nodes() + " nodes, " + options.clients() + " clients, "
+        + options.workload().name().toLowerCase() + " workload, faults " + (options.faults().isEmpty() ? "none"
+        : options.faults().stream().map(f -> f.name().toLowerCase()).collect(Collectors.joining(","))) + " for "
+        + options.duration().toSeconds() + " s; run directory " + dir);
+    Thread killer = new Thread(() -> nodes.forEach(NodeProcess::stop));
+    Runtime.getRuntime().addShutdownHook(killer); // nodes never outlive the runner
+    ActorSystem<Void> system = null;
+    ScheduledExecutorService progress = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "chaos-progress");
+      t.setDaemon(true);
+      return t;
+    });
+    try (HistoryWriter history = new HistoryWriter(options.history())) {
+      List<Integer> ports = freePorts(options.nodes() + 1);
+      List<Integer> nodePorts = ports.subList(0, options.nodes());
+      List<CompletableFuture<Void>> ready = new ArrayList<>();
+      for (int i = 0; i < options.nodes(); i++) {
+        NodeProcess node = new NodeProcess(ChaosCluster.memberId(i), nodePorts, dir);
+        nodes.add(node);
+        ready.add(node.start());
+      }
+      CompletableFuture.allOf(ready.toArray(CompletableFuture<?>[]::new)).get(READY_SECONDS, TimeUnit.SECONDS);
+      say("all " + options.nodes() + " nodes are serving");
+
+      system = ActorSystem.create(Behaviors.empty(), ChaosCluster.SYSTEM_NAME, ChaosCluster.client(ports.get(options.nodes()), nodePorts));
+      RaftClient<KvStateMachine.Command, KvStateMachine.Read, KvStateMachine.Result> client =
+          RaftClient.<KvStateMachine.Command, KvStateMachine.Read, KvStateMachine.Result>create(system, ChaosCluster.GROUP_ID)
+              .withAskTimeout(options.requestTimeout());
+      awaitLeader(client);
+
+      Workload workload = new Workload(options.workload());
+      Clients clients = new Clients(client, history, workload, options.requestTimeout(), startNanos, options.clients(),
+          options.seed());
+      Nemesis nemesis = new Nemesis(nodes, options.faults(), options.seed(), out, this::elapsedMillis);
+      progress.scheduleAtFixedRate(() -> progressLine(clients, nemesis), 5, 5, TimeUnit.SECONDS);
+      clients.start();
+      nemesis.runUntil(System.nanoTime() + options.duration().toNanos());
+      say("faults over (" + nemesis.kills.get() + " kills, " + nemesis.leaderKills.get() + " of the leader; "
+          + nemesis.pauses.get() + " pauses, " + nemesis.leaderPauses.get() + " of the leader; " + nemesis.partitions.get()
+          + " partitions); every node is running and connected");
+      Thread.sleep(TimeUnit.SECONDS.toMillis(SETTLE_SECONDS));
+      clients.stop();
+      progress.shutdownNow();
+      progressLine(clients, nemesis);
+
+      Map<String, Object> finalValues = finalReads(clients, history.events());
+      say("final reads: " + (finalValues.size() <= 5 ? finalValues : finalValues.size() + " keys"));
+      reportNodeLogs(nemesis);
+      return new Outcome(history.events(), finalValues);
+    } finally {
+      progress.shutdownNow();
+      if (system != null) { // first, while the nodes can still see it leave
+        system.terminate();
+        system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      }
+      for (NodeProcess node : nodes) node.stop();
+      Runtime.getRuntime().removeShutdownHook(killer);
+    }
+  }
+
+  /** A linearizable read succeeds: a leader is elected and has committed an entry of its term. */
+  private void awaitLeader(RaftClient<KvStateMachine.Command, KvStateMachine.Read, KvStateMachine.Result> client)
+      throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(READY_SECONDS);
+    Exception last = null;
+    while (System.nanoTime() < deadline) {
+      try {
+        client.read(new KvStateMachine.Read(Workload.COUNTER_KEY)).toCompletableFuture()
+            .get(options.requestTimeout().toMillis() + 5000, TimeUnit.MILLISECONDS);
+        say("a leader serves linearizable reads");
+        return;
+      } catch (Exception e) {
+        last = e;
+        Thread.sleep(200);
+      }
+    }
+    throw new TimeoutException("no leader served a read within " + READY_SECONDS + " s: " + last);
+  }
+
+  /** After the faults: a linearizable read of every key the history touched, recorded like any operation. */
+  private Map<String, Object> finalReads(Clients clients, List<Event> events) throws TimeoutException {
+    Set<String> keys = new LinkedHashSet<>();
+    for (Event e : events) keys.add(e.key() == null ? "" : e.key());
+    if (keys.isEmpty()) keys.add(options.workload() == ChaosOptions.Workload.COUNTER ? "" : "r0");
+    Map<String, Object> values = new LinkedHashMap<>();
+    for (String key : keys) {
+      boolean counter = key.isEmpty();
+      values.put(key, clients.finalRead(counter ? null : key, counter ? Workload.COUNTER_KEY : key, Duration.ofSeconds(60)));
+    }
+    return values;
+  }
+
+  private void progressLine(Clients clients, Nemesis nemesis) {
+    NodeProcess leader = nemesis.leader();
+    say(String.format("%d ops (%d ok, %d fail, %d info), %d faults, leader %s, now: %s",
+        clients.tally.total(), clients.tally.ok.get(), clients.tally.fail.get(), clients.tally.info.get(), nemesis.total(),
+        leader == null ? "none" : leader.id + " (term " + leader.role().term() + ")", nemesis.current));
+  }
+
+  /** Errors in the nodes' logs are worth a look even when the checks pass: they are listed. */
+  private void reportNodeLogs(Nemesis nemesis) {
+    if (nemesis.emptyCuts.get() > 0) {
+      say("WARNING: " + nemesis.emptyCuts.get() + " partitions where a cut-off node dropped no message");
+    }
+    for (NodeProcess node : nodes) {
+      List<String> errors = node.logLines(line -> line.contains(" ERROR "));
+      if (errors.isEmpty()) continue;
+      say(node.id + " logged " + errors.size() + " errors, first: " + errors.get(0));
+    }
+  }
+
+  private long elapsedMillis() {
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+
+  private void say(String line) {
+    long ms = elapsedMillis();
+    synchronized (out) {
+      out.printf("[%4d.%01ds] %s%n", ms / 1000, (ms % 1000) / 100, line);
+      out.flush();
+    }
+  }
+
+  /** {@code count} distinct TCP ports free on 127.0.0.1 now: every member's port is configured before start. */
+  private static List<Integer> freePorts(int count) throws IOException {
+    List<ServerSocket> sockets = new ArrayList<>();
+    try {
+      for (int i = 0; i < count; i++) sockets.add(new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1")));
+      return sockets.stream().map(ServerSocket::getLocalPort).toList();
+    } finally {
+      for (ServerSocket socket : sockets) socket.close();
+    }
+  }
+
+  /** Marks a directory as a chaos run's, which the next run in the same directory may delete. */
+  private static final String MARKER = ".chaos-run";
+
+  /** Deletes an earlier run's directory; refuses a directory that holds anything else. */
+  private static void clearRunDirectory(Path dir) throws IOException {
+    if (!Files.exists(dir)) return;
+    boolean empty;
+    try (var entries = Files.list(dir)) {
+      empty = entries.findAny().isEmpty();
+    }
+    if (!empty && !Files.exists(dir.resolve(MARKER))) {
+      throw new IllegalArgumentException("--dir " + dir + " is not empty and not a chaos run directory (no " + MARKER
+          + "): choose another");
+    }
+    try (var paths = Files.walk(dir)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) Files.delete(path);
+    }
+  }
+}

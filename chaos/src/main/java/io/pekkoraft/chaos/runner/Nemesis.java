@@ -1,0 +1,209 @@
+package io.pekkoraft.chaos.runner;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+
+/**
+ * Injects one fault at a time, chosen with the seeded random among the enabled kinds, holds it a few seconds,
+ * then heals it, until the duration is over; at the end every node is running, resumed and fully connected.
+ *
+ * <ul>
+ *   <li>kill: SIGKILL a node (the leader two times in three, when one is known), start it again on the same
+ *       data directory after 1-5 s, and wait until it is serving;
+ *   <li>pause: SIGSTOP a node (the leader two times in three) for 1-6 s, then SIGCONT;
+ *   <li>partition: cut Raft traffic both ways along one of four shapes, for 2-8 s: the leader alone; a random
+ *       minority from the majority; a bridge (two halves that each reach one bridge node but not each other);
+ *       and, for lack of anything better with no leader known, a random minority.
+ * </ul>
+ * The random choices are the seed's; which node leads at each moment, and so some victims, still depend on
+ * timing.
+ */
+final class Nemesis {
+
+  private final List<NodeProcess> nodes;
+  private final Set<ChaosOptions.Fault> faults;
+  private final Random random;
+  private final PrintStream out;
+  private final LongSupplier elapsedMillis;
+  final AtomicInteger kills = new AtomicInteger();
+  final AtomicInteger leaderKills = new AtomicInteger();
+  final AtomicInteger pauses = new AtomicInteger();
+  final AtomicInteger leaderPauses = new AtomicInteger();
+  final AtomicInteger partitions = new AtomicInteger();
+  /** Partitions after which some node reported no dropped message at all: a cut that did not cut. */
+  final AtomicInteger emptyCuts = new AtomicInteger();
+  /** What is being done right now, for the progress lines. */
+  volatile String current = "nothing";
+
+  Nemesis(List<NodeProcess> nodes, Set<ChaosOptions.Fault> faults, long seed, PrintStream out, LongSupplier elapsedMillis) {
+    this.nodes = nodes;
+    this.faults = faults;
+    this.random = new Random(seed);
+    this.out = out;
+    this.elapsedMillis = elapsedMillis;
+  }
+
+  int total() {
+    return kills.get() + pauses.get() + partitions.get();
+  }
+
+  /** Injects faults until {@code endNanos}, then leaves everything healed. */
+  void runUntil(long endNanos) throws Exception {
+    List<ChaosOptions.Fault> kinds = new ArrayList<>(faults);
+    while (System.nanoTime() < endNanos && !kinds.isEmpty()) {
+      sleepUntil(Math.min(endNanos, System.nanoTime() + millis(1000 + random.nextInt(3000)))); // quiet time
+      if (System.nanoTime() >= endNanos) break;
+      switch (kinds.get(random.nextInt(kinds.size()))) {
+        case KILL -> kill();
+        case PAUSE -> pause();
+        case PARTITION -> partition();
+      }
+    }
+    current = "nothing";
+  }
+
+  private void kill() throws Exception {
+    NodeProcess victim = victim();
+    boolean leader = isLeader(victim);
+    current = "killed " + victim.id + (leader ? " (leader)" : "");
+    victim.kill();
+    kills.incrementAndGet();
+    if (leader) leaderKills.incrementAndGet();
+    say("kill " + victim.id + (leader ? ", the leader" : ""));
+    Thread.sleep(1000 + random.nextInt(4000));
+    say("restart " + victim.id);
+    current = "restarting " + victim.id;
+    victim.start().get(90, TimeUnit.SECONDS);
+    say(victim.id + " is serving again");
+  }
+
+  private void pause() throws Exception {
+    NodeProcess victim = victim();
+    boolean leader = isLeader(victim);
+    current = "paused " + victim.id + (leader ? " (leader)" : "");
+    victim.pause();
+    pauses.incrementAndGet();
+    if (leader) leaderPauses.incrementAndGet();
+    say("pause " + victim.id + (leader ? ", the leader" : ""));
+    Thread.sleep(1000 + random.nextInt(5000));
+    victim.resume();
+    say("resume " + victim.id);
+  }
+
+  private void partition() throws Exception {
+    List<Set<String>> sides = shape();
+    Map<String, Set<String>> cut = cuts(sides);
+    current = "partition " + describe(sides);
+    Map<String, Long> droppedBefore = new HashMap<>();
+    for (NodeProcess node : nodes) droppedBefore.put(node.id, node.dropped());
+    for (NodeProcess node : nodes) {
+      Set<String> blocked = cut.get(node.id);
+      if (!blocked.isEmpty()) node.command("block " + String.join(",", blocked), "BLOCKED");
+    }
+    partitions.incrementAndGet();
+    say("partition " + describe(sides));
+    Thread.sleep(2000 + random.nextInt(6000));
+    List<String> dropped = new ArrayList<>();
+    boolean everyCutSideDropped = true;
+    for (NodeProcess node : nodes) {
+      node.command("heal", "HEALED");
+      long count = node.dropped() - droppedBefore.get(node.id);
+      if (!cut.get(node.id).isEmpty()) {
+        dropped.add(node.id + " " + count);
+        if (count == 0) everyCutSideDropped = false;
+      }
+    }
+    if (!everyCutSideDropped) emptyCuts.incrementAndGet();
+    say("heal (Raft messages dropped: " + String.join(", ", dropped) + ")");
+  }
+
+  /** The groups of a partition: nodes in one group reach each other; a node in two groups is a bridge. */
+  private List<Set<String>> shape() {
+    List<String> ids = new ArrayList<>(nodes.stream().map(n -> n.id).toList());
+    NodeProcess leader = leader();
+    int choice = random.nextInt(3);
+    if (choice == 0 && leader != null) { // the leader alone
+      Set<String> rest = new LinkedHashSet<>(ids);
+      rest.remove(leader.id);
+      return List.of(Set.of(leader.id), rest);
+    }
+    Collections.shuffle(ids, random);
+    if (choice == 1) { // a bridge: two halves joined only through one node
+      String bridge = ids.get(0);
+      List<String> others = ids.subList(1, ids.size());
+      Set<String> left = new LinkedHashSet<>(others.subList(0, others.size() / 2));
+      Set<String> right = new LinkedHashSet<>(others.subList(others.size() / 2, others.size()));
+      left.add(bridge);
+      right.add(bridge);
+      return List.of(left, right);
+    }
+    int minority = 1 + random.nextInt((ids.size() - 1) / 2); // a random minority and the majority
+    return List.of(new LinkedHashSet<>(ids.subList(0, minority)), new LinkedHashSet<>(ids.subList(minority, ids.size())));
+  }
+
+  /** For each node, the nodes it shares no group with: what it must stop sending to. */
+  private Map<String, Set<String>> cuts(List<Set<String>> sides) {
+    Map<String, Set<String>> cut = new HashMap<>();
+    for (NodeProcess a : nodes) {
+      Set<String> blocked = new LinkedHashSet<>();
+      for (NodeProcess b : nodes) {
+        if (a == b) continue;
+        boolean together = sides.stream().anyMatch(side -> side.contains(a.id) && side.contains(b.id));
+        if (!together) blocked.add(b.id);
+      }
+      cut.put(a.id, blocked);
+    }
+    return cut;
+  }
+
+  private static String describe(List<Set<String>> sides) {
+    List<String> parts = new ArrayList<>();
+    for (Set<String> side : sides) parts.add("{" + String.join(",", side.stream().sorted().toList()) + "}");
+    return String.join(" | ", parts);
+  }
+
+  /** The leader two times in three when one is known, else any node. */
+  private NodeProcess victim() {
+    NodeProcess leader = leader();
+    if (leader != null && random.nextInt(3) < 2) return leader;
+    return nodes.get(random.nextInt(nodes.size()));
+  }
+
+  /** The running node that reported leading the highest term, if any. */
+  NodeProcess leader() {
+    return nodes.stream()
+        .filter(n -> n.alive() && !n.paused() && n.role().role().equals("LEADER"))
+        .max(Comparator.comparingLong(n -> n.role().term()))
+        .orElse(null);
+  }
+
+  private boolean isLeader(NodeProcess node) {
+    return node == leader();
+  }
+
+  private void say(String what) {
+    long ms = elapsedMillis.getAsLong();
+    out.printf("[%4d.%01ds] nemesis: %s%n", ms / 1000, (ms % 1000) / 100, what);
+    out.flush();
+  }
+
+  private static long millis(long ms) {
+    return TimeUnit.MILLISECONDS.toNanos(ms);
+  }
+
+  private static void sleepUntil(long nanos) throws InterruptedException {
+    long left = nanos - System.nanoTime();
+    if (left > 0) TimeUnit.NANOSECONDS.sleep(left);
+  }
+}
