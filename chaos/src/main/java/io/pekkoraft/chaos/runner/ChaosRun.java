@@ -109,7 +109,7 @@ public final class ChaosRun {
 
       Map<String, Object> finalValues = finalReads(clients, history.events());
       say("final reads: " + (finalValues.size() <= 5 ? finalValues : finalValues.size() + " keys"));
-      reportNodeLogs(nemesis);
+      reportNodeLogs();
       return new Outcome(history.events(), finalValues);
     } finally {
       progress.shutdownNow();
@@ -162,10 +162,7 @@ public final class ChaosRun {
   }
 
   /** Errors in the nodes' logs are worth a look even when the checks pass: they are listed. */
-  private void reportNodeLogs(Nemesis nemesis) {
-    if (nemesis.emptyCuts.get() > 0) {
-      say("WARNING: " + nemesis.emptyCuts.get() + " partitions where a cut-off node dropped no message");
-    }
+  private void reportNodeLogs() {
     for (NodeProcess node : nodes) {
       List<String> errors = node.logLines(line -> line.contains(" ERROR "));
       if (errors.isEmpty()) continue;

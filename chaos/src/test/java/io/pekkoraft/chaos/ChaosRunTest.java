@@ -1,0 +1,82 @@
+package io.pekkoraft.chaos;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pekkoraft.chaos.history.Event;
+import io.pekkoraft.chaos.history.HistoryReader;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The short chaos run of the test suite: three node processes, all three faults, the counter workload, through
+ * the runner's own entry point; it must exit 0 (linearizable, nothing acknowledged lost). The duration and the
+ * seed come from the chaos module's properties {@code chaos.test.duration} (seconds, default 45) and
+ * {@code chaos.test.seed} (default random; the run prints it and how to replay it). Longer runs: bin/chaos.
+ */
+class ChaosRunTest {
+
+  @Test
+  void aShortRunUnderKillPauseAndPartitionIsLinearizableAndLosesNothing() throws Exception {
+    long duration = Long.parseLong(System.getProperty("chaos.test.duration", "45").trim());
+    String seedProperty = System.getProperty("chaos.test.seed", "").trim();
+    long seed = seedProperty.isEmpty() ? System.nanoTime() : Long.parseLong(seedProperty);
+    Path dir = Path.of("target", "chaos-test-" + seed).toAbsolutePath();
+
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(new Tee(System.out, captured), true, StandardCharsets.UTF_8);
+    int status = ChaosRunner.run(new String[] {
+        "--nodes", "3", "--duration", String.valueOf(duration), "--faults", "kill,pause,partition",
+        "--seed", String.valueOf(seed), "--clients", "4", "--workload", "counter", "--dir", dir.toString()}, out, System.err);
+
+    String printed = captured.toString(StandardCharsets.UTF_8);
+    assertEquals(ChaosRunner.OK, status, "the chaos run failed (seed " + seed + ", logs in " + dir + "):\n" + printed);
+    assertTrue(printed.contains("RESULT: OK"), printed);
+    List<Event> history = HistoryReader.read(dir.resolve("history.jsonl"));
+    assertTrue(history.stream().anyMatch(e -> e.type() == Event.Type.OK && e.f().equals("add")), "no add was acknowledged");
+    assertTrue(history.stream().anyMatch(e -> e.type() == Event.Type.OK && e.f().equals("read")), "no read succeeded");
+  }
+
+  @Test
+  void badFlagsExitWithStatusTwoAndSayWhy() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream errors = new PrintStream(err, true, StandardCharsets.UTF_8);
+    PrintStream out = new PrintStream(OutputStream.nullOutputStream());
+    assertEquals(ChaosRunner.BAD_FLAGS, ChaosRunner.run(new String[] {"--nodes", "4"}, out, errors));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("--nodes must be 3 or 5"));
+    assertEquals(ChaosRunner.BAD_FLAGS, ChaosRunner.run(new String[] {"--faults", "kill,flood"}, out, errors));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("unknown: 'flood'"));
+    assertEquals(ChaosRunner.BAD_FLAGS, ChaosRunner.run(new String[] {"--workload", "queue"}, out, errors));
+    assertEquals(ChaosRunner.BAD_FLAGS, ChaosRunner.run(new String[] {"--duration"}, out, errors));
+    assertEquals(ChaosRunner.BAD_FLAGS, ChaosRunner.run(new String[] {"--speed", "9"}, out, errors));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("unknown flag --speed"));
+  }
+
+  /** Prints to the console and keeps a copy. */
+  private static final class Tee extends OutputStream {
+    private final OutputStream a;
+    private final OutputStream b;
+
+    Tee(OutputStream a, OutputStream b) {
+      this.a = a;
+      this.b = b;
+    }
+
+    @Override
+    public void write(int c) throws java.io.IOException {
+      a.write(c);
+      b.write(c);
+    }
+
+    @Override
+    public void write(byte[] bytes, int off, int len) throws java.io.IOException {
+      a.write(bytes, off, len);
+      b.write(bytes, off, len);
+    }
+  }
+}
