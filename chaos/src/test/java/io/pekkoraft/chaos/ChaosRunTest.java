@@ -37,6 +37,9 @@ class ChaosRunTest {
     String printed = captured.toString(StandardCharsets.UTF_8);
     assertEquals(ChaosRunner.OK, status, "the chaos run failed (seed " + seed + ", logs in " + dir + "):\n" + printed);
     assertTrue(printed.contains("RESULT: OK"), printed);
+    for (String fault : new String[] {"nemesis: kill ", "nemesis: pause ", "nemesis: partition "}) {
+      assertTrue(printed.contains(fault), "no '" + fault.trim() + "' in the run:\n" + printed);
+    }
     List<Event> history = HistoryReader.read(dir.resolve("history.jsonl"));
     assertTrue(history.stream().anyMatch(e -> e.type() == Event.Type.OK && e.f().equals("add")), "no add was acknowledged");
     assertTrue(history.stream().anyMatch(e -> e.type() == Event.Type.OK && e.f().equals("read")), "no read succeeded");

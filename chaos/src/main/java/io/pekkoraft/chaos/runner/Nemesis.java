@@ -15,8 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
- * Injects one fault at a time, chosen with the seeded random among the enabled kinds, holds it a few seconds,
- * then heals it, until the duration is over; at the end every node is running, resumed and fully connected.
+ * Injects one fault at a time, holds it a few seconds, then heals it; the kinds come in rounds of every
+ * enabled kind in an order shuffled with the seeded random, until the duration is over; at the end every node is running, resumed and fully connected.
  *
  * <ul>
  *   <li>kill: SIGKILL a node (the leader two times in three, when one is known), start it again on the same
@@ -58,11 +58,15 @@ final class Nemesis {
 
   /** Injects faults until {@code endNanos}, then leaves everything healed. */
   void runUntil(long endNanos) throws Exception {
-    List<ChaosOptions.Fault> kinds = new ArrayList<>(faults);
-    while (System.nanoTime() < endNanos && !kinds.isEmpty()) {
+    List<ChaosOptions.Fault> round = new ArrayList<>();
+    while (System.nanoTime() < endNanos && !faults.isEmpty()) {
       sleepUntil(Math.min(endNanos, System.nanoTime() + millis(1000 + random.nextInt(3000)))); // quiet time
       if (System.nanoTime() >= endNanos) break;
-      switch (kinds.get(random.nextInt(kinds.size()))) {
+      if (round.isEmpty()) { // rounds of every enabled kind in a shuffled order: a short run sees each kind
+        round.addAll(faults);
+        Collections.shuffle(round, random);
+      }
+      switch (round.remove(0)) {
         case KILL -> kill();
         case PAUSE -> pause();
         case PARTITION -> partition();
