@@ -5,12 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pekkoraft.chaos.history.Event;
 import io.pekkoraft.chaos.history.HistoryReader;
+import io.pekkoraft.chaos.runner.ChaosOptions;
+import io.pekkoraft.chaos.runner.ChaosRun;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -58,6 +61,22 @@ class ChaosRunTest {
     assertEquals(ChaosRunner.BAD_FLAGS, ChaosRunner.run(new String[] {"--duration"}, out, errors));
     assertEquals(ChaosRunner.BAD_FLAGS, ChaosRunner.run(new String[] {"--speed", "9"}, out, errors));
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("unknown flag --speed"));
+  }
+
+  @Test
+  void theRunFailsOnAStaleReadAndOnALostAcknowledgedAdd() throws Exception {
+    ChaosOptions options = ChaosOptions.parse(new String[] {"--workload", "counter", "--seed", "1"});
+    List<Event> staleRead = List.of(
+        Event.invoke(0, "add", null, 1L, 10), new Event(0, Event.Type.OK, "add", null, 1L, 20, null),
+        Event.invoke(1, "read", null, null, 30), new Event(1, Event.Type.OK, "read", null, 0L, 40, null),
+        Event.invoke(2, "read", null, null, 50), new Event(2, Event.Type.OK, "read", null, 1L, 60, null));
+    PrintStream out = new PrintStream(OutputStream.nullOutputStream());
+    assertEquals(ChaosRunner.CHECK_FAILED,
+        ChaosRunner.check(options, new ChaosRun.Outcome(staleRead, Map.of("", 1L)), out));
+    List<Event> lostAdd = List.of(
+        Event.invoke(0, "add", null, 1L, 10), new Event(0, Event.Type.OK, "add", null, 1L, 20, null));
+    assertEquals(ChaosRunner.CHECK_FAILED, ChaosRunner.check(options, new ChaosRun.Outcome(lostAdd, Map.of("", 0L)), out));
+    assertEquals(ChaosRunner.OK, ChaosRunner.check(options, new ChaosRun.Outcome(lostAdd, Map.of("", 1L)), out));
   }
 
   /** Prints to the console and keeps a copy. */

@@ -1,5 +1,6 @@
 package io.pekkoraft.chaos.runner;
 
+import io.pekkoraft.consensus.ReadConsistency;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,7 +22,8 @@ public record ChaosOptions(
     Workload workload,
     Path history,
     Path dir,
-    Duration requestTimeout) {
+    Duration requestTimeout,
+    ReadConsistency reads) {
 
   /** The faults the nemesis can inject. */
   public enum Fault { KILL, PAUSE, PARTITION }
@@ -47,6 +49,8 @@ public record ChaosOptions(
       "  --history PATH        where the JSON-lines history goes (default <dir>/history.jsonl)",
       "  --dir DIR             the run's directory: node data and logs (default chaos-runs/<seed>)",
       "  --timeout MILLIS      a client request's deadline; past it the outcome is unknown (default 2000)",
+      "  --reads R             linearizable (default) or stale: stale reads are not linearizable, and a run",
+      "                        with faults is expected to fail with them (a check of the checker)",
       "  --help                this text",
       "Exit status: 0 linearizable and nothing acknowledged lost; 1 a check failed; 2 bad flags;",
       "3 the run itself could not be carried out (a node did not start, no leader).");
@@ -62,6 +66,7 @@ public record ChaosOptions(
     Path history = null;
     Path dir = null;
     long timeoutMillis = 2000;
+    ReadConsistency reads = ReadConsistency.LINEARIZABLE;
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       if (flag.equals("--help") || flag.equals("-h")) return null;
@@ -94,13 +99,18 @@ public record ChaosOptions(
           timeoutMillis = integer(flag, value);
           if (timeoutMillis < 100) throw new UsageException("--timeout must be at least 100 ms, not " + value);
         }
+        case "--reads" -> reads = switch (value) {
+          case "linearizable" -> ReadConsistency.LINEARIZABLE;
+          case "stale" -> ReadConsistency.STALE;
+          default -> throw new UsageException("--reads must be linearizable or stale, not '" + value + "'");
+        };
         default -> throw new UsageException("unknown flag " + flag);
       }
     }
     long chosenSeed = seed != null ? seed : System.nanoTime();
     Path runDir = dir != null ? dir : Path.of("chaos-runs", String.valueOf(chosenSeed));
     return new ChaosOptions(nodes, Duration.ofSeconds(durationSeconds), faults, chosenSeed, clients, workload,
-        history != null ? history : runDir.resolve("history.jsonl"), runDir, Duration.ofMillis(timeoutMillis));
+        history != null ? history : runDir.resolve("history.jsonl"), runDir, Duration.ofMillis(timeoutMillis), reads);
   }
 
   private static Set<Fault> faults(String value) throws UsageException {
@@ -149,6 +159,6 @@ public record ChaosOptions(
         : String.join(",", faults.stream().map(f -> f.name().toLowerCase(Locale.ROOT)).toList());
     return "--nodes " + nodes + " --duration " + duration.toSeconds() + " --faults " + faultList + " --seed " + seed
         + " --clients " + clients + " --workload " + workload.name().toLowerCase(Locale.ROOT)
-        + " --timeout " + requestTimeout.toMillis();
+        + " --timeout " + requestTimeout.toMillis() + " --reads " + reads.name().toLowerCase(Locale.ROOT);
   }
 }

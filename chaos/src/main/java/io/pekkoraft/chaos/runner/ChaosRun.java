@@ -93,7 +93,7 @@ public final class ChaosRun {
       awaitLeader(client);
 
       Workload workload = new Workload(options.workload());
-      Clients clients = new Clients(client, history, workload, options.requestTimeout(), startNanos, options.clients(),
+      Clients clients = new Clients(client, history, workload, options.requestTimeout(), options.reads(), startNanos, options.clients(),
           options.seed());
       Nemesis nemesis = new Nemesis(nodes, options.faults(), options.seed(), out, this::elapsedMillis);
       progress.scheduleAtFixedRate(() -> progressLine(clients, nemesis), 5, 5, TimeUnit.SECONDS);

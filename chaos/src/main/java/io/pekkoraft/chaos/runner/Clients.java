@@ -5,6 +5,7 @@ import io.pekkoraft.chaos.history.HistoryWriter;
 import io.pekkoraft.chaos.kv.KvStateMachine;
 import io.pekkoraft.consensus.RaftClient;
 import io.pekkoraft.consensus.RaftException;
+import io.pekkoraft.consensus.ReadConsistency;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +45,7 @@ final class Clients {
   private final HistoryWriter history;
   private final Workload workload;
   private final Duration timeout;
+  private final ReadConsistency reads;
   private final long startNanos;
   private final int count;
   private final long seed;
@@ -54,11 +56,12 @@ final class Clients {
   private final List<Thread> threads = new ArrayList<>();
 
   Clients(RaftClient<KvStateMachine.Command, KvStateMachine.Read, KvStateMachine.Result> client, HistoryWriter history,
-      Workload workload, Duration timeout, long startNanos, int count, long seed) {
+      Workload workload, Duration timeout, ReadConsistency reads, long startNanos, int count, long seed) {
     this.client = client;
     this.history = history;
     this.workload = workload;
     this.timeout = timeout;
+    this.reads = reads;
     this.startNanos = startNanos;
     this.count = count;
     this.seed = seed;
@@ -91,12 +94,16 @@ final class Clients {
 
   /** One operation by {@code process}: invoked, awaited, recorded. Returns the completion. */
   Event perform(int process, Workload.Op op) {
+    return perform(process, op, reads);
+  }
+
+  private Event perform(int process, Workload.Op op, ReadConsistency consistency) {
     Event invoke = Event.invoke(process, op.f(), op.key(), op.value(), now());
     history.record(invoke);
     Event completion;
     try {
       CompletionStage<KvStateMachine.Result> request =
-          op.command() != null ? client.submit(op.command()) : client.read(op.query());
+          op.command() != null ? client.submit(op.command()) : client.read(op.query(), consistency);
       // The client answers within its deadline; the margin only guards against a lost completion.
       KvStateMachine.Result result = request.toCompletableFuture().get(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
       if (op.f().equals("cas") && !result.applied()) {
@@ -124,13 +131,13 @@ final class Clients {
   }
 
   /**
-   * A linearizable read of one key as its own process, tried again (as a new process each time) until it
+   * A linearizable read of one key (whatever --reads says) as its own process, tried again (as a new process each time) until it
    * succeeds or {@code within} passes. The value read, or an exception.
    */
   Object finalRead(String historyKey, String storeKey, Duration within) throws TimeoutException {
     long deadline = System.nanoTime() + within.toNanos();
     while (System.nanoTime() < deadline) {
-      Event done = perform(nextSpareProcess.getAndIncrement(), Workload.read(historyKey, storeKey));
+      Event done = perform(nextSpareProcess.getAndIncrement(), Workload.read(historyKey, storeKey), ReadConsistency.LINEARIZABLE);
       if (done.type() == Event.Type.OK) return done.value();
       try {
         Thread.sleep(200); // a pause between attempts while a leader is being elected

@@ -16,7 +16,8 @@ import java.util.function.LongSupplier;
 
 /**
  * Injects one fault at a time, holds it a few seconds, then heals it; the kinds come in rounds of every
- * enabled kind in an order shuffled with the seeded random, until the duration is over; at the end every node is running, resumed and fully connected.
+ * enabled kind in an order shuffled with the seeded random, until the duration is over; at the end every
+ * node is running, resumed and fully connected.
  *
  * <ul>
  *   <li>kill: SIGKILL a node (the leader two times in three, when one is known), start it again on the same
