@@ -59,6 +59,7 @@ final class NodeProcess {
     stdin = new OutputStreamWriter(started.getOutputStream(), StandardCharsets.UTF_8);
     role = new Role("NONE", 0, null);
     paused = false;
+    dropped = 0; // a new incarnation counts from 0
     answer = new CompletableFuture<>();
     CompletableFuture<Void> ready = new CompletableFuture<>();
     Thread reader = new Thread(() -> follow(started, ready), "chaos-" + id + "-stdout");
