@@ -19,6 +19,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongFunction;
 
 /**
  * The concurrent clients: each a thread running one operation at a time through the {@link RaftClient}, and
@@ -98,36 +99,44 @@ final class Clients {
   }
 
   private Event perform(int process, Workload.Op op, ReadConsistency consistency) {
-    Event invoke = Event.invoke(process, op.f(), op.key(), op.value(), now());
-    history.record(invoke);
-    Event completion;
+    Event invoke = record(time -> Event.invoke(process, op.f(), op.key(), op.value(), time));
+    LongFunction<Event> completion;
     try {
       CompletionStage<KvStateMachine.Result> request =
           op.command() != null ? client.submit(op.command()) : client.read(op.query(), consistency);
       // The client answers within its deadline; the margin only guards against a lost completion.
       KvStateMachine.Result result = request.toCompletableFuture().get(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
       if (op.f().equals("cas") && !result.applied()) {
-        completion = invoke.complete(Event.Type.FAIL, op.value(), now(), "cas found " + result.value());
+        completion = time -> invoke.complete(Event.Type.FAIL, op.value(), time, "cas found " + result.value());
       } else {
-        completion = invoke.complete(Event.Type.OK, Workload.okValue(op, result), now(), null);
+        completion = time -> invoke.complete(Event.Type.OK, Workload.okValue(op, result), time, null);
       }
     } catch (ExecutionException | CompletionException e) {
       Throwable cause = e.getCause() instanceof CompletionException c && c.getCause() != null ? c.getCause() : e.getCause();
-      completion = invoke.complete(definitelyNotApplied(cause) ? Event.Type.FAIL : Event.Type.INFO, op.value(), now(),
-          describe(cause));
+      Event.Type type = definitelyNotApplied(cause) ? Event.Type.FAIL : Event.Type.INFO;
+      completion = time -> invoke.complete(type, op.value(), time, describe(cause));
     } catch (TimeoutException e) {
-      completion = invoke.complete(Event.Type.INFO, op.value(), now(), "no answer");
+      completion = time -> invoke.complete(Event.Type.INFO, op.value(), time, "no answer");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      completion = invoke.complete(Event.Type.INFO, op.value(), now(), "interrupted");
+      completion = time -> invoke.complete(Event.Type.INFO, op.value(), time, "interrupted");
     }
-    history.record(completion);
-    switch (completion.type()) {
+    Event completed = record(completion);
+    switch (completed.type()) {
       case OK -> tally.ok.incrementAndGet();
       case FAIL -> tally.fail.incrementAndGet();
       default -> tally.info.incrementAndGet();
     }
-    return completion;
+    return completed;
+  }
+
+  /** Timestamps and records an event under one lock, so that the history's lines are in time order. */
+  private Event record(LongFunction<Event> at) {
+    synchronized (history) {
+      Event event = at.apply(now());
+      history.record(event);
+      return event;
+    }
   }
 
   /**
