@@ -12,6 +12,7 @@ import io.pekkoraft.chaos.runner.ChaosOptions;
 import io.pekkoraft.chaos.runner.ChaosRun;
 import java.io.PrintStream;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -94,6 +95,12 @@ public final class ChaosRunner {
           + " keys): an acknowledged write that was lost makes its final read non-linearizable");
     }
     boolean ok = linearizable && !unknown && durable;
+    long acknowledged = events.stream().filter(e -> e.type() == Event.Type.OK).count();
+    long failed = events.stream().filter(e -> e.type() == Event.Type.FAIL).count();
+    long indefinite = events.stream().filter(e -> e.type() == Event.Type.INFO).count();
+    out.printf("summary: seed %d, %d nodes, %s workload; %s; %d operations (%d ok, %d fail, %d info); checked in %d ms%n",
+        options.seed(), options.nodes(), options.workload().name().toLowerCase(Locale.ROOT), outcome.faults(),
+        acknowledged + failed + indefinite, acknowledged, failed, indefinite, checkMillis);
     out.println(ok ? "RESULT: OK" : "RESULT: FAILED   replay with: bin/chaos " + options.replayFlags());
     out.println("history: " + options.history().toAbsolutePath() + "   node logs: " + options.dir().toAbsolutePath());
     return ok ? OK : CHECK_FAILED;

@@ -72,11 +72,12 @@ class ChaosRunTest {
         Event.invoke(2, "read", null, null, 50), new Event(2, Event.Type.OK, "read", null, 1L, 60, null));
     PrintStream out = new PrintStream(OutputStream.nullOutputStream());
     assertEquals(ChaosRunner.CHECK_FAILED,
-        ChaosRunner.check(options, new ChaosRun.Outcome(staleRead, Map.of("", 1L)), out));
+        ChaosRunner.check(options, new ChaosRun.Outcome(staleRead, Map.of("", 1L), "none"), out));
     List<Event> lostAdd = List.of(
         Event.invoke(0, "add", null, 1L, 10), new Event(0, Event.Type.OK, "add", null, 1L, 20, null));
-    assertEquals(ChaosRunner.CHECK_FAILED, ChaosRunner.check(options, new ChaosRun.Outcome(lostAdd, Map.of("", 0L)), out));
-    assertEquals(ChaosRunner.OK, ChaosRunner.check(options, new ChaosRun.Outcome(lostAdd, Map.of("", 1L)), out));
+    assertEquals(ChaosRunner.CHECK_FAILED,
+        ChaosRunner.check(options, new ChaosRun.Outcome(lostAdd, Map.of("", 0L), "none"), out));
+    assertEquals(ChaosRunner.OK, ChaosRunner.check(options, new ChaosRun.Outcome(lostAdd, Map.of("", 1L), "none"), out));
   }
 
   /** Prints to the console and keeps a copy. */

@@ -44,8 +44,9 @@ public final class ChaosRun {
    *
    * @param events the history
    * @param finalValues per history key ("" for the counter), the value read after the faults ended
+   * @param faults what the nemesis did, in words
    */
-  public record Outcome(List<Event> events, Map<String, Object> finalValues) {}
+  public record Outcome(List<Event> events, Map<String, Object> finalValues, String faults) {}
 
   private final ChaosOptions options;
   private final PrintStream out;
@@ -99,9 +100,10 @@ public final class ChaosRun {
       progress.scheduleAtFixedRate(() -> progressLine(clients, nemesis), 5, 5, TimeUnit.SECONDS);
       clients.start();
       nemesis.runUntil(System.nanoTime() + options.duration().toNanos());
-      say("faults over (" + nemesis.kills.get() + " kills, " + nemesis.leaderKills.get() + " of the leader; "
-          + nemesis.pauses.get() + " pauses, " + nemesis.leaderPauses.get() + " of the leader; " + nemesis.partitions.get()
-          + " partitions); every node is running and connected");
+      String faults = options.duration().toSeconds() + " s of faults: " + nemesis.kills.get() + " kills ("
+          + nemesis.leaderKills.get() + " of the leader), " + nemesis.pauses.get() + " pauses (" + nemesis.leaderPauses.get()
+          + " of the leader), " + nemesis.partitions.get() + " partitions";
+      say("faults over (" + faults + "); every node is running and connected");
       Thread.sleep(TimeUnit.SECONDS.toMillis(SETTLE_SECONDS));
       clients.stop();
       progress.shutdownNow();
@@ -110,7 +112,7 @@ public final class ChaosRun {
       Map<String, Object> finalValues = finalReads(clients, history.events());
       say("final reads: " + (finalValues.size() <= 5 ? finalValues : finalValues.size() + " keys"));
       reportNodeLogs();
-      return new Outcome(history.events(), finalValues);
+      return new Outcome(history.events(), finalValues, faults);
     } finally {
       progress.shutdownNow();
       if (system != null) { // first, while the nodes can still see it leave
