@@ -65,14 +65,16 @@ public final class PekkoRaft implements Extension {
   public <C, Q, R> RaftGroup<C, Q, R> init(ReplicatedStateMachine<C, Q, R> declaration) {
     return (RaftGroup<C, Q, R>) groups.computeIfAbsent(declaration.groupId(), groupId -> {
       ActorRef<ServerCommand> server = system.systemActorOf(
-          RaftServer.create(groupId, settings, new ReceptionistTransport(groupId, memberAddresses), declaration.factory()),
+          RaftServer.create(groupId, settings,
+              declaration.transportDecorator().apply(new ReceptionistTransport(groupId, memberAddresses)),
+              declaration.factory()),
           "pekko-raft-" + groupId, Props.empty());
       return new RaftGroup<C, Q, R>(groupId, settings.selfId(), server, system,
           RaftSerialization.get(system).codec(), settings.askTimeout());
     });
   }
 
-  private static Map<String, Address> parseMembers(RaftSettings settings) {
+  static Map<String, Address> parseMembers(RaftSettings settings) {
     if (settings.members().isEmpty()) {
       throw new IllegalArgumentException("pekko-raft.members is empty: list every member's id and address");
     }

@@ -10,12 +10,15 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import io.pekkoraft.consensus.PekkoRaft;
+import io.pekkoraft.consensus.RaftClient;
 import io.pekkoraft.consensus.RaftGroup;
 import io.pekkoraft.consensus.RaftRole;
 import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.ReplicatedStateMachine;
 import io.pekkoraft.consensus.RoleChanged;
 import io.pekkoraft.consensus.StateMachine;
+import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.transport.Transport;
 import io.pekkoraft.persistence.serialization.KryoRegistrar;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -29,6 +32,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -36,6 +40,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.eventstream.EventStream;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -43,7 +48,8 @@ import org.junit.jupiter.api.Test;
 
 // Three nodes in three ActorSystems that talk only over Artery TCP on 127.0.0.1 find each other through the
 // Cluster receptionist, elect a leader, commit commands submitted on any node, and, once the leader's
-// ActorSystem terminates, elect a new leader among the other two and keep committing.
+// ActorSystem terminates, elect a new leader among the other two and keep committing. A fourth ActorSystem, a
+// cluster node that is not a member, reaches the group through RaftClient before and after the failover.
 class ArteryClusterTest {
 
   private static final String GROUP = "list";
@@ -87,13 +93,19 @@ class ArteryClusterTest {
   /** The latest RoleChanged each member published, as seen on its own node. */
   private static final Map<String, RoleChanged> roles = new ConcurrentHashMap<>();
 
+  /** Messages each member sent through its transport, counted by a decorator (ReplicatedStateMachine.withTransport). */
+  private static final Map<String, AtomicLong> sentThroughDecorator = new ConcurrentHashMap<>();
+  /** A cluster node that is not a member of the group, and its client. */
+  private static ActorSystem<Void> clientSystem;
+  private static RaftClient<String, ListQuery, Long> client;
+
   /** Each node's durable journal lives in its own directory under this one. */
   private static java.nio.file.Path dataDir;
 
   @BeforeAll
   static void startThreeNodes() throws IOException {
     dataDir = java.nio.file.Files.createTempDirectory("artery-cluster-test");
-    List<Integer> ports = freePorts(3);
+    List<Integer> ports = freePorts(4);
     StringBuilder members = new StringBuilder();
     for (int i = 0; i < 3; i++) {
       members.append(String.format("{ id = \"node-%d\", address = \"pekko://raft@127.0.0.1:%d\" }%n", i + 1, ports.get(i)));
@@ -123,12 +135,35 @@ class ArteryClusterTest {
     for (Map.Entry<String, ActorSystem<Void>> node : systems.entrySet()) {
       PekkoRaft raft = PekkoRaft.get(node.getValue());
       assertEquals(node.getKey(), raft.selfId(), "member id resolved from the cluster address");
-      groups.put(node.getKey(), raft.init(ReplicatedStateMachine.of(GROUP, ListStateMachine::new)));
+      AtomicLong sent = sentThroughDecorator.computeIfAbsent(node.getKey(), k -> new AtomicLong());
+      groups.put(node.getKey(), raft.init(ReplicatedStateMachine.of(GROUP, ListStateMachine::new)
+          .withTransport(transport -> new Transport() {
+            @Override
+            public void bind(String selfId, ActorRef<ServerCommand> server, ActorContext<ServerCommand> context) {
+              transport.bind(selfId, server, context);
+            }
+
+            @Override
+            public boolean send(String to, ServerCommand message) {
+              sent.incrementAndGet();
+              return transport.send(to, message);
+            }
+          })));
     }
+    Config clientConfig = ConfigFactory.parseString(
+        "pekko.remote.artery.canonical.port = " + ports.get(3) + "\n"
+            + "pekko.cluster.seed-nodes = [\"pekko://raft@127.0.0.1:" + ports.get(0) + "\"]\n"
+            + "pekko-raft.members = [\n" + members + "]\n")
+        .withFallback(common);
+    clientSystem = ActorSystem.create(Behaviors.empty(), "raft", ConfigFactory.load(clientConfig));
+    client = RaftClient.create(clientSystem, GROUP);
   }
 
   @AfterAll
   static void stopNodes() throws Exception {
+    client.close();
+    clientSystem.terminate();
+    clientSystem.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     for (ActorSystem<Void> system : systems.values()) system.terminate();
     for (ActorSystem<Void> system : systems.values()) {
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -151,6 +186,14 @@ class ArteryClusterTest {
       assertEquals(30L, get(groups.get(node).read(ListQuery.SIZE)), "linearizable read through " + node);
     }
     awaitSameStaleState(List.copyOf(groups.keySet()), 30);
+    for (String node : groups.keySet()) {
+      assertTrue(sentThroughDecorator.get(node).get() > 0, node + " sent through the decorated transport");
+    }
+
+    // The client outside the group: its commands and reads reach the leader over Artery.
+    for (long i = 31; i <= 35; i++) assertEquals(i, get(client.submit("c-" + i)), "client command " + i);
+    assertEquals(35L, get(client.read(ListQuery.SIZE)), "the client reads its own writes");
+    assertEquals(leader, client.leaderHint(), "the client learned who leads");
 
     systems.get(leader).terminate();
     systems.get(leader).getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -161,13 +204,15 @@ class ArteryClusterTest {
     assertTrue(survivors.contains(second.memberId()));
 
     List<Long> more = submitFromEach(survivors, "b", 10);
-    assertEquals(LongStream.rangeClosed(31, 50).boxed().toList(), more,
+    assertEquals(LongStream.rangeClosed(36, 55).boxed().toList(), more,
         "the new leader continues the log where the old one left it");
     for (String node : survivors) {
-      assertEquals(50L, get(groups.get(node).read(ListQuery.SIZE, ReadConsistency.LINEARIZABLE)),
+      assertEquals(55L, get(groups.get(node).read(ListQuery.SIZE, ReadConsistency.LINEARIZABLE)),
           "linearizable read through " + node);
     }
-    awaitSameStaleState(survivors, 50);
+    assertEquals(56L, get(client.submit("c-56")), "the client follows the group to its new leader");
+    assertEquals(second.memberId(), client.leaderHint());
+    awaitSameStaleState(survivors, 56);
   }
 
   /** Waits until one live member leads a term above {@code aboveTerm} and every other live member follows it. */

@@ -1,0 +1,133 @@
+package io.pekkoraft.consensus;
+
+import io.pekkoraft.consensus.protocol.ClientReply;
+import io.pekkoraft.consensus.protocol.ClientRequest;
+import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.persistence.serialization.KryoCodec;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+
+/**
+ * How {@link RaftGroup} and {@link RaftClient} make a request: serialize the payload once (an unregistered
+ * class fails at once, nothing sent), ask a server, and follow NotLeader answers until the deadline. A
+ * NotLeader answer means "not applied", so retrying is safe; no answer, Timeout and NoQuorum mean "outcome
+ * unknown", so they are never retried here: the caller decides.
+ */
+final class RequestLoop {
+
+  /** Which server to ask, and what the answers teach about where the leader is. */
+  interface Route {
+    /** The server to ask now, or null when none is known (the request waits and tries again). */
+    ActorRef<ServerCommand> next();
+
+    /** {@code asked} answered NotLeader, naming {@code leaderId} (null: none known); true to retry at once. */
+    boolean notLeader(ActorRef<ServerCommand> asked, String leaderId);
+
+    /** {@code asked} applied or served the request. */
+    void served(ActorRef<ServerCommand> asked);
+
+    /** {@code asked} gave no answer in time. */
+    void noAnswer(ActorRef<ServerCommand> asked);
+
+    /**
+     * 0: a member that is not the leader forwards the request once; 1: it answers NotLeader, naming the
+     * leader, so that the route learns where to go next time.
+     */
+    int hops();
+  }
+
+  /** How a request is made from its serialized payload and hop count. */
+  interface RequestMaker {
+    ClientRequest make(byte[] payload, int hops, ActorRef<ClientReply> replyTo);
+  }
+
+  private static final Duration RETRY_DELAY = Duration.ofMillis(10);
+
+  private final ActorSystem<?> system;
+  private final KryoCodec codec;
+
+  RequestLoop(ActorSystem<?> system, KryoCodec codec) {
+    this.system = system;
+    this.codec = codec;
+  }
+
+  <R> CompletionStage<R> command(Object command, Route route, Duration timeout) {
+    return encodeAndRequest(command, "command", ClientRequest.ClientCommand::new, route, timeout);
+  }
+
+  <R> CompletionStage<R> query(Object query, ReadConsistency consistency, Route route, Duration timeout) {
+    return encodeAndRequest(query, "query",
+        (bytes, hops, replyTo) -> new ClientRequest.ClientQuery(bytes, consistency, hops, replyTo), route, timeout);
+  }
+
+  private <R> CompletionStage<R> encodeAndRequest(
+      Object payload, String what, RequestMaker maker, Route route, Duration timeout) {
+    byte[] bytes;
+    try {
+      bytes = codec.toBytes(payload);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(new RaftException.Rejected(what + " not sent: " + e.getMessage(), e));
+    }
+    CompletableFuture<R> result = new CompletableFuture<>();
+    attempt(bytes, maker, route, System.nanoTime() + timeout.toNanos(), timeout, result);
+    return result;
+  }
+
+  @SuppressWarnings("unchecked")
+  private <R> void attempt(byte[] bytes, RequestMaker maker, Route route, long deadline, Duration timeout,
+      CompletableFuture<R> result) {
+    ActorRef<ServerCommand> server = route.next();
+    if (server == null) {
+      retryLater(bytes, maker, route, deadline, timeout, result, null);
+      return;
+    }
+    Duration remaining = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
+    AskPattern.<ServerCommand, ClientReply>ask(server, replyTo -> maker.make(bytes, route.hops(), replyTo), remaining,
+            system.scheduler())
+        .whenComplete((reply, failure) -> {
+          if (failure != null) {
+            route.noAnswer(server);
+            result.completeExceptionally(
+                new RaftException.Timeout("no answer within " + timeout.toMillis() + " ms; outcome unknown"));
+          } else if (reply instanceof ClientReply.Applied applied) {
+            route.served(server);
+            result.complete((R) applied.result());
+          } else if (reply instanceof ClientReply.NotLeader notLeader) {
+            if (route.notLeader(server, notLeader.leaderId()) && System.nanoTime() < deadline) {
+              attempt(bytes, maker, route, deadline, timeout, result);
+            } else {
+              retryLater(bytes, maker, route, deadline, timeout, result, notLeader.leaderId());
+            }
+          } else {
+            result.completeExceptionally(toException(reply));
+          }
+        });
+  }
+
+  private <R> void retryLater(byte[] bytes, RequestMaker maker, Route route, long deadline, Duration timeout,
+      CompletableFuture<R> result, String lastLeaderHint) {
+    if (System.nanoTime() + RETRY_DELAY.toNanos() >= deadline) {
+      result.completeExceptionally(new RaftException.NotLeader(lastLeaderHint));
+      return;
+    }
+    system.scheduler().scheduleOnce(RETRY_DELAY, () -> {
+      try {
+        attempt(bytes, maker, route, deadline, timeout, result);
+      } catch (RuntimeException e) {
+        result.completeExceptionally(e instanceof CompletionException ? e.getCause() : e);
+      }
+    }, system.executionContext());
+  }
+
+  private static RaftException toException(ClientReply reply) {
+    if (reply instanceof ClientReply.Timeout t) return new RaftException.Timeout(t.reason());
+    if (reply instanceof ClientReply.NoQuorum n) return new RaftException.NoQuorum(n.reason());
+    if (reply instanceof ClientReply.Rejected r) return new RaftException.Rejected(r.reason());
+    throw new IllegalStateException("unexpected reply " + reply);
+  }
+}
