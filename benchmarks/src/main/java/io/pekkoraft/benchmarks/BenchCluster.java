@@ -45,6 +45,7 @@ final class BenchCluster implements AutoCloseable {
   private final Path dataDir;
   private ActorSystem<Void> clientSystem;
   private long buildStartedNanos;
+  private long clusterUpNanos;
 
   private BenchCluster(Path dataDir) {
     this.dataDir = dataDir;
@@ -79,12 +80,13 @@ final class BenchCluster implements AutoCloseable {
       roles.watch(system);
       up.add(memberUp(system));
       RaftGroup<Register.Add, Register.Get, Long> group = PekkoRaft.get(system).init(
-          ReplicatedStateMachine.of(GROUP_ID, Register::new));
+          ReplicatedStateMachine.of(GROUP_ID, Register::new).withTransport(network::decorate));
       nodes.put(id, new Node(id, system, group));
     }
     clientSystem = ActorSystem.create(Behaviors.empty(), SYSTEM_NAME, config(ports.get(NODE_COUNT), nodePorts, null));
     up.add(memberUp(clientSystem));
     CompletableFuture.allOf(up.toArray(new CompletableFuture<?>[0])).get(STEP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    clusterUpNanos = System.nanoTime();
   }
 
   private static CompletableFuture<Void> memberUp(ActorSystem<?> system) {
@@ -122,6 +124,11 @@ final class BenchCluster implements AutoCloseable {
   /** When {@link #start} began creating the members' ActorSystems. */
   long buildStartedNanos() {
     return buildStartedNanos;
+  }
+
+  /** When all four ActorSystems were Up in the Pekko Cluster. */
+  long clusterUpNanos() {
+    return clusterUpNanos;
   }
 
   RoleWatch roles() {

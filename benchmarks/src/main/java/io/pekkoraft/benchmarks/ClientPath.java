@@ -10,8 +10,12 @@ import java.util.concurrent.CompletionStage;
 interface ClientPath {
 
   /** One client object: submits a command and completes with the register's new value. */
-  interface Client {
+  interface Client extends AutoCloseable {
     CompletionStage<Long> submit(Register.Add command);
+
+    /** Releases what the client holds in its ActorSystem. */
+    @Override
+    void close();
   }
 
   /** What the settings line says about this path. */

@@ -54,6 +54,8 @@ final class FailoverPhase {
       f.put("new_term", newTerm);
       f.put("new_leader_roles", newLeaderRoles.stream().map(Enum::name).toList());
       f.put("handed_over", handedOver);
+      // A write acknowledged before any new leader existed was committed by the departing leader itself.
+      f.put("acked_by_old_leader", failoverMs < newLeaderMs);
       f.put("attempts", attempts);
       return f;
     }
@@ -70,7 +72,7 @@ final class FailoverPhase {
     try (BenchCluster cluster = BenchCluster.start(dataDir, network)) {
       onStarted.started(cluster);
       cluster.roles().awaitLeader(BenchCluster.STEP_TIMEOUT);
-      ClientPath path = ClientPaths.of(cluster);
+      ClientPath path = new RaftClientPath(cluster.clientSystem());
       ClientPath.Client writer = path.newClient();
       Register.Add command = Register.command(0, options.payloadBytes());
       for (int i = 0; i < WRITES_BEFORE; i++) {

@@ -46,6 +46,7 @@ final class ThroughputPhase {
   static Result run(ClientPath path, int clients, W1Options options) throws InterruptedException {
     List<ClientTally> tallies = new ArrayList<>();
     List<Thread> threads = new ArrayList<>();
+    List<ClientPath.Client> clientObjects = new ArrayList<>();
     CountDownLatch ready = new CountDownLatch(clients);
     CountDownLatch go = new CountDownLatch(1);
     long[] window = new long[2]; // start and end of the measured window, set before go opens
@@ -53,6 +54,7 @@ final class ThroughputPhase {
       ClientTally tally = new ClientTally();
       tallies.add(tally);
       ClientPath.Client client = path.newClient();
+      clientObjects.add(client);
       Register.Add command = Register.command(id, options.payloadBytes());
       Thread thread = new Thread(() -> {
         ready.countDown();
@@ -72,6 +74,7 @@ final class ThroughputPhase {
     window[1] = window[0] + TimeUnit.SECONDS.toNanos(options.measureSeconds());
     go.countDown();
     for (Thread thread : threads) thread.join();
+    for (ClientPath.Client client : clientObjects) client.close();
 
     long errors = 0;
     long violations = 0;

@@ -52,10 +52,14 @@ final class W1 {
 
   private boolean throughput() throws Exception {
     try (BenchCluster cluster = BenchCluster.start(dataRoot.resolve("throughput"), new NetworkCut())) {
-      ClientPath path = ClientPaths.of(cluster);
+      ClientPath path = new RaftClientPath(cluster.clientSystem());
       printSettingsOnce(cluster);
       RoleWatch.Seen first = cluster.roles().awaitLeader(BenchCluster.STEP_TIMEOUT);
       Output.result("first_leader", Map.of("ms", ThroughputPhase.millis(first.atNanos() - cluster.buildStartedNanos())));
+      Output.comment("the four ActorSystems were Up in the Pekko Cluster "
+          + ThroughputPhase.millis(cluster.clusterUpNanos() - cluster.buildStartedNanos()) + " ms after the build started; the first"
+          + " leader (" + first.change().memberId() + ", term " + first.change().term() + ") "
+          + ThroughputPhase.millis(first.atNanos() - cluster.clusterUpNanos()) + " ms after that");
 
       long acknowledged = 0;
       long unknown = 0;
@@ -117,7 +121,7 @@ final class W1 {
   private void printSettingsOnce(BenchCluster cluster) throws IOException {
     if (settingsPrinted) return;
     settingsPrinted = true;
-    Output.result("settings", Settings.of(options, cluster, ClientPaths.of(cluster), dataRoot));
+    Output.result("settings", Settings.of(options, cluster, new RaftClientPath(cluster.clientSystem()), dataRoot));
   }
 
   static void deleteRecursively(Path root) throws IOException {
