@@ -42,6 +42,7 @@ final class BenchCluster implements AutoCloseable {
 
   private final Map<String, Node> nodes = new LinkedHashMap<>();
   private final RoleWatch roles = new RoleWatch(GROUP_ID);
+  private final TrafficCounter traffic = new TrafficCounter();
   private final Path dataDir;
   private ActorSystem<Void> clientSystem;
   private long buildStartedNanos;
@@ -80,7 +81,7 @@ final class BenchCluster implements AutoCloseable {
       roles.watch(system);
       up.add(memberUp(system));
       RaftGroup<Register.Add, Register.Get, Long> group = PekkoRaft.get(system).init(
-          ReplicatedStateMachine.of(GROUP_ID, Register::new).withTransport(network::decorate));
+          ReplicatedStateMachine.of(GROUP_ID, Register::new).withTransport(network::decorate).withTransport(traffic::decorate));
       nodes.put(id, new Node(id, system, group));
     }
     clientSystem = ActorSystem.create(Behaviors.empty(), SYSTEM_NAME, config(ports.get(NODE_COUNT), nodePorts, null));
@@ -129,6 +130,11 @@ final class BenchCluster implements AutoCloseable {
   /** When all four ActorSystems were Up in the Pekko Cluster. */
   long clusterUpNanos() {
     return clusterUpNanos;
+  }
+
+  /** The replication traffic the members sent so far. */
+  TrafficCounter traffic() {
+    return traffic;
   }
 
   RoleWatch roles() {

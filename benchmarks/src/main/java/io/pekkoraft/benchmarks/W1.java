@@ -66,13 +66,27 @@ final class W1 {
       for (int clients : options.clients()) {
         Output.comment("throughput: " + clients + " clients, " + options.warmupSeconds() + " s warm-up, "
             + options.measureSeconds() + " s measured");
+        TrafficCounter.Counts before = cluster.traffic().counts();
         ThroughputPhase.Result result = ThroughputPhase.run(path, clients, options);
         Output.result("throughput", result.fields());
+        writePath(clients, result, cluster.traffic().counts().minus(before));
         acknowledged += result.acknowledged();
         unknown += result.unknownOutcome();
       }
       return consistency(cluster, acknowledged, unknown);
     }
+  }
+
+  /**
+   * Not part of W1's comparison: how the write path batched during this client count (warm-up included),
+   * from what the members' transports sent.
+   */
+  private static void writePath(int clients, ThroughputPhase.Result result, TrafficCounter.Counts traffic) {
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("clients", clients);
+    fields.put("acked_ops", result.acknowledged());
+    fields.putAll(traffic.fields());
+    Output.result("write_path", fields);
   }
 
   /**
