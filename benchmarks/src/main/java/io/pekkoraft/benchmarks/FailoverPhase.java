@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -41,7 +42,8 @@ final class FailoverPhase {
 
   /** One trial: the measured failover, when the new leader appeared, and how it got there. */
   record Trial(FailoverMode mode, double failoverMs, double newLeaderMs, String oldLeader, long oldTerm,
-      String newLeader, long newTerm, List<RaftRole> newLeaderRoles, boolean handedOver, int attempts) {
+      String newLeader, long newTerm, List<RaftRole> newLeaderRoles, boolean handedOver, int attempts,
+      Map<String, Integer> failures) {
 
     Map<String, Object> fields() {
       Map<String, Object> f = new LinkedHashMap<>();
@@ -57,6 +59,7 @@ final class FailoverPhase {
       // A write acknowledged before any new leader existed was committed by the departing leader itself.
       f.put("acked_by_old_leader", failoverMs < newLeaderMs);
       f.put("attempts", attempts);
+      f.put("failed_attempts", failures);
       return f;
     }
   }
@@ -87,7 +90,8 @@ final class FailoverPhase {
       long t0 = System.nanoTime();
       if (mode == FailoverMode.CRASH) network.isolate(leaderId);
       cluster.terminate(leaderId);
-      int attempts = submitUntilAcknowledged(failoverClient, failoverCommand, t0);
+      Map<String, Integer> failures = new TreeMap<>();
+      int attempts = submitUntilAcknowledged(failoverClient, failoverCommand, t0, failures);
       long acknowledged = System.nanoTime();
 
       RoleWatch.Seen next = cluster.roles().awaitLeaderAfter(term, t0, BenchCluster.STEP_TIMEOUT);
@@ -97,7 +101,7 @@ final class FailoverPhase {
       String newLeader = next.change().memberId();
       return new Trial(mode, ThroughputPhase.millis(acknowledged - t0), ThroughputPhase.millis(newLeaderNanos), leaderId,
           term, newLeader, next.change().term(), cluster.roles().rolesOf(newLeader, t0), newLeaderNanos < earliestElection,
-          attempts);
+          attempts, failures);
     }
   }
 
@@ -106,8 +110,12 @@ final class FailoverPhase {
     void started(BenchCluster cluster) throws Exception;
   }
 
-  /** Submits until one attempt is acknowledged, pausing {@link #RETRY_PAUSE} after each failure. */
-  private static int submitUntilAcknowledged(ClientPath.Client client, Register.Add command, long t0) throws Exception {
+  /**
+   * Submits until one attempt is acknowledged, pausing {@link #RETRY_PAUSE} after each failure, and counts the
+   * failures by kind (the simple name of the exception).
+   */
+  private static int submitUntilAcknowledged(ClientPath.Client client, Register.Add command, long t0,
+      Map<String, Integer> failures) throws Exception {
     int attempts = 0;
     while (true) {
       attempts++;
@@ -115,6 +123,8 @@ final class FailoverPhase {
         client.submit(command).toCompletableFuture().get(BenchCluster.STEP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         return attempts;
       } catch (ExecutionException | TimeoutException e) {
+        Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+        failures.merge(cause.getClass().getSimpleName(), 1, Integer::sum);
         if (System.nanoTime() - t0 > FAILOVER_BOUND.toNanos()) {
           throw new IllegalStateException("no write acknowledged within " + FAILOVER_BOUND.toSeconds()
               + " s of the leader's departure (" + attempts + " attempts; last failure: " + e.getCause() + ")", e);

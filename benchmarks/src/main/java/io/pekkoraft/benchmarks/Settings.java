@@ -76,6 +76,8 @@ final class Settings {
     s.put("cores", runtime.availableProcessors());
     s.put("jvm_flags", ManagementFactory.getRuntimeMXBean().getInputArguments());
     s.put("max_heap_bytes", runtime.maxMemory());
+    // Below 2 the JDK runs every CompletableFuture *Async callback without an executor on a new thread.
+    s.put("common_pool_parallelism", java.util.concurrent.ForkJoinPool.getCommonPoolParallelism());
     s.put("gc", ManagementFactory.getGarbageCollectorMXBeans().stream().map(GarbageCollectorMXBean::getName).toList());
     s.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
     s.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));

@@ -22,6 +22,8 @@ final class W1 {
 
   /** How long the members may take to apply what was acknowledged, before the consistency check reads. */
   private static final Duration CATCH_UP = Duration.ofSeconds(10);
+  /** Set to true to keep the journals after the run, to inspect them (the throughput phase's, at least). */
+  static final String KEEP_DATA_PROPERTY = "bench.keep-data";
 
   private final W1Options options;
   private final Path dataRoot;
@@ -46,7 +48,8 @@ final class W1 {
       }
       return ok;
     } finally {
-      deleteRecursively(root);
+      if (Boolean.getBoolean(KEEP_DATA_PROPERTY)) Output.comment("data kept in " + root + " (-D" + KEEP_DATA_PROPERTY + "=true)");
+      else deleteRecursively(root);
     }
   }
 
@@ -116,7 +119,7 @@ final class W1 {
         Path dir = dataRoot.resolve("failover-" + mode.flagName() + "-" + i);
         Output.comment("failover " + mode.flagName() + ": trial " + i + " of " + options.failoverTrials());
         FailoverPhase.Trial trial = FailoverPhase.trial(mode, dir, options, this::printSettingsOnce);
-        deleteRecursively(dir);
+        if (!Boolean.getBoolean(KEEP_DATA_PROPERTY)) deleteRecursively(dir);
         Output.result("failover_trial", trial.fields());
         trials.add(trial.failoverMs());
         if (trial.handedOver()) handedOver++;
