@@ -261,8 +261,8 @@ public final class FileSnapshotStore extends SnapshotStore {
       if (!name.startsWith(PREFIX) || !name.endsWith(SUFFIX)) return Optional.empty();
       String core = name.substring(PREFIX.length(), name.length() - SUFFIX.length());
       int tsDash = core.lastIndexOf('-');
-      int seqDash = tsDash <= 0 ? -1 : core.lastIndexOf('-', tsDash - 1);
-      if (seqDash <= 0) return Optional.empty();
+      int seqDash = tsDash < 0 ? -1 : core.lastIndexOf('-', tsDash - 1);
+      if (seqDash < 0) return Optional.empty(); // seqDash 0: the empty persistence id, which save accepts
       try {
         long seq = Long.parseLong(core.substring(seqDash + 1, tsDash));
         long ts = Long.parseLong(core.substring(tsDash + 1));
