@@ -81,6 +81,20 @@ class FileSnapshotStoreContractTest extends SnapshotStoreContractSuite {
   }
 
   @Test
+  void theEmptyPersistenceIdIsReadBackLikeAnyOther() {
+    // A save the store acknowledged is one it can read back: the empty id's file (snapshot--1-...) is
+    // a snapshot, not a foreign file that would fail every load of every id.
+    SnapshotClient s = new SnapshotClient(system, PLUGIN);
+    SnapshotMetadata empty = s.save("", 1, "state of nobody");
+    SnapshotMetadata other = s.save("p", 1, "state of p");
+    assertSnapshot(empty, "state of nobody", s.loadLatest(""));
+    assertSnapshot(other, "state of p", s.loadLatest("p"));
+    s.delete("", SnapshotSelectionCriteria.latest());
+    assertEquals(Optional.empty(), s.loadLatest(""));
+    assertSnapshot(other, "state of p", s.loadLatest("p"));
+  }
+
+  @Test
   void aLeftoverTempFileOfACrashedSaveIsIgnoredAndRemoved() throws Exception {
     // A save cut short by a crash leaves snapshot-...snap.tmp, never acknowledged: loads skip it (the
     // older snapshot is the youngest one saved), remove it, and log which file they removed.
