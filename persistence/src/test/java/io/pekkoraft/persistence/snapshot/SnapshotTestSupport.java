@@ -77,9 +77,10 @@ final class SnapshotTestSupport {
   static RaftLogSnapshot raftLogSnapshot(long term, int entries) {
     List<LogEntry> log = new ArrayList<>();
     for (int i = 1; i <= entries; i++) {
-      log.add(new LogEntry(100 + i, term, LogEntry.Type.COMMAND, ("command-" + i).getBytes(StandardCharsets.UTF_8)));
+      log.add(new LogEntry(98 + i, term, LogEntry.Type.COMMAND, ("command-" + i).getBytes(StandardCharsets.UTF_8)));
     }
-    return new RaftLogSnapshot(term, "node-2", 100, term - 1, "compressed-state".getBytes(StandardCharsets.UTF_8), log);
+    return new RaftLogSnapshot(term, "node-2", 100, term - 1, "compressed-state".getBytes(StandardCharsets.UTF_8), 98,
+        term - 1, log);
   }
 
   /** Compares field by field: the record holds a byte array, which its equals compares by identity. */
@@ -90,6 +91,8 @@ final class SnapshotTestSupport {
     assertEquals(expected.snapshotIndex(), a.snapshotIndex());
     assertEquals(expected.snapshotTerm(), a.snapshotTerm());
     assertArrayEquals(expected.snapshotData(), a.snapshotData());
+    assertEquals(expected.compactedIndex(), a.compactedIndex());
+    assertEquals(expected.compactedTerm(), a.compactedTerm());
     assertEquals(expected.entries(), a.entries());
   }
 
