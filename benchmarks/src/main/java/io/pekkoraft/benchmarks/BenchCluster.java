@@ -96,7 +96,7 @@ final class BenchCluster implements AutoCloseable {
     return up;
   }
 
-  /** bench.conf with the port, seed nodes, members and (for a Raft member) its journal directory. */
+  /** bench.conf with the port, seed nodes, members and (for a Raft member) its journal and snapshot directories. */
   static Config config(int port, List<Integer> nodePorts, Path journalDir) {
     StringBuilder own = new StringBuilder()
         .append("pekko.remote.artery.canonical.port = ").append(port).append('\n')
@@ -108,7 +108,11 @@ final class BenchCluster implements AutoCloseable {
     }
     own.append("]\n");
     Config config = ConfigFactory.parseString(own.toString());
-    if (journalDir != null) config = config.withValue("pekko-raft.journal.dir", ConfigValueFactory.fromAnyRef(journalDir.toString()));
+    if (journalDir != null) {
+      config = config.withValue("pekko-raft.journal.dir", ConfigValueFactory.fromAnyRef(journalDir.toString()))
+          .withValue("pekko-raft.snapshot-store.dir",
+              ConfigValueFactory.fromAnyRef(journalDir.resolveSibling("snapshots").toString()));
+    }
     ClassLoader loader = BenchCluster.class.getClassLoader();
     Config shared = ConfigFactory.parseResources(loader, "bench.conf", ConfigParseOptions.defaults().setAllowMissing(false));
     return ConfigFactory.load(loader, config.withFallback(shared));

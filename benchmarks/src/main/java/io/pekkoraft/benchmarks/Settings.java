@@ -56,10 +56,13 @@ final class Settings {
       if (c.hasPath(journal + ".segment-size")) s.put("journal_segment_size", c.getBytes(journal + ".segment-size"));
       if (c.hasPath(journal + ".pending-writes-max")) s.put("journal_pending_writes_max", c.getInt(journal + ".pending-writes-max"));
     }
-    s.put("snapshots", "none: this version of Pekko Raft has no snapshots");
+    s.put("snapshots", "never: the register does not override StateMachine.snapshot");
+    s.put("snapshot_every_entries", c.getInt("pekko-raft.snapshot.every-entries"));
+    s.put("snapshot_every_time_ms", millis(c, "pekko-raft.snapshot.every-time"));
 
     s.put("transport", "Artery " + c.getString("pekko.remote.artery.transport") + " on "
         + c.getString("pekko.remote.artery.canonical.hostname"));
+    s.put("artery_maximum_frame_size", c.getBytes("pekko.remote.artery.advanced.maximum-frame-size"));
     s.put("default_dispatcher", dispatcher(c));
     s.put("client_path", clients.description());
     s.put("client_threads", "one platform thread per client, blocking on each reply");

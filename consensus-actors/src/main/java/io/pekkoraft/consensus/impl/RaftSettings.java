@@ -25,7 +25,12 @@ public record RaftSettings(
     long maxRequestBytes,
     int maxPending,
     Duration askTimeout,
-    String journalPluginId) {
+    String journalPluginId,
+    long snapshotEveryEntries,
+    Duration snapshotEveryTime,
+    int snapshotChunkBytes,
+    String snapshotPluginId,
+    long snapshotTrailingEntries) {
 
   public RaftSettings {
     members = Map.copyOf(members);
@@ -40,6 +45,10 @@ public record RaftSettings(
     require(maxRequestBytes >= 1 && maxRequestBytes <= maxBytesPerBatch, "client.max-request-bytes",
         "must be between 1 and replication.max-bytes-per-batch");
     require(maxPending >= 1, "client.max-pending", "must be at least 1");
+    require(snapshotEveryEntries >= 0, "snapshot.every-entries", "must be 0 (off) or positive");
+    require(!snapshotEveryTime.isNegative(), "snapshot.every-time", "must be 0 (off) or positive");
+    require(snapshotChunkBytes >= 1024, "snapshot.chunk-size", "must be at least 1 KiB");
+    require(snapshotTrailingEntries >= 0, "snapshot.trailing-entries", "must be 0 or positive");
   }
 
   private static void require(boolean ok, String key, String what) {
@@ -72,25 +81,38 @@ public record RaftSettings(
         c.getBytes("client.max-request-bytes"),
         c.getInt("client.max-pending"),
         c.getDuration("client.ask-timeout"),
-        c.getString("journal-plugin-id"));
+        c.getString("journal-plugin-id"),
+        c.getLong("snapshot.every-entries"),
+        c.getDuration("snapshot.every-time"),
+        (int) Math.min(Integer.MAX_VALUE, c.getBytes("snapshot.chunk-size")),
+        c.getString("snapshot.plugin-id"),
+        c.getLong("snapshot.trailing-entries"));
   }
 
   /** A copy for another member id (tests run several nodes from one configuration). */
   public RaftSettings withSelfId(String id) {
     return new RaftSettings(id, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote,
         checkQuorum, randomSeed, maxEntriesPerBatch, maxBytesPerBatch, window, maxRequestBytes, maxPending,
-        askTimeout, journalPluginId);
+        askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
+        snapshotTrailingEntries);
   }
 
   public RaftSettings withRandomSeed(long seed) {
     return new RaftSettings(selfId, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote,
         checkQuorum, seed, maxEntriesPerBatch, maxBytesPerBatch, window, maxRequestBytes, maxPending,
-        askTimeout, journalPluginId);
+        askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
+        snapshotTrailingEntries);
   }
 
   public RaftSettings withPreVote(boolean on) {
     return new RaftSettings(selfId, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, on,
         checkQuorum, randomSeed, maxEntriesPerBatch, maxBytesPerBatch, window, maxRequestBytes, maxPending,
-        askTimeout, journalPluginId);
+        askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
+        snapshotTrailingEntries);
+  }
+
+  /** Whether the state machine is snapshotted at all (either trigger set). */
+  public boolean snapshotsEnabled() {
+    return snapshotEveryEntries > 0 || !snapshotEveryTime.isZero();
   }
 }
