@@ -1,6 +1,5 @@
 package io.pekkoraft.benchmarks;
 
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -44,7 +43,7 @@ public final class Bench {
       return ok ? 0 : 1;
     } catch (Exception e) {
       Output.comment("FAILED: " + e);
-      System.err.println("bench w1 failed with arguments " + Arrays.toString(args.toArray()));
+      System.err.println("bench w1 failed with arguments " + String.join(" ", args));
       e.printStackTrace();
       return 1;
     }

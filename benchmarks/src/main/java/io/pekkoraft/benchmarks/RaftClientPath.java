@@ -2,6 +2,7 @@ package io.pekkoraft.benchmarks;
 
 import io.pekkoraft.consensus.RaftClient;
 import java.time.Duration;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
@@ -35,7 +36,7 @@ final class RaftClientPath implements ClientPath {
   private static Client wrap(RaftClient<Register.Add, Register.Get, Long> client) {
     return new Client() {
       @Override
-      public java.util.concurrent.CompletionStage<Long> submit(Register.Add command) {
+      public CompletionStage<Long> submit(Register.Add command) {
         return client.submit(command);
       }
 

@@ -8,9 +8,11 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ForkJoinPool;
 
 /**
  * The {@code settings} line: every setting that shapes the figures, read from the configuration the
@@ -80,7 +82,7 @@ final class Settings {
     s.put("jvm_flags", ManagementFactory.getRuntimeMXBean().getInputArguments());
     s.put("max_heap_bytes", runtime.maxMemory());
     // Below 2 the JDK runs every CompletableFuture *Async callback without an executor on a new thread.
-    s.put("common_pool_parallelism", java.util.concurrent.ForkJoinPool.getCommonPoolParallelism());
+    s.put("common_pool_parallelism", ForkJoinPool.getCommonPoolParallelism());
     s.put("gc", ManagementFactory.getGarbageCollectorMXBeans().stream().map(GarbageCollectorMXBean::getName).toList());
     s.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
     s.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
@@ -92,7 +94,7 @@ final class Settings {
 
   /** Where this run differs from W1 as written. */
   private static List<String> deviations(FileStore store) {
-    List<String> d = new java.util.ArrayList<>();
+    List<String> d = new ArrayList<>();
     d.add("ports: each ActorSystem binds a port picked free just before it starts, not port 0 read back,"
         + " because pekko-raft.members must list every member's address before any member starts");
     d.add("grpc gateway variant: not run (no gRPC gateway in this version)");

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -114,7 +115,7 @@ final class ThroughputPhase {
   /** NotLeader and Rejected mean "not applied"; anything else may have been applied. */
   static boolean outcomeUnknown(Exception e) {
     Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-    while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) cause = cause.getCause();
+    while (cause instanceof CompletionException && cause.getCause() != null) cause = cause.getCause();
     return !(cause instanceof RaftException.NotLeader || cause instanceof RaftException.Rejected);
   }
 
