@@ -13,6 +13,12 @@ interface ClientPath {
   interface Client extends AutoCloseable {
     CompletionStage<Long> submit(Register.Add command);
 
+    /**
+     * The same client (what it learned about the members and the leader) with another deadline per
+     * request: the failover client, which gives up on a request sent to the departed leader soon.
+     */
+    Client withAskTimeout(Duration askTimeout);
+
     /** Releases what the client holds in its ActorSystem. */
     @Override
     void close();
@@ -23,7 +29,4 @@ interface ClientPath {
 
   /** A new client object with the framework's default per-request deadline. */
   Client newClient();
-
-  /** A new client object that gives up on a request after {@code askTimeout} (the failover client). */
-  Client newClient(Duration askTimeout);
 }

@@ -84,7 +84,8 @@ final class FailoverPhase {
       RoleWatch.Seen leader = cluster.roles().latestLeader();
       String leaderId = leader.change().memberId();
       long term = leader.change().term();
-      ClientPath.Client failoverClient = path.newClient(FAILOVER_ASK_TIMEOUT);
+      // The client that made the 200 writes, with a short deadline: it knows the members and the leader.
+      ClientPath.Client failoverClient = writer.withAskTimeout(FAILOVER_ASK_TIMEOUT);
       Register.Add failoverCommand = Register.command(1, options.payloadBytes());
 
       long t0 = System.nanoTime();

@@ -28,16 +28,16 @@ final class RaftClientPath implements ClientPath {
     return wrap(RaftClient.create(system, BenchCluster.GROUP_ID));
   }
 
-  @Override
-  public Client newClient(Duration askTimeout) {
-    return wrap(RaftClient.<Register.Add, Register.Get, Long>create(system, BenchCluster.GROUP_ID).withAskTimeout(askTimeout));
-  }
-
   private static Client wrap(RaftClient<Register.Add, Register.Get, Long> client) {
     return new Client() {
       @Override
       public CompletionStage<Long> submit(Register.Add command) {
         return client.submit(command);
+      }
+
+      @Override
+      public Client withAskTimeout(Duration askTimeout) {
+        return wrap(client.withAskTimeout(askTimeout));
       }
 
       @Override
