@@ -114,7 +114,9 @@ final class W1 {
   private boolean failover() throws Exception {
     for (FailoverMode mode : options.failoverModes()) {
       List<Double> trials = new ArrayList<>();
+      List<Double> newLeaders = new ArrayList<>();
       int handedOver = 0;
+      int ackedByOldLeader = 0;
       for (int i = 1; i <= options.failoverTrials(); i++) {
         Path dir = dataRoot.resolve("failover-" + mode.flagName() + "-" + i);
         Output.comment("failover " + mode.flagName() + ": trial " + i + " of " + options.failoverTrials());
@@ -122,7 +124,9 @@ final class W1 {
         if (!Boolean.getBoolean(KEEP_DATA_PROPERTY)) deleteRecursively(dir);
         Output.result("failover_trial", trial.fields());
         trials.add(trial.failoverMs());
+        newLeaders.add(trial.newLeaderMs());
         if (trial.handedOver()) handedOver++;
+        if (trial.failoverMs() < trial.newLeaderMs()) ackedByOldLeader++;
       }
       Map<String, Object> fields = new LinkedHashMap<>();
       fields.put("mode", mode.flagName());
@@ -130,7 +134,14 @@ final class W1 {
       fields.put("trials_ms", trials);
       fields.put("handed_over_trials", handedOver);
       fields.put("hands_over", handedOver == trials.size());
+      fields.put("new_leader_median_ms", FailoverPhase.median(newLeaders));
+      fields.put("acked_by_old_leader_trials", ackedByOldLeader);
       Output.result("failover", fields);
+      if (ackedByOldLeader > 0) {
+        Output.comment(ackedByOldLeader + " of " + trials.size() + " " + mode.flagName() + " trials: the write was"
+            + " acknowledged by the departing leader before its node went, so failover_ms does not include an election;"
+            + " a new leader appeared after a median of " + FailoverPhase.median(newLeaders) + " ms");
+      }
     }
     return true;
   }
