@@ -40,6 +40,9 @@ public record W1Options(
         --help                     this text
       """;
 
+  private static final Set<String> FLAGS = Set.of("--clients", "--warmup", "--measure", "--payload", "--failover-trials",
+      "--failover-mode", "--phases");
+
   /** How the leader leaves in a failover trial. */
   public enum FailoverMode {
     /** Terminate the leader's ActorSystem (CoordinatedShutdown runs): a graceful stop. */
@@ -103,9 +106,11 @@ public record W1Options(
         flag = arg.substring(0, eq);
         value = arg.substring(eq + 1);
       } else {
+        if (!FLAGS.contains(flag)) throw new UsageException("unknown flag " + flag);
         if (i + 1 >= args.size()) throw new UsageException(flag + " needs a value");
         value = args.get(++i);
       }
+      if (!FLAGS.contains(flag)) throw new UsageException("unknown flag " + flag);
       if (!seen.add(flag)) throw new UsageException(flag + " given twice");
       switch (flag) {
         case "--clients" -> clients = intList(flag, value, 1, 4096);
@@ -115,7 +120,7 @@ public record W1Options(
         case "--failover-trials" -> trials = integer(flag, value, 1, 1000);
         case "--failover-mode" -> modes = names(flag, value, FailoverMode.class);
         case "--phases" -> phases = names(flag, value, Phase.class);
-        default -> throw new UsageException("unknown flag " + flag);
+        default -> throw new IllegalStateException("flag " + flag + " is listed but not read");
       }
     }
     return new W1Options(clients, warmup, measure, payload, trials, modes, phases);

@@ -40,6 +40,8 @@ class W1OptionsTest {
   @Test
   void badFlagsNameWhatIsWrong() {
     assertMessage("unknown flag --speed", "--speed", "1");
+    assertMessage("unknown flag --speed", "--speed");
+    assertMessage("unknown flag --speed", "--speed=1");
     assertMessage("--clients must be a whole number, got 'x'", "--clients", "1,x");
     assertMessage("--clients must be between 1 and 4096, got 0", "--clients", "0");
     assertMessage("--clients lists 16 twice", "--clients", "16,16");
