@@ -5,6 +5,7 @@ import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
 import io.pekkoraft.consensus.protocol.RaftMessage.HeartbeatResponse;
+import io.pekkoraft.consensus.protocol.RaftMessage.TimeoutNow;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.rules.LogView;
 import org.apache.pekko.actor.typed.Behavior;
@@ -69,5 +70,24 @@ final class Follower extends Role {
     node.commitTo(Math.min(hb.commitIndex(), node.log.lastIndex()), java.util.Map.of());
     node.sendAfterDurable(hb.from(), new HeartbeatResponse(node.currentTerm, node.selfId, hb.round()));
     return this;
+  }
+
+  /**
+   * Leadership transfer (thesis §3.10): our leader brought our log up to date and asks us to take over.
+   * Start the election at once, skipping Pre-Vote (the leader itself will vote for us), and mark it as a
+   * transfer so that voters who still hear from the leader answer it. The election restriction still
+   * holds: if our log is behind after all, we lose.
+   */
+  @Override
+  Behavior<ServerCommand> onTimeoutNow(TimeoutNow t) {
+    if (t.term() != node.currentTerm || !t.from().equals(node.leaderId) || !node.config.isVoter(node.selfId)) {
+      node.ctx.getLog().debug("{} ignores TimeoutNow from {} of term {}: not from our leader of term {} ({})",
+          node.selfId, t.from(), t.term(), node.currentTerm, node.leaderId);
+      return this;
+    }
+    node.ctx.getLog().info("{} of group {} takes over leadership from {} after term {}",
+        node.selfId, node.groupId, t.from(), node.currentTerm);
+    onLeave();
+    return Candidate.start(node, true);
   }
 }

@@ -25,7 +25,8 @@ public record RaftSettings(
     long maxRequestBytes,
     int maxPending,
     Duration askTimeout,
-    String journalPluginId) {
+    String journalPluginId,
+    Duration leadershipTransferTimeout) {
 
   public RaftSettings {
     members = Map.copyOf(members);
@@ -40,6 +41,8 @@ public record RaftSettings(
     require(maxRequestBytes >= 1 && maxRequestBytes <= maxBytesPerBatch, "client.max-request-bytes",
         "must be between 1 and replication.max-bytes-per-batch");
     require(maxPending >= 1, "client.max-pending", "must be at least 1");
+    require(!leadershipTransferTimeout.isNegative() && !leadershipTransferTimeout.isZero(),
+        "leadership-transfer-timeout", "must be positive (0 in the configuration means election-timeout-min)");
   }
 
   private static void require(boolean ok, String key, String what) {
@@ -72,25 +75,31 @@ public record RaftSettings(
         c.getBytes("client.max-request-bytes"),
         c.getInt("client.max-pending"),
         c.getDuration("client.ask-timeout"),
-        c.getString("journal-plugin-id"));
+        c.getString("journal-plugin-id"),
+        orElse(c.getDuration("leadership-transfer-timeout"), c.getDuration("election-timeout-min")));
+  }
+
+  /** A configured duration of 0 stands for {@code otherwise}; a negative one is kept, for the check to name. */
+  private static Duration orElse(Duration configured, Duration otherwise) {
+    return configured.isZero() ? otherwise : configured;
   }
 
   /** A copy for another member id (tests run several nodes from one configuration). */
   public RaftSettings withSelfId(String id) {
     return new RaftSettings(id, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote,
         checkQuorum, randomSeed, maxEntriesPerBatch, maxBytesPerBatch, window, maxRequestBytes, maxPending,
-        askTimeout, journalPluginId);
+        askTimeout, journalPluginId, leadershipTransferTimeout);
   }
 
   public RaftSettings withRandomSeed(long seed) {
     return new RaftSettings(selfId, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote,
         checkQuorum, seed, maxEntriesPerBatch, maxBytesPerBatch, window, maxRequestBytes, maxPending,
-        askTimeout, journalPluginId);
+        askTimeout, journalPluginId, leadershipTransferTimeout);
   }
 
   public RaftSettings withPreVote(boolean on) {
     return new RaftSettings(selfId, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, on,
         checkQuorum, randomSeed, maxEntriesPerBatch, maxBytesPerBatch, window, maxRequestBytes, maxPending,
-        askTimeout, journalPluginId);
+        askTimeout, journalPluginId, leadershipTransferTimeout);
   }
 }

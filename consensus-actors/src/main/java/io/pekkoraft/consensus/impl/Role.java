@@ -11,7 +11,10 @@ import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
 import io.pekkoraft.consensus.protocol.RaftMessage.HeartbeatResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.RequestVote;
 import io.pekkoraft.consensus.protocol.RaftMessage.RequestVoteResponse;
+import io.pekkoraft.consensus.protocol.RaftMessage.TimeoutNow;
 import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.protocol.TransferLeadership;
+import io.pekkoraft.consensus.protocol.TransferReply;
 import io.pekkoraft.consensus.rules.VoteRules;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Terminated;
@@ -44,6 +47,8 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
         .onMessageEquals(Internal.LeaderContactExpired.INSTANCE, this::onLeaderContactExpired)
         .onMessageEquals(Internal.CheckQuorum.INSTANCE, this::onCheckQuorum)
         .onMessage(Internal.FetchEntries.class, this::onFetchEntries)
+        .onMessage(TransferLeadership.class, this::onTransferLeadership)
+        .onMessage(TransferWatch.Ended.class, this::onTransferEnded)
         .onSignal(Terminated.class, this::onTerminated)
         .build();
   }
@@ -75,6 +80,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
     if (m instanceof HeartbeatResponse r) return onHeartbeatResponse(r);
     if (m instanceof RequestVote rv) return onRequestVote(rv);
     if (m instanceof RequestVoteResponse r) return onRequestVoteResponse(r);
+    if (m instanceof TimeoutNow t) return onTimeoutNow(t);
     throw new IllegalStateException("unknown RPC " + m);
   }
 
@@ -177,6 +183,26 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
     if (!sent) {
       request.replyTo().tell(new ClientReply.NotLeader(leader == null || leader.equals(node.selfId) ? null : leader));
     }
+  }
+
+  // ---- leadership transfer (thesis §3.10): the leader and the follower it chose override these ----
+
+  /** Only a follower acts on TimeoutNow, and only its own leader's. */
+  Behavior<ServerCommand> onTimeoutNow(TimeoutNow t) {
+    return this;
+  }
+
+  /** Not the leader: forward the request once to the leader we know, or name it. */
+  Behavior<ServerCommand> onTransferLeadership(TransferLeadership t) {
+    String leader = node.leaderId == null || node.leaderId.equals(node.selfId) ? null : node.leaderId;
+    boolean sent = t.forward() && leader != null && node.transport.send(leader, t.forwarded());
+    if (!sent) t.replyTo().tell(new TransferReply.NotLeader(leader));
+    return this;
+  }
+
+  /** A transfer's deadline passed; only a leader still holding back commands for it cares. */
+  Behavior<ServerCommand> onTransferEnded(TransferWatch.Ended e) {
+    return this;
   }
 
   // ---- internal ----

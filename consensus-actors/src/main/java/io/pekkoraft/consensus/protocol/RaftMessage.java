@@ -54,4 +54,12 @@ public sealed interface RaftMessage extends ServerCommand, RaftSerializable {
   record Heartbeat(long term, String from, long commitIndex, long round) implements RaftMessage {}
 
   record HeartbeatResponse(long term, String from, long round) implements RaftMessage {}
+
+  /**
+   * Leadership transfer (thesis §3.10): the leader orders {@code term}'s follower, whose log it has just
+   * brought up to date, to start an election at once, without Pre-Vote and without waiting for its
+   * election timeout. The election that follows carries {@link RequestVote#transfer()}, and still obeys
+   * the election restriction: a target whose log is behind cannot win.
+   */
+  record TimeoutNow(long term, String from) implements RaftMessage {}
 }
