@@ -15,6 +15,9 @@ import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * A client of a Raft group from an ActorSystem that is not one of its members: a web tier, a batch job, a
@@ -43,6 +46,7 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
   /** What clients made from one another by {@link #withAskTimeout} share: the listing and the leader hint. */
   private static final class Shared implements RequestLoop.Route {
     final ActorSystem<?> system;
+    final Cluster cluster;
     final PeerDirectory directory;
     final List<String> members;
     final List<ActorRef<?>> subscribers = new ArrayList<>();
@@ -52,6 +56,7 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
 
     Shared(ActorSystem<?> system, String groupId, Map<String, Address> members) {
       this.system = system;
+      this.cluster = Cluster.get(system);
       this.directory = new PeerDirectory(groupId, members);
       this.members = List.copyOf(members.keySet());
       this.requests = new RequestLoop(system, RaftSerialization.get(system).codec());
@@ -65,14 +70,35 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
     @Override
     public ActorRef<ServerCommand> next() {
       String hint = leaderHint;
-      ActorRef<ServerCommand> leader = hint == null ? null : directory.get(hint);
+      ActorRef<ServerCommand> leader = hint == null ? null : listedAndUp(hint);
       if (leader != null) return leader;
       int start = Math.floorMod(roundRobin.getAndIncrement(), members.size());
       for (int i = 0; i < members.size(); i++) {
-        ActorRef<ServerCommand> listed = directory.get(members.get((start + i) % members.size()));
-        if (listed != null) return listed;
+        String member = members.get((start + i) % members.size());
+        ActorRef<ServerCommand> listed = listedAndUp(member);
+        if (listed != null) {
+          leaderHint = member; // a guess: a NotLeader answer corrects it, an answer from the leader confirms it
+          return listed;
+        }
       }
       return null;
+    }
+
+    /**
+     * The member's server, unless its node has left (or is leaving) the cluster. The receptionist keeps
+     * listing a node that shut down gracefully for seconds after the cluster membership shows it Exiting;
+     * a request sent there would wait its whole deadline for an answer that never comes, and fail with an
+     * unknown outcome. After a leadership hand-over on shutdown the leader hint points at exactly such a node.
+     */
+    private ActorRef<ServerCommand> listedAndUp(String member) {
+      ActorRef<ServerCommand> listed = directory.get(member);
+      if (listed == null || listed.path().address().hasLocalScope()) return listed;
+      for (Member m : cluster.state().getMembers()) {
+        if (m.address().equals(listed.path().address())) {
+          return m.status() == MemberStatus.up() || m.status() == MemberStatus.weaklyUp() ? listed : null;
+        }
+      }
+      return null; // not (or no longer) a cluster member
     }
 
     @Override
