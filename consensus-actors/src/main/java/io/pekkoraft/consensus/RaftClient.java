@@ -15,6 +15,7 @@ import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.cluster.ClusterEvent.CurrentClusterState;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -46,20 +47,20 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
   /** What clients made from one another by {@link #withAskTimeout} share: the listing and the leader hint. */
   private static final class Shared implements RequestLoop.Route {
     final ActorSystem<?> system;
-    final Cluster cluster;
     final PeerDirectory directory;
     final List<String> members;
     final List<ActorRef<?>> subscribers = new ArrayList<>();
     final RequestLoop requests;
+    final Cluster cluster;
     volatile String leaderHint;
     private final AtomicInteger roundRobin = new AtomicInteger();
 
     Shared(ActorSystem<?> system, String groupId, Map<String, Address> members) {
       this.system = system;
-      this.cluster = Cluster.get(system);
       this.directory = new PeerDirectory(groupId, members);
       this.members = List.copyOf(members.keySet());
       this.requests = new RequestLoop(system, RaftSerialization.get(system).codec());
+      this.cluster = Cluster.get(system);
       int instance = instances.incrementAndGet();
       for (String member : this.members) {
         subscribers.add(system.systemActorOf(directory.subscriber(member),
@@ -70,35 +71,34 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
     @Override
     public ActorRef<ServerCommand> next() {
       String hint = leaderHint;
-      ActorRef<ServerCommand> leader = hint == null ? null : listedAndUp(hint);
+      ActorRef<ServerCommand> leader = hint == null ? null : usable(hint);
       if (leader != null) return leader;
       int start = Math.floorMod(roundRobin.getAndIncrement(), members.size());
       for (int i = 0; i < members.size(); i++) {
-        String member = members.get((start + i) % members.size());
-        ActorRef<ServerCommand> listed = listedAndUp(member);
-        if (listed != null) {
-          leaderHint = member; // a guess: a NotLeader answer corrects it, an answer from the leader confirms it
-          return listed;
-        }
+        ActorRef<ServerCommand> listed = usable(members.get((start + i) % members.size()));
+        if (listed != null) return listed;
       }
       return null;
     }
 
     /**
-     * The member's server, unless its node has left (or is leaving) the cluster. The receptionist keeps
-     * listing a node that shut down gracefully for seconds after the cluster membership shows it Exiting;
-     * a request sent there would wait its whole deadline for an answer that never comes, and fail with an
-     * unknown outcome. After a leadership hand-over on shutdown the leader hint points at exactly such a node.
+     * The member's server if it is listed and its node is up and reachable in the cluster: the receptionist
+     * keeps listing a node that is leaving or unreachable for a while, and a request sent there would end
+     * in a timeout (outcome unknown) instead of a quick redirect.
      */
-    private ActorRef<ServerCommand> listedAndUp(String member) {
-      ActorRef<ServerCommand> listed = directory.get(member);
-      if (listed == null || listed.path().address().hasLocalScope()) return listed;
-      for (Member m : cluster.state().getMembers()) {
-        if (m.address().equals(listed.path().address())) {
-          return m.status() == MemberStatus.up() || m.status() == MemberStatus.weaklyUp() ? listed : null;
-        }
+    private ActorRef<ServerCommand> usable(String member) {
+      ActorRef<ServerCommand> ref = directory.get(member);
+      if (ref == null) return null;
+      Address address = ref.path().address();
+      if (address.hasLocalScope()) return ref;
+      CurrentClusterState state = cluster.state();
+      for (Member m : state.getUnreachable()) {
+        if (m.address().equals(address)) return null;
       }
-      return null; // not (or no longer) a cluster member
+      for (Member m : state.getMembers()) {
+        if (m.address().equals(address)) return m.status() == MemberStatus.up() ? ref : null;
+      }
+      return null;
     }
 
     @Override
@@ -112,6 +112,14 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
     @Override
     public int hops() {
       return 1;
+    }
+
+    /** With hops 1 a server that applied a command leads; one that served a read led at the time. */
+    @Override
+    public void served(ActorRef<ServerCommand> asked) {
+      for (String member : members) {
+        if (asked.equals(directory.get(member))) leaderHint = member;
+      }
     }
 
     @Override

@@ -51,6 +51,9 @@ public final class RaftGroup<C, Q, R> {
       }
 
       @Override
+      public void served(ActorRef<ServerCommand> asked) {}
+
+      @Override
       public void noAnswer(ActorRef<ServerCommand> asked) {}
 
       @Override

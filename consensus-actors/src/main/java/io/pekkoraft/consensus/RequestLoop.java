@@ -28,6 +28,9 @@ final class RequestLoop {
     /** {@code asked} answered NotLeader, naming {@code leaderId} (null: none known); true to retry at once. */
     boolean notLeader(ActorRef<ServerCommand> asked, String leaderId);
 
+    /** {@code asked} applied or served the request. */
+    void served(ActorRef<ServerCommand> asked);
+
     /** {@code asked} gave no answer in time. */
     void noAnswer(ActorRef<ServerCommand> asked);
 
@@ -92,6 +95,7 @@ final class RequestLoop {
             result.completeExceptionally(
                 new RaftException.Timeout("no answer within " + timeout.toMillis() + " ms; outcome unknown"));
           } else if (reply instanceof ClientReply.Applied applied) {
+            route.served(server);
             result.complete((R) applied.result());
           } else if (reply instanceof ClientReply.NotLeader notLeader) {
             if (route.notLeader(server, notLeader.leaderId()) && System.nanoTime() < deadline) {

@@ -20,4 +20,22 @@ public interface StateMachine<C, Q, R> {
 
   /** Answer a query from the current state, without changing it. */
   R query(Q query);
+
+  /**
+   * A snapshot of the whole state, for log compaction: an object Kryo can serialize (register its classes
+   * like those of commands), taken between two applies. It is serialized before the next command is
+   * applied, so it may share structure with the live state. Default: null, meaning this state machine is
+   * never snapshotted and its log is never compacted.
+   */
+  default Object snapshot() {
+    return null;
+  }
+
+  /**
+   * Replace the whole state by a snapshot that {@link #snapshot} returned (on this node or another): at
+   * restart, or when the leader sends its snapshot to a follower that fell too far behind.
+   */
+  default void restore(Object snapshot) {
+    throw new UnsupportedOperationException(getClass().getName() + " returns snapshots but does not override restore");
+  }
 }

@@ -25,6 +25,8 @@ public final class ConsensusKryoRegistrar implements KryoRegistrar {
     kryo.register(RaftMessage.AppendEntriesResponse.class, 203);
     kryo.register(RaftMessage.Heartbeat.class, 204);
     kryo.register(RaftMessage.HeartbeatResponse.class, 205);
+    kryo.register(RaftMessage.InstallSnapshot.class, 206);
+    kryo.register(RaftMessage.InstallSnapshotResponse.class, 207);
 
     kryo.register(ClientRequest.ClientCommand.class, 220);
     kryo.register(ClientRequest.ClientQuery.class, 221);

@@ -5,6 +5,8 @@ import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
 import io.pekkoraft.consensus.protocol.RaftMessage.HeartbeatResponse;
+import io.pekkoraft.consensus.protocol.RaftMessage.InstallSnapshot;
+import io.pekkoraft.consensus.protocol.RaftMessage.InstallSnapshotResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.TimeoutNow;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.rules.LogView;
@@ -89,5 +91,60 @@ final class Follower extends Role {
         node.selfId, node.groupId, t.from(), node.currentTerm);
     onLeave();
     return Candidate.start(node, true);
+  }
+
+  /**
+   * §7, receiver implementation of InstallSnapshot: collect the chunks in order (a chunk at an unexpected
+   * offset is answered with the offset we expect, so the leader resends or resumes), and once the snapshot
+   * is whole, replace the log and the state machine by it, answering only when that is durable.
+   */
+  @Override
+  Behavior<ServerCommand> onInstallSnapshot(InstallSnapshot is) {
+    if (is.term() < node.currentTerm) return super.onInstallSnapshot(is);
+    node.noteLeaderContact(is.from());
+    node.resetElectionTimer();
+    long index = is.lastIncludedIndex();
+    if (index <= node.commitIndex) {
+      // We hold everything it covers, committed, hence matching the leader's log up to there.
+      node.incoming = null;
+      reply(is, is.totalBytes(), true);
+      return this;
+    }
+    if (is.totalBytes() < 1 || is.totalBytes() > Integer.MAX_VALUE - 16 || is.offset() < 0
+        || is.offset() + is.chunk().length > is.totalBytes()) {
+      node.ctx.getLog().warn("{} ignores a malformed InstallSnapshot from {}: offset {} + {} bytes of {}",
+          node.selfId, is.from(), is.offset(), is.chunk().length, is.totalBytes());
+      return this;
+    }
+    RaftNode.IncomingSnapshot in = node.incoming;
+    if (in == null || !in.isFor(is.from(), is.term(), index, is.lastIncludedTerm(), is.totalBytes())) {
+      if (is.offset() != 0) {
+        reply(is, 0, false); // a transfer we know nothing of (restarted, or a newer snapshot): from the start
+        return this;
+      }
+      in = new RaftNode.IncomingSnapshot(is.from(), is.term(), index, is.lastIncludedTerm(), (int) is.totalBytes());
+      node.incoming = in;
+    }
+    if (is.offset() != in.received) {
+      reply(is, in.received, false); // a lost or duplicated chunk: say where to go on from
+      return this;
+    }
+    System.arraycopy(is.chunk(), 0, in.data, in.received, is.chunk().length);
+    in.received += is.chunk().length;
+    if (in.received < in.data.length) {
+      reply(is, in.received, false);
+      return this;
+    }
+    node.incoming = null;
+    node.ctx.getLog().info("{} of group {} installs the leader's snapshot up to index {} ({} bytes)", node.selfId,
+        node.groupId, index, in.data.length);
+    node.installSnapshot(index, is.lastIncludedTerm(), in.data);
+    reply(is, in.data.length, true);
+    return this;
+  }
+
+  private void reply(InstallSnapshot is, long nextOffset, boolean installed) {
+    node.sendAfterDurable(is.from(),
+        new InstallSnapshotResponse(node.currentTerm, node.selfId, is.lastIncludedIndex(), nextOffset, installed));
   }
 }

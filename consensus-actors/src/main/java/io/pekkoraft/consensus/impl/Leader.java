@@ -9,6 +9,7 @@ import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
 import io.pekkoraft.consensus.protocol.RaftMessage.HeartbeatResponse;
+import io.pekkoraft.consensus.protocol.RaftMessage.InstallSnapshotResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.TimeoutNow;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.protocol.TransferLeadership;
@@ -141,6 +142,24 @@ final class Leader extends Role {
   }
 
   @Override
+  Behavior<ServerCommand> onInstallSnapshotResponse(InstallSnapshotResponse r) {
+    if (r.term() < node.currentTerm) return this;
+    ActorRef<Replicator.Command> replicator = replicators.get(r.from());
+    if (replicator == null) return this;
+    recentlyActive.add(r.from());
+    replicator.tell(new Replicator.SnapshotAck(r.lastIncludedIndex(), r.nextOffset(), r.installed()));
+    if (!r.installed()) return this;
+    matchIndex.merge(r.from(), r.lastIncludedIndex(), Math::max);
+    return maybeCommit();
+  }
+
+  @Override
+  void onNewSnapshot() {
+    Replicator.NewerSnapshot newer = new Replicator.NewerSnapshot(node.snapshot.index());
+    for (ActorRef<Replicator.Command> r : replicators.values()) r.tell(newer);
+  }
+
+  @Override
   Behavior<ServerCommand> onHeartbeatResponse(HeartbeatResponse r) {
     if (r.term() < node.currentTerm || !replicators.containsKey(r.from())) return this;
     recentlyActive.add(r.from());
@@ -154,7 +173,12 @@ final class Leader extends Role {
   Behavior<ServerCommand> onFetchEntries(Internal.FetchEntries f) {
     ActorRef<Replicator.Command> replicator = replicators.get(f.peer());
     if (replicator == null) return this;
-    long from = Math.max(f.fromIndex(), node.log.firstIndex());
+    if (f.fromIndex() < node.log.firstIndex()) {
+      // Compacted away (§7): the follower needs our snapshot first.
+      replicator.tell(new Replicator.SendSnapshot(node.snapshot));
+      return this;
+    }
+    long from = f.fromIndex();
     int window = node.settings.window();
     List<LogEntry> slice = node.log.slice(from, node.settings.maxEntriesPerBatch() * window,
         node.settings.maxBytesPerBatch() * window);

@@ -52,6 +52,10 @@ final class RaftNode {
   long commitIndex;
   /** The last index handed to the state machine runner. */
   private long handedToRunner;
+  /** The latest snapshot of the state machine (index 0: none yet), which a leader sends to followers behind its log. */
+  Snapshot snapshot = Snapshot.NONE;
+  /** A snapshot being received from the leader, chunk by chunk (followers only); null when none. */
+  IncomingSnapshot incoming;
   String leaderId;
   /** We heard from a current leader within the minimum election timeout, so we refuse to disrupt it. */
   boolean leaderContact;
@@ -76,9 +80,16 @@ final class RaftNode {
     this.raftLog = raftLog;
     this.runner = runner;
     this.persist = new PersistQueue(raftLog, ctx.getSelf());
-    this.log = new LogView(recovered.entries());
+    this.log = new LogView(recovered.compactedIndex(), recovered.compactedTerm(), recovered.entries());
     this.currentTerm = recovered.currentTerm();
     this.votedFor = recovered.votedFor();
+    if (recovered.snapshotIndex() > 0) {
+      // A snapshot covers only committed entries: start the state machine from it.
+      snapshot = new Snapshot(recovered.snapshotIndex(), recovered.snapshotTerm(), recovered.snapshotData());
+      commitIndex = snapshot.index();
+      handedToRunner = snapshot.index();
+      runner.tell(new StateMachineRunner.Restore(snapshot.index(), snapshot.term(), snapshot.data()));
+    }
     this.config = Configuration.ofVoters(settings.members().keySet());
     long seed = settings.randomSeed() != 0 ? settings.randomSeed() : System.nanoTime();
     this.random = new SplittableRandom(seed ^ ((long) selfId.hashCode() << 32));
@@ -122,6 +133,70 @@ final class RaftNode {
     }
     log.truncateFrom(index);
     persist.add(new RaftEvent.EntriesTruncated(index));
+  }
+
+  /**
+   * The state machine snapshotted its state after applying {@code index}: keep it as the latest snapshot
+   * and compact the log (§7), keeping {@code snapshot.trailing-entries} entries before the snapshot's
+   * index for followers that are a little behind. An older snapshot than the one held is ignored.
+   */
+  boolean storeSnapshot(long index, long term, byte[] data) {
+    if (index <= snapshot.index()) return false;
+    if (index > commitIndex || log.termAt(index) != term) {
+      throw new IllegalStateException(selfId + ": snapshot at " + index + "@" + term + " does not match the committed log"
+          + " (commit index " + commitIndex + ", term there " + log.termAt(index) + ")");
+    }
+    snapshot = new Snapshot(index, term, data);
+    long compactTo = Math.max(log.snapshotIndex(), index - settings.snapshotTrailingEntries());
+    long compactToTerm = log.termAt(compactTo);
+    if (compactTo > log.snapshotIndex()) log.compactTo(compactTo, compactToTerm);
+    persist.add(new RaftEvent.SnapshotStored(index, term, data, compactTo, compactToTerm));
+    return true;
+  }
+
+  /**
+   * The leader's snapshot arrived whole: the log up to {@code index} is replaced by it (entries after it
+   * stay when ours holds the same entry at index), the state machine restarts from it, and it counts as
+   * committed (only committed entries are ever snapshotted). Returns false when we already had everything
+   * it covers.
+   */
+  boolean installSnapshot(long index, long term, byte[] data) {
+    if (index <= commitIndex) return false;
+    snapshot = new Snapshot(index, term, data);
+    log.compactTo(index, term);
+    persist.add(new RaftEvent.SnapshotStored(index, term, data, index, term));
+    commitIndex = index;
+    handedToRunner = index;
+    runner.tell(new StateMachineRunner.Restore(index, term, data));
+    return true;
+  }
+
+  /** A state machine snapshot covering the log up to {@code index}, whose entry has {@code term}. */
+  record Snapshot(long index, long term, byte[] data) {
+    static final Snapshot NONE = new Snapshot(0, 0, new byte[0]);
+  }
+
+  /** The chunks of a leader's snapshot received so far. */
+  static final class IncomingSnapshot {
+    final String leader;
+    final long term;
+    final long index;
+    final long lastTerm;
+    final byte[] data;
+    int received;
+
+    IncomingSnapshot(String leader, long term, long index, long lastTerm, int totalBytes) {
+      this.leader = leader;
+      this.term = term;
+      this.index = index;
+      this.lastTerm = lastTerm;
+      this.data = new byte[totalBytes];
+    }
+
+    boolean isFor(String leader, long term, long index, long lastTerm, long totalBytes) {
+      return this.leader.equals(leader) && this.term == term && this.index == index && this.lastTerm == lastTerm
+          && data.length == totalBytes;
+    }
   }
 
   // ---- messages out ----

@@ -21,8 +21,8 @@ import org.apache.pekko.actor.typed.javadsl.StashBuffer;
  *
  * <pre>
  * RaftServer "&lt;group&gt;"            role: Follower | PreCandidate | Candidate | Leader
- * ├── log            RaftLog, event-sourced: term, vote and entries
- * ├── state-machine  StateMachineRunner: applies committed entries, serves reads
+ * ├── log            RaftLog, event-sourced: term, vote, snapshot and entries
+ * ├── state-machine  StateMachineRunner: applies committed entries, serves reads, takes snapshots
  * └── (leader only)  one Replicator per peer
  * </pre>
  *
@@ -44,16 +44,18 @@ public final class RaftServer {
     }
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> Behaviors.withStash(RECOVERY_STASH, stash -> {
       ActorRef<StateMachineRunner.Command> runner = ctx.spawn(
-          StateMachineRunner.create(stateMachine, RaftSerialization.get(ctx.getSystem()).codec()), "state-machine");
+          StateMachineRunner.create(stateMachine, RaftSerialization.get(ctx.getSystem()).codec(), settings, ctx.getSelf()),
+          "state-machine");
       ActorRef<RaftLog.Command> raftLog = ctx.spawn(
-          RaftLog.create(persistenceId(groupId, settings.selfId()), settings.journalPluginId(), ctx.getSelf()), "log");
+          RaftLog.create(persistenceId(groupId, settings.selfId()), settings.journalPluginId(),
+              settings.snapshotPluginId(), ctx.getSelf()), "log");
       ctx.watch(raftLog);
       ctx.watch(runner);
       return Behaviors.receive(ServerCommand.class)
           .onMessage(Internal.Recovered.class, recovered -> {
             RaftNode node = new RaftNode(groupId, settings, ctx, timers, transport, raftLog, runner, recovered);
-            ctx.getLog().info("{} of group {} recovered term {} and {} log entries", settings.selfId(), groupId,
-                recovered.currentTerm(), recovered.entries().size());
+            ctx.getLog().info("{} of group {} recovered term {}, a snapshot up to index {} and {} log entries after it",
+                settings.selfId(), groupId, recovered.currentTerm(), recovered.snapshotIndex(), recovered.entries().size());
             transport.bind(settings.selfId(), ctx.getSelf(), ctx);
             return stash.unstashAll(Behaviors.intercept(() -> new FlushAfterEachMessage(node), new Follower(node)));
           })

@@ -26,6 +26,11 @@ public record RaftSettings(
     int maxPending,
     Duration askTimeout,
     String journalPluginId,
+    long snapshotEveryEntries,
+    Duration snapshotEveryTime,
+    int snapshotChunkBytes,
+    String snapshotPluginId,
+    long snapshotTrailingEntries,
     Duration leadershipTransferTimeout) {
 
   public RaftSettings {
@@ -41,6 +46,10 @@ public record RaftSettings(
     require(maxRequestBytes >= 1 && maxRequestBytes <= maxBytesPerBatch, "client.max-request-bytes",
         "must be between 1 and replication.max-bytes-per-batch");
     require(maxPending >= 1, "client.max-pending", "must be at least 1");
+    require(snapshotEveryEntries >= 0, "snapshot.every-entries", "must be 0 (off) or positive");
+    require(!snapshotEveryTime.isNegative(), "snapshot.every-time", "must be 0 (off) or positive");
+    require(snapshotChunkBytes >= 1024, "snapshot.chunk-size", "must be at least 1 KiB");
+    require(snapshotTrailingEntries >= 0, "snapshot.trailing-entries", "must be 0 or positive");
     require(!leadershipTransferTimeout.isNegative() && !leadershipTransferTimeout.isZero(),
         "leadership-transfer-timeout", "must be positive (0 in the configuration means election-timeout-min)");
   }
@@ -76,6 +85,11 @@ public record RaftSettings(
         c.getInt("client.max-pending"),
         c.getDuration("client.ask-timeout"),
         c.getString("journal-plugin-id"),
+        c.getLong("snapshot.every-entries"),
+        c.getDuration("snapshot.every-time"),
+        (int) Math.min(Integer.MAX_VALUE, c.getBytes("snapshot.chunk-size")),
+        c.getString("snapshot.plugin-id"),
+        c.getLong("snapshot.trailing-entries"),
         orElse(c.getDuration("leadership-transfer-timeout"), c.getDuration("election-timeout-min")));
   }
 
@@ -88,18 +102,26 @@ public record RaftSettings(
   public RaftSettings withSelfId(String id) {
     return new RaftSettings(id, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote,
         checkQuorum, randomSeed, maxEntriesPerBatch, maxBytesPerBatch, window, maxRequestBytes, maxPending,
-        askTimeout, journalPluginId, leadershipTransferTimeout);
+        askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
+        snapshotTrailingEntries, leadershipTransferTimeout);
   }
 
   public RaftSettings withRandomSeed(long seed) {
     return new RaftSettings(selfId, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote,
         checkQuorum, seed, maxEntriesPerBatch, maxBytesPerBatch, window, maxRequestBytes, maxPending,
-        askTimeout, journalPluginId, leadershipTransferTimeout);
+        askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
+        snapshotTrailingEntries, leadershipTransferTimeout);
   }
 
   public RaftSettings withPreVote(boolean on) {
     return new RaftSettings(selfId, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, on,
         checkQuorum, randomSeed, maxEntriesPerBatch, maxBytesPerBatch, window, maxRequestBytes, maxPending,
-        askTimeout, journalPluginId, leadershipTransferTimeout);
+        askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
+        snapshotTrailingEntries, leadershipTransferTimeout);
+  }
+
+  /** Whether the state machine is snapshotted at all (either trigger set). */
+  public boolean snapshotsEnabled() {
+    return snapshotEveryEntries > 0 || !snapshotEveryTime.isZero();
   }
 }

@@ -3,6 +3,7 @@ package io.pekkoraft.consensus.impl;
 import io.pekkoraft.consensus.protocol.Internal;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
 import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
+import io.pekkoraft.consensus.protocol.RaftMessage.InstallSnapshot;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.rules.LogView;
 import io.pekkoraft.consensus.rules.ReplicationProgress;
@@ -49,12 +50,38 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
   /** Send a heartbeat now, confirming ReadIndex round {@code round}. */
   record HeartbeatNow(long round) implements Command {}
 
+  /** The entries the follower needs are compacted: send it this snapshot of the leader's (answer to a fetch). */
+  record SendSnapshot(RaftNode.Snapshot snapshot) implements Command {}
+
+  /** The follower's answer to an InstallSnapshot chunk of the snapshot at {@code index}. */
+  record SnapshotAck(long index, long nextOffset, boolean installed) implements Command {}
+
+  /** The leader took a snapshot at {@code index}; a transfer of an older one is stale. */
+  record NewerSnapshot(long index) implements Command {}
+
   private enum Tick implements Command {
     INSTANCE
   }
 
   /** Answers in flight that did not come back within this many heartbeat intervals are presumed lost. */
   private static final int RETRANSMIT_TICKS = 3;
+
+  /**
+   * How many times one follower's snapshot transfers are abandoned for a newer snapshot before the
+   * replicator finishes the one it sends whatever comes: with snapshots taken faster than a transfer
+   * takes, always switching to the newest would never finish one.
+   */
+  private static final int SNAPSHOT_RESTARTS_MAX = 3;
+
+  /** A snapshot being sent to the follower: the next chunk starts at {@code offset}. */
+  private static final class Transfer {
+    final RaftNode.Snapshot snapshot;
+    long offset;
+
+    Transfer(RaftNode.Snapshot snapshot) {
+      this.snapshot = snapshot;
+    }
+  }
 
   private final String peer;
   private final RaftNode node;
@@ -75,6 +102,8 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
   private long round;
   private int ticksWithoutAnswer;
   private boolean fetchPending;
+  private Transfer transfer;
+  private int snapshotRestarts;
 
   static Behavior<Command> create(String peer, RaftNode node, AtomicLong commitIndex) {
     long term = node.currentTerm;
@@ -114,6 +143,9 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
         .onMessage(Acked.class, this::onAcked)
         .onMessage(Rejected.class, this::onRejected)
         .onMessage(HeartbeatNow.class, this::onHeartbeatNow)
+        .onMessage(SendSnapshot.class, this::onSendSnapshot)
+        .onMessage(SnapshotAck.class, this::onSnapshotAck)
+        .onMessage(NewerSnapshot.class, this::onNewerSnapshot)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .build();
   }
@@ -172,6 +204,10 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
 
   private Behavior<Command> onTick() {
     sendHeartbeat();
+    if (transfer != null) {
+      if (++ticksWithoutAnswer >= RETRANSMIT_TICKS) sendChunk(); // the chunk or its answer was lost
+      return this;
+    }
     if (progress.inflightCount() > 0 && ++ticksWithoutAnswer >= RETRANSMIT_TICKS) {
       ticksWithoutAnswer = 0;
       progress.onTimeout();
@@ -187,8 +223,70 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
     transport.send(peer, new Heartbeat(term, node.selfId, commit, round));
   }
 
+  // ---- snapshots (§7) ----
+
+  private Behavior<Command> onSendSnapshot(SendSnapshot s) {
+    fetchPending = false;
+    if (transfer != null && transfer.snapshot.index() >= s.snapshot().index()) return this;
+    if (s.snapshot().index() <= progress.matchIndex()) { // the follower has all it covers by now
+      sendAppends();
+      return this;
+    }
+    transfer = new Transfer(s.snapshot());
+    getContext().getLog().debug("{} sends its snapshot up to {} ({} bytes) to {}", node.selfId,
+        s.snapshot().index(), s.snapshot().data().length, peer);
+    sendChunk();
+    return this;
+  }
+
+  private void sendChunk() {
+    ticksWithoutAnswer = 0;
+    RaftNode.Snapshot snap = transfer.snapshot;
+    int from = (int) transfer.offset;
+    int to = (int) Math.min(snap.data().length, transfer.offset + node.settings.snapshotChunkBytes());
+    byte[] chunk = java.util.Arrays.copyOfRange(snap.data(), from, to);
+    transport.send(peer, new InstallSnapshot(term, node.selfId, snap.index(), snap.term(), snap.data().length, from, chunk));
+  }
+
+  private Behavior<Command> onSnapshotAck(SnapshotAck a) {
+    ticksWithoutAnswer = 0;
+    if (a.installed()) {
+      if (transfer != null && a.index() >= transfer.snapshot.index()) transfer = null;
+      if (a.index() > progress.matchIndex()) {
+        progress.onSnapshotInstalled(a.index());
+        lastResetSeq = seq;
+        trimBuffer();
+      }
+      if (transfer == null) sendAppends();
+      return this;
+    }
+    if (transfer == null || a.index() != transfer.snapshot.index()) return this; // about a transfer we dropped
+    if (a.nextOffset() < 0 || a.nextOffset() > transfer.snapshot.data().length) {
+      getContext().getLog().warn("{} got an InstallSnapshot answer from {} with offset {} outside the snapshot of {}"
+          + " bytes; starting over", node.selfId, peer, a.nextOffset(), transfer.snapshot.data().length);
+      transfer.offset = 0;
+    } else {
+      transfer.offset = a.nextOffset();
+    }
+    sendChunk();
+    return this;
+  }
+
+  /** Abandon a transfer the leader has a newer snapshot for (a bounded number of times, see SNAPSHOT_RESTARTS_MAX). */
+  private Behavior<Command> onNewerSnapshot(NewerSnapshot n) {
+    if (transfer == null || n.index() <= transfer.snapshot.index() || snapshotRestarts >= SNAPSHOT_RESTARTS_MAX) {
+      return this;
+    }
+    snapshotRestarts++;
+    transfer = null;
+    fetchPending = true;
+    leader.tell(new Internal.FetchEntries(peer, progress.nextIndex()));
+    return this;
+  }
+
   /** Send batches while the window has room and the follower is behind the leader's last index. */
   private void sendAppends() {
+    if (transfer != null) return; // entries resume once the follower has installed the snapshot
     while (progress.canSend() && progress.nextIndex() <= leaderLastIndex) {
       long next = progress.nextIndex();
       if (!bufferCovers(next)) {

@@ -9,6 +9,8 @@ import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
 import io.pekkoraft.consensus.protocol.RaftMessage.HeartbeatResponse;
+import io.pekkoraft.consensus.protocol.RaftMessage.InstallSnapshot;
+import io.pekkoraft.consensus.protocol.RaftMessage.InstallSnapshotResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.RequestVote;
 import io.pekkoraft.consensus.protocol.RaftMessage.RequestVoteResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.TimeoutNow;
@@ -47,6 +49,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
         .onMessageEquals(Internal.LeaderContactExpired.INSTANCE, this::onLeaderContactExpired)
         .onMessageEquals(Internal.CheckQuorum.INSTANCE, this::onCheckQuorum)
         .onMessage(Internal.FetchEntries.class, this::onFetchEntries)
+        .onMessage(Internal.SnapshotTaken.class, this::onSnapshotTaken)
         .onMessage(TransferLeadership.class, this::onTransferLeadership)
         .onMessage(TransferWatch.Ended.class, this::onTransferEnded)
         .onSignal(Terminated.class, this::onTerminated)
@@ -80,6 +83,8 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
     if (m instanceof HeartbeatResponse r) return onHeartbeatResponse(r);
     if (m instanceof RequestVote rv) return onRequestVote(rv);
     if (m instanceof RequestVoteResponse r) return onRequestVoteResponse(r);
+    if (m instanceof InstallSnapshot is) return onInstallSnapshot(is);
+    if (m instanceof InstallSnapshotResponse r) return onInstallSnapshotResponse(r);
     if (m instanceof TimeoutNow t) return onTimeoutNow(t);
     throw new IllegalStateException("unknown RPC " + m);
   }
@@ -146,6 +151,32 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
     }
     return becomeFollower().onHeartbeat(hb);
   }
+
+  Behavior<ServerCommand> onInstallSnapshot(InstallSnapshot is) {
+    if (is.term() < node.currentTerm) {
+      node.sendAfterDurable(is.from(),
+          new InstallSnapshotResponse(node.currentTerm, node.selfId, is.lastIncludedIndex(), 0, false));
+      return this;
+    }
+    return becomeFollower().onInstallSnapshot(is); // a leader exists in our term
+  }
+
+  Behavior<ServerCommand> onInstallSnapshotResponse(InstallSnapshotResponse r) {
+    return this; // stale: only a leader of this term uses it
+  }
+
+  /** Every role keeps the state machine's snapshots and compacts its log to them. */
+  private Behavior<ServerCommand> onSnapshotTaken(Internal.SnapshotTaken t) {
+    if (node.storeSnapshot(t.index(), t.term(), t.data())) {
+      node.ctx.getLog().debug("{} of group {} compacted its log up to {} ({} bytes of snapshot)", node.selfId,
+          node.groupId, t.index(), t.data().length);
+      onNewSnapshot();
+    }
+    return this;
+  }
+
+  /** A newer snapshot replaced the log up to its index. */
+  void onNewSnapshot() {}
 
   Behavior<ServerCommand> onAppendEntriesResponse(AppendEntriesResponse r) {
     return this; // stale: only a leader of this term uses it

@@ -2,6 +2,8 @@ package io.pekkoraft.consensus.impl;
 
 import io.pekkoraft.consensus.StateMachine;
 import io.pekkoraft.consensus.protocol.ClientReply;
+import io.pekkoraft.consensus.protocol.Internal;
+import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.persistence.LogEntry;
 import io.pekkoraft.persistence.serialization.KryoCodec;
 import java.util.List;
@@ -15,6 +17,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
  * Applies committed entries, strictly in index order, to the user's {@link StateMachine}, answers the
@@ -31,21 +34,47 @@ public final class StateMachineRunner extends AbstractBehavior<StateMachineRunne
   /** Evaluate {@code query} once everything up to {@code readIndex} is applied. */
   public record Read(long readIndex, byte[] query, ActorRef<ClientReply> replyTo) implements Command {}
 
+  /** Replace the state by a snapshot covering the log up to {@code index} (of {@code term}). */
+  public record Restore(long index, long term, byte[] data) implements Command {}
+
+  private enum SnapshotDue implements Command {
+    INSTANCE
+  }
+
   private final StateMachine<Object, Object, Object> stateMachine;
   private final KryoCodec codec;
+  private final RaftSettings settings;
+  private final ActorRef<ServerCommand> server;
+  private final TimerScheduler<Command> timers;
   private final PriorityQueue<Read> waitingReads =
       new PriorityQueue<>((a, b) -> Long.compare(a.readIndex(), b.readIndex()));
   private long lastApplied;
+  private long lastAppliedTerm;
+  private long appliedSinceSnapshot;
+  /** Cleared when the state machine returns no snapshot: it does not support them. */
+  private boolean snapshots;
 
+  /**
+   * @param server receives {@link Internal.SnapshotTaken} whenever a snapshot is due (settings
+   *     {@code snapshot.every-entries} and {@code snapshot.every-time})
+   */
   @SuppressWarnings("unchecked")
-  public static Behavior<Command> create(Supplier<? extends StateMachine<?, ?, ?>> factory, KryoCodec codec) {
-    return Behaviors.setup(ctx -> new StateMachineRunner(ctx, (StateMachine<Object, Object, Object>) factory.get(), codec));
+  public static Behavior<Command> create(Supplier<? extends StateMachine<?, ?, ?>> factory, KryoCodec codec,
+      RaftSettings settings, ActorRef<ServerCommand> server) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new StateMachineRunner(
+        ctx, timers, (StateMachine<Object, Object, Object>) factory.get(), codec, settings, server)));
   }
 
-  private StateMachineRunner(ActorContext<Command> ctx, StateMachine<Object, Object, Object> sm, KryoCodec codec) {
+  private StateMachineRunner(ActorContext<Command> ctx, TimerScheduler<Command> timers,
+      StateMachine<Object, Object, Object> sm, KryoCodec codec, RaftSettings settings, ActorRef<ServerCommand> server) {
     super(ctx);
     this.stateMachine = sm;
     this.codec = codec;
+    this.settings = settings;
+    this.server = server;
+    this.timers = timers;
+    this.snapshots = settings.snapshotsEnabled();
+    scheduleTimedSnapshot();
   }
 
   @Override
@@ -53,6 +82,8 @@ public final class StateMachineRunner extends AbstractBehavior<StateMachineRunne
     return newReceiveBuilder()
         .onMessage(Apply.class, this::onApply)
         .onMessage(Read.class, this::onRead)
+        .onMessage(Restore.class, this::onRestore)
+        .onMessageEquals(SnapshotDue.INSTANCE, this::onSnapshotDue)
         .build();
   }
 
@@ -63,12 +94,70 @@ public final class StateMachineRunner extends AbstractBehavior<StateMachineRunne
       }
       ClientReply reply = e.type() == LogEntry.Type.COMMAND ? applyCommand(e) : null;
       lastApplied = e.index();
+      lastAppliedTerm = e.term();
+      appliedSinceSnapshot++;
       ActorRef<ClientReply> replyTo = a.replies().get(e.index());
       if (replyTo != null) {
         replyTo.tell(reply != null ? reply : new ClientReply.Rejected("entry " + e.index() + " is not a command"));
       }
     }
+    serveWaitingReads();
+    if (settings.snapshotEveryEntries() > 0 && appliedSinceSnapshot >= settings.snapshotEveryEntries()) takeSnapshot();
+    return this;
+  }
+
+  private void serveWaitingReads() {
     while (!waitingReads.isEmpty() && waitingReads.peek().readIndex() <= lastApplied) serve(waitingReads.poll());
+  }
+
+  // ---- snapshots ----
+
+  private Behavior<Command> onSnapshotDue() {
+    if (appliedSinceSnapshot > 0) takeSnapshot();
+    else scheduleTimedSnapshot();
+    return this;
+  }
+
+  private void scheduleTimedSnapshot() {
+    if (snapshots && !settings.snapshotEveryTime().isZero()) {
+      timers.startSingleTimer(SnapshotDue.INSTANCE, settings.snapshotEveryTime());
+    }
+  }
+
+  /** Snapshot the state as of lastApplied and hand it to the server, which stores it and compacts the log. */
+  private void takeSnapshot() {
+    if (!snapshots || lastApplied == 0) return;
+    Object snapshot;
+    try {
+      snapshot = stateMachine.snapshot();
+    } catch (RuntimeException e) {
+      getContext().getLog().error("The state machine failed to take a snapshot at index {}; the log is not compacted"
+          + " this time", lastApplied, e);
+      appliedSinceSnapshot = 0;
+      scheduleTimedSnapshot();
+      return;
+    }
+    if (snapshot == null) {
+      getContext().getLog().info("{} returns no snapshots: the log of this group is never compacted",
+          stateMachine.getClass().getName());
+      snapshots = false;
+      return;
+    }
+    byte[] data = SnapshotCodec.encode(snapshot, codec); // a class Kryo cannot serialize is a bug: it stops the node
+    server.tell(new Internal.SnapshotTaken(lastApplied, lastAppliedTerm, data));
+    appliedSinceSnapshot = 0;
+    scheduleTimedSnapshot();
+  }
+
+  private Behavior<Command> onRestore(Restore r) {
+    if (r.index() <= lastApplied) {
+      throw new IllegalStateException("restoring a snapshot at " + r.index() + " but " + lastApplied + " is applied");
+    }
+    stateMachine.restore(SnapshotCodec.decode(r.data(), codec));
+    lastApplied = r.index();
+    lastAppliedTerm = r.term();
+    appliedSinceSnapshot = 0;
+    serveWaitingReads();
     return this;
   }
 

@@ -27,8 +27,16 @@ public final class Internal {
   /** The log actor stored batch {@code batchSeq} durably. */
   public record Persisted(long batchSeq) implements ServerCommand, NoSerializationVerificationNeeded {}
 
-  /** The log actor finished recovery from the journal. */
-  public record Recovered(long currentTerm, String votedFor, List<LogEntry> entries)
+  /**
+   * The log actor finished recovery: term, vote, the latest snapshot ({@code snapshotIndex} 0 and empty
+   * data when there is none) and the log entries after {@code compactedIndex} (at most snapshotIndex).
+   */
+  public record Recovered(long currentTerm, String votedFor, long snapshotIndex, long snapshotTerm,
+      byte[] snapshotData, long compactedIndex, long compactedTerm, List<LogEntry> entries)
+      implements ServerCommand, NoSerializationVerificationNeeded {}
+
+  /** The state machine runner took a snapshot of the state after applying {@code index} (of {@code term}). */
+  public record SnapshotTaken(long index, long term, byte[] data)
       implements ServerCommand, NoSerializationVerificationNeeded {}
 
   /** A replicator needs entries from {@code fromIndex} that it no longer buffers. */

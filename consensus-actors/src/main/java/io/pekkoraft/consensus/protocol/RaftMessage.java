@@ -62,4 +62,21 @@ public sealed interface RaftMessage extends ServerCommand, RaftSerializable {
    * the election restriction: a target whose log is behind cannot win.
    */
   record TimeoutNow(long term, String from) implements RaftMessage {}
+
+  /**
+   * The leader sends its latest snapshot, covering the log up to {@code lastIncludedIndex} (whose entry
+   * has {@code lastIncludedTerm}), to a follower that needs entries the leader has compacted away (§7).
+   * The snapshot is {@code totalBytes} long and travels in chunks; this one starts at {@code offset}.
+   */
+  record InstallSnapshot(
+      long term, String from, long lastIncludedIndex, long lastIncludedTerm, long totalBytes, long offset, byte[] chunk)
+      implements RaftMessage {}
+
+  /**
+   * The answer to {@link InstallSnapshot}: {@code installed} once the whole snapshot is durably stored
+   * (or the follower already held everything it covers); otherwise {@code nextOffset} is the offset the
+   * follower expects next (0 to start over), so a lost chunk is resent and a resumed transfer continues.
+   */
+  record InstallSnapshotResponse(long term, String from, long lastIncludedIndex, long nextOffset, boolean installed)
+      implements RaftMessage {}
 }

@@ -90,6 +90,17 @@ public final class ReplicationProgress {
     nextIndex = matchIndex + 1;
   }
 
+  /**
+   * The follower installed a snapshot covering the log up to {@code index}: it matches up to there, and
+   * replication goes on from the next index, probing.
+   */
+  public void onSnapshotInstalled(long index) {
+    inflight.clear();
+    state = State.PROBE;
+    matchIndex = Math.max(matchIndex, index);
+    nextIndex = matchIndex + 1;
+  }
+
   private void checkInvariant() {
     if (matchIndex >= nextIndex) {
       throw new IllegalStateException("progress invariant broken: matchIndex " + matchIndex + " >= nextIndex " + nextIndex);

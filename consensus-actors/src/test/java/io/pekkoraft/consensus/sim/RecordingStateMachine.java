@@ -30,4 +30,18 @@ public final class RecordingStateMachine implements StateMachine<String, String,
   public Long query(String query) {
     return applied;
   }
+
+  /** The commands applied so far, in order: what a replica restored from it must have applied. */
+  @Override
+  public Object snapshot() {
+    return new java.util.ArrayList<>(checker.appliedByInstance(instance));
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public void restore(Object snapshot) {
+    java.util.List<String> commands = (java.util.List<String>) snapshot;
+    applied = commands.size();
+    checker.onRestored(instance, commands);
+  }
 }

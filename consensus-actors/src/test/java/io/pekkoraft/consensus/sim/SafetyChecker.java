@@ -24,6 +24,12 @@ public final class SafetyChecker {
   private final Map<String, List<String>> appliedByInstance = new HashMap<>();
   private final Map<String, String> currentInstance = new HashMap<>();
   private final List<String> violations = new ArrayList<>();
+  private final Map<String, Integer> restores = new HashMap<>();
+
+  /** How many times a state machine of {@code member} (any incarnation) was restored from a snapshot. */
+  public synchronized int restores(String member) {
+    return restores.getOrDefault(member, 0);
+  }
 
   public synchronized void onRoleChanged(RoleChanged e) {
     latest.put(e.memberId(), e);
@@ -53,6 +59,19 @@ public final class SafetyChecker {
     } else {
       canonical.add(command);
     }
+  }
+
+  /** The commands {@code instance} applied, in order. */
+  public synchronized List<String> appliedByInstance(String instance) {
+    return List.copyOf(appliedByInstance.get(instance));
+  }
+
+  /** {@code instance} replaced its state by a snapshot holding {@code commands}: checked like applying them anew. */
+  public synchronized void onRestored(String instance, List<String> commands) {
+    restores.merge(instance.substring(0, instance.indexOf('#') < 0 ? instance.length() : instance.indexOf('#')), 1,
+        Integer::sum);
+    appliedByInstance.put(instance, new ArrayList<>());
+    for (String c : commands) onApplied(instance, c);
   }
 
   /** Number of members whose current state machine has applied {@code command}. */

@@ -100,6 +100,7 @@ public final class SimCluster implements AutoCloseable {
             + "pekko-raft-test.sim-journal.replay-dispatcher = \"pekko.actor.default-dispatcher\"\n"
             + "pekko-raft-test.sim-journal.serialize = on\n"
             + "pekko.persistence.snapshot-store.plugin = \"pekko.persistence.no-snapshot-store\"\n"
+            + "pekko-raft.snapshot.plugin-id = \"pekko-raft-test.sim-snapshot-store\"\n"
             + "pekko.log-dead-letters = off\n"
             + "pekko.scheduler.implementation = \"" + SimScheduler.class.getName() + "\"\n"
             + "pekko.loglevel = WARNING\n"))

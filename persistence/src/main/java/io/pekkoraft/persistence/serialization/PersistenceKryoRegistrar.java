@@ -3,6 +3,7 @@ package io.pekkoraft.persistence.serialization;
 import com.esotericsoftware.kryo.Kryo;
 import io.pekkoraft.persistence.LogEntry;
 import io.pekkoraft.persistence.RaftEvent;
+import io.pekkoraft.persistence.RaftLogSnapshot;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -28,6 +29,8 @@ public final class PersistenceKryoRegistrar implements KryoRegistrar {
     kryo.register(RaftEvent.VoteCast.class, 103);
     kryo.register(RaftEvent.EntriesAppended.class, 104);
     kryo.register(RaftEvent.EntriesTruncated.class, 105);
+    kryo.register(RaftEvent.SnapshotStored.class, 106);
+    kryo.register(RaftLogSnapshot.class, 107);
 
     // Arrays: 120-129.
     kryo.register(byte[].class, new ArraySerializers.Bytes(), 120);

@@ -1,0 +1,221 @@
+package io.pekkoraft.consensus.scenarios;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pekkoraft.consensus.impl.RaftServer;
+import io.pekkoraft.consensus.protocol.ClientReply;
+import io.pekkoraft.consensus.sim.ReplyBox;
+import io.pekkoraft.consensus.sim.SimCluster;
+import io.pekkoraft.consensus.sim.journal.SimSnapshotStore;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Snapshots, log compaction and InstallSnapshot (§7) on real servers over the simulated network and disk.
+ * Snapshots are taken every 20 applied entries and sent in chunks of 1 KiB, so a few hundred commands
+ * make logs compact several times and a snapshot travel in many chunks. Commands are random text, which
+ * compresses poorly, so the snapshot stays several KiB after zstd.
+ */
+class SnapshotScenariosTest {
+
+  private static final String SMALL_SNAPSHOTS = "pekko-raft.snapshot.every-entries = 20\n"
+      + "pekko-raft.snapshot.trailing-entries = 5\n"
+      + "pekko-raft.snapshot.chunk-size = 1 KiB\n"
+      // Small batches keep each replicator's buffer small (4 windows of batches), so a follower that falls
+      // behind is served from the leader's log, which is compacted: it needs the snapshot.
+      + "pekko-raft.replication.max-bytes-per-batch = 1 KiB\n"
+      + "pekko-raft.replication.window = 2\n"
+      + "pekko-raft.client.max-request-bytes = 1 KiB\n";
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  @Test
+  void logsAreCompactedAndARestartRecoversFromSnapshotPlusJournal() {
+    try (SimCluster c = SimCluster.start(3, 301, SMALL_SNAPSHOTS)) {
+      List<String> agreed = submitAndAwait(c, commands(new Random(301), "a", 130), c.members());
+      for (String m : c.members()) {
+        String pid = RaftServer.persistenceId(SimCluster.GROUP, m);
+        assertTrue(SimSnapshotStore.count(c.testKit.system(), pid) >= 1, m + " saved its state to the snapshot store");
+        int events = c.disk.durableEvents(pid).size();
+        assertTrue(events < 60, m + "'s journal was cut at the snapshot: " + events + " events left for 130 commands");
+      }
+      for (String m : c.members()) c.crash(m);
+      for (String m : c.members()) c.restart(m);
+      for (String m : c.members()) {
+        assertTrue(c.checker.restores(m) >= 1, m + " restarted from its snapshot");
+      }
+      List<String> all = submitAndAwait(c, commands(new Random(302), "b", 30), c.members());
+      assertEquals(agreed.size() + 30, all.size());
+      for (String m : c.members()) assertSameHistory(all, c.checker.applied(m), m);
+      c.checker.assertSafe();
+    }
+  }
+
+  @Test
+  void aFollowerBehindTheCompactedLogGetsTheSnapshotInChunks() {
+    try (SimCluster c = SimCluster.start(3, 302, SMALL_SNAPSHOTS)) {
+      String leader = c.awaitOneLeader(WAIT);
+      String behind = other(c, leader, 1);
+      c.network.isolate(behind);
+      List<String> agreed = submitAndAwait(c, commands(new Random(303), "a", 150), without(c.members(), behind));
+      long termBefore = c.term(leader);
+
+      c.network.reconnect(behind);
+      assertTrue(c.advanceUntil(() -> c.checker.applied(behind).equals(agreed), WAIT),
+          behind + " caught up: " + c.checker.applied(behind).size() + " of " + agreed.size());
+      assertTrue(c.checker.restores(behind) >= 1, behind + " installed the leader's snapshot");
+      long chunks = c.network.sent("InstallSnapshot");
+      assertTrue(chunks >= 4, "the snapshot travelled in chunks of 1 KiB: " + chunks + " InstallSnapshot messages");
+      assertEquals(termBefore, c.term(leader), "heartbeats kept the leader in place during the transfer");
+      assertEquals(leader, c.awaitOneLeader(WAIT));
+      List<String> all = submitAndAwait(c, commands(new Random(304), "b", 10), c.members());
+      assertSameHistory(all, c.checker.applied(behind), behind + " after the snapshot");
+      c.checker.assertSafe();
+    }
+  }
+
+  @Test
+  void lostDuplicatedAndDelayedChunksStillMakeOneSnapshot() {
+    try (SimCluster c = SimCluster.start(3, 303, SMALL_SNAPSHOTS)) {
+      String leader = c.awaitOneLeader(WAIT);
+      String behind = other(c, leader, 1);
+      c.network.isolate(behind);
+      List<String> agreed = submitAndAwait(c, commands(new Random(305), "a", 150), without(c.members(), behind));
+      c.network.setFaultRates(0.2, 0.1, 30);
+      c.network.setUnreliable(true);
+      c.network.reconnect(behind);
+      assertTrue(c.advanceUntil(() -> c.checker.applied(behind).size() >= agreed.size(), Duration.ofSeconds(60)),
+          behind + " caught up over a lossy network: " + c.checker.applied(behind).size() + " of " + agreed.size());
+      c.network.setUnreliable(false);
+      assertSameHistory(agreed, c.checker.applied(behind).subList(0, agreed.size()), behind);
+      c.checker.assertSafe();
+    }
+  }
+
+  @Test
+  void aFollowerCrashedInTheMiddleOfATransferStartsItAgainCleanly() {
+    try (SimCluster c = SimCluster.start(3, 304, SMALL_SNAPSHOTS)) {
+      String leader = c.awaitOneLeader(WAIT);
+      String behind = other(c, leader, 1);
+      c.network.isolate(behind);
+      List<String> agreed = submitAndAwait(c, commands(new Random(306), "a", 150), without(c.members(), behind));
+      c.network.setFaultRates(0, 0, 20); // each chunk takes a round trip of up to 40 ms
+      c.network.setUnreliable(true);
+      c.network.reconnect(behind);
+      assertTrue(c.advanceUntil(() -> c.network.sent("InstallSnapshot") >= 2, WAIT), "the transfer started");
+      assertEquals(0, c.checker.restores(behind), "not yet installed when the follower crashes");
+      c.crash(behind);
+      c.restart(behind);
+      assertTrue(c.advanceUntil(() -> c.checker.applied(behind).equals(agreed), WAIT),
+          behind + " caught up after its restart: " + c.checker.applied(behind).size() + " of " + agreed.size());
+      c.network.setUnreliable(false);
+      c.checker.assertSafe();
+    }
+  }
+
+  @Test
+  void aNewLeaderFinishesWhatTheOldOneStarted() {
+    try (SimCluster c = SimCluster.start(5, 305, SMALL_SNAPSHOTS)) {
+      String leader = c.awaitOneLeader(WAIT);
+      String behind = other(c, leader, 1);
+      c.network.isolate(behind);
+      List<String> agreed = submitAndAwait(c, commands(new Random(307), "a", 150), without(c.members(), behind));
+      c.network.setFaultRates(0, 0, 20);
+      c.network.setUnreliable(true);
+      c.network.reconnect(behind);
+      assertTrue(c.advanceUntil(() -> c.network.sent("InstallSnapshot") >= 2, WAIT), "the transfer started");
+      c.crash(leader);
+      assertTrue(c.advanceUntil(() -> c.checker.applied(behind).equals(agreed), Duration.ofSeconds(30)),
+          behind + " caught up from the next leader: " + c.checker.applied(behind).size() + " of " + agreed.size());
+      c.network.setUnreliable(false);
+      c.restart(leader);
+      c.checker.assertSafe();
+    }
+  }
+
+  @Test
+  void underSteadyLoadAFollowerCatchesUpFromTheEntriesKeptBeforeTheSnapshot() {
+    // The leader snapshots every 20 entries while 200 commands a second keep arriving, faster than a
+    // transfer of slow chunks completes. With 100 entries kept before each snapshot's index, the follower
+    // goes on from the log after installing one snapshot (or a few) and catches up during the load; a
+    // replicator that hears of a newer snapshot mid-transfer switches to it a bounded number of times.
+    try (SimCluster c = SimCluster.start(3, 306, SMALL_SNAPSHOTS + "pekko-raft.snapshot.trailing-entries = 100\n")) {
+      String leader = c.awaitOneLeader(WAIT);
+      String behind = other(c, leader, 1);
+      c.network.isolate(behind);
+      List<String> agreed = submitAndAwait(c, commands(new Random(308), "a", 150), without(c.members(), behind));
+      c.network.setFaultRates(0, 0, 25);
+      c.network.setUnreliable(true);
+      c.network.reconnect(behind);
+      Random random = new Random(309);
+      int caughtUpInRound = -1;
+      for (int round = 0; round < 60 && caughtUpInRound < 0; round++) {
+        List<String> more = commands(random, "r" + round, 10);
+        List<ReplyBox> boxes = c.submitAll(leader, more);
+        c.advance(Duration.ofMillis(50));
+        agreed.addAll(more);
+        assertTrue(boxes.stream().noneMatch(b -> b.first() instanceof ClientReply.NotLeader), "the leader stays");
+        if (c.checker.applied(behind).size() >= agreed.size() - 30) caughtUpInRound = round;
+      }
+      assertTrue(caughtUpInRound >= 0, behind + " caught up while the load went on: "
+          + c.checker.applied(behind).size() + " of " + agreed.size());
+      int installs = c.checker.restores(behind);
+      assertTrue(installs >= 1 && installs <= 2, behind + " installed " + installs + " snapshots");
+      c.network.setUnreliable(false);
+      assertTrue(c.advanceUntil(() -> c.checker.applied(behind).size() == agreed.size(), WAIT));
+      c.checker.assertSafe();
+    }
+  }
+
+  // ---- helpers ----
+
+  /** The two histories are equal; on failure, says where they differ instead of printing both. */
+  private static void assertSameHistory(List<String> expected, List<String> actual, String who) {
+    int common = 0;
+    while (common < Math.min(expected.size(), actual.size()) && expected.get(common).equals(actual.get(common))) common++;
+    assertTrue(common == expected.size() && common == actual.size(), who + " applied " + actual.size()
+        + " commands, expected " + expected.size() + "; the first difference is at position " + common);
+  }
+
+  /** Submit to the leader, ten per instant, and wait until every member of {@code appliers} applied them; the applied history. */
+  private static List<String> submitAndAwait(SimCluster c, List<String> commands, List<String> appliers) {
+    String leader = c.awaitOneLeader(WAIT);
+    List<ReplyBox> boxes = new ArrayList<>();
+    for (int from = 0; from < commands.size(); from += 10) {
+      boxes.addAll(c.submitAll(leader, commands.subList(from, Math.min(commands.size(), from + 10))));
+      c.advance(Duration.ofMillis(20));
+    }
+    assertTrue(c.advanceUntil(() -> boxes.stream().allMatch(b -> b.first() instanceof ClientReply.Applied), WAIT),
+        "every command acknowledged");
+    for (String m : appliers) {
+      assertTrue(c.advanceUntil(() -> c.checker.applied(m).containsAll(commands), WAIT), m + " applied them all");
+    }
+    List<String> agreed = new ArrayList<>(c.checker.applied(appliers.get(0)));
+    c.checker.assertSafe();
+    return agreed;
+  }
+
+  private static List<String> commands(Random random, String prefix, int n) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      StringBuilder text = new StringBuilder(prefix).append('-').append(i).append('-');
+      for (int k = 0; k < 60; k++) text.append((char) ('a' + random.nextInt(26)));
+      out.add(text.toString());
+    }
+    return out;
+  }
+
+  private static String other(SimCluster c, String leader, int k) {
+    List<String> others = without(c.members(), leader);
+    return others.get((k - 1) % others.size());
+  }
+
+  private static List<String> without(List<String> members, String m) {
+    List<String> out = new ArrayList<>(members);
+    out.remove(m);
+    return out;
+  }
+}
