@@ -3,12 +3,14 @@ package io.pekkoraft.consensus.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import io.pekkoraft.consensus.PekkoRaft;
+import io.pekkoraft.consensus.RaftException;
 import io.pekkoraft.consensus.RaftGroup;
 import io.pekkoraft.consensus.RaftRole;
 import io.pekkoraft.consensus.ReplicatedStateMachine;
@@ -32,6 +34,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -112,6 +115,11 @@ class LeadershipTransferArteryTest {
     RoleChanged first = awaitLeaderKnownToAll(0);
     List<String> followers = groups.keySet().stream().filter(m -> !m.equals(first.memberId())).toList();
     submit(List.copyOf(groups.keySet()), "a", 10);
+
+    // A member that does not exist: a typed failure, nothing changes.
+    ExecutionException unknown = assertThrows(ExecutionException.class,
+        () -> get(groups.get(first.memberId()).transferLeadership("node-9")));
+    assertInstanceOf(RaftException.Rejected.class, unknown.getCause(), String.valueOf(unknown.getCause()));
 
     // Asked on one follower, for the other: the request is forwarded to the leader, the answer comes back.
     String target = followers.get(1);
