@@ -54,6 +54,7 @@ public final class PekkoRaft implements Extension {
   private PekkoRaft(ActorSystem<?> system) {
     this.system = system;
     RaftSettings configured = RaftSettings.fromConfig(system.settings().config());
+    checkFrameSize(system.settings().config(), configured);
     this.memberAddresses = parseMembers(configured);
     this.settings = configured.withSelfId(resolveSelfId(configured.selfId(), memberAddresses, system));
   }
@@ -112,6 +113,29 @@ public final class PekkoRaft implements Extension {
           }
           return Done.getInstance();
         });
+  }
+
+  /** Room for the envelope, Kryo's framing and the per-entry fields of a full batch. */
+  private static final long FRAME_OVERHEAD = 64 * 1024;
+
+  /**
+   * Artery drops a message larger than its maximum frame, and a dropped AppendEntries batch or snapshot
+   * chunk would be resent, and dropped, forever. So the largest message Raft sends must fit, checked at start.
+   */
+  static void checkFrameSize(com.typesafe.config.Config config, RaftSettings settings) {
+    String provider = config.getString("pekko.actor.provider");
+    boolean remote = provider.equals("cluster") || provider.equals("remote") || provider.contains("Cluster")
+        || provider.contains("Remote");
+    if (!remote) return;
+    long frame = config.getBytes("pekko.remote.artery.advanced.maximum-frame-size");
+    long needed = Math.max(settings.maxBytesPerBatch(), settings.snapshotChunkBytes()) + FRAME_OVERHEAD;
+    if (frame < needed) {
+      throw new IllegalArgumentException("pekko.remote.artery.advanced.maximum-frame-size = " + frame + " bytes is"
+          + " too small for the messages Raft sends: pekko-raft.replication.max-bytes-per-batch = "
+          + settings.maxBytesPerBatch() + " and pekko-raft.snapshot.chunk-size = " + settings.snapshotChunkBytes()
+          + " need at least " + needed + " bytes (64 KiB of framing above the larger one). Set for example"
+          + " pekko.remote.artery.advanced.maximum-frame-size = 2 MiB, or lower those two settings");
+    }
   }
 
   static Map<String, Address> parseMembers(RaftSettings settings) {

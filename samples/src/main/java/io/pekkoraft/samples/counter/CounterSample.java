@@ -237,15 +237,17 @@ public final class CounterSample {
 
   /**
    * counter.conf under {@code settings} (what a process only knows at run time), loaded. A node also
-   * gets its journal directory, one per node: the journal's lock file forbids two nodes sharing one.
-   * {@code journalDir} is null for a process that runs no node.
+   * gets its journal directory, one per node (the journal's lock file forbids two nodes sharing one),
+   * and its snapshot directory beside it. {@code journalDir} is null for a process that runs no node.
    */
   static Config counterConfig(String settings, Path journalDir) {
     ClassLoader loader = CounterSample.class.getClassLoader();
     Config shared = ConfigFactory.parseResources(loader, "counter.conf", ConfigParseOptions.defaults().setAllowMissing(false));
     Config own = ConfigFactory.parseString(settings);
     if (journalDir != null) {
-      own = own.withValue("pekko-raft.journal.dir", ConfigValueFactory.fromAnyRef(journalDir.toString()));
+      own = own.withValue("pekko-raft.journal.dir", ConfigValueFactory.fromAnyRef(journalDir.toString()))
+          .withValue("pekko-raft.snapshot-store.dir",
+              ConfigValueFactory.fromAnyRef(journalDir.resolveSibling("snapshots").toString()));
     }
     return ConfigFactory.load(loader, own.withFallback(shared));
   }
