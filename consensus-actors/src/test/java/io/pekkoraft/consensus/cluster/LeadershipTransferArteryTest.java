@@ -80,7 +80,8 @@ class LeadershipTransferArteryTest {
           "pekko.remote.artery.canonical.port = " + ports.get(i) + "\n"
               + "pekko.cluster.seed-nodes = [\"pekko://raft@127.0.0.1:" + ports.get(0) + "\"]\n"
               + "pekko-raft.members = [\n" + members + "]\n"
-              + "pekko-raft.journal.dir = \"" + dataDir.resolve(memberId) + "\"\n")
+              + "pekko-raft.journal.dir = \"" + dataDir.resolve(memberId) + "\"\n"
+              + "pekko-raft.snapshot-store.dir = \"" + dataDir.resolve(memberId + "-snapshots") + "\"\n")
           .withFallback(common);
       ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "raft", ConfigFactory.load(node));
       systems.put(memberId, system);
