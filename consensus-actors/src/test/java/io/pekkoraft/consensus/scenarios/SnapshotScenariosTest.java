@@ -225,6 +225,22 @@ class SnapshotScenariosTest {
     }
   }
 
+  @Test
+  void withOnlyTheTimeTriggerASnapshotIsTakenEveryPeriodInWhichSomethingWasApplied() {
+    // every-time = 5 min, every-entries off: three commands, then a snapshot on each member 5 minutes
+    // later; ten more quiet minutes, and no further snapshot.
+    try (SimCluster c = SimCluster.start(3, 309, "pekko-raft.snapshot.every-entries = 0\n")) {
+      submitAndAwait(c, commands(new Random(311), "t", 3), c.members());
+      c.advance(Duration.ofMinutes(4));
+      assertEquals(0, SimSnapshotStore.saves(c.testKit.system()), "not before 5 minutes");
+      c.advance(Duration.ofMinutes(2));
+      assertEquals(3, SimSnapshotStore.saves(c.testKit.system()), "one snapshot per member after 5 minutes");
+      c.advance(Duration.ofMinutes(10));
+      assertEquals(3, SimSnapshotStore.saves(c.testKit.system()), "nothing applied since: no new snapshot");
+      c.checker.assertSafe();
+    }
+  }
+
   // ---- helpers ----
 
   /** The two histories are equal; on failure, says where they differ instead of printing both. */
