@@ -44,7 +44,24 @@ final class Follower extends Role {
     node.resetElectionTimer();
     LogView log = node.log;
     long prev = ae.prevLogIndex();
-    if (!log.matches(prev, ae.prevLogTerm())) {
+    java.util.List<io.pekkoraft.persistence.LogEntry> entries = ae.entries();
+    if (prev < log.snapshotIndex()) {
+      // Our log is compacted past prevLogIndex: what we compacted is committed, so it matches the leader's
+      // log (Leader Completeness). Skip the entries it covers and go on from the compaction point.
+      int covered = (int) Math.min(entries.size(), log.snapshotIndex() - prev);
+      if (covered == entries.size()) {
+        node.sendAfterDurable(ae.from(), new AppendEntriesResponse(
+            node.currentTerm, node.selfId, true, prev + entries.size(), 0, 0, ae.seq()));
+        return this;
+      }
+      entries = entries.subList(covered, entries.size());
+      prev = log.snapshotIndex();
+      if (!log.matches(prev, ae.entries().get(covered - 1).term())) {
+        throw new IllegalStateException(node.selfId + ": the leader's entry at " + prev + " has term "
+            + ae.entries().get(covered - 1).term() + " but our snapshot holds term " + log.snapshotTerm()
+            + " there: committed entries differ");
+      }
+    } else if (!log.matches(prev, ae.prevLogTerm())) {
       // Our log has no entry at prevLogIndex with prevLogTerm: reject with a hint to skip a whole term.
       long conflictTerm = prev > log.lastIndex() ? 0 : log.termAt(prev);
       long conflictIndex = prev > log.lastIndex() ? log.lastIndex() + 1 : log.firstIndexOfTermAt(prev);
@@ -52,10 +69,10 @@ final class Follower extends Role {
           node.currentTerm, node.selfId, false, 0, conflictTerm, conflictIndex, ae.seq()));
       return this;
     }
-    LogView.Merge merge = log.merge(ae.entries());
+    LogView.Merge merge = log.merge(entries);
     if (merge.truncateFrom() != -1) node.truncateFrom(merge.truncateFrom());
     node.append(merge.toAppend());
-    long lastNew = prev + ae.entries().size();
+    long lastNew = prev + entries.size();
     // Only what is known to match the leader's log may commit here.
     node.commitTo(Math.min(ae.leaderCommit(), lastNew), java.util.Map.of());
     node.sendAfterDurable(ae.from(), new AppendEntriesResponse(
