@@ -9,6 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.pekkoraft.consensus.RaftRole;
 import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.protocol.ClientReply;
+import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
+import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
+import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
+import io.pekkoraft.consensus.protocol.RaftMessage.HeartbeatResponse;
+import io.pekkoraft.consensus.protocol.RaftMessage.RequestVote;
+import io.pekkoraft.consensus.protocol.RaftMessage.RequestVoteResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.TimeoutNow;
 import io.pekkoraft.consensus.protocol.TransferLeadership;
 import io.pekkoraft.consensus.protocol.TransferReply;
@@ -17,6 +23,7 @@ import io.pekkoraft.consensus.sim.SimCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.Test;
@@ -265,6 +272,49 @@ class LeadershipTransferTest {
       c.checker.assertSafe();
       assertTrue(c.term(next) > term);
     }
+  }
+
+  @Test
+  void timeoutNowWaitsForTheTargetsLogAndTheCommitAndIsRepeatedUntilTheTargetCampaigns() {
+    // One real leader, node-1, and four peers played by the test, to follow the leader's side of the
+    // protocol step by step.
+    Set<String> puppets = Set.of("node-2", "node-3", "node-4", "node-5");
+    try (SimCluster c = SimCluster.startWithPuppets(5, 49, "", puppets)) {
+      assertTrue(c.advanceUntil(() -> c.role("node-1") == RaftRole.PRE_CANDIDATE, WAIT));
+      long term = c.term("node-1") + 1;
+      for (String voter : List.of("node-2", "node-3")) c.sendAs(voter, "node-1", new RequestVoteResponse(term, voter, true, true));
+      c.advance(Duration.ofMillis(1)); // its own vote becomes durable
+      for (String voter : List.of("node-2", "node-3")) c.sendAs(voter, "node-1", new RequestVoteResponse(term, voter, true, false));
+      assertEquals(RaftRole.LEADER, c.role("node-1"));
+      AppendEntries noop = lastOf(c.inbox("node-2", AppendEntries.class));
+      long last = noop.prevLogIndex() + noop.entries().size();
+
+      TransferBox reply = transfer(c, "node-1", "node-2", false);
+      assertEquals(0, c.inbox("node-2", TimeoutNow.class).size(), "TimeoutNow before the target holds the log");
+      c.sendAs("node-2", "node-1", new AppendEntriesResponse(term, "node-2", true, last, 0, 0, noop.seq()));
+      assertEquals(0, c.inbox("node-2", TimeoutNow.class).size(), "TimeoutNow before the last entry committed");
+      AppendEntries toNode3 = lastOf(c.inbox("node-3", AppendEntries.class));
+      c.sendAs("node-3", "node-1", new AppendEntriesResponse(term, "node-3", true, last, 0, 0, toNode3.seq()));
+      assertEquals(List.of(new TimeoutNow(term, "node-1")), c.inbox("node-2", TimeoutNow.class));
+
+      // The TimeoutNow was lost: node-2 still answers heartbeats as a follower, and gets it again.
+      c.sendAs("node-2", "node-1", new HeartbeatResponse(term, "node-2", 0));
+      assertEquals(2, c.inbox("node-2", TimeoutNow.class).size(), "TimeoutNow not repeated");
+
+      // node-2 campaigns as ordered: node-1 steps down and votes for it, although it led a moment ago.
+      c.sendAs("node-2", "node-1", new RequestVote(term + 1, "node-2", last, term, false, true));
+      assertTrue(c.inbox("node-2", RequestVoteResponse.class).stream()
+          .anyMatch(r -> r.granted() && !r.preVote() && r.term() == term + 1), "the old leader did not vote for the target");
+      assertEquals(RaftRole.FOLLOWER, c.role("node-1"));
+      assertNull(reply.first(), "answered before a new leader was known");
+      c.sendAs("node-2", "node-1", new Heartbeat(term + 1, "node-2", last, 0));
+      assertEquals(new TransferReply.Transferred("node-2"), reply.first());
+    }
+  }
+
+  private static <T> T lastOf(List<T> list) {
+    assertFalse(list.isEmpty(), "nothing sent");
+    return list.get(list.size() - 1);
   }
 
   @Test
