@@ -313,6 +313,11 @@ final class Leader extends Role {
     timeoutNowSent = false;
     transferWatch = node.ctx.spawnAnonymous(TransferWatch.create(node.groupId, node.selfId, target,
         node.currentTerm, node.settings.leadershipTransferTimeout(), node.ctx.getSelf(), t.replyTo()));
+    if (matchIndex.getOrDefault(target, 0L) < node.log.lastIndex()) {
+      // Catch the target up now rather than after the retransmit interval, if a batch to it was lost.
+      ActorRef<Replicator.Command> replicator = replicators.get(target);
+      if (replicator != null) replicator.tell(Replicator.ResendNow.INSTANCE);
+    }
     handOverWhenCaughtUp(false);
     return this;
   }

@@ -63,6 +63,11 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
     INSTANCE
   }
 
+  /** Do not wait for the retransmit interval: send again from the follower's match point now. */
+  enum ResendNow implements Command {
+    INSTANCE
+  }
+
   /** Send what the leader pushed: queued behind the pushes already in the mailbox, so they go as one batch. */
   private enum SendPushed implements Command {
     INSTANCE
@@ -154,6 +159,7 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
         .onMessage(NewerSnapshot.class, this::onNewerSnapshot)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessageEquals(SendPushed.INSTANCE, this::onSendPushed)
+        .onMessageEquals(ResendNow.INSTANCE, this::onResendNow)
         .build();
   }
 
@@ -188,6 +194,18 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
       // Under load the leader pushes one command after another: let them gather, then send one batch.
       sendPushedQueued = true;
       getContext().getSelf().tell(SendPushed.INSTANCE);
+    }
+    return this;
+  }
+
+  private Behavior<Command> onResendNow() {
+    if (transfer != null) {
+      sendChunk();
+    } else if (progress.inflightCount() > 0) {
+      ticksWithoutAnswer = 0;
+      progress.onTimeout();
+      lastResetSeq = seq;
+      sendAppends();
     }
     return this;
   }
