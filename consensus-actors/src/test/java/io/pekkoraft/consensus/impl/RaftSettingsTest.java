@@ -209,4 +209,13 @@ class RaftSettingsTest {
     assertEquals(s.window(), t.window());
     assertEquals(s.members(), t.members());
   }
+
+  @Test
+  void leadershipTransferTimeoutDefaultsToTheMinimumElectionTimeout() {
+    // 0, the default, follows election-timeout-min, also when that is overridden; a value replaces it.
+    assertEquals(Duration.ofMillis(1000), RaftSettings.fromConfig(ConfigFactory.load()).leadershipTransferTimeout());
+    assertEquals(Duration.ofMillis(300), parse("pekko-raft.election-timeout-min = 300ms").leadershipTransferTimeout());
+    assertEquals(Duration.ofSeconds(3), parse("pekko-raft.leadership-transfer-timeout = 3s").leadershipTransferTimeout());
+    assertFailsNaming("pekko-raft.leadership-transfer-timeout", "pekko-raft.leadership-transfer-timeout = -1s");
+  }
 }

@@ -162,8 +162,9 @@ public final class CounterSample {
     log.info("{} has stopped ({} ms); {} remain.", stopped.id(), millis(stopStarted, System.nanoTime()),
         String.join(" and ", nodes.keySet()));
     Roles.Seen newLeader = await(nextLeader);
-    log.info("{} took over as leader in term {} after {} ms (a follower campaigns once it has had no heartbeat for"
-            + " an election timeout, {} to {} ms).", newLeader.change().memberId(), newLeader.change().term(),
+    log.info("{} took over as leader in term {} after {} ms (a leader that stops gracefully hands its leadership"
+            + " over first; after a crash a follower campaigns once it has had no heartbeat for an election timeout,"
+            + " {} to {} ms).", newLeader.change().memberId(), newLeader.change().term(),
         millis(stopStarted, newLeader.atNanos()), electionTimeout(newLeader, "min"),
         electionTimeout(newLeader, "max"));
 
