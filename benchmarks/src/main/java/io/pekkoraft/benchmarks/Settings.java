@@ -39,6 +39,11 @@ final class Settings {
     s.put("heartbeat_interval_ms", millis(c, "pekko-raft.heartbeat-interval"));
     s.put("pre_vote", c.getBoolean("pekko-raft.pre-vote"));
     s.put("check_quorum", c.getBoolean("pekko-raft.check-quorum"));
+    if (c.hasPath("pekko-raft.leadership-transfer-timeout")) {
+      // 0 means election-timeout-min.
+      s.put("leadership_transfer_timeout_ms", millis(c, "pekko-raft.leadership-transfer-timeout"));
+    }
+    s.put("coordinated_shutdown_phase_timeout_ms", millis(c, "pekko.coordinated-shutdown.default-phase-timeout"));
     s.put("max_entries_per_batch", c.getInt("pekko-raft.replication.max-entries-per-batch"));
     s.put("max_bytes_per_batch", c.getBytes("pekko-raft.replication.max-bytes-per-batch"));
     s.put("replication_window", c.getInt("pekko-raft.replication.window"));
