@@ -104,7 +104,7 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
     @Override
     public boolean notLeader(ActorRef<ServerCommand> asked, String leaderId) {
       leaderHint = leaderId;
-      ActorRef<ServerCommand> named = leaderId == null ? null : directory.get(leaderId);
+      ActorRef<ServerCommand> named = leaderId == null ? null : usable(leaderId);
       return named != null && !named.equals(asked); // a new lead to follow at once; otherwise wait a little
     }
 

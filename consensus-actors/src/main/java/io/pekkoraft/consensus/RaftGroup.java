@@ -122,13 +122,13 @@ public final class RaftGroup<C, Q, R> {
   private CompletionStage<String> transfer(String target) {
     return AskPattern.<ServerCommand, TransferReply>ask(
             server, replyTo -> new TransferLeadership(target, true, replyTo), askTimeout, system.scheduler())
-        .handle((reply, failure) -> {
+        .handleAsync((reply, failure) -> {
           if (reply instanceof TransferReply.Transferred t) return t.leaderId();
           if (reply instanceof TransferReply.NotLeader n) throw new RaftException.NotLeader(n.leaderId());
           if (reply instanceof TransferReply.Rejected r) throw new RaftException.Rejected(r.reason());
           if (reply instanceof TransferReply.Timeout t) throw new RaftException.Timeout(t.reason());
           throw new RaftException.Timeout("no answer to the leadership transfer within " + askTimeout.toMillis()
               + " ms (pekko-raft.client.ask-timeout)");
-        });
+        }, system.executionContext()); // not the common pool: see RequestLoop
   }
 }

@@ -89,7 +89,10 @@ final class RequestLoop {
     Duration remaining = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
     AskPattern.<ServerCommand, ClientReply>ask(server, replyTo -> maker.make(bytes, route.hops(), replyTo), remaining,
             system.scheduler())
-        .whenComplete((reply, failure) -> {
+        // Run the handler on the system's dispatcher. A plain whenComplete on the stage Pekko returns runs
+        // asynchronously on the JDK's common pool, which on a machine of 1-2 cores starts a new thread per
+        // task: one thread per request.
+        .whenCompleteAsync((reply, failure) -> {
           if (failure != null) {
             route.noAnswer(server);
             result.completeExceptionally(
@@ -106,7 +109,7 @@ final class RequestLoop {
           } else {
             result.completeExceptionally(toException(reply));
           }
-        });
+        }, system.executionContext());
   }
 
   private <R> void retryLater(byte[] bytes, RequestMaker maker, Route route, long deadline, Duration timeout,

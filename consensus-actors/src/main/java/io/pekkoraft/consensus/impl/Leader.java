@@ -87,15 +87,30 @@ final class Leader extends Role {
     appendAsLeader(LogEntry.noop(node.log.lastIndex() + 1, node.currentTerm));
   }
 
+  /** Appended but not yet pushed to the replicators (see {@link Internal.PushEntries}); the entry before them. */
+  private final ArrayList<LogEntry> unpushed = new ArrayList<>();
+  private long unpushedPrevIndex;
+  private long unpushedPrevTerm;
+
   private void appendAsLeader(LogEntry entry) {
-    long prevIndex = node.log.lastIndex();
-    long prevTerm = node.log.lastTerm();
-    List<LogEntry> entries = List.of(entry);
-    node.append(entries);
+    if (unpushed.isEmpty()) {
+      unpushedPrevIndex = node.log.lastIndex();
+      unpushedPrevTerm = node.log.lastTerm();
+      node.ctx.getSelf().tell(Internal.PushEntries.INSTANCE);
+    }
+    node.append(List.of(entry));
+    unpushed.add(entry);
     long last = entry.index();
     node.persist.afterDurable(() -> selfPersisted = Math.max(selfPersisted, last));
-    Replicator.Entries push = new Replicator.Entries(prevIndex, prevTerm, entries, false);
+  }
+
+  @Override
+  Behavior<ServerCommand> onPushEntries() {
+    if (unpushed.isEmpty()) return this;
+    Replicator.Entries push = new Replicator.Entries(unpushedPrevIndex, unpushedPrevTerm, List.copyOf(unpushed), false);
+    unpushed.clear();
     for (ActorRef<Replicator.Command> r : replicators.values()) r.tell(push);
+    return this;
   }
 
   @Override

@@ -68,10 +68,6 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
     INSTANCE
   }
 
-  /** Send what the leader pushed: queued behind the pushes already in the mailbox, so they go as one batch. */
-  private enum SendPushed implements Command {
-    INSTANCE
-  }
 
   /** Answers in flight that did not come back within this many heartbeat intervals are presumed lost. */
   private static final int RETRANSMIT_TICKS = 3;
@@ -113,7 +109,6 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
   private int ticksWithoutAnswer;
   private boolean fetchPending;
   private Transfer transfer;
-  private boolean sendPushedQueued;
   private int snapshotRestarts;
 
   static Behavior<Command> create(String peer, RaftNode node, AtomicLong commitIndex) {
@@ -158,7 +153,6 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
         .onMessage(SnapshotAck.class, this::onSnapshotAck)
         .onMessage(NewerSnapshot.class, this::onNewerSnapshot)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
-        .onMessageEquals(SendPushed.INSTANCE, this::onSendPushed)
         .onMessageEquals(ResendNow.INSTANCE, this::onResendNow)
         .build();
   }
@@ -188,13 +182,7 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
         bufferBytes = 0;
       }
     }
-    if (e.fetched()) {
-      sendAppends();
-    } else if (!sendPushedQueued) {
-      // Under load the leader pushes one command after another: let them gather, then send one batch.
-      sendPushedQueued = true;
-      getContext().getSelf().tell(SendPushed.INSTANCE);
-    }
+    sendAppends(); // the leader gathers a burst of commands into one push (Internal.PushEntries)
     return this;
   }
 
@@ -207,12 +195,6 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
       lastResetSeq = seq;
       sendAppends();
     }
-    return this;
-  }
-
-  private Behavior<Command> onSendPushed() {
-    sendPushedQueued = false;
-    sendAppends();
     return this;
   }
 

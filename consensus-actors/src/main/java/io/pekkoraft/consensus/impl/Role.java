@@ -50,6 +50,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
         .onMessageEquals(Internal.CheckQuorum.INSTANCE, this::onCheckQuorum)
         .onMessage(Internal.FetchEntries.class, this::onFetchEntries)
         .onMessage(Internal.SnapshotTaken.class, this::onSnapshotTaken)
+        .onMessageEquals(Internal.PushEntries.INSTANCE, this::onPushEntries)
         .onMessage(TransferLeadership.class, this::onTransferLeadership)
         .onMessage(TransferWatch.Ended.class, this::onTransferEnded)
         .onSignal(Terminated.class, this::onTerminated)
@@ -173,6 +174,10 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
       onNewSnapshot();
     }
     return this;
+  }
+
+  Behavior<ServerCommand> onPushEntries() {
+    return this; // queued by a leadership that ended; its replicators are gone
   }
 
   /** A newer snapshot replaced the log up to its index. */
