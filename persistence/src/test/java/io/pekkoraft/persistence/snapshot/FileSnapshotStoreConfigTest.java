@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
-import io.pekkoraft.persistence.snapshot.SnapshotTestSupport.CapturedLog;
+import io.pekkoraft.persistence.testing.CapturedLog;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -83,7 +83,7 @@ class FileSnapshotStoreConfigTest {
         TestKit.shutdownActorSystem(system);
       }
       String expected = "Invalid value at '" + PLUGIN + ".dir'";
-      String logged = log.await(log::everything, l -> l.contains(expected));
+      String logged = log.await(log::everything, l -> l.contains(expected), SnapshotClient.TIMEOUT);
       assertTrue(logged.contains(expected), logged);
     }
   }

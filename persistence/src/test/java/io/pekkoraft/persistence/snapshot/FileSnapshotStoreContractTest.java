@@ -14,7 +14,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import io.pekkoraft.persistence.RaftLogSnapshot;
-import io.pekkoraft.persistence.snapshot.SnapshotTestSupport.CapturedLog;
+import io.pekkoraft.persistence.testing.CapturedLog;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,7 +106,7 @@ class FileSnapshotStoreContractTest extends SnapshotStoreContractSuite {
     try (CapturedLog log = new CapturedLog(FileSnapshotStore.class.getName())) {
       assertSnapshot(saved, "whole", s.loadLatest(pid));
       assertFalse(Files.exists(leftover), "the leftover stays: " + files(dir));
-      List<String> warnings = log.await(log::warnings, w -> !w.isEmpty());
+      List<String> warnings = log.await(log::warnings, w -> !w.isEmpty(), SnapshotClient.TIMEOUT);
       assertEquals(1, warnings.size(), log.everything());
       assertTrue(warnings.get(0).contains(leftover.toString()), warnings.get(0));
     }
@@ -154,7 +154,7 @@ class FileSnapshotStoreContractTest extends SnapshotStoreContractSuite {
         ActorRef<SnapshottingLogBehavior.Append> actor = kit.spawn(SnapshottingLogBehavior.create(pid));
         actor.tell(new SnapshottingLogBehavior.Append("i", replies.ref()));
         replies.expectTerminated(actor, SnapshotClient.TIMEOUT);
-        String logged = log.await(log::everything, l -> l.contains("corrupt snapshot file " + youngest));
+        String logged = log.await(log::everything, l -> l.contains("corrupt snapshot file " + youngest), SnapshotClient.TIMEOUT);
         assertTrue(logged.contains("corrupt snapshot file " + youngest), logged);
       } finally {
         kit.shutdownTestKit();

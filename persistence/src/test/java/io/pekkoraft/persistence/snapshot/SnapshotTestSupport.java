@@ -3,11 +3,6 @@ package io.pekkoraft.persistence.snapshot;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.classic.spi.IThrowableProxy;
-import ch.qos.logback.core.read.ListAppender;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
@@ -20,12 +15,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.apache.pekko.actor.ActorSystem;
-import org.slf4j.LoggerFactory;
 
 /** Helpers for the file snapshot store's tests: systems on a directory, snapshot files, captured logs. */
 final class SnapshotTestSupport {
@@ -104,55 +95,5 @@ final class SnapshotTestSupport {
   }
 
   /** Log lines of one logger, captured while open. */
-  static final class CapturedLog implements AutoCloseable {
-    private final Logger logger;
-    private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
-    CapturedLog(String loggerName) {
-      logger = (Logger) LoggerFactory.getLogger(loggerName);
-      appender.start();
-      logger.addAppender(appender);
-      logger.setAdditive(false); // the test checks the lines; keep them off the console
-    }
-
-    List<String> warnings() {
-      synchronized (appender) {
-        return appender.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage).toList();
-      }
-    }
-
-    /** Every captured message with the messages of its exception chain, one per line. */
-    String everything() {
-      StringBuilder all = new StringBuilder();
-      synchronized (appender) {
-        for (ILoggingEvent e : appender.list) {
-          all.append(e.getLevel()).append(' ').append(e.getFormattedMessage()).append('\n');
-          for (IThrowableProxy t = e.getThrowableProxy(); t != null; t = t.getCause()) {
-            all.append("  ").append(t.getClassName()).append(": ").append(t.getMessage()).append('\n');
-          }
-        }
-      }
-      return all.toString();
-    }
-
-    /**
-     * Waits until {@code lines} (the captured warnings, or everything) satisfy {@code done}: Pekko logs
-     * through an actor, so a line arrives after what caused it. Returns them as last seen.
-     */
-    <T> T await(Supplier<T> lines, Predicate<T> done) {
-      long deadline = System.nanoTime() + SnapshotClient.TIMEOUT.toNanos();
-      T seen = lines.get();
-      while (!done.test(seen) && System.nanoTime() < deadline) {
-        LockSupport.parkNanos(5_000_000);
-        seen = lines.get();
-      }
-      return seen;
-    }
-
-    @Override
-    public void close() {
-      logger.detachAppender(appender);
-      logger.setAdditive(true);
-    }
-  }
 }
