@@ -61,10 +61,10 @@ class SnapshotScenariosTest {
   @Test
   void aFollowerBehindTheCompactedLogGetsTheSnapshotInChunks() {
     try (SimCluster c = SimCluster.start(3, 302, SMALL_SNAPSHOTS)) {
-      String leader = c.awaitOneLeader(WAIT);
-      String behind = other(c, leader, 1);
-      c.network.isolate(behind);
-      List<String> agreed = submitAndAwait(c, commands(new Random(303), "a", 150), without(c.members(), behind));
+      LeftBehind setup = leaveOneBehind(c, 303);
+      String leader = setup.leader();
+      String behind = setup.behind();
+      List<String> agreed = setup.agreed();
       long termBefore = c.term(leader);
 
       c.network.reconnect(behind);
@@ -84,13 +84,10 @@ class SnapshotScenariosTest {
   @Test
   void lostDuplicatedAndDelayedChunksStillMakeOneSnapshot() {
     try (SimCluster c = SimCluster.start(3, 303, SMALL_SNAPSHOTS)) {
-      String leader = c.awaitOneLeader(WAIT);
-      String behind = other(c, leader, 1);
-      c.network.isolate(behind);
-      List<String> agreed = submitAndAwait(c, commands(new Random(305), "a", 150), without(c.members(), behind));
-      c.network.setFaultRates(0.2, 0.1, 30);
-      c.network.setUnreliable(true);
-      c.network.reconnect(behind);
+      LeftBehind setup = leaveOneBehind(c, 305);
+      String behind = setup.behind();
+      List<String> agreed = setup.agreed();
+      reconnectOverFaults(c, behind, 0.2, 0.1, 30);
       assertTrue(c.advanceUntil(() -> c.checker.applied(behind).size() >= agreed.size(), Duration.ofSeconds(60)),
           behind + " caught up over a lossy network: " + c.checker.applied(behind).size() + " of " + agreed.size());
       c.network.setUnreliable(false);
@@ -102,13 +99,10 @@ class SnapshotScenariosTest {
   @Test
   void aFollowerCrashedInTheMiddleOfATransferStartsItAgainCleanly() {
     try (SimCluster c = SimCluster.start(3, 304, SMALL_SNAPSHOTS)) {
-      String leader = c.awaitOneLeader(WAIT);
-      String behind = other(c, leader, 1);
-      c.network.isolate(behind);
-      List<String> agreed = submitAndAwait(c, commands(new Random(306), "a", 150), without(c.members(), behind));
-      c.network.setFaultRates(0, 0, 20); // each chunk takes a round trip of up to 40 ms
-      c.network.setUnreliable(true);
-      c.network.reconnect(behind);
+      LeftBehind setup = leaveOneBehind(c, 306);
+      String behind = setup.behind();
+      List<String> agreed = setup.agreed();
+      reconnectOverFaults(c, behind, 0, 0, 20); // each chunk takes a round trip of up to 40 ms
       assertTrue(c.advanceUntil(() -> c.network.sent("InstallSnapshot") >= 2, WAIT), "the transfer started");
       assertEquals(0, c.checker.restores(behind), "not yet installed when the follower crashes");
       c.crash(behind);
@@ -123,13 +117,11 @@ class SnapshotScenariosTest {
   @Test
   void aNewLeaderFinishesWhatTheOldOneStarted() {
     try (SimCluster c = SimCluster.start(5, 305, SMALL_SNAPSHOTS)) {
-      String leader = c.awaitOneLeader(WAIT);
-      String behind = other(c, leader, 1);
-      c.network.isolate(behind);
-      List<String> agreed = submitAndAwait(c, commands(new Random(307), "a", 150), without(c.members(), behind));
-      c.network.setFaultRates(0, 0, 20);
-      c.network.setUnreliable(true);
-      c.network.reconnect(behind);
+      LeftBehind setup = leaveOneBehind(c, 307);
+      String leader = setup.leader();
+      String behind = setup.behind();
+      List<String> agreed = setup.agreed();
+      reconnectOverFaults(c, behind, 0, 0, 20);
       assertTrue(c.advanceUntil(() -> c.network.sent("InstallSnapshot") >= 2, WAIT), "the transfer started");
       c.crash(leader);
       assertTrue(c.advanceUntil(() -> c.checker.applied(behind).equals(agreed), Duration.ofSeconds(30)),
@@ -147,13 +139,11 @@ class SnapshotScenariosTest {
     // goes on from the log after installing one snapshot (or a few) and catches up during the load; a
     // replicator that hears of a newer snapshot mid-transfer switches to it a bounded number of times.
     try (SimCluster c = SimCluster.start(3, 306, SMALL_SNAPSHOTS + "pekko-raft.snapshot.trailing-entries = 100\n")) {
-      String leader = c.awaitOneLeader(WAIT);
-      String behind = other(c, leader, 1);
-      c.network.isolate(behind);
-      List<String> agreed = submitAndAwait(c, commands(new Random(308), "a", 150), without(c.members(), behind));
-      c.network.setFaultRates(0, 0, 25);
-      c.network.setUnreliable(true);
-      c.network.reconnect(behind);
+      LeftBehind setup = leaveOneBehind(c, 308);
+      String leader = setup.leader();
+      String behind = setup.behind();
+      List<String> agreed = setup.agreed();
+      reconnectOverFaults(c, behind, 0, 0, 25);
       Random random = new Random(309);
       int caughtUpInRound = -1;
       for (int round = 0; round < 60 && caughtUpInRound < 0; round++) {
@@ -242,6 +232,25 @@ class SnapshotScenariosTest {
   }
 
   // ---- helpers ----
+
+  /** The leader, the follower it left behind, and the history the others agreed on meanwhile. */
+  private record LeftBehind(String leader, String behind, List<String> agreed) {}
+
+  /** Cut a follower off while the others agree on 150 commands (seeded), so the leader compacts past it. */
+  private static LeftBehind leaveOneBehind(SimCluster c, long seed) {
+    String leader = c.awaitOneLeader(WAIT);
+    String behind = other(c, leader, 1);
+    c.network.isolate(behind);
+    List<String> agreed = submitAndAwait(c, commands(new Random(seed), "a", 150), without(c.members(), behind));
+    return new LeftBehind(leader, behind, agreed);
+  }
+
+  /** Bring {@code behind} back over a network with these faults (drop and duplicate rates, max delay). */
+  private static void reconnectOverFaults(SimCluster c, String behind, double drop, double duplicate, int maxDelayMs) {
+    c.network.setFaultRates(drop, duplicate, maxDelayMs);
+    c.network.setUnreliable(true);
+    c.network.reconnect(behind);
+  }
 
   /** The two histories are equal; on failure, says where they differ instead of printing both. */
   private static void assertSameHistory(List<String> expected, List<String> actual, String who) {
