@@ -36,6 +36,7 @@ public final class ConsensusKryoRegistrar implements KryoRegistrar {
     kryo.register(ClientReply.Timeout.class, 232);
     kryo.register(ClientReply.NoQuorum.class, 233);
     kryo.register(ClientReply.Rejected.class, 234);
+    kryo.register(ClientReply.Tagged.class, 235);
 
     // leadership transfer: 210-214 and 240-249
     kryo.register(RaftMessage.TimeoutNow.class, 210);

@@ -43,7 +43,7 @@ final class Leader extends Role {
   private final Map<String, ActorRef<Replicator.Command>> replicators = new HashMap<>();
   private final Map<String, Long> matchIndex = new HashMap<>();
   private final AtomicLong sharedCommit;
-  private final NavigableMap<Long, ActorRef<ClientReply>> pendingCommands = new TreeMap<>();
+  private final NavigableMap<Long, ClientRequest> pendingCommands = new TreeMap<>();
   private final Set<String> recentlyActive = new HashSet<>();
   /** Our own log is durable up to here: the leader's vote for its own entries (§10.2.1 of the thesis). */
   private long selfPersisted;
@@ -124,8 +124,8 @@ final class Leader extends Role {
         id -> id.equals(node.selfId) ? selfPersisted : matchIndex.getOrDefault(id, 0L));
     long newCommit = CommitRule.advance(node.commitIndex, quorumIndex, node.log::termAt, node.currentTerm);
     if (newCommit > node.commitIndex) {
-      NavigableMap<Long, ActorRef<ClientReply>> answered = pendingCommands.headMap(newCommit, true);
-      Map<Long, ActorRef<ClientReply>> replies = Map.copyOf(answered);
+      NavigableMap<Long, ClientRequest> answered = pendingCommands.headMap(newCommit, true);
+      Map<Long, ClientRequest> replies = Map.copyOf(answered);
       answered.clear();
       node.commitTo(newCommit, replies);
       sharedCommit.set(newCommit);
@@ -223,21 +223,21 @@ final class Leader extends Role {
     if (transferTarget != null) {
       // Handing over: a new entry would move the goal the target must reach. Not applied; the client
       // retries, and finds the new leader. Naming the target would not help: it does not lead yet.
-      c.replyTo().tell(new ClientReply.NotLeader(null));
+      c.reply(new ClientReply.NotLeader(null));
       return this;
     }
     if (c.command().length > node.settings.maxRequestBytes()) {
-      c.replyTo().tell(new ClientReply.Rejected("command of " + c.command().length + " bytes exceeds"
+      c.reply(new ClientReply.Rejected("command of " + c.command().length + " bytes exceeds"
           + " pekko-raft.client.max-request-bytes = " + node.settings.maxRequestBytes()));
       return this;
     }
     if (pendingCommands.size() >= node.settings.maxPending()) {
-      c.replyTo().tell(new ClientReply.Rejected("overloaded: " + pendingCommands.size()
+      c.reply(new ClientReply.Rejected("overloaded: " + pendingCommands.size()
           + " commands are waiting to commit (pekko-raft.client.max-pending); not applied, retry later"));
       return this;
     }
     long index = node.log.lastIndex() + 1;
-    pendingCommands.put(index, c.replyTo());
+    pendingCommands.put(index, c);
     appendAsLeader(new LogEntry(index, node.currentTerm, LogEntry.Type.COMMAND, c.command()));
     return maybeCommit(); // a single-node group commits as soon as its own write is durable
   }
@@ -246,12 +246,12 @@ final class Leader extends Role {
   Behavior<ServerCommand> onClientQuery(ClientRequest.ClientQuery q) {
     if (q.consistency() == ReadConsistency.STALE) return super.onClientQuery(q);
     if (q.query().length > node.settings.maxRequestBytes()) {
-      q.replyTo().tell(new ClientReply.Rejected("query of " + q.query().length + " bytes exceeds"
+      q.reply(new ClientReply.Rejected("query of " + q.query().length + " bytes exceeds"
           + " pekko-raft.client.max-request-bytes = " + node.settings.maxRequestBytes()));
       return this;
     }
     if (pendingReads.size() + readsAwaitingTermCommit.size() >= node.settings.maxPending()) {
-      q.replyTo().tell(new ClientReply.Rejected("overloaded: " + pendingReads.size() + " reads are waiting to be"
+      q.reply(new ClientReply.Rejected("overloaded: " + pendingReads.size() + " reads are waiting to be"
           + " confirmed (pekko-raft.client.max-pending); retry later"));
       return this;
     }
@@ -288,7 +288,7 @@ final class Leader extends Role {
     if (!Quorum.isQuorum(node.config, acked)) return;
     while (!pendingReads.isEmpty() && pendingReads.peek().round() <= roundInFlight) {
       PendingRead read = pendingReads.poll();
-      node.runner.tell(new StateMachineRunner.Read(read.readIndex(), read.query().query(), read.query().replyTo()));
+      node.runner.tell(new StateMachineRunner.Read(read.readIndex(), read.query()));
     }
     roundInFlight = 0;
     if (!pendingReads.isEmpty()) startRound();
@@ -399,12 +399,12 @@ final class Leader extends Role {
   }
 
   private void failPending(ClientReply reply) {
-    for (ActorRef<ClientReply> replyTo : pendingCommands.values()) replyTo.tell(reply);
+    for (ClientRequest request : pendingCommands.values()) request.reply(reply);
     pendingCommands.clear();
     List<ClientRequest.ClientQuery> reads = new ArrayList<>(readsAwaitingTermCommit);
     for (PendingRead r : pendingReads) reads.add(r.query());
     readsAwaitingTermCommit.clear();
     pendingReads.clear();
-    for (ClientRequest.ClientQuery q : reads) q.replyTo().tell(new ClientReply.NotLeader(null));
+    for (ClientRequest.ClientQuery q : reads) q.reply(new ClientReply.NotLeader(null));
   }
 }

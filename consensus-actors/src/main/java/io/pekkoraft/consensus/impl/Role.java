@@ -200,7 +200,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
 
   Behavior<ServerCommand> onClientQuery(ClientRequest.ClientQuery q) {
     if (q.consistency() == ReadConsistency.STALE) {
-      node.runner.tell(new StateMachineRunner.Read(0, q.query(), q.replyTo()));
+      node.runner.tell(new StateMachineRunner.Read(0, q));
     } else {
       forwardToLeader(q);
     }
@@ -217,7 +217,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
     boolean sent = leader != null && !leader.equals(node.selfId) && request.hops() == 0
         && node.transport.send(leader, request.forwarded());
     if (!sent) {
-      request.replyTo().tell(new ClientReply.NotLeader(leader == null || leader.equals(node.selfId) ? null : leader));
+      request.reply(new ClientReply.NotLeader(leader == null || leader.equals(node.selfId) ? null : leader));
     }
   }
 
