@@ -3,11 +3,17 @@ package io.pekkoraft.consensus;
 import io.pekkoraft.consensus.impl.RaftServer;
 import io.pekkoraft.consensus.impl.RaftSettings;
 import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.protocol.TransferLeadership;
+import io.pekkoraft.consensus.protocol.TransferReply;
 import io.pekkoraft.consensus.transport.ReceptionistTransport;
 import io.pekkoraft.persistence.serialization.RaftSerialization;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -15,6 +21,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
@@ -47,6 +54,7 @@ public final class PekkoRaft implements Extension {
   private PekkoRaft(ActorSystem<?> system) {
     this.system = system;
     RaftSettings configured = RaftSettings.fromConfig(system.settings().config());
+    checkFrameSize(system.settings().config(), configured);
     this.memberAddresses = parseMembers(configured);
     this.settings = configured.withSelfId(resolveSelfId(configured.selfId(), memberAddresses, system));
   }
@@ -69,9 +77,65 @@ public final class PekkoRaft implements Extension {
               declaration.transportDecorator().apply(new ReceptionistTransport(groupId, memberAddresses)),
               declaration.factory()),
           "pekko-raft-" + groupId, Props.empty());
+      handOverLeadershipOnShutdown(groupId, server);
       return new RaftGroup<C, Q, R>(groupId, settings.selfId(), server, system,
           RaftSerialization.get(system).codec(), settings.askTimeout());
     });
+  }
+
+  /**
+   * A graceful stop of this node (CoordinatedShutdown, which {@code ActorSystem.terminate()} runs) first
+   * hands the group's leadership over, if this node leads it, so the group has a new leader within about
+   * a round trip instead of after an election timeout. It runs in the first phase,
+   * {@code before-service-unbind}: the node is then still a full cluster member, reachable by its peers
+   * and listed by the receptionist, which the hand-over needs (later phases unbind services and leave the
+   * cluster). The phase's timeout (5 s by default) bounds the wait, as does
+   * {@code pekko-raft.leadership-transfer-timeout}; either way the shutdown then goes on.
+   */
+  private void handOverLeadershipOnShutdown(String groupId, ActorRef<ServerCommand> server) {
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+        "pekko-raft-hand-over-" + groupId, () -> handOverLeadership(groupId, server));
+  }
+
+  private CompletionStage<Done> handOverLeadership(String groupId, ActorRef<ServerCommand> server) {
+    Duration wait = settings.leadershipTransferTimeout().plus(settings.heartbeatInterval());
+    return AskPattern.<ServerCommand, TransferReply>ask(
+            server, replyTo -> new TransferLeadership(null, false, replyTo), wait, system.scheduler())
+        .handle((reply, failure) -> {
+          if (reply instanceof TransferReply.Transferred t) {
+            system.log().info("{} handed leadership of group {} over to {} before shutting down", selfId(), groupId,
+                t.leaderId());
+          } else if (reply instanceof TransferReply.Rejected r) {
+            system.log().info("{} shuts down leading group {}: {}", selfId(), groupId, r.reason());
+          } else if (!(reply instanceof TransferReply.NotLeader)) { // a follower has nothing to hand over
+            system.log().warn("{} shuts down without handing leadership of group {} over; the others elect a"
+                + " leader after their election timeout: {}", selfId(), groupId, failure != null ? failure : reply);
+          }
+          return Done.getInstance();
+        });
+  }
+
+  /** Room for the envelope, Kryo's framing and the per-entry fields of a full batch. */
+  private static final long FRAME_OVERHEAD = 64 * 1024;
+
+  /**
+   * Artery drops a message larger than its maximum frame, and a dropped AppendEntries batch or snapshot
+   * chunk would be resent, and dropped, forever. So the largest message Raft sends must fit, checked at start.
+   */
+  static void checkFrameSize(com.typesafe.config.Config config, RaftSettings settings) {
+    String provider = config.getString("pekko.actor.provider");
+    boolean remote = provider.equals("cluster") || provider.equals("remote") || provider.contains("Cluster")
+        || provider.contains("Remote");
+    if (!remote) return;
+    long frame = config.getBytes("pekko.remote.artery.advanced.maximum-frame-size");
+    long needed = Math.max(settings.maxBytesPerBatch(), settings.snapshotChunkBytes()) + FRAME_OVERHEAD;
+    if (frame < needed) {
+      throw new IllegalArgumentException("pekko.remote.artery.advanced.maximum-frame-size = " + frame + " bytes is"
+          + " too small for the messages Raft sends: pekko-raft.replication.max-bytes-per-batch = "
+          + settings.maxBytesPerBatch() + " and pekko-raft.snapshot.chunk-size = " + settings.snapshotChunkBytes()
+          + " need at least " + needed + " bytes (64 KiB of framing above the larger one). Set for example"
+          + " pekko.remote.artery.advanced.maximum-frame-size = 2 MiB, or lower those two settings");
+    }
   }
 
   static Map<String, Address> parseMembers(RaftSettings settings) {

@@ -50,6 +50,7 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
     final PeerDirectory directory;
     final List<String> members;
     final List<ActorRef<?>> subscribers = new ArrayList<>();
+    final TaggedReplies replies;
     final RequestLoop requests;
     final Cluster cluster;
     volatile String leaderHint;
@@ -59,9 +60,10 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
       this.system = system;
       this.directory = new PeerDirectory(groupId, members);
       this.members = List.copyOf(members.keySet());
-      this.requests = new RequestLoop(system, RaftSerialization.get(system).codec());
-      this.cluster = Cluster.get(system);
       int instance = instances.incrementAndGet();
+      this.replies = new TaggedReplies(system, "pekko-raft-client-" + groupId + "-" + instance + "-replies");
+      this.requests = new RequestLoop(system, RaftSerialization.get(system).codec(), replies);
+      this.cluster = Cluster.get(system);
       for (String member : this.members) {
         subscribers.add(system.systemActorOf(directory.subscriber(member),
             "pekko-raft-client-" + groupId + "-" + instance + "-" + member, Props.empty()));
@@ -104,7 +106,7 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
     @Override
     public boolean notLeader(ActorRef<ServerCommand> asked, String leaderId) {
       leaderHint = leaderId;
-      ActorRef<ServerCommand> named = leaderId == null ? null : directory.get(leaderId);
+      ActorRef<ServerCommand> named = leaderId == null ? null : usable(leaderId);
       return named != null && !named.equals(asked); // a new lead to follow at once; otherwise wait a little
     }
 
@@ -178,5 +180,6 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
     for (ActorRef<?> s : shared.subscribers) {
       shared.system.classicSystem().stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(s));
     }
+    shared.system.classicSystem().stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(shared.replies.inbox()));
   }
 }

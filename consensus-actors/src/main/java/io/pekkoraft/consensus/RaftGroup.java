@@ -3,10 +3,14 @@ package io.pekkoraft.consensus;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.persistence.serialization.KryoCodec;
+import io.pekkoraft.consensus.protocol.TransferLeadership;
+import io.pekkoraft.consensus.protocol.TransferReply;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
 /**
  * A handle to a Raft group from one node: submit commands and read, from any member. A member that is
@@ -22,6 +26,7 @@ public final class RaftGroup<C, Q, R> {
   private final String memberId;
   private final ActorRef<ServerCommand> server;
   private final Duration askTimeout;
+  private final ActorSystem<?> system;
   private final RequestLoop requests;
   /** Always the local server: a member forwards to the leader itself, and answers NotLeader while none is known. */
   private final RequestLoop.Route localServer;
@@ -32,6 +37,7 @@ public final class RaftGroup<C, Q, R> {
     this.memberId = memberId;
     this.server = server;
     this.askTimeout = askTimeout;
+    this.system = system;
     this.requests = new RequestLoop(system, codec);
     this.localServer = new RequestLoop.Route() {
       @Override
@@ -90,4 +96,39 @@ public final class RaftGroup<C, Q, R> {
     return requests.query(query, consistency, localServer, askTimeout);
   }
 
+  /**
+   * Hand the leadership over to the voter whose log is most up to date (thesis §3.10), for example
+   * before maintenance of the leader's machine. See {@link #transferLeadership(String)}.
+   */
+  public CompletionStage<String> transferLeadership() {
+    return transfer(null);
+  }
+
+  /**
+   * Hand the leadership over to {@code memberId}. Asked on any member (a follower forwards it to the
+   * leader). The leader stops accepting new commands (they fail with {@link RaftException.NotLeader}, not
+   * applied, and the handle retries them), brings the target's log up to date, and has it start an
+   * election at once, so the group is without a leader for about one round trip instead of an election
+   * timeout. Completes with the id of the member that leads afterwards; fails with
+   * {@link RaftException.Timeout} when no new leader was known within
+   * {@code pekko-raft.leadership-transfer-timeout} (the old leader then serves again),
+   * {@link RaftException.Rejected} when {@code memberId} is not a voting member, and
+   * {@link RaftException.NotLeader} when no leader is known.
+   */
+  public CompletionStage<String> transferLeadership(String memberId) {
+    return transfer(Objects.requireNonNull(memberId, "memberId"));
+  }
+
+  private CompletionStage<String> transfer(String target) {
+    return AskPattern.<ServerCommand, TransferReply>ask(
+            server, replyTo -> new TransferLeadership(target, true, replyTo), askTimeout, system.scheduler())
+        .handleAsync((reply, failure) -> {
+          if (reply instanceof TransferReply.Transferred t) return t.leaderId();
+          if (reply instanceof TransferReply.NotLeader n) throw new RaftException.NotLeader(n.leaderId());
+          if (reply instanceof TransferReply.Rejected r) throw new RaftException.Rejected(r.reason());
+          if (reply instanceof TransferReply.Timeout t) throw new RaftException.Timeout(t.reason());
+          throw new RaftException.Timeout("no answer to the leadership transfer within " + askTimeout.toMillis()
+              + " ms (pekko-raft.client.ask-timeout)");
+        }, system.executionContext()); // not the common pool: see RequestLoop
+  }
 }

@@ -41,19 +41,33 @@ final class RequestLoop {
     int hops();
   }
 
-  /** How a request is made from its serialized payload and hop count. */
+  /** How a request is made from its serialized payload, hop count, reply address and tag. */
   interface RequestMaker {
-    ClientRequest make(byte[] payload, int hops, ActorRef<ClientReply> replyTo);
+    ClientRequest make(byte[] payload, int hops, ActorRef<ClientReply> replyTo, long tag);
+  }
+
+  /** How one request is sent and its answer awaited: the answer, or a failed stage when none came in time. */
+  interface Asker {
+    CompletionStage<ClientReply> ask(ActorRef<ServerCommand> server, RequestMaker maker, byte[] payload, int hops,
+        Duration timeout);
   }
 
   private static final Duration RETRY_DELAY = Duration.ofMillis(10);
 
   private final ActorSystem<?> system;
   private final KryoCodec codec;
+  private final Asker asker;
 
+  /** Asks with a temporary actor per request (Pekko's ask): right for a member asking its own server. */
   RequestLoop(ActorSystem<?> system, KryoCodec codec) {
+    this(system, codec, (server, maker, payload, hops, timeout) -> AskPattern.<ServerCommand, ClientReply>ask(
+        server, replyTo -> maker.make(payload, hops, replyTo, 0), timeout, system.scheduler()));
+  }
+
+  RequestLoop(ActorSystem<?> system, KryoCodec codec, Asker asker) {
     this.system = system;
     this.codec = codec;
+    this.asker = asker;
   }
 
   <R> CompletionStage<R> command(Object command, Route route, Duration timeout) {
@@ -62,7 +76,8 @@ final class RequestLoop {
 
   <R> CompletionStage<R> query(Object query, ReadConsistency consistency, Route route, Duration timeout) {
     return encodeAndRequest(query, "query",
-        (bytes, hops, replyTo) -> new ClientRequest.ClientQuery(bytes, consistency, hops, replyTo), route, timeout);
+        (bytes, hops, replyTo, tag) -> new ClientRequest.ClientQuery(bytes, consistency, hops, replyTo, tag), route,
+        timeout);
   }
 
   private <R> CompletionStage<R> encodeAndRequest(
@@ -87,9 +102,11 @@ final class RequestLoop {
       return;
     }
     Duration remaining = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
-    AskPattern.<ServerCommand, ClientReply>ask(server, replyTo -> maker.make(bytes, route.hops(), replyTo), remaining,
-            system.scheduler())
-        .whenComplete((reply, failure) -> {
+    asker.ask(server, maker, bytes, route.hops(), remaining)
+        // Run the handler on the system's dispatcher. A plain whenComplete on the stage Pekko returns runs
+        // asynchronously on the JDK's common pool, which on a machine of 1-2 cores starts a new thread per
+        // task: one thread per request.
+        .whenCompleteAsync((reply, failure) -> {
           if (failure != null) {
             route.noAnswer(server);
             result.completeExceptionally(
@@ -106,7 +123,7 @@ final class RequestLoop {
           } else {
             result.completeExceptionally(toException(reply));
           }
-        });
+        }, system.executionContext());
   }
 
   private <R> void retryLater(byte[] bytes, RequestMaker maker, Route route, long deadline, Duration timeout,

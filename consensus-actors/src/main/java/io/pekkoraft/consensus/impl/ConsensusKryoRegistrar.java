@@ -5,6 +5,8 @@ import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.RaftMessage;
+import io.pekkoraft.consensus.protocol.TransferLeadership;
+import io.pekkoraft.consensus.protocol.TransferReply;
 import io.pekkoraft.persistence.serialization.KryoRegistrar;
 
 /**
@@ -34,5 +36,14 @@ public final class ConsensusKryoRegistrar implements KryoRegistrar {
     kryo.register(ClientReply.Timeout.class, 232);
     kryo.register(ClientReply.NoQuorum.class, 233);
     kryo.register(ClientReply.Rejected.class, 234);
+    kryo.register(ClientReply.Tagged.class, 235);
+
+    // leadership transfer: 210-214 and 240-249
+    kryo.register(RaftMessage.TimeoutNow.class, 210);
+    kryo.register(TransferLeadership.class, 240);
+    kryo.register(TransferReply.Transferred.class, 241);
+    kryo.register(TransferReply.NotLeader.class, 242);
+    kryo.register(TransferReply.Timeout.class, 243);
+    kryo.register(TransferReply.Rejected.class, 244);
   }
 }

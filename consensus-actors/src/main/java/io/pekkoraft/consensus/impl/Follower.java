@@ -7,6 +7,7 @@ import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
 import io.pekkoraft.consensus.protocol.RaftMessage.HeartbeatResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.InstallSnapshot;
 import io.pekkoraft.consensus.protocol.RaftMessage.InstallSnapshotResponse;
+import io.pekkoraft.consensus.protocol.RaftMessage.TimeoutNow;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.rules.LogView;
 import org.apache.pekko.actor.typed.Behavior;
@@ -43,7 +44,24 @@ final class Follower extends Role {
     node.resetElectionTimer();
     LogView log = node.log;
     long prev = ae.prevLogIndex();
-    if (!log.matches(prev, ae.prevLogTerm())) {
+    java.util.List<io.pekkoraft.persistence.LogEntry> entries = ae.entries();
+    if (prev < log.snapshotIndex()) {
+      // Our log is compacted past prevLogIndex: what we compacted is committed, so it matches the leader's
+      // log (Leader Completeness). Skip the entries it covers and go on from the compaction point.
+      int covered = (int) Math.min(entries.size(), log.snapshotIndex() - prev);
+      if (covered == entries.size()) {
+        node.sendAfterDurable(ae.from(), new AppendEntriesResponse(
+            node.currentTerm, node.selfId, true, prev + entries.size(), 0, 0, ae.seq()));
+        return this;
+      }
+      entries = entries.subList(covered, entries.size());
+      prev = log.snapshotIndex();
+      if (!log.matches(prev, ae.entries().get(covered - 1).term())) {
+        throw new IllegalStateException(node.selfId + ": the leader's entry at " + prev + " has term "
+            + ae.entries().get(covered - 1).term() + " but our snapshot holds term " + log.snapshotTerm()
+            + " there: committed entries differ");
+      }
+    } else if (!log.matches(prev, ae.prevLogTerm())) {
       // Our log has no entry at prevLogIndex with prevLogTerm: reject with a hint to skip a whole term.
       long conflictTerm = prev > log.lastIndex() ? 0 : log.termAt(prev);
       long conflictIndex = prev > log.lastIndex() ? log.lastIndex() + 1 : log.firstIndexOfTermAt(prev);
@@ -51,10 +69,10 @@ final class Follower extends Role {
           node.currentTerm, node.selfId, false, 0, conflictTerm, conflictIndex, ae.seq()));
       return this;
     }
-    LogView.Merge merge = log.merge(ae.entries());
+    LogView.Merge merge = log.merge(entries);
     if (merge.truncateFrom() != -1) node.truncateFrom(merge.truncateFrom());
     node.append(merge.toAppend());
-    long lastNew = prev + ae.entries().size();
+    long lastNew = prev + entries.size();
     // Only what is known to match the leader's log may commit here.
     node.commitTo(Math.min(ae.leaderCommit(), lastNew), java.util.Map.of());
     node.sendAfterDurable(ae.from(), new AppendEntriesResponse(
@@ -71,6 +89,25 @@ final class Follower extends Role {
     node.commitTo(Math.min(hb.commitIndex(), node.log.lastIndex()), java.util.Map.of());
     node.sendAfterDurable(hb.from(), new HeartbeatResponse(node.currentTerm, node.selfId, hb.round()));
     return this;
+  }
+
+  /**
+   * Leadership transfer (thesis §3.10): our leader brought our log up to date and asks us to take over.
+   * Start the election at once, skipping Pre-Vote (the leader itself will vote for us), and mark it as a
+   * transfer so that voters who still hear from the leader answer it. The election restriction still
+   * holds: if our log is behind after all, we lose.
+   */
+  @Override
+  Behavior<ServerCommand> onTimeoutNow(TimeoutNow t) {
+    if (t.term() != node.currentTerm || !t.from().equals(node.leaderId) || !node.config.isVoter(node.selfId)) {
+      node.ctx.getLog().debug("{} ignores TimeoutNow from {} of term {}: not from our leader of term {} ({})",
+          node.selfId, t.from(), t.term(), node.currentTerm, node.leaderId);
+      return this;
+    }
+    node.ctx.getLog().info("{} of group {} takes over leadership from {} after term {}",
+        node.selfId, node.groupId, t.from(), node.currentTerm);
+    onLeave();
+    return Candidate.start(node, true);
   }
 
   /**

@@ -10,7 +10,10 @@ import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
 import io.pekkoraft.consensus.protocol.RaftMessage.HeartbeatResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.InstallSnapshotResponse;
+import io.pekkoraft.consensus.protocol.RaftMessage.TimeoutNow;
 import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.protocol.TransferLeadership;
+import io.pekkoraft.consensus.protocol.TransferReply;
 import io.pekkoraft.consensus.rules.CommitRule;
 import io.pekkoraft.consensus.rules.Quorum;
 import io.pekkoraft.persistence.LogEntry;
@@ -40,7 +43,7 @@ final class Leader extends Role {
   private final Map<String, ActorRef<Replicator.Command>> replicators = new HashMap<>();
   private final Map<String, Long> matchIndex = new HashMap<>();
   private final AtomicLong sharedCommit;
-  private final NavigableMap<Long, ActorRef<ClientReply>> pendingCommands = new TreeMap<>();
+  private final NavigableMap<Long, ClientRequest> pendingCommands = new TreeMap<>();
   private final Set<String> recentlyActive = new HashSet<>();
   /** Our own log is durable up to here: the leader's vote for its own entries (§10.2.1 of the thesis). */
   private long selfPersisted;
@@ -50,6 +53,11 @@ final class Leader extends Role {
   private final Map<String, Long> roundAcked = new HashMap<>();
   private long round;
   private long roundInFlight;
+
+  /** Leadership transfer under way (thesis §3.10): its target and watch, or null for none. */
+  private String transferTarget;
+  private ActorRef<TransferWatch.Command> transferWatch;
+  private boolean timeoutNowSent;
 
   static Behavior<ServerCommand> start(RaftNode node) {
     return new Leader(node).maybeCommit();
@@ -79,15 +87,30 @@ final class Leader extends Role {
     appendAsLeader(LogEntry.noop(node.log.lastIndex() + 1, node.currentTerm));
   }
 
+  /** Appended but not yet pushed to the replicators (see {@link Internal.PushEntries}); the entry before them. */
+  private final ArrayList<LogEntry> unpushed = new ArrayList<>();
+  private long unpushedPrevIndex;
+  private long unpushedPrevTerm;
+
   private void appendAsLeader(LogEntry entry) {
-    long prevIndex = node.log.lastIndex();
-    long prevTerm = node.log.lastTerm();
-    List<LogEntry> entries = List.of(entry);
-    node.append(entries);
+    if (unpushed.isEmpty()) {
+      unpushedPrevIndex = node.log.lastIndex();
+      unpushedPrevTerm = node.log.lastTerm();
+      node.ctx.getSelf().tell(Internal.PushEntries.INSTANCE);
+    }
+    node.append(List.of(entry));
+    unpushed.add(entry);
     long last = entry.index();
     node.persist.afterDurable(() -> selfPersisted = Math.max(selfPersisted, last));
-    Replicator.Entries push = new Replicator.Entries(prevIndex, prevTerm, entries, false);
+  }
+
+  @Override
+  Behavior<ServerCommand> onPushEntries() {
+    if (unpushed.isEmpty()) return this;
+    Replicator.Entries push = new Replicator.Entries(unpushedPrevIndex, unpushedPrevTerm, List.copyOf(unpushed), false);
+    unpushed.clear();
     for (ActorRef<Replicator.Command> r : replicators.values()) r.tell(push);
+    return this;
   }
 
   @Override
@@ -101,13 +124,14 @@ final class Leader extends Role {
         id -> id.equals(node.selfId) ? selfPersisted : matchIndex.getOrDefault(id, 0L));
     long newCommit = CommitRule.advance(node.commitIndex, quorumIndex, node.log::termAt, node.currentTerm);
     if (newCommit > node.commitIndex) {
-      NavigableMap<Long, ActorRef<ClientReply>> answered = pendingCommands.headMap(newCommit, true);
-      Map<Long, ActorRef<ClientReply>> replies = Map.copyOf(answered);
+      NavigableMap<Long, ClientRequest> answered = pendingCommands.headMap(newCommit, true);
+      Map<Long, ClientRequest> replies = Map.copyOf(answered);
       answered.clear();
       node.commitTo(newCommit, replies);
       sharedCommit.set(newCommit);
       while (!readsAwaitingTermCommit.isEmpty()) startRead(readsAwaitingTermCommit.poll());
     }
+    handOverWhenCaughtUp(false);
     return this;
   }
 
@@ -156,6 +180,7 @@ final class Leader extends Role {
     recentlyActive.add(r.from());
     roundAcked.merge(r.from(), r.round(), Math::max);
     confirmReads();
+    if (r.from().equals(transferTarget)) handOverWhenCaughtUp(true); // TimeoutNow may have been lost
     return this;
   }
 
@@ -195,18 +220,24 @@ final class Leader extends Role {
 
   @Override
   Behavior<ServerCommand> onClientCommand(ClientRequest.ClientCommand c) {
+    if (transferTarget != null) {
+      // Handing over: a new entry would move the goal the target must reach. Not applied; the client
+      // retries, and finds the new leader. Naming the target would not help: it does not lead yet.
+      c.reply(new ClientReply.NotLeader(null));
+      return this;
+    }
     if (c.command().length > node.settings.maxRequestBytes()) {
-      c.replyTo().tell(new ClientReply.Rejected("command of " + c.command().length + " bytes exceeds"
+      c.reply(new ClientReply.Rejected("command of " + c.command().length + " bytes exceeds"
           + " pekko-raft.client.max-request-bytes = " + node.settings.maxRequestBytes()));
       return this;
     }
     if (pendingCommands.size() >= node.settings.maxPending()) {
-      c.replyTo().tell(new ClientReply.Rejected("overloaded: " + pendingCommands.size()
+      c.reply(new ClientReply.Rejected("overloaded: " + pendingCommands.size()
           + " commands are waiting to commit (pekko-raft.client.max-pending); not applied, retry later"));
       return this;
     }
     long index = node.log.lastIndex() + 1;
-    pendingCommands.put(index, c.replyTo());
+    pendingCommands.put(index, c);
     appendAsLeader(new LogEntry(index, node.currentTerm, LogEntry.Type.COMMAND, c.command()));
     return maybeCommit(); // a single-node group commits as soon as its own write is durable
   }
@@ -215,12 +246,12 @@ final class Leader extends Role {
   Behavior<ServerCommand> onClientQuery(ClientRequest.ClientQuery q) {
     if (q.consistency() == ReadConsistency.STALE) return super.onClientQuery(q);
     if (q.query().length > node.settings.maxRequestBytes()) {
-      q.replyTo().tell(new ClientReply.Rejected("query of " + q.query().length + " bytes exceeds"
+      q.reply(new ClientReply.Rejected("query of " + q.query().length + " bytes exceeds"
           + " pekko-raft.client.max-request-bytes = " + node.settings.maxRequestBytes()));
       return this;
     }
     if (pendingReads.size() + readsAwaitingTermCommit.size() >= node.settings.maxPending()) {
-      q.replyTo().tell(new ClientReply.Rejected("overloaded: " + pendingReads.size() + " reads are waiting to be"
+      q.reply(new ClientReply.Rejected("overloaded: " + pendingReads.size() + " reads are waiting to be"
           + " confirmed (pekko-raft.client.max-pending); retry later"));
       return this;
     }
@@ -257,10 +288,89 @@ final class Leader extends Role {
     if (!Quorum.isQuorum(node.config, acked)) return;
     while (!pendingReads.isEmpty() && pendingReads.peek().round() <= roundInFlight) {
       PendingRead read = pendingReads.poll();
-      node.runner.tell(new StateMachineRunner.Read(read.readIndex(), read.query().query(), read.query().replyTo()));
+      node.runner.tell(new StateMachineRunner.Read(read.readIndex(), read.query()));
     }
     roundInFlight = 0;
     if (!pendingReads.isEmpty()) startRound();
+  }
+
+  // ---- leadership transfer (thesis §3.10) ----
+
+  @Override
+  Behavior<ServerCommand> onTransferLeadership(TransferLeadership t) {
+    if (transferWatch != null) {
+      if (t.target() == null || t.target().equals(transferTarget)) {
+        transferWatch.tell(new TransferWatch.Waiter(t.replyTo()));
+      } else {
+        t.replyTo().tell(new TransferReply.Rejected("leadership of group " + node.groupId + " is being handed over"
+            + " to " + transferTarget + "; not to " + t.target() + " at the same time"));
+      }
+      return this;
+    }
+    String target = t.target() != null ? t.target() : mostUpToDateVoter();
+    if (target == null) {
+      t.replyTo().tell(new TransferReply.Rejected("group " + node.groupId + " has no other voting member to hand"
+          + " leadership to"));
+      return this;
+    }
+    if (target.equals(node.selfId)) {
+      t.replyTo().tell(new TransferReply.Transferred(node.selfId));
+      return this;
+    }
+    if (!node.config.isVoter(target)) {
+      t.replyTo().tell(new TransferReply.Rejected(target + " is not a voting member of group " + node.groupId
+          + " " + node.config.voters() + "; only a voter can lead"));
+      return this;
+    }
+    node.ctx.getLog().info("{} hands leadership of group {} in term {} over to {}", node.selfId, node.groupId,
+        node.currentTerm, target);
+    transferTarget = target;
+    timeoutNowSent = false;
+    transferWatch = node.ctx.spawnAnonymous(TransferWatch.create(node.groupId, node.selfId, target,
+        node.currentTerm, node.settings.leadershipTransferTimeout(), node.ctx.getSelf(), t.replyTo()));
+    if (matchIndex.getOrDefault(target, 0L) < node.log.lastIndex()) {
+      // Catch the target up now rather than after the retransmit interval, if a batch to it was lost.
+      ActorRef<Replicator.Command> replicator = replicators.get(target);
+      if (replicator != null) replicator.tell(Replicator.ResendNow.INSTANCE);
+    }
+    handOverWhenCaughtUp(false);
+    return this;
+  }
+
+  /** The voter (other than us) with the highest match index; the first by member id among equals. */
+  private String mostUpToDateVoter() {
+    String best = null;
+    for (String peer : node.config.members()) {
+      if (peer.equals(node.selfId) || !node.config.isVoter(peer)) continue;
+      if (best == null || matchIndex.getOrDefault(peer, 0L) > matchIndex.getOrDefault(best, 0L)) best = peer;
+    }
+    return best;
+  }
+
+  /**
+   * Order the target to campaign once it holds our whole log and all of it is committed. The first
+   * makes it electable (election restriction); the second answers every client whose command we
+   * accepted before the transfer, instead of leaving its outcome unknown when we step down. No new entry
+   * is appended meanwhile, so both hold from then on. {@code again}: repeat a TimeoutNow already sent.
+   */
+  private void handOverWhenCaughtUp(boolean again) {
+    if (transferTarget == null || (timeoutNowSent && !again)) return;
+    long last = node.log.lastIndex();
+    if (matchIndex.getOrDefault(transferTarget, 0L) < last || node.commitIndex < last) return;
+    timeoutNowSent = true;
+    node.sendAfterDurable(transferTarget, new TimeoutNow(node.currentTerm, node.selfId));
+  }
+
+  /** The transfer's deadline passed and we still lead: serve clients again. */
+  @Override
+  Behavior<ServerCommand> onTransferEnded(TransferWatch.Ended e) {
+    if (!e.watch().equals(transferWatch)) return this;
+    node.ctx.getLog().warn("{} keeps leading group {} in term {}: {} did not take over in time", node.selfId,
+        node.groupId, node.currentTerm, transferTarget);
+    transferTarget = null;
+    transferWatch = null;
+    timeoutNowSent = false;
+    return this;
   }
 
   // ---- leaving ----
@@ -289,12 +399,12 @@ final class Leader extends Role {
   }
 
   private void failPending(ClientReply reply) {
-    for (ActorRef<ClientReply> replyTo : pendingCommands.values()) replyTo.tell(reply);
+    for (ClientRequest request : pendingCommands.values()) request.reply(reply);
     pendingCommands.clear();
     List<ClientRequest.ClientQuery> reads = new ArrayList<>(readsAwaitingTermCommit);
     for (PendingRead r : pendingReads) reads.add(r.query());
     readsAwaitingTermCommit.clear();
     pendingReads.clear();
-    for (ClientRequest.ClientQuery q : reads) q.replyTo().tell(new ClientReply.NotLeader(null));
+    for (ClientRequest.ClientQuery q : reads) q.reply(new ClientReply.NotLeader(null));
   }
 }

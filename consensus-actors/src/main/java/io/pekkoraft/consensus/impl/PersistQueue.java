@@ -1,6 +1,7 @@
 package io.pekkoraft.consensus.impl;
 
 import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.persistence.LogEntry;
 import io.pekkoraft.persistence.RaftEvent;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +23,11 @@ final class PersistQueue {
   private final ActorRef<RaftLog.Command> log;
   private final ActorRef<ServerCommand> server;
   private List<RaftEvent> pending = new ArrayList<>();
+  /**
+   * Entries appended since the last other event: they become one EntriesAppended event, so a batch of
+   * many client commands is one journal event, serialized once, not one per command.
+   */
+  private ArrayList<LogEntry> appendRun;
   private List<Runnable> pendingActions = new ArrayList<>();
   private List<Runnable> inFlightActions = new ArrayList<>();
   private boolean inFlight;
@@ -33,19 +39,34 @@ final class PersistQueue {
   }
 
   void add(RaftEvent event) {
+    if (event instanceof RaftEvent.EntriesAppended appended) {
+      if (appendRun == null) appendRun = new ArrayList<>();
+      appendRun.addAll(appended.entries());
+      return;
+    }
+    closeAppendRun();
     pending.add(event);
+  }
+
+  private void closeAppendRun() {
+    if (appendRun != null) {
+      pending.add(new RaftEvent.EntriesAppended(List.copyOf(appendRun)));
+      appendRun = null;
+    }
   }
 
   /** Run {@code action} once everything added so far is durable: now, if it already is. */
   void afterDurable(Runnable action) {
-    if (!pending.isEmpty()) pendingActions.add(action);
+    if (!pending.isEmpty() || appendRun != null) pendingActions.add(action);
     else if (inFlight) inFlightActions.add(action);
     else action.run();
   }
 
   /** Send the queued events as one batch, unless a batch is already in flight. */
   void flush() {
-    if (inFlight || pending.isEmpty()) return;
+    if (inFlight) return;
+    closeAppendRun();
+    if (pending.isEmpty()) return;
     batchSeq++;
     log.tell(new RaftLog.Persist(batchSeq, List.copyOf(pending), server));
     inFlightActions = pendingActions;

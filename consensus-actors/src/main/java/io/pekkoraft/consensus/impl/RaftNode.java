@@ -3,6 +3,7 @@ package io.pekkoraft.consensus.impl;
 import io.pekkoraft.consensus.RaftRole;
 import io.pekkoraft.consensus.RoleChanged;
 import io.pekkoraft.consensus.protocol.ClientReply;
+import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.Internal;
 import io.pekkoraft.consensus.protocol.RaftMessage;
 import io.pekkoraft.consensus.protocol.ServerCommand;
@@ -212,7 +213,7 @@ final class RaftNode {
    * Raise the commit index and hand the newly committed entries to the state machine, with the clients
    * to answer (leader only). The commit index never goes down and never passes the end of the log.
    */
-  void commitTo(long index, Map<Long, ActorRef<ClientReply>> replies) {
+  void commitTo(long index, Map<Long, ClientRequest> replies) {
     if (index <= commitIndex) return;
     if (index > log.lastIndex()) {
       throw new IllegalStateException(selfId + ": commit index " + index + " past the last index " + log.lastIndex());

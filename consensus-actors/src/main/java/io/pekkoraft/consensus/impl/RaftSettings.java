@@ -30,7 +30,8 @@ public record RaftSettings(
     Duration snapshotEveryTime,
     int snapshotChunkBytes,
     String snapshotPluginId,
-    long snapshotTrailingEntries) {
+    long snapshotTrailingEntries,
+    Duration leadershipTransferTimeout) {
 
   public RaftSettings {
     members = Map.copyOf(members);
@@ -49,6 +50,8 @@ public record RaftSettings(
     require(!snapshotEveryTime.isNegative(), "snapshot.every-time", "must be 0 (off) or positive");
     require(snapshotChunkBytes >= 1024, "snapshot.chunk-size", "must be at least 1 KiB");
     require(snapshotTrailingEntries >= 0, "snapshot.trailing-entries", "must be 0 or positive");
+    require(!leadershipTransferTimeout.isNegative() && !leadershipTransferTimeout.isZero(),
+        "leadership-transfer-timeout", "must be positive (0 in the configuration means election-timeout-min)");
   }
 
   private static void require(boolean ok, String key, String what) {
@@ -86,7 +89,13 @@ public record RaftSettings(
         c.getDuration("snapshot.every-time"),
         (int) Math.min(Integer.MAX_VALUE, c.getBytes("snapshot.chunk-size")),
         c.getString("snapshot.plugin-id"),
-        c.getLong("snapshot.trailing-entries"));
+        c.getLong("snapshot.trailing-entries"),
+        orElse(c.getDuration("leadership-transfer-timeout"), c.getDuration("election-timeout-min")));
+  }
+
+  /** A configured duration of 0 stands for {@code otherwise}; a negative one is kept, for the check to name. */
+  private static Duration orElse(Duration configured, Duration otherwise) {
+    return configured.isZero() ? otherwise : configured;
   }
 
   /** A copy for another member id (tests run several nodes from one configuration). */
@@ -94,21 +103,21 @@ public record RaftSettings(
     return new RaftSettings(id, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote,
         checkQuorum, randomSeed, maxEntriesPerBatch, maxBytesPerBatch, window, maxRequestBytes, maxPending,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
-        snapshotTrailingEntries);
+        snapshotTrailingEntries, leadershipTransferTimeout);
   }
 
   public RaftSettings withRandomSeed(long seed) {
     return new RaftSettings(selfId, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote,
         checkQuorum, seed, maxEntriesPerBatch, maxBytesPerBatch, window, maxRequestBytes, maxPending,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
-        snapshotTrailingEntries);
+        snapshotTrailingEntries, leadershipTransferTimeout);
   }
 
   public RaftSettings withPreVote(boolean on) {
     return new RaftSettings(selfId, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, on,
         checkQuorum, randomSeed, maxEntriesPerBatch, maxBytesPerBatch, window, maxRequestBytes, maxPending,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
-        snapshotTrailingEntries);
+        snapshotTrailingEntries, leadershipTransferTimeout);
   }
 
   /** Whether the state machine is snapshotted at all (either trigger set). */

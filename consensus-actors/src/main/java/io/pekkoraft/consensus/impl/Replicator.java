@@ -63,6 +63,12 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
     INSTANCE
   }
 
+  /** Do not wait for the retransmit interval: send again from the follower's match point now. */
+  enum ResendNow implements Command {
+    INSTANCE
+  }
+
+
   /** Answers in flight that did not come back within this many heartbeat intervals are presumed lost. */
   private static final int RETRANSMIT_TICKS = 3;
 
@@ -147,6 +153,7 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
         .onMessage(SnapshotAck.class, this::onSnapshotAck)
         .onMessage(NewerSnapshot.class, this::onNewerSnapshot)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
+        .onMessageEquals(ResendNow.INSTANCE, this::onResendNow)
         .build();
   }
 
@@ -175,7 +182,19 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
         bufferBytes = 0;
       }
     }
-    sendAppends();
+    sendAppends(); // the leader gathers a burst of commands into one push (Internal.PushEntries)
+    return this;
+  }
+
+  private Behavior<Command> onResendNow() {
+    if (transfer != null) {
+      sendChunk();
+    } else if (progress.inflightCount() > 0) {
+      ticksWithoutAnswer = 0;
+      progress.onTimeout();
+      lastResetSeq = seq;
+      sendAppends();
+    }
     return this;
   }
 

@@ -13,7 +13,10 @@ import io.pekkoraft.consensus.protocol.RaftMessage.InstallSnapshot;
 import io.pekkoraft.consensus.protocol.RaftMessage.InstallSnapshotResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.RequestVote;
 import io.pekkoraft.consensus.protocol.RaftMessage.RequestVoteResponse;
+import io.pekkoraft.consensus.protocol.RaftMessage.TimeoutNow;
 import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.protocol.TransferLeadership;
+import io.pekkoraft.consensus.protocol.TransferReply;
 import io.pekkoraft.consensus.rules.VoteRules;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Terminated;
@@ -47,6 +50,9 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
         .onMessageEquals(Internal.CheckQuorum.INSTANCE, this::onCheckQuorum)
         .onMessage(Internal.FetchEntries.class, this::onFetchEntries)
         .onMessage(Internal.SnapshotTaken.class, this::onSnapshotTaken)
+        .onMessageEquals(Internal.PushEntries.INSTANCE, this::onPushEntries)
+        .onMessage(TransferLeadership.class, this::onTransferLeadership)
+        .onMessage(TransferWatch.Ended.class, this::onTransferEnded)
         .onSignal(Terminated.class, this::onTerminated)
         .build();
   }
@@ -80,6 +86,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
     if (m instanceof RequestVoteResponse r) return onRequestVoteResponse(r);
     if (m instanceof InstallSnapshot is) return onInstallSnapshot(is);
     if (m instanceof InstallSnapshotResponse r) return onInstallSnapshotResponse(r);
+    if (m instanceof TimeoutNow t) return onTimeoutNow(t);
     throw new IllegalStateException("unknown RPC " + m);
   }
 
@@ -169,6 +176,10 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
     return this;
   }
 
+  Behavior<ServerCommand> onPushEntries() {
+    return this; // queued by a leadership that ended; its replicators are gone
+  }
+
   /** A newer snapshot replaced the log up to its index. */
   void onNewSnapshot() {}
 
@@ -189,7 +200,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
 
   Behavior<ServerCommand> onClientQuery(ClientRequest.ClientQuery q) {
     if (q.consistency() == ReadConsistency.STALE) {
-      node.runner.tell(new StateMachineRunner.Read(0, q.query(), q.replyTo()));
+      node.runner.tell(new StateMachineRunner.Read(0, q));
     } else {
       forwardToLeader(q);
     }
@@ -206,8 +217,28 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
     boolean sent = leader != null && !leader.equals(node.selfId) && request.hops() == 0
         && node.transport.send(leader, request.forwarded());
     if (!sent) {
-      request.replyTo().tell(new ClientReply.NotLeader(leader == null || leader.equals(node.selfId) ? null : leader));
+      request.reply(new ClientReply.NotLeader(leader == null || leader.equals(node.selfId) ? null : leader));
     }
+  }
+
+  // ---- leadership transfer (thesis §3.10): the leader and the follower it chose override these ----
+
+  /** Only a follower acts on TimeoutNow, and only its own leader's. */
+  Behavior<ServerCommand> onTimeoutNow(TimeoutNow t) {
+    return this;
+  }
+
+  /** Not the leader: forward the request once to the leader we know, or name it. */
+  Behavior<ServerCommand> onTransferLeadership(TransferLeadership t) {
+    String leader = node.leaderId == null || node.leaderId.equals(node.selfId) ? null : node.leaderId;
+    boolean sent = t.forward() && leader != null && node.transport.send(leader, t.forwarded());
+    if (!sent) t.replyTo().tell(new TransferReply.NotLeader(leader));
+    return this;
+  }
+
+  /** A transfer's deadline passed; only a leader still holding back commands for it cares. */
+  Behavior<ServerCommand> onTransferEnded(TransferWatch.Ended e) {
+    return this;
   }
 
   // ---- internal ----

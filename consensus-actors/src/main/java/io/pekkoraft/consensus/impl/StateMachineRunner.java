@@ -2,6 +2,7 @@ package io.pekkoraft.consensus.impl;
 
 import io.pekkoraft.consensus.StateMachine;
 import io.pekkoraft.consensus.protocol.ClientReply;
+import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.Internal;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.persistence.LogEntry;
@@ -29,10 +30,10 @@ public final class StateMachineRunner extends AbstractBehavior<StateMachineRunne
   public interface Command extends NoSerializationVerificationNeeded {}
 
   /** Committed entries, contiguous, and the clients waiting for some of them (by index). */
-  public record Apply(List<LogEntry> entries, Map<Long, ActorRef<ClientReply>> replies) implements Command {}
+  public record Apply(List<LogEntry> entries, Map<Long, ClientRequest> replies) implements Command {}
 
   /** Evaluate {@code query} once everything up to {@code readIndex} is applied. */
-  public record Read(long readIndex, byte[] query, ActorRef<ClientReply> replyTo) implements Command {}
+  public record Read(long readIndex, ClientRequest.ClientQuery request) implements Command {}
 
   /** Replace the state by a snapshot covering the log up to {@code index} (of {@code term}). */
   public record Restore(long index, long term, byte[] data) implements Command {}
@@ -96,9 +97,9 @@ public final class StateMachineRunner extends AbstractBehavior<StateMachineRunne
       lastApplied = e.index();
       lastAppliedTerm = e.term();
       appliedSinceSnapshot++;
-      ActorRef<ClientReply> replyTo = a.replies().get(e.index());
-      if (replyTo != null) {
-        replyTo.tell(reply != null ? reply : new ClientReply.Rejected("entry " + e.index() + " is not a command"));
+      ClientRequest request = a.replies().get(e.index());
+      if (request != null) {
+        request.reply(reply != null ? reply : new ClientReply.Rejected("entry " + e.index() + " is not a command"));
       }
     }
     serveWaitingReads();
@@ -185,10 +186,10 @@ public final class StateMachineRunner extends AbstractBehavior<StateMachineRunne
 
   private void serve(Read r) {
     try {
-      Object query = codec.fromBytes(r.query());
-      r.replyTo().tell(new ClientReply.Applied(stateMachine.query(query), lastApplied));
+      Object query = codec.fromBytes(r.request().query());
+      r.request().reply(new ClientReply.Applied(stateMachine.query(query), lastApplied));
     } catch (RuntimeException ex) {
-      r.replyTo().tell(new ClientReply.Rejected("query failed: " + ex));
+      r.request().reply(new ClientReply.Rejected("query failed: " + ex));
     }
   }
 }

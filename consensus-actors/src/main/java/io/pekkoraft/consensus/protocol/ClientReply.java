@@ -28,4 +28,7 @@ public sealed interface ClientReply extends RaftSerializable {
 
   /** The request is invalid (malformed, too large, unknown group) and was not applied. */
   record Rejected(String reason) implements ClientReply {}
+
+  /** The answer {@code reply} to the request the client tagged with {@code tag} (see {@link ClientRequest#tag}). */
+  record Tagged(long tag, ClientReply reply) implements ClientReply {}
 }

@@ -15,20 +15,40 @@ public sealed interface ClientRequest extends ServerCommand, RaftSerializable {
 
   int hops();
 
+  /**
+   * 0, or a number the client chose: then the answer arrives wrapped in {@link ClientReply.Tagged} with
+   * it, so that one long-lived actor of the client can take the answers of all its requests (no
+   * temporary actor per request, whose one-off address every remote answer would have to resolve).
+   */
+  long tag();
+
   ClientRequest forwarded();
 
-  record ClientCommand(byte[] command, int hops, ActorRef<ClientReply> replyTo) implements ClientRequest {
+  /** Answer this request: to its replyTo, wrapped with its tag when it has one. */
+  default void reply(ClientReply reply) {
+    replyTo().tell(tag() == 0 ? reply : new ClientReply.Tagged(tag(), reply));
+  }
+
+  record ClientCommand(byte[] command, int hops, ActorRef<ClientReply> replyTo, long tag) implements ClientRequest {
+    public ClientCommand(byte[] command, int hops, ActorRef<ClientReply> replyTo) {
+      this(command, hops, replyTo, 0);
+    }
+
     @Override
     public ClientCommand forwarded() {
-      return new ClientCommand(command, hops + 1, replyTo);
+      return new ClientCommand(command, hops + 1, replyTo, tag);
     }
   }
 
-  record ClientQuery(byte[] query, ReadConsistency consistency, int hops, ActorRef<ClientReply> replyTo)
+  record ClientQuery(byte[] query, ReadConsistency consistency, int hops, ActorRef<ClientReply> replyTo, long tag)
       implements ClientRequest {
+    public ClientQuery(byte[] query, ReadConsistency consistency, int hops, ActorRef<ClientReply> replyTo) {
+      this(query, consistency, hops, replyTo, 0);
+    }
+
     @Override
     public ClientQuery forwarded() {
-      return new ClientQuery(query, consistency, hops + 1, replyTo);
+      return new ClientQuery(query, consistency, hops + 1, replyTo, tag);
     }
   }
 }

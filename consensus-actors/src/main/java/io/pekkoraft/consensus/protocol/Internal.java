@@ -24,6 +24,14 @@ public final class Internal {
     INSTANCE
   }
 
+  /**
+   * Leader only: push the entries appended since the last push to the replicators. Sent to itself behind
+   * the messages already in its mailbox, so that the commands of a burst go out as one batch.
+   */
+  public enum PushEntries implements ServerCommand, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
+
   /** The log actor stored batch {@code batchSeq} durably. */
   public record Persisted(long batchSeq) implements ServerCommand, NoSerializationVerificationNeeded {}
 

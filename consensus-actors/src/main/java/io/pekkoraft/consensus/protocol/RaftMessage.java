@@ -56,6 +56,14 @@ public sealed interface RaftMessage extends ServerCommand, RaftSerializable {
   record HeartbeatResponse(long term, String from, long round) implements RaftMessage {}
 
   /**
+   * Leadership transfer (thesis §3.10): the leader orders {@code term}'s follower, whose log it has just
+   * brought up to date, to start an election at once, without Pre-Vote and without waiting for its
+   * election timeout. The election that follows carries {@link RequestVote#transfer()}, and still obeys
+   * the election restriction: a target whose log is behind cannot win.
+   */
+  record TimeoutNow(long term, String from) implements RaftMessage {}
+
+  /**
    * The leader sends its latest snapshot, covering the log up to {@code lastIncludedIndex} (whose entry
    * has {@code lastIncludedTerm}), to a follower that needs entries the leader has compacted away (§7).
    * The snapshot is {@code totalBytes} long and travels in chunks; this one starts at {@code offset}.

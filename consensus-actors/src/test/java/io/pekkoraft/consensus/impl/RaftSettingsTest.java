@@ -45,6 +45,24 @@ class RaftSettingsTest {
     assertEquals(10000, s.maxPending());
     assertEquals(Duration.ofSeconds(10), s.askTimeout());
     assertEquals("pekko-raft.journal", s.journalPluginId(), "the durable journal is the default");
+    assertEquals(10000, s.snapshotEveryEntries());
+    assertEquals(Duration.ofMinutes(5), s.snapshotEveryTime());
+    assertEquals(1000, s.snapshotTrailingEntries());
+    assertEquals(1024 * 1024, s.snapshotChunkBytes());
+    assertEquals("pekko-raft.snapshot-store", s.snapshotPluginId(), "the durable snapshot store is the default");
+    assertTrue(s.snapshotsEnabled());
+  }
+
+  @Test
+  void snapshotSettingsAreReadAndChecked() {
+    // Both triggers off: no snapshots; each key refuses a wrong value, naming itself.
+    RaftSettings off = parse("pekko-raft.snapshot { every-entries = 0, every-time = 0s, trailing-entries = 0 }");
+    assertEquals(false, off.snapshotsEnabled());
+    assertEquals(0, off.snapshotTrailingEntries());
+    assertFailsNaming("pekko-raft.snapshot.every-entries", "pekko-raft.snapshot.every-entries = -1");
+    assertFailsNaming("pekko-raft.snapshot.every-time", "pekko-raft.snapshot.every-time = -1s");
+    assertFailsNaming("pekko-raft.snapshot.chunk-size", "pekko-raft.snapshot.chunk-size = 100b");
+    assertFailsNaming("pekko-raft.snapshot.trailing-entries", "pekko-raft.snapshot.trailing-entries = -5");
   }
 
   @Test
@@ -190,5 +208,14 @@ class RaftSettingsTest {
     assertEquals(s.electionTimeoutMin(), t.electionTimeoutMin());
     assertEquals(s.window(), t.window());
     assertEquals(s.members(), t.members());
+  }
+
+  @Test
+  void leadershipTransferTimeoutDefaultsToTheMinimumElectionTimeout() {
+    // 0, the default, follows election-timeout-min, also when that is overridden; a value replaces it.
+    assertEquals(Duration.ofMillis(1000), RaftSettings.fromConfig(ConfigFactory.load()).leadershipTransferTimeout());
+    assertEquals(Duration.ofMillis(300), parse("pekko-raft.election-timeout-min = 300ms").leadershipTransferTimeout());
+    assertEquals(Duration.ofSeconds(3), parse("pekko-raft.leadership-transfer-timeout = 3s").leadershipTransferTimeout());
+    assertFailsNaming("pekko-raft.leadership-transfer-timeout", "pekko-raft.leadership-transfer-timeout = -1s");
   }
 }

@@ -246,4 +246,18 @@ class ReplicationProgressTest {
     p.onSent(1, 12);
     assertEquals("REPLICATE match=10 next=13 inflight=1", p.toString());
   }
+
+  @Test
+  void anInstalledSnapshotMovesMatchAndNextPastItAndProbes() {
+    // After InstallSnapshot the follower matches up to the snapshot's index; nothing older is in flight.
+    ReplicationProgress p = new ReplicationProgress(1, 4);
+    p.onSent(1, 10);
+    p.onSnapshotInstalled(500);
+    org.junit.jupiter.api.Assertions.assertEquals(500, p.matchIndex());
+    org.junit.jupiter.api.Assertions.assertEquals(501, p.nextIndex());
+    org.junit.jupiter.api.Assertions.assertEquals(0, p.inflightCount());
+    org.junit.jupiter.api.Assertions.assertEquals(ReplicationProgress.State.PROBE, p.state());
+    p.onSnapshotInstalled(100); // a late answer about an older snapshot never moves match back
+    org.junit.jupiter.api.Assertions.assertEquals(500, p.matchIndex());
+  }
 }

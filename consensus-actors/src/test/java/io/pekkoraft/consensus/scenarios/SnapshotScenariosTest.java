@@ -5,13 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pekkoraft.consensus.impl.RaftServer;
 import io.pekkoraft.consensus.protocol.ClientReply;
+import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
+import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
 import io.pekkoraft.consensus.sim.ReplyBox;
 import io.pekkoraft.consensus.sim.SimCluster;
 import io.pekkoraft.consensus.sim.journal.SimSnapshotStore;
+import io.pekkoraft.persistence.LogEntry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -57,10 +61,10 @@ class SnapshotScenariosTest {
   @Test
   void aFollowerBehindTheCompactedLogGetsTheSnapshotInChunks() {
     try (SimCluster c = SimCluster.start(3, 302, SMALL_SNAPSHOTS)) {
-      String leader = c.awaitOneLeader(WAIT);
-      String behind = other(c, leader, 1);
-      c.network.isolate(behind);
-      List<String> agreed = submitAndAwait(c, commands(new Random(303), "a", 150), without(c.members(), behind));
+      LeftBehind setup = leaveOneBehind(c, 303);
+      String leader = setup.leader();
+      String behind = setup.behind();
+      List<String> agreed = setup.agreed();
       long termBefore = c.term(leader);
 
       c.network.reconnect(behind);
@@ -80,13 +84,10 @@ class SnapshotScenariosTest {
   @Test
   void lostDuplicatedAndDelayedChunksStillMakeOneSnapshot() {
     try (SimCluster c = SimCluster.start(3, 303, SMALL_SNAPSHOTS)) {
-      String leader = c.awaitOneLeader(WAIT);
-      String behind = other(c, leader, 1);
-      c.network.isolate(behind);
-      List<String> agreed = submitAndAwait(c, commands(new Random(305), "a", 150), without(c.members(), behind));
-      c.network.setFaultRates(0.2, 0.1, 30);
-      c.network.setUnreliable(true);
-      c.network.reconnect(behind);
+      LeftBehind setup = leaveOneBehind(c, 305);
+      String behind = setup.behind();
+      List<String> agreed = setup.agreed();
+      reconnectOverFaults(c, behind, 0.2, 0.1, 30);
       assertTrue(c.advanceUntil(() -> c.checker.applied(behind).size() >= agreed.size(), Duration.ofSeconds(60)),
           behind + " caught up over a lossy network: " + c.checker.applied(behind).size() + " of " + agreed.size());
       c.network.setUnreliable(false);
@@ -98,13 +99,10 @@ class SnapshotScenariosTest {
   @Test
   void aFollowerCrashedInTheMiddleOfATransferStartsItAgainCleanly() {
     try (SimCluster c = SimCluster.start(3, 304, SMALL_SNAPSHOTS)) {
-      String leader = c.awaitOneLeader(WAIT);
-      String behind = other(c, leader, 1);
-      c.network.isolate(behind);
-      List<String> agreed = submitAndAwait(c, commands(new Random(306), "a", 150), without(c.members(), behind));
-      c.network.setFaultRates(0, 0, 20); // each chunk takes a round trip of up to 40 ms
-      c.network.setUnreliable(true);
-      c.network.reconnect(behind);
+      LeftBehind setup = leaveOneBehind(c, 306);
+      String behind = setup.behind();
+      List<String> agreed = setup.agreed();
+      reconnectOverFaults(c, behind, 0, 0, 20); // each chunk takes a round trip of up to 40 ms
       assertTrue(c.advanceUntil(() -> c.network.sent("InstallSnapshot") >= 2, WAIT), "the transfer started");
       assertEquals(0, c.checker.restores(behind), "not yet installed when the follower crashes");
       c.crash(behind);
@@ -119,13 +117,11 @@ class SnapshotScenariosTest {
   @Test
   void aNewLeaderFinishesWhatTheOldOneStarted() {
     try (SimCluster c = SimCluster.start(5, 305, SMALL_SNAPSHOTS)) {
-      String leader = c.awaitOneLeader(WAIT);
-      String behind = other(c, leader, 1);
-      c.network.isolate(behind);
-      List<String> agreed = submitAndAwait(c, commands(new Random(307), "a", 150), without(c.members(), behind));
-      c.network.setFaultRates(0, 0, 20);
-      c.network.setUnreliable(true);
-      c.network.reconnect(behind);
+      LeftBehind setup = leaveOneBehind(c, 307);
+      String leader = setup.leader();
+      String behind = setup.behind();
+      List<String> agreed = setup.agreed();
+      reconnectOverFaults(c, behind, 0, 0, 20);
       assertTrue(c.advanceUntil(() -> c.network.sent("InstallSnapshot") >= 2, WAIT), "the transfer started");
       c.crash(leader);
       assertTrue(c.advanceUntil(() -> c.checker.applied(behind).equals(agreed), Duration.ofSeconds(30)),
@@ -143,13 +139,11 @@ class SnapshotScenariosTest {
     // goes on from the log after installing one snapshot (or a few) and catches up during the load; a
     // replicator that hears of a newer snapshot mid-transfer switches to it a bounded number of times.
     try (SimCluster c = SimCluster.start(3, 306, SMALL_SNAPSHOTS + "pekko-raft.snapshot.trailing-entries = 100\n")) {
-      String leader = c.awaitOneLeader(WAIT);
-      String behind = other(c, leader, 1);
-      c.network.isolate(behind);
-      List<String> agreed = submitAndAwait(c, commands(new Random(308), "a", 150), without(c.members(), behind));
-      c.network.setFaultRates(0, 0, 25);
-      c.network.setUnreliable(true);
-      c.network.reconnect(behind);
+      LeftBehind setup = leaveOneBehind(c, 308);
+      String leader = setup.leader();
+      String behind = setup.behind();
+      List<String> agreed = setup.agreed();
+      reconnectOverFaults(c, behind, 0, 0, 25);
       Random random = new Random(309);
       int caughtUpInRound = -1;
       for (int round = 0; round < 60 && caughtUpInRound < 0; round++) {
@@ -170,7 +164,93 @@ class SnapshotScenariosTest {
     }
   }
 
+  @Test
+  void frequentSnapshotsOnALossyNetworkKeepEveryoneInStep() {
+    // Followers compact their own logs while answers to the leader get lost: the leader then probes from
+    // an index a follower has compacted away, which the follower must answer as matching (what it
+    // compacted is committed), not reject forever.
+    try (SimCluster c = SimCluster.start(3, 307, SMALL_SNAPSHOTS)) {
+      String leader = c.awaitOneLeader(WAIT);
+      c.network.setFaultRates(0.15, 0.05, 10);
+      c.network.setUnreliable(true);
+      Random random = new Random(310);
+      List<String> sent = new ArrayList<>();
+      for (int round = 0; round < 30; round++) {
+        List<String> more = commands(random, "u" + round, 10);
+        c.submitAll(leader, more);
+        sent.addAll(more);
+        c.advance(Duration.ofMillis(100));
+      }
+      c.network.setUnreliable(false);
+      assertTrue(c.advanceUntil(() -> c.members().stream().allMatch(
+          m -> c.checker.applied(m).size() == c.checker.applied(leader).size()), Duration.ofSeconds(30)),
+          "every member applied as much as the leader");
+      List<String> applied = c.checker.applied(leader);
+      assertTrue(applied.size() >= 100, "most commands committed despite the losses: " + applied.size());
+      for (String m : c.members()) assertSameHistory(applied, c.checker.applied(m), m);
+      c.checker.assertSafe();
+    }
+  }
+
+  @Test
+  void aProbeFromBeforeTheFollowersCompactionPointIsAnsweredAsMatching() {
+    // A leader whose acknowledgements were lost probes from an index this follower has compacted away.
+    // What it compacted is committed, hence the leader's too: it answers success, never a rejection the
+    // leader could only answer by probing further back, forever.
+    try (SimCluster c = SimCluster.startWithPuppets(3, 308, SMALL_SNAPSHOTS, Set.of("node-2", "node-3"))) {
+      List<LogEntry> log = new ArrayList<>();
+      for (long i = 1; i <= 40; i++) log.add(LogEntry.noop(i, 1));
+      c.sendAs("node-2", "node-1", new AppendEntries(1, "node-2", 0, 0, List.copyOf(log.subList(0, 30)), 30, 1));
+      c.advance(Duration.ofMillis(50)); // stored, applied, snapshotted at 30, compacted to 25
+      c.sendAs("node-2", "node-1", new AppendEntries(1, "node-2", 10, 1, List.copyOf(log.subList(10, 40)), 40, 2));
+      c.advance(Duration.ofMillis(50));
+      List<AppendEntriesResponse> answers = c.inbox("node-2", AppendEntriesResponse.class);
+      assertEquals(2, answers.size(), "both batches answered: " + answers);
+      assertTrue(answers.get(1).success(), "the probe from 10 is answered as matching: " + answers.get(1));
+      assertEquals(40, answers.get(1).matchIndex());
+      c.sendAs("node-2", "node-1", new AppendEntries(1, "node-2", 5, 1, List.copyOf(log.subList(5, 20)), 40, 3));
+      c.advance(Duration.ofMillis(50));
+      AppendEntriesResponse covered = c.inbox("node-2", AppendEntriesResponse.class).get(2);
+      assertTrue(covered.success() && covered.matchIndex() == 20, "a batch wholly compacted away: " + covered);
+    }
+  }
+
+  @Test
+  void withOnlyTheTimeTriggerASnapshotIsTakenEveryPeriodInWhichSomethingWasApplied() {
+    // every-time = 5 min, every-entries off: three commands, then a snapshot on each member 5 minutes
+    // later; ten more quiet minutes, and no further snapshot.
+    try (SimCluster c = SimCluster.start(3, 309, "pekko-raft.snapshot.every-entries = 0\n")) {
+      submitAndAwait(c, commands(new Random(311), "t", 3), c.members());
+      c.advance(Duration.ofMinutes(4));
+      assertEquals(0, SimSnapshotStore.saves(c.testKit.system()), "not before 5 minutes");
+      c.advance(Duration.ofMinutes(2));
+      assertEquals(3, SimSnapshotStore.saves(c.testKit.system()), "one snapshot per member after 5 minutes");
+      c.advance(Duration.ofMinutes(10));
+      assertEquals(3, SimSnapshotStore.saves(c.testKit.system()), "nothing applied since: no new snapshot");
+      c.checker.assertSafe();
+    }
+  }
+
   // ---- helpers ----
+
+  /** The leader, the follower it left behind, and the history the others agreed on meanwhile. */
+  private record LeftBehind(String leader, String behind, List<String> agreed) {}
+
+  /** Cut a follower off while the others agree on 150 commands (seeded), so the leader compacts past it. */
+  private static LeftBehind leaveOneBehind(SimCluster c, long seed) {
+    String leader = c.awaitOneLeader(WAIT);
+    String behind = other(c, leader, 1);
+    c.network.isolate(behind);
+    List<String> agreed = submitAndAwait(c, commands(new Random(seed), "a", 150), without(c.members(), behind));
+    return new LeftBehind(leader, behind, agreed);
+  }
+
+  /** Bring {@code behind} back over a network with these faults (drop and duplicate rates, max delay). */
+  private static void reconnectOverFaults(SimCluster c, String behind, double drop, double duplicate, int maxDelayMs) {
+    c.network.setFaultRates(drop, duplicate, maxDelayMs);
+    c.network.setUnreliable(true);
+    c.network.reconnect(behind);
+  }
 
   /** The two histories are equal; on failure, says where they differ instead of printing both. */
   private static void assertSameHistory(List<String> expected, List<String> actual, String who) {

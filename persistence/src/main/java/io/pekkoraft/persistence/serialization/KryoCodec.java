@@ -91,8 +91,11 @@ public final class KryoCodec {
     Objects.requireNonNull(object, "cannot serialize null");
     Kryo kryo = pool.obtain();
     boolean healthy = false;
+    ReusedOutput reused = REUSED_OUTPUT.get();
+    Output output = reused.inUse ? new Output(OUTPUT_BYTES_INITIAL, -1) : reused.output;
+    reused.inUse = true;
     try {
-      Output output = new Output(OUTPUT_BYTES_INITIAL, -1);
+      output.reset();
       kryo.writeClassAndObject(output, object);
       healthy = true;
       return output.toBytes();
@@ -100,9 +103,27 @@ public final class KryoCodec {
       throw new RaftSerializationException(
           "Cannot serialize " + object.getClass().getName() + ": " + describe(e), e);
     } finally {
+      if (output == reused.output) {
+        reused.inUse = false;
+        if (output.getBuffer().length > REUSED_OUTPUT_BYTES_MAX) reused.output = new Output(REUSED_OUTPUT_BYTES, -1);
+      }
       release(kryo, healthy);
     }
   }
+
+  /**
+   * One output buffer per thread, reused by every {@link #toBytes} on it: a message is written into a
+   * buffer that already has room, and only the final copy is allocated. A buffer that grew past
+   * {@link #REUSED_OUTPUT_BYTES_MAX} (a snapshot) is dropped after use rather than kept per thread.
+   */
+  private static final class ReusedOutput {
+    Output output = new Output(REUSED_OUTPUT_BYTES, -1);
+    boolean inUse;
+  }
+
+  private static final int REUSED_OUTPUT_BYTES = 16 * 1024;
+  private static final int REUSED_OUTPUT_BYTES_MAX = 4 * 1024 * 1024;
+  private static final ThreadLocal<ReusedOutput> REUSED_OUTPUT = ThreadLocal.withInitial(ReusedOutput::new);
 
   /** The object that {@link #toBytes} wrote into {@code bytes}. */
   public Object fromBytes(byte[] bytes) {

@@ -23,7 +23,7 @@ public final class PersistenceKryoRegistrar implements KryoRegistrar {
   @Override
   public void register(Kryo kryo) {
     // Journal events and the log: 100-119.
-    kryo.register(LogEntry.class, 100);
+    kryo.register(LogEntry.class, new LogEntrySerializer(), 100);
     kryo.register(LogEntry.Type.class, 101);
     kryo.register(RaftEvent.TermAdvanced.class, 102);
     kryo.register(RaftEvent.VoteCast.class, 103);

@@ -25,6 +25,7 @@ import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
 import org.apache.pekko.serialization.Serializers;
 import scala.concurrent.Future;
+import scala.util.Try;
 
 /**
  * A Pekko Persistence snapshot store on plain files that are durable when a save is acknowledged: each
@@ -89,12 +90,24 @@ public final class FileSnapshotStore extends SnapshotStore {
     }
   }
 
+  /**
+   * Deletes the snapshot of that persistence id, sequence number and timestamp; a timestamp of 0 means any
+   * timestamp, as in Pekko's own stores: a classic {@code deleteSnapshot(sequenceNr)} and the clean-up
+   * after a failed save send metadata without one.
+   */
   @Override
   public Future<Void> doDeleteAsync(SnapshotMetadata metadata) {
     try {
       Path dir = directory();
-      Files.deleteIfExists(dir.resolve(SnapshotFile.name(metadata.persistenceId(), metadata.sequenceNr(),
-          metadata.timestamp())));
+      if (metadata.timestamp() == 0L) {
+        long seq = metadata.sequenceNr();
+        for (SnapshotFile f : matching(metadata.persistenceId(), SnapshotSelectionCriteria.create(seq, Long.MAX_VALUE, seq, 0L))) {
+          Files.deleteIfExists(f.path());
+        }
+      } else {
+        Files.deleteIfExists(dir.resolve(SnapshotFile.name(metadata.persistenceId(), metadata.sequenceNr(),
+            metadata.timestamp())));
+      }
       if (settings.fsync()) syncDirectory(dir);
       return Futures.successful(null);
     } catch (IOException | RuntimeException e) {
@@ -153,12 +166,19 @@ public final class FileSnapshotStore extends SnapshotStore {
   private Path directory() throws IOException {
     Path dir = settings.dir();
     if (!directoryChecked) {
+      if (Files.exists(dir) && !Files.isDirectory(dir)) {
+        throw new IOException(settings.key("dir") + " = " + dir + " is not a directory");
+      }
       if (!Files.isDirectory(dir)) {
         if (!settings.createDir()) {
           throw new IOException(settings.key("dir") + " = " + dir + " does not exist and "
               + settings.key("create-dir") + " is off");
         }
-        Files.createDirectories(dir);
+        try {
+          Files.createDirectories(dir);
+        } catch (IOException e) {
+          throw new IOException("cannot create the snapshot directory " + settings.key("dir") + " = " + dir + ": " + e, e);
+        }
       }
       if (!Files.isWritable(dir)) throw new IOException(settings.key("dir") + " = " + dir + " is not writable");
       directoryChecked = true;
@@ -199,7 +219,7 @@ public final class FileSnapshotStore extends SnapshotStore {
       buf.get(manifest);
       int payloadOffset = buf.position();
       int payloadLength = buf.getInt();
-      if (payloadLength < 0 || payloadLength + 4 > buf.remaining()) {
+      if (payloadLength < 0 || payloadLength > buf.remaining() - 4) { // not payloadLength + 4: it overflows
         throw corrupt(file, payloadOffset, "payload length " + payloadLength + " runs past the end of the file ("
             + bytes.length + " bytes): the file is truncated");
       }
@@ -210,7 +230,14 @@ public final class FileSnapshotStore extends SnapshotStore {
       crc.update(bytes, 0, crcOffset);
       if (buf.getInt() != (int) crc.getValue()) throw corrupt(file, crcOffset, "CRC32C mismatch");
       if (buf.hasRemaining()) throw corrupt(file, buf.position(), buf.remaining() + " unexpected bytes after the CRC");
-      return serialization.deserialize(payload, serializerId, new String(manifest, StandardCharsets.UTF_8)).get();
+      String manifestText = new String(manifest, StandardCharsets.UTF_8);
+      Try<Object> snapshot = serialization.deserialize(payload, serializerId, manifestText);
+      if (snapshot.isFailure()) {
+        Throwable cause = snapshot.failed().get();
+        throw new IOException("cannot deserialize snapshot file " + file + " (serializer " + serializerId + ", manifest '"
+            + manifestText + "'): " + cause, cause);
+      }
+      return snapshot.get();
     } catch (java.nio.BufferUnderflowException e) {
       throw corrupt(file, buf.position(), "the file ends early (" + bytes.length + " bytes): it is truncated");
     }
@@ -234,8 +261,8 @@ public final class FileSnapshotStore extends SnapshotStore {
       if (!name.startsWith(PREFIX) || !name.endsWith(SUFFIX)) return Optional.empty();
       String core = name.substring(PREFIX.length(), name.length() - SUFFIX.length());
       int tsDash = core.lastIndexOf('-');
-      int seqDash = tsDash <= 0 ? -1 : core.lastIndexOf('-', tsDash - 1);
-      if (seqDash <= 0) return Optional.empty();
+      int seqDash = tsDash < 0 ? -1 : core.lastIndexOf('-', tsDash - 1);
+      if (seqDash < 0) return Optional.empty(); // seqDash 0: the empty persistence id, which save accepts
       try {
         long seq = Long.parseLong(core.substring(seqDash + 1, tsDash));
         long ts = Long.parseLong(core.substring(tsDash + 1));

@@ -1,10 +1,5 @@
 package io.pekkoraft.persistence.journal;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.classic.spi.IThrowableProxy;
-import ch.qos.logback.core.read.ListAppender;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +10,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.slf4j.LoggerFactory;
 
 /** Helpers for the journal's store-level tests: events, directories, captured log lines. */
 final class JournalTestSupport {
@@ -93,52 +87,4 @@ final class JournalTestSupport {
     return segments.get(segments.size() - 1);
   }
 
-  /** Log lines of one class, captured while open. */
-  static final class CapturedLog implements AutoCloseable {
-    private final Logger logger;
-    private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
-
-    CapturedLog(Class<?> source) {
-      this(source.getName());
-    }
-
-    CapturedLog(String loggerName) {
-      logger = (Logger) LoggerFactory.getLogger(loggerName);
-      appender.start();
-      logger.addAppender(appender);
-      logger.setAdditive(false); // the test checks the lines; keep them off the console
-    }
-
-    List<String> warnings() {
-      synchronized (appender) {
-        return appender.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage).toList();
-      }
-    }
-
-    List<String> errors() {
-      synchronized (appender) {
-        return appender.list.stream().filter(e -> e.getLevel() == Level.ERROR).map(ILoggingEvent::getFormattedMessage).toList();
-      }
-    }
-
-    /** Every captured message with the messages of its exception chain, one per line. */
-    String everything() {
-      StringBuilder all = new StringBuilder();
-      synchronized (appender) {
-        for (ILoggingEvent e : appender.list) {
-          all.append(e.getLevel()).append(' ').append(e.getFormattedMessage()).append('\n');
-          for (IThrowableProxy t = e.getThrowableProxy(); t != null; t = t.getCause()) {
-            all.append("  ").append(t.getMessage()).append('\n');
-          }
-        }
-      }
-      return all.toString();
-    }
-
-    @Override
-    public void close() {
-      logger.detachAppender(appender);
-      logger.setAdditive(true);
-    }
-  }
 }

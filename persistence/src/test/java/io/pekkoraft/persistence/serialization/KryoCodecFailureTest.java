@@ -108,11 +108,11 @@ class KryoCodecFailureTest {
   void aLogEntryThatBreaksItsInvariantFails() {
     // The record's canonical constructor runs on read, so a corrupt index (0) is refused, not returned.
     byte[] valid = codec.toBytes(LogEntry.noop(1, 1));
-    // Class id 100 (+2), then the components sorted by name: data (not null, length 0), index and term
-    // (zigzag varints, 1 -> 2), type (ordinal + 1). A change here breaks every stored journal.
-    assertArrayEquals(new byte[] {102, 1, 0, 2, 2, 1}, valid);
+    // Class id 100 (+2), then LogEntrySerializer's layout: index and term (unsigned varints), the type's
+    // ordinal, the payload's length (0) and bytes. A change here breaks every stored journal.
+    assertArrayEquals(new byte[] {102, 1, 1, 0, 0}, valid);
     byte[] zeroIndex = valid.clone();
-    zeroIndex[3] = 0;
+    zeroIndex[1] = 0;
     RaftSerializationException e =
         assertThrows(RaftSerializationException.class, () -> codec.fromBytes(zeroIndex));
     assertTrue(e.getMessage().contains("log index starts at 1"), e.getMessage());

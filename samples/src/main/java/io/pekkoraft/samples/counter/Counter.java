@@ -32,4 +32,15 @@ public final class Counter implements StateMachine<Counter.Increment, Counter.Ge
   public Long query(GetValue query) {
     return value;
   }
+
+  /** The whole state is one long; Kryo serializes it without registration. */
+  @Override
+  public Object snapshot() {
+    return value;
+  }
+
+  @Override
+  public void restore(Object snapshot) {
+    value = (Long) snapshot;
+  }
 }

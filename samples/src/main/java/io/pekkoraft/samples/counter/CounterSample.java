@@ -162,8 +162,9 @@ public final class CounterSample {
     log.info("{} has stopped ({} ms); {} remain.", stopped.id(), millis(stopStarted, System.nanoTime()),
         String.join(" and ", nodes.keySet()));
     Roles.Seen newLeader = await(nextLeader);
-    log.info("{} took over as leader in term {} after {} ms (a follower campaigns once it has had no heartbeat for"
-            + " an election timeout, {} to {} ms).", newLeader.change().memberId(), newLeader.change().term(),
+    log.info("{} took over as leader in term {} after {} ms (a leader that stops gracefully hands its leadership"
+            + " over first; after a crash a follower campaigns once it has had no heartbeat for an election timeout,"
+            + " {} to {} ms).", newLeader.change().memberId(), newLeader.change().term(),
         millis(stopStarted, newLeader.atNanos()), electionTimeout(newLeader, "min"),
         electionTimeout(newLeader, "max"));
 
@@ -237,15 +238,17 @@ public final class CounterSample {
 
   /**
    * counter.conf under {@code settings} (what a process only knows at run time), loaded. A node also
-   * gets its journal directory, one per node: the journal's lock file forbids two nodes sharing one.
-   * {@code journalDir} is null for a process that runs no node.
+   * gets its journal directory, one per node (the journal's lock file forbids two nodes sharing one),
+   * and its snapshot directory beside it. {@code journalDir} is null for a process that runs no node.
    */
   static Config counterConfig(String settings, Path journalDir) {
     ClassLoader loader = CounterSample.class.getClassLoader();
     Config shared = ConfigFactory.parseResources(loader, "counter.conf", ConfigParseOptions.defaults().setAllowMissing(false));
     Config own = ConfigFactory.parseString(settings);
     if (journalDir != null) {
-      own = own.withValue("pekko-raft.journal.dir", ConfigValueFactory.fromAnyRef(journalDir.toString()));
+      own = own.withValue("pekko-raft.journal.dir", ConfigValueFactory.fromAnyRef(journalDir.toString()))
+          .withValue("pekko-raft.snapshot-store.dir",
+              ConfigValueFactory.fromAnyRef(journalDir.resolveSibling("snapshots").toString()));
     }
     return ConfigFactory.load(loader, own.withFallback(shared));
   }

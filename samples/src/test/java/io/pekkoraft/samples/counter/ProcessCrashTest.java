@@ -442,7 +442,12 @@ class ProcessCrashTest {
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
       ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m",
           // Cluster membership in the node's log (logback-test.xml keeps the rest of Pekko at WARN).
-          "-Dpekko.loglevel=INFO", "-cp", System.getProperty("java.class.path"),
+          "-Dpekko.loglevel=INFO",
+          // Snapshots every 500 entries (each run applies tens of thousands): kills land during snapshots and
+          // compactions too, restarts recover from snapshot plus journal, and a node that was down long
+          // enough gets the leader's snapshot.
+          "-Dpekko-raft.snapshot.every-entries=500", "-Dpekko-raft.snapshot.trailing-entries=100",
+          "-cp", System.getProperty("java.class.path"),
           CounterNode.class.getName(), "--id", id,
           "--ports", ports.stream().map(String::valueOf).collect(Collectors.joining(",")), "--data", data.toString())
           .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));

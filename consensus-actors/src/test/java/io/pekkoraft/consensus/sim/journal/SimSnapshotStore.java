@@ -29,6 +29,7 @@ public final class SimSnapshotStore extends SnapshotStore {
   private record Stored(SnapshotMetadata metadata, byte[] bytes, int serializerId, String manifest) {}
 
   private static final Map<ActorSystem, Map<String, List<Stored>>> STORES = new ConcurrentHashMap<>();
+  private static final Map<ActorSystem, java.util.concurrent.atomic.AtomicInteger> SAVES = new ConcurrentHashMap<>();
 
   private final Map<String, List<Stored>> store;
   private final Serialization serialization;
@@ -36,7 +37,10 @@ public final class SimSnapshotStore extends SnapshotStore {
   public SimSnapshotStore(Config config) {
     ActorSystem system = context().system();
     this.store = STORES.computeIfAbsent(system, s -> {
-      s.registerOnTermination(() -> STORES.remove(s));
+      s.registerOnTermination(() -> {
+        STORES.remove(s);
+        SAVES.remove(s);
+      });
       return new ConcurrentHashMap<>();
     });
     this.serialization = SerializationExtension.get(system);
@@ -48,6 +52,12 @@ public final class SimSnapshotStore extends SnapshotStore {
     int n = 0;
     for (Map.Entry<String, List<Stored>> e : s.entrySet()) if (e.getKey().startsWith(prefix)) n += e.getValue().size();
     return n;
+  }
+
+  /** How many snapshots the system's store saved so far, for every persistence id. */
+  public static int saves(org.apache.pekko.actor.typed.ActorSystem<?> system) {
+    java.util.concurrent.atomic.AtomicInteger n = SAVES.get(system.classicSystem());
+    return n == null ? 0 : n.get();
   }
 
   @Override
@@ -68,6 +78,7 @@ public final class SimSnapshotStore extends SnapshotStore {
       synchronized (store) {
         store.computeIfAbsent(metadata.persistenceId(), k -> new ArrayList<>()).add(s);
       }
+      SAVES.computeIfAbsent(context().system(), k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
       return Futures.successful(null);
     } catch (RuntimeException e) {
       return Futures.failed(e);

@@ -1,0 +1,51 @@
+package io.pekkoraft.benchmarks;
+
+import java.util.List;
+
+/**
+ * The entry point of {@code bin/bench}: {@code bench w1 [flags]}. Exit codes: 0 when the run completed and
+ * every check held, 1 when a check failed or the run broke, 2 for a bad command line.
+ */
+public final class Bench {
+
+  private Bench() {}
+
+  public static void main(String[] args) {
+    System.exit(run(List.of(args)));
+  }
+
+  static int run(List<String> args) {
+    if (args.isEmpty() || !args.get(0).equals("w1")) {
+      if (!args.isEmpty() && (args.get(0).equals("--help") || args.get(0).equals("-h"))) {
+        System.out.print(W1Options.USAGE);
+        return 0;
+      }
+      System.err.println("bench: the first argument names the workload; the only one is w1"
+          + (args.isEmpty() ? "" : " (got '" + args.get(0) + "')"));
+      System.err.print(W1Options.USAGE);
+      return 2;
+    }
+    W1Options options;
+    try {
+      options = W1Options.parse(args.subList(1, args.size()));
+    } catch (W1Options.HelpRequested help) {
+      System.out.print(W1Options.USAGE);
+      return 0;
+    } catch (W1Options.UsageException e) {
+      System.err.println("bench w1: " + e.getMessage());
+      System.err.print(W1Options.USAGE);
+      return 2;
+    }
+    Output.capture();
+    try {
+      boolean ok = W1.run(options);
+      if (!ok) Output.comment("FAILED: a check did not hold (see the consistency line)");
+      return ok ? 0 : 1;
+    } catch (Exception e) {
+      Output.comment("FAILED: " + e);
+      System.err.println("bench w1 failed with arguments " + String.join(" ", args));
+      e.printStackTrace();
+      return 1;
+    }
+  }
+}

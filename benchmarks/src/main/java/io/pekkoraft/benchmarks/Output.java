@@ -1,0 +1,74 @@
+package io.pekkoraft.benchmarks;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The benchmark's standard output: one JSON object per line, each starting with
+ * {@code "bench":"W1","peer":"pekko-raft","version":...}, and human-readable lines starting with {@code # }.
+ * Nothing else writes to standard output: {@link #capture()} sends everything else (logging) to standard
+ * error.
+ */
+final class Output {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String VERSION = loadVersion();
+  private static PrintStream out = System.out;
+
+  private Output() {}
+
+  /** Keeps the real standard output for the result lines; anything else printed goes to standard error. */
+  static synchronized void capture() {
+    out = System.out;
+    System.setOut(System.err);
+  }
+
+  static String version() {
+    return VERSION;
+  }
+
+  /** One result line: the common fields, then {@code fields} in their order. */
+  static void result(String result, Map<String, ?> fields) {
+    Map<String, Object> line = new LinkedHashMap<>();
+    line.put("bench", "W1");
+    line.put("peer", "pekko-raft");
+    line.put("version", VERSION);
+    line.put("result", result);
+    line.putAll(fields);
+    String text;
+    try {
+      text = JSON.writeValueAsString(line);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write result line " + line, e);
+    }
+    print(text);
+  }
+
+  /** A human-readable line, prefixed with {@code # }. */
+  static void comment(String text) {
+    for (String line : text.split("\n")) print("# " + line);
+  }
+
+  private static synchronized void print(String line) {
+    out.println(line);
+    out.flush();
+  }
+
+  private static String loadVersion() {
+    try (InputStream in = Output.class.getResourceAsStream("/bench.properties")) {
+      if (in == null) throw new IllegalStateException("bench.properties is missing from the class path");
+      Properties p = new Properties();
+      p.load(in);
+      return p.getProperty("version");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

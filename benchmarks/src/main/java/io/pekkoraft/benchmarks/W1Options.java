@@ -1,0 +1,165 @@
+package io.pekkoraft.benchmarks;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The flags of {@code bin/bench w1}, parsed and checked. Every default is the one workload W1 prescribes;
+ * a flag the workload does not know, a malformed value or a value out of range is a {@link UsageException}
+ * naming the flag.
+ *
+ * @param clients the client counts, run one after another on one cluster, in this order
+ * @param warmupSeconds warm-up of each client count, not measured
+ * @param measureSeconds the measured window of each client count
+ * @param payloadBytes size of each command (8 bytes of increment, then filler)
+ * @param failoverTrials trials of the failover phase, each on a fresh cluster
+ * @param failoverModes how the leader is stopped: {@code stop}, {@code crash}, or both, in this order
+ * @param phases what runs: {@code throughput}, {@code failover}, or both, in this order
+ */
+public record W1Options(
+    List<Integer> clients,
+    int warmupSeconds,
+    int measureSeconds,
+    int payloadBytes,
+    int failoverTrials,
+    List<FailoverMode> failoverModes,
+    List<Phase> phases) {
+
+  public static final String USAGE = """
+      usage: bin/bench w1 [flags]
+        --clients 1,16,64          client counts, run in this order on one cluster (each 1..4096)
+        --warmup SECONDS           warm-up of each client count (default 5, 0 allowed)
+        --measure SECONDS          measured window of each client count (default 10, at least 1)
+        --payload BYTES            bytes per command: 8-byte increment + filler (default 256, 8..1048000)
+        --failover-trials N        trials per failover mode, each on a fresh cluster (default 5, 1..1000)
+        --failover-mode stop|crash stop = terminate the leader's ActorSystem; crash = first cut it off the
+                                   network, then terminate it; both: stop,crash (default stop)
+        --phases throughput,failover   what to run, in this order (default throughput,failover)
+        --help                     this text
+      """;
+
+  private static final Set<String> FLAGS = Set.of("--clients", "--warmup", "--measure", "--payload", "--failover-trials",
+      "--failover-mode", "--phases");
+
+  /** How the leader leaves in a failover trial. */
+  public enum FailoverMode {
+    /** Terminate the leader's ActorSystem (CoordinatedShutdown runs): a graceful stop. */
+    STOP,
+    /** Cut the leader off the Raft network in both directions, then terminate its ActorSystem. */
+    CRASH;
+
+    public String flagName() {
+      return name().toLowerCase();
+    }
+  }
+
+  /** The parts of W1. */
+  public enum Phase {
+    THROUGHPUT,
+    FAILOVER;
+
+    public String flagName() {
+      return name().toLowerCase();
+    }
+  }
+
+  /** A bad command line: the message names the flag; the caller prints it with {@link #USAGE} and exits 2. */
+  public static final class UsageException extends Exception {
+    public UsageException(String message) {
+      super(message);
+    }
+  }
+
+  /** Thrown for {@code --help}: print {@link #USAGE} and exit 0. */
+  public static final class HelpRequested extends Exception {
+    public HelpRequested() {
+      super("help");
+    }
+  }
+
+  public static W1Options defaults() {
+    return new W1Options(List.of(1, 16, 64), 5, 10, 256, 5, List.of(FailoverMode.STOP),
+        List.of(Phase.THROUGHPUT, Phase.FAILOVER));
+  }
+
+  /** Parses {@code --flag value} pairs (also {@code --flag=value}); anything else is a usage error. */
+  public static W1Options parse(List<String> args) throws UsageException, HelpRequested {
+    W1Options o = defaults();
+    List<Integer> clients = o.clients;
+    int warmup = o.warmupSeconds;
+    int measure = o.measureSeconds;
+    int payload = o.payloadBytes;
+    int trials = o.failoverTrials;
+    List<FailoverMode> modes = o.failoverModes;
+    List<Phase> phases = o.phases;
+    Set<String> seen = new LinkedHashSet<>();
+    for (int i = 0; i < args.size(); i++) {
+      String arg = args.get(i);
+      if (arg.equals("--help") || arg.equals("-h")) throw new HelpRequested();
+      if (!arg.startsWith("--")) throw new UsageException("unexpected argument '" + arg + "': flags start with --");
+      String flag = arg;
+      String value;
+      int eq = arg.indexOf('=');
+      if (eq >= 0) {
+        flag = arg.substring(0, eq);
+        value = arg.substring(eq + 1);
+      } else {
+        if (!FLAGS.contains(flag)) throw new UsageException("unknown flag " + flag);
+        if (i + 1 >= args.size()) throw new UsageException(flag + " needs a value");
+        value = args.get(++i);
+      }
+      if (!FLAGS.contains(flag)) throw new UsageException("unknown flag " + flag);
+      if (!seen.add(flag)) throw new UsageException(flag + " given twice");
+      switch (flag) {
+        case "--clients" -> clients = intList(flag, value, 1, 4096);
+        case "--warmup" -> warmup = integer(flag, value, 0, 3600);
+        case "--measure" -> measure = integer(flag, value, 1, 3600);
+        case "--payload" -> payload = integer(flag, value, 8, 1_048_000);
+        case "--failover-trials" -> trials = integer(flag, value, 1, 1000);
+        case "--failover-mode" -> modes = names(flag, value, FailoverMode.class);
+        case "--phases" -> phases = names(flag, value, Phase.class);
+        default -> throw new IllegalStateException("flag " + flag + " is listed but not read");
+      }
+    }
+    return new W1Options(clients, warmup, measure, payload, trials, modes, phases);
+  }
+
+  private static int integer(String flag, String value, int min, int max) throws UsageException {
+    int n;
+    try {
+      n = Integer.parseInt(value.trim());
+    } catch (NumberFormatException e) {
+      throw new UsageException(flag + " must be a whole number, got '" + value + "'");
+    }
+    if (n < min || n > max) throw new UsageException(flag + " must be between " + min + " and " + max + ", got " + n);
+    return n;
+  }
+
+  private static List<Integer> intList(String flag, String value, int min, int max) throws UsageException {
+    List<Integer> list = new ArrayList<>();
+    for (String part : value.split(",", -1)) {
+      int n = integer(flag, part, min, max);
+      if (list.contains(n)) throw new UsageException(flag + " lists " + n + " twice");
+      list.add(n);
+    }
+    return List.copyOf(list);
+  }
+
+  private static <E extends Enum<E>> List<E> names(String flag, String value, Class<E> type) throws UsageException {
+    List<E> list = new ArrayList<>();
+    List<String> allowed = new ArrayList<>();
+    for (E e : type.getEnumConstants()) allowed.add(e.name().toLowerCase());
+    for (String part : value.split(",", -1)) {
+      String name = part.trim().toLowerCase();
+      if (!allowed.contains(name)) {
+        throw new UsageException(flag + " takes " + String.join(", ", allowed) + " (comma-separated), got '" + part + "'");
+      }
+      E e = Enum.valueOf(type, name.toUpperCase());
+      if (list.contains(e)) throw new UsageException(flag + " lists " + name + " twice");
+      list.add(e);
+    }
+    return List.copyOf(list);
+  }
+}

@@ -1,0 +1,355 @@
+package io.pekkoraft.consensus.scenarios;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pekkoraft.consensus.RaftRole;
+import io.pekkoraft.consensus.ReadConsistency;
+import io.pekkoraft.consensus.protocol.ClientReply;
+import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
+import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
+import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
+import io.pekkoraft.consensus.protocol.RaftMessage.HeartbeatResponse;
+import io.pekkoraft.consensus.protocol.RaftMessage.RequestVote;
+import io.pekkoraft.consensus.protocol.RaftMessage.RequestVoteResponse;
+import io.pekkoraft.consensus.protocol.RaftMessage.TimeoutNow;
+import io.pekkoraft.consensus.protocol.TransferLeadership;
+import io.pekkoraft.consensus.protocol.TransferReply;
+import io.pekkoraft.consensus.sim.ReplyBox;
+import io.pekkoraft.consensus.sim.SimCluster;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Leadership transfer (thesis §3.10) on real servers over the simulated network: the leader brings the
+ * target up to date, has it campaign at once, and the group changes leader in a round trip or two of
+ * simulated time instead of an election timeout, without losing an acknowledged command.
+ */
+class LeadershipTransferTest {
+
+  private static final Duration WAIT = Duration.ofSeconds(5);
+  /** The default election-timeout-min, and so the default leadership-transfer-timeout. */
+  private static final long ELECTION_TIMEOUT_MIN_MS = 1000;
+
+  /** Collects the replies to one transfer request; read them once the simulation is idle. */
+  private static final class TransferBox {
+    final List<TransferReply> replies = java.util.Collections.synchronizedList(new ArrayList<>());
+    ActorRef<TransferReply> ref;
+
+    TransferReply first() {
+      synchronized (replies) {
+        return replies.isEmpty() ? null : replies.get(0);
+      }
+    }
+  }
+
+  /** Sends {@code TransferLeadership(target)} to member {@code to}, as RaftGroup.transferLeadership does. */
+  private static TransferBox transfer(SimCluster c, String to, String target, boolean forward) {
+    TransferBox box = new TransferBox();
+    box.ref = c.testKit.spawn(Behaviors.receiveMessage(reply -> {
+      box.replies.add(reply);
+      return Behaviors.same();
+    }));
+    c.settle();
+    c.server(to).tell(new TransferLeadership(target, forward, box.ref));
+    c.settle();
+    return box;
+  }
+
+  /** Submits {@code n} commands to {@code leader} and waits until each is acknowledged; returns them. */
+  private static List<String> commit(SimCluster c, String leader, String prefix, int n) {
+    List<String> commands = new ArrayList<>();
+    for (int i = 0; i < n; i++) commands.add(prefix + "-" + i);
+    List<ReplyBox> boxes = c.submitAll(leader, commands);
+    assertTrue(c.advanceUntil(() -> boxes.stream().allMatch(b -> b.first() != null), WAIT), "no answers");
+    for (ReplyBox b : boxes) assertInstanceOf(ClientReply.Applied.class, b.first(), "command not acknowledged");
+    return commands;
+  }
+
+  private static String followerOf(SimCluster c, String leader, int which) {
+    return c.members().stream().filter(m -> !m.equals(leader)).toList().get(which);
+  }
+
+  /** A network on which every message takes 0 to 5 ms and every write is durable only at the next instant. */
+  private static SimCluster startWithLatency(int n, long seed, String config) {
+    SimCluster c = SimCluster.start(n, seed, config);
+    c.network.setFaultRates(0, 0, 5);
+    c.network.setUnreliable(true); // no loss, no duplicates: only the delays
+    c.setSlowDisk(true);
+    return c;
+  }
+
+  @Test
+  void transferToAnUpToDateFollowerElectsItWithinAFractionOfTheElectionTimeout() {
+    try (SimCluster c = startWithLatency(3, 41, "")) {
+      String leader = c.awaitOneLeader(WAIT);
+      long term = c.term(leader);
+      List<String> acknowledged = new ArrayList<>(commit(c, leader, "before", 20));
+      String target = followerOf(c, leader, 1);
+
+      long start = c.nowMs();
+      TransferBox reply = transfer(c, leader, target, false);
+      assertTrue(c.advanceUntil(() -> c.role(target) == RaftRole.LEADER, Duration.ofMillis(ELECTION_TIMEOUT_MIN_MS)),
+          target + " did not take over within the election timeout");
+      long elapsed = c.nowMs() - start;
+      System.out.printf("leadership transfer to an up-to-date follower: new leader after %d ms of simulated time"
+          + " (election-timeout-min %d ms)%n", elapsed, ELECTION_TIMEOUT_MIN_MS);
+      assertTrue(elapsed <= ELECTION_TIMEOUT_MIN_MS / 10, "transfer took " + elapsed + " ms");
+      assertEquals(term + 1, c.term(target), "one election, the one the transfer ordered");
+
+      assertTrue(c.advanceUntil(() -> reply.first() != null, WAIT));
+      assertEquals(new TransferReply.Transferred(target), reply.first());
+      assertEquals(RaftRole.FOLLOWER, c.role(leader));
+      assertEquals(target, c.checker.latest(leader).leaderId(), "the old leader follows the new one");
+
+      acknowledged.addAll(commit(c, target, "after", 20));
+      c.advance(Duration.ofSeconds(1));
+      c.checker.assertAcknowledgedAppliedEverywhere(acknowledged);
+      c.checker.assertSafe();
+    }
+  }
+
+  @Test
+  void crashFailoverForComparisonTakesAnElectionTimeout() {
+    // The same cluster, the same seed, but the leader crashes instead of handing over: the others wait for
+    // their election timeout. This is the figure the transfer above is measured against.
+    try (SimCluster c = startWithLatency(3, 41, "")) {
+      String leader = c.awaitOneLeader(WAIT);
+      List<String> acknowledged = commit(c, leader, "before", 20);
+      long start = c.nowMs();
+      c.crash(leader);
+      String next = c.awaitOneLeader(WAIT);
+      long elapsed = c.nowMs() - start;
+      System.out.printf("crash failover: new leader after %d ms of simulated time%n", elapsed);
+      assertTrue(elapsed >= ELECTION_TIMEOUT_MIN_MS, "failover after " + elapsed + " ms");
+      c.restart(leader);
+      commit(c, next, "after", 1);
+      c.advance(Duration.ofSeconds(1));
+      c.checker.assertAcknowledgedAppliedEverywhere(acknowledged);
+      c.checker.assertSafe();
+    }
+  }
+
+  @Test
+  void withoutATargetTheMostUpToDateFollowerTakesOver() {
+    try (SimCluster c = SimCluster.start(3, 42)) {
+      String leader = c.awaitOneLeader(WAIT);
+      String behind = followerOf(c, leader, 0);
+      String upToDate = followerOf(c, leader, 1);
+      c.network.isolate(behind);
+      List<String> acknowledged = new ArrayList<>(commit(c, leader, "a", 5));
+
+      TransferBox reply = transfer(c, leader, null, false);
+      assertTrue(c.advanceUntil(() -> reply.first() != null, WAIT));
+      assertEquals(new TransferReply.Transferred(upToDate), reply.first(), "the follower that holds the whole log");
+      assertEquals(RaftRole.LEADER, c.role(upToDate));
+
+      c.network.reconnect(behind);
+      acknowledged.addAll(commit(c, upToDate, "b", 5));
+      c.advance(Duration.ofSeconds(1));
+      c.checker.assertAcknowledgedAppliedEverywhere(acknowledged);
+      c.checker.assertSafe();
+    }
+  }
+
+  @Test
+  void aLaggingTargetIsCaughtUpBeforeItIsToldToCampaign() {
+    // Small batches and no pipelining: catching up 40 entries takes 20 round trips. A TimeoutNow sent
+    // before that would start an election the target cannot win (its log would be behind both others').
+    String config = "pekko-raft.replication { max-entries-per-batch = 2, window = 1 }";
+    try (SimCluster c = startWithLatency(3, 43, config)) {
+      String leader = c.awaitOneLeader(WAIT);
+      long term = c.term(leader);
+      String target = followerOf(c, leader, 0);
+      c.network.isolate(target);
+      List<String> acknowledged = new ArrayList<>(commit(c, leader, "missed", 40));
+      assertTrue(c.checker.applied(target).isEmpty(), "the target missed every command");
+      c.network.reconnect(target);
+
+      long start = c.nowMs();
+      TransferBox reply = transfer(c, leader, target, false);
+      assertTrue(c.advanceUntil(() -> reply.first() != null, WAIT));
+      long elapsed = c.nowMs() - start;
+      System.out.printf("leadership transfer to a follower 40 entries behind (2 per batch, window 1): new leader"
+          + " after %d ms of simulated time%n", elapsed);
+      assertEquals(new TransferReply.Transferred(target), reply.first());
+      assertEquals(RaftRole.LEADER, c.role(target));
+      assertEquals(term + 1, c.term(target), "elected in the first election after the transfer began");
+
+      acknowledged.addAll(commit(c, target, "after", 3));
+      c.advance(Duration.ofSeconds(1));
+      c.checker.assertAcknowledgedAppliedEverywhere(acknowledged);
+      c.checker.assertSafe();
+    }
+  }
+
+  @Test
+  void aTransferToAPartitionedTargetTimesOutAndTheLeaderServesAgain() {
+    try (SimCluster c = SimCluster.start(3, 44)) {
+      String leader = c.awaitOneLeader(WAIT);
+      long term = c.term(leader);
+      String target = followerOf(c, leader, 0);
+      String other = followerOf(c, leader, 1);
+      List<String> acknowledged = new ArrayList<>(commit(c, leader, "a", 3));
+      c.network.isolate(target);
+
+      long start = c.nowMs();
+      TransferBox reply = transfer(c, leader, target, false);
+      // Meanwhile: new commands get a typed answer, on the leader and through a follower; nothing is appended.
+      ReplyBox direct = c.submit(leader, "during-transfer");
+      ReplyBox forwarded = c.submit(other, "during-transfer-via-follower");
+      assertEquals(new ClientReply.NotLeader(null), direct.first());
+      assertEquals(new ClientReply.NotLeader(null), forwarded.first());
+      // Linearizable reads are still served: the leader still leads.
+      ReplyBox read = c.read(leader, ReadConsistency.LINEARIZABLE);
+      assertTrue(c.advanceUntil(() -> read.first() != null, Duration.ofMillis(500)));
+      assertEquals(3L, ((ClientReply.Applied) read.first()).result());
+
+      c.advance(Duration.ofMillis(start + ELECTION_TIMEOUT_MIN_MS - 10 - c.nowMs()));
+      assertNull(reply.first(), "answered before leadership-transfer-timeout");
+      c.advance(Duration.ofMillis(20));
+      assertInstanceOf(TransferReply.Timeout.class, reply.first());
+
+      assertEquals(RaftRole.LEADER, c.role(leader), "the leader keeps its leadership");
+      assertEquals(term, c.term(leader));
+      acknowledged.addAll(commit(c, leader, "b", 3));
+      assertFalse(c.checker.applied(leader).contains("during-transfer"), "a refused command was applied");
+      c.network.reconnect(target);
+      c.advance(Duration.ofSeconds(1));
+      c.checker.assertAcknowledgedAppliedEverywhere(acknowledged);
+      c.checker.assertSafe();
+    }
+  }
+
+  @Test
+  void aTransferToACrashedTargetTimesOutAndTheLeaderServesAgain() {
+    try (SimCluster c = SimCluster.start(3, 45)) {
+      String leader = c.awaitOneLeader(WAIT);
+      String target = followerOf(c, leader, 1);
+      c.crash(target);
+      TransferBox reply = transfer(c, leader, target, false);
+      assertEquals(new ClientReply.NotLeader(null), c.submit(leader, "refused").first());
+      c.advance(Duration.ofMillis(ELECTION_TIMEOUT_MIN_MS + 10));
+      assertInstanceOf(TransferReply.Timeout.class, reply.first());
+      assertEquals(RaftRole.LEADER, c.role(leader));
+      List<String> acknowledged = commit(c, leader, "a", 3);
+      c.restart(target);
+      c.advance(Duration.ofSeconds(1));
+      c.checker.assertAcknowledgedAppliedEverywhere(acknowledged);
+      c.checker.assertSafe();
+    }
+  }
+
+  @Test
+  void timeoutNowCannotMakeAFollowerWithAStaleLogWin() {
+    // The election restriction holds for transfer elections too: a follower that missed committed entries
+    // campaigns when told to, and loses; a leader with the whole log is elected instead.
+    try (SimCluster c = SimCluster.start(3, 46)) {
+      String leader = c.awaitOneLeader(WAIT);
+      long term = c.term(leader);
+      String stale = followerOf(c, leader, 0);
+      c.network.isolate(stale);
+      List<String> acknowledged = new ArrayList<>(commit(c, leader, "missed", 5));
+      c.network.reconnect(stale); // no heartbeat yet: no time passed, so it is still behind
+      c.sendAs(leader, stale, new TimeoutNow(term, leader));
+      assertEquals(term + 1, c.term(stale), "the stale follower campaigned at once");
+
+      String next = c.awaitOneLeader(WAIT);
+      c.advance(Duration.ofSeconds(3));
+      assertFalse(c.checker.leadersByTerm().containsValue(stale), stale + " won with a stale log: "
+          + c.checker.leadersByTerm());
+      acknowledged.addAll(commit(c, c.awaitOneLeader(WAIT), "after", 2));
+      c.advance(Duration.ofSeconds(1));
+      c.checker.assertAcknowledgedAppliedEverywhere(acknowledged);
+      c.checker.assertSafe();
+      assertTrue(c.term(next) > term);
+    }
+  }
+
+  @Test
+  void timeoutNowWaitsForTheTargetsLogAndTheCommitAndIsRepeatedUntilTheTargetCampaigns() {
+    // One real leader, node-1, and four peers played by the test, to follow the leader's side of the
+    // protocol step by step.
+    Set<String> puppets = Set.of("node-2", "node-3", "node-4", "node-5");
+    try (SimCluster c = SimCluster.startWithPuppets(5, 49, "", puppets)) {
+      assertTrue(c.advanceUntil(() -> c.role("node-1") == RaftRole.PRE_CANDIDATE, WAIT));
+      long term = c.term("node-1") + 1;
+      for (String voter : List.of("node-2", "node-3")) c.sendAs(voter, "node-1", new RequestVoteResponse(term, voter, true, true));
+      c.advance(Duration.ofMillis(1)); // its own vote becomes durable
+      for (String voter : List.of("node-2", "node-3")) c.sendAs(voter, "node-1", new RequestVoteResponse(term, voter, true, false));
+      assertEquals(RaftRole.LEADER, c.role("node-1"));
+      AppendEntries noop = lastOf(c.inbox("node-2", AppendEntries.class));
+      long last = noop.prevLogIndex() + noop.entries().size();
+
+      TransferBox reply = transfer(c, "node-1", "node-2", false);
+      assertEquals(0, c.inbox("node-2", TimeoutNow.class).size(), "TimeoutNow before the target holds the log");
+      c.sendAs("node-2", "node-1", new AppendEntriesResponse(term, "node-2", true, last, 0, 0, noop.seq()));
+      assertEquals(0, c.inbox("node-2", TimeoutNow.class).size(), "TimeoutNow before the last entry committed");
+      AppendEntries toNode3 = lastOf(c.inbox("node-3", AppendEntries.class));
+      c.sendAs("node-3", "node-1", new AppendEntriesResponse(term, "node-3", true, last, 0, 0, toNode3.seq()));
+      assertEquals(List.of(new TimeoutNow(term, "node-1")), c.inbox("node-2", TimeoutNow.class));
+
+      // The TimeoutNow was lost: node-2 still answers heartbeats as a follower, and gets it again.
+      c.sendAs("node-2", "node-1", new HeartbeatResponse(term, "node-2", 0));
+      assertEquals(2, c.inbox("node-2", TimeoutNow.class).size(), "TimeoutNow not repeated");
+
+      // node-2 campaigns as ordered: node-1 steps down and votes for it, although it led a moment ago.
+      c.sendAs("node-2", "node-1", new RequestVote(term + 1, "node-2", last, term, false, true));
+      assertTrue(c.inbox("node-2", RequestVoteResponse.class).stream()
+          .anyMatch(r -> r.granted() && !r.preVote() && r.term() == term + 1), "the old leader did not vote for the target");
+      assertEquals(RaftRole.FOLLOWER, c.role("node-1"));
+      assertNull(reply.first(), "answered before a new leader was known");
+      c.sendAs("node-2", "node-1", new Heartbeat(term + 1, "node-2", last, 0));
+      assertEquals(new TransferReply.Transferred("node-2"), reply.first());
+    }
+  }
+
+  private static <T> T lastOf(List<T> list) {
+    assertFalse(list.isEmpty(), "nothing sent");
+    return list.get(list.size() - 1);
+  }
+
+  @Test
+  void requestsTheLeaderCannotHonourGetTypedAnswers() {
+    try (SimCluster c = SimCluster.start(3, 47)) {
+      String leader = c.awaitOneLeader(WAIT);
+      String follower = followerOf(c, leader, 0);
+      String other = followerOf(c, leader, 1);
+
+      assertEquals(new TransferReply.NotLeader(leader), transfer(c, follower, other, false).first(),
+          "a follower asked not to forward names the leader");
+      assertInstanceOf(TransferReply.Rejected.class, transfer(c, leader, "node-9", false).first(),
+          "not a member");
+      assertEquals(new TransferReply.Transferred(leader), transfer(c, leader, leader, false).first(),
+          "the target already leads");
+
+      c.network.isolate(other); // keeps the next transfer pending
+      TransferBox first = transfer(c, follower, other, true); // forwarded to the leader
+      TransferBox same = transfer(c, leader, null, false);
+      TransferBox conflicting = transfer(c, leader, follower, false);
+      assertInstanceOf(TransferReply.Rejected.class, conflicting.first(), "another target during a transfer");
+      assertNull(first.first());
+      c.advance(Duration.ofMillis(ELECTION_TIMEOUT_MIN_MS + 10));
+      assertInstanceOf(TransferReply.Timeout.class, first.first(), "the forwarded request is answered by the leader");
+      assertInstanceOf(TransferReply.Timeout.class, same.first(), "a request joining the transfer shares its answer");
+      c.checker.assertSafe();
+    }
+  }
+
+  @Test
+  void aGroupOfOneHasNoOneToHandOverTo() {
+    try (SimCluster c = SimCluster.start(1, 48)) {
+      String leader = c.awaitOneLeader(WAIT);
+      assertInstanceOf(TransferReply.Rejected.class, transfer(c, leader, null, false).first());
+      commit(c, leader, "still-serving", 1);
+    }
+  }
+}
