@@ -49,7 +49,18 @@ public final class ChaosNode {
   public static void main(String[] args) {
     PrintStream out = System.out;
     System.setOut(System.err); // stdout is the protocol; anything else printed goes to the log
+    try {
+      start(args, out);
+    } catch (RuntimeException e) {
+      // A node that cannot start (bad arguments, a configuration its group refuses) ends its process at once,
+      // so that the runner sees it exit instead of waiting for a READY that never comes.
+      System.err.println("ChaosNode cannot start: " + e);
+      e.printStackTrace(System.err);
+      Runtime.getRuntime().halt(1);
+    }
+  }
 
+  private static void start(String[] args, PrintStream out) {
     String id = null;
     List<Integer> ports = new ArrayList<>();
     Path data = null;
