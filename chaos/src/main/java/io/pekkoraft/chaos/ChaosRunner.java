@@ -48,14 +48,22 @@ public final class ChaosRunner {
       out.println(ChaosOptions.USAGE);
       return OK;
     }
+    ChaosRun.Outcome outcome;
     try {
-      ChaosRun.Outcome outcome = new ChaosRun(options, out).run();
-      return check(options, outcome, out);
+      outcome = new ChaosRun(options, out).run();
     } catch (Exception e) {
       err.println("chaos: the run could not be carried out: " + e);
       e.printStackTrace(err);
       err.println("chaos: replay with: bin/chaos " + options.replayFlags() + "   (logs in " + options.dir() + ")");
       return RUN_FAILED;
+    }
+    try {
+      return check(options, outcome, out);
+    } catch (OutOfMemoryError e) {
+      // No verdict is not a pass.
+      out.println("RESULT: FAILED   the checker ran out of memory (give the JVM more with -Xmx); the history is "
+          + options.history().toAbsolutePath());
+      return CHECK_FAILED;
     }
   }
 

@@ -32,4 +32,10 @@ public final class CounterModel implements Model {
     long value = (Long) state;
     return delta > 0 ? seen > value : delta < 0 && seen < value;
   }
+
+  /** The value itself: distinct values, distinct bits. */
+  @Override
+  public long fingerprint(Object state) {
+    return (Long) state;
+  }
 }

@@ -36,4 +36,12 @@ public interface Model {
   default boolean mayHelp(Object state, Operation unknown, Operation blocked) {
     return true;
   }
+
+  /**
+   * 64 bits that tell states apart, for the checker's fingerprints of explored configurations: distinct
+   * states should give distinct bits wherever possible. Default: the state's hash code.
+   */
+  default long fingerprint(Object state) {
+    return state.hashCode();
+  }
 }

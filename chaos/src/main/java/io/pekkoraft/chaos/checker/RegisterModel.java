@@ -35,4 +35,11 @@ public final class RegisterModel implements Model {
         throw new IllegalArgumentException("the register has read, write and cas, not " + op.f() + ": " + op);
     }
   }
+
+  /** The value itself; the empty register a value the workload never writes. */
+  @Override
+  public long fingerprint(Object state) {
+    Optional<?> value = (Optional<?>) state;
+    return value.isPresent() ? (Long) value.get() : 0x8000_0000_0000_0001L;
+  }
 }
