@@ -52,7 +52,7 @@ final class RequestLoop {
         Duration timeout);
   }
 
-  private static final Duration RETRY_DELAY = Duration.ofMillis(10);
+  private static final Duration RETRY_DELAY_MAX = Duration.ofMillis(32);
 
   private final ActorSystem<?> system;
   private final KryoCodec codec;
@@ -88,55 +88,81 @@ final class RequestLoop {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(new RaftException.Rejected(what + " not sent: " + e.getMessage(), e));
     }
-    CompletableFuture<R> result = new CompletableFuture<>();
-    attempt(bytes, maker, route, System.nanoTime() + timeout.toNanos(), timeout, result);
-    return result;
+    Request<R> request = new Request<>(bytes, maker, route, System.nanoTime() + timeout.toNanos(), timeout);
+    attempt(request);
+    return request.result;
+  }
+
+  /** One request across its attempts. */
+  private static final class Request<R> {
+    final byte[] bytes;
+    final RequestMaker maker;
+    final Route route;
+    final long deadline;
+    final Duration timeout;
+    final CompletableFuture<R> result = new CompletableFuture<>();
+    /** Waits so far for a leader to be known: each doubles the next, up to RETRY_DELAY_MAX. */
+    int waits;
+
+    Request(byte[] bytes, RequestMaker maker, Route route, long deadline, Duration timeout) {
+      this.bytes = bytes;
+      this.maker = maker;
+      this.route = route;
+      this.deadline = deadline;
+      this.timeout = timeout;
+    }
   }
 
   @SuppressWarnings("unchecked")
-  private <R> void attempt(byte[] bytes, RequestMaker maker, Route route, long deadline, Duration timeout,
-      CompletableFuture<R> result) {
+  private <R> void attempt(Request<R> request) {
+    Route route = request.route;
     ActorRef<ServerCommand> server = route.next();
     if (server == null) {
-      retryLater(bytes, maker, route, deadline, timeout, result, null);
+      retryLater(request, null);
       return;
     }
-    Duration remaining = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
-    asker.ask(server, maker, bytes, route.hops(), remaining)
+    Duration remaining = Duration.ofNanos(Math.max(1, request.deadline - System.nanoTime()));
+    asker.ask(server, request.maker, request.bytes, route.hops(), remaining)
         // Run the handler on the system's dispatcher. A plain whenComplete on the stage Pekko returns runs
         // asynchronously on the JDK's common pool, which on a machine of 1-2 cores starts a new thread per
         // task: one thread per request.
         .whenCompleteAsync((reply, failure) -> {
           if (failure != null) {
             route.noAnswer(server);
-            result.completeExceptionally(
-                new RaftException.Timeout("no answer within " + timeout.toMillis() + " ms; outcome unknown"));
+            request.result.completeExceptionally(new RaftException.Timeout(
+                "no answer within " + request.timeout.toMillis() + " ms; outcome unknown"));
           } else if (reply instanceof ClientReply.Applied applied) {
             route.served(server);
-            result.complete((R) applied.result());
+            request.result.complete((R) applied.result());
           } else if (reply instanceof ClientReply.NotLeader notLeader) {
-            if (route.notLeader(server, notLeader.leaderId()) && System.nanoTime() < deadline) {
-              attempt(bytes, maker, route, deadline, timeout, result);
+            if (route.notLeader(server, notLeader.leaderId()) && System.nanoTime() < request.deadline) {
+              attempt(request);
             } else {
-              retryLater(bytes, maker, route, deadline, timeout, result, notLeader.leaderId());
+              retryLater(request, notLeader.leaderId());
             }
           } else {
-            result.completeExceptionally(toException(reply));
+            request.result.completeExceptionally(toException(reply));
           }
         }, system.executionContext());
   }
 
-  private <R> void retryLater(byte[] bytes, RequestMaker maker, Route route, long deadline, Duration timeout,
-      CompletableFuture<R> result, String lastLeaderHint) {
-    if (System.nanoTime() + RETRY_DELAY.toNanos() >= deadline) {
-      result.completeExceptionally(new RaftException.NotLeader(lastLeaderHint));
+  /**
+   * No leader to go to right now (an election or a hand-over is under way): try again after 1 ms, then
+   * 2, 4, ... up to RETRY_DELAY_MAX, so that a client finds a new leader within a few milliseconds of
+   * its election without flooding the members while none is known.
+   */
+  private <R> void retryLater(Request<R> request, String lastLeaderHint) {
+    long delayMs = Math.min(RETRY_DELAY_MAX.toMillis(), 1L << Math.min(request.waits, 20));
+    request.waits++;
+    if (System.nanoTime() + delayMs * 1_000_000 >= request.deadline) {
+      request.result.completeExceptionally(new RaftException.NotLeader(lastLeaderHint));
       return;
     }
-    system.scheduler().scheduleOnce(RETRY_DELAY, () -> {
+    system.scheduler().scheduleOnce(Duration.ofMillis(delayMs), () -> {
       try {
-        attempt(bytes, maker, route, deadline, timeout, result);
+        attempt(request);
       } catch (RuntimeException e) {
-        result.completeExceptionally(e instanceof CompletionException ? e.getCause() : e);
+        request.result.completeExceptionally(e instanceof CompletionException ? e.getCause() : e);
       }
     }, system.executionContext());
   }

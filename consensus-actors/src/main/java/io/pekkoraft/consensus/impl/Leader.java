@@ -190,6 +190,10 @@ final class Leader extends Role {
     if (replicator == null) return this;
     if (f.fromIndex() < node.log.firstIndex()) {
       // Compacted away (§7): the follower needs our snapshot first.
+      if (node.snapshot.index() < node.log.firstIndex() - 1) {
+        throw new IllegalStateException(node.selfId + ": the log starts at " + node.log.firstIndex()
+            + " but the latest snapshot covers only up to " + node.snapshot.index());
+      }
       replicator.tell(new Replicator.SendSnapshot(node.snapshot));
       return this;
     }
