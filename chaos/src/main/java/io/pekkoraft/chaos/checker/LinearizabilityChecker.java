@@ -40,8 +40,13 @@ import java.util.Objects;
  */
 public final class LinearizabilityChecker {
 
-  /** Search steps after which the checker gives up with an unknown verdict rather than run for ever. */
-  public static final long DEFAULT_STEP_BUDGET = 200_000_000L;
+  /**
+   * By default the checker gives up (an unknown verdict, rather than running for ever) after this many search
+   * steps per operation of the key, and at least {@link #MIN_STEP_BUDGET}: real histories take a few hundred
+   * per operation (a step is about 60 ns).
+   */
+  public static final long DEFAULT_STEPS_PER_OPERATION = 5_000L;
+  public static final long MIN_STEP_BUDGET = 200_000_000L;
 
   /** The verdict on one key, or on a whole history. */
   public record Result(Verdict verdict, int operations, String explanation) {
@@ -56,9 +61,10 @@ public final class LinearizabilityChecker {
   private final long stepBudget;
 
   public LinearizabilityChecker(Model model) {
-    this(model, DEFAULT_STEP_BUDGET);
+    this(model, 0);
   }
 
+  /** {@code stepBudget}: search steps per key before giving up; 0 for the default (scaled to the key's history). */
   public LinearizabilityChecker(Model model, long stepBudget) {
     this.model = Objects.requireNonNull(model, "model");
     this.stepBudget = stepBudget;
@@ -169,13 +175,15 @@ public final class LinearizabilityChecker {
      * effect at the end, or never: either is allowed.
      */
     Result run() {
+      long budget = stepBudget > 0 ? stepBudget
+          : Math.max(MIN_STEP_BUDGET, DEFAULT_STEPS_PER_OPERATION * operations.size());
       Object state = model.initial();
       Entry entry = head.next;
       int kindCursor = -1; // -1: trying operations of known outcome; else the next kind of unknown ones to try
       long steps = 0;
       while (head.next != null) {
-        if (++steps > stepBudget) {
-          return new Result(Verdict.UNKNOWN, operations.size(), "gave up after " + stepBudget + " search steps with "
+        if (++steps > budget) {
+          return new Result(Verdict.UNKNOWN, operations.size(), "gave up after " + budget + " search steps with "
               + stack.size() + " of " + operations.size() + " operations linearized");
         }
         if (kindCursor < 0) {
