@@ -53,6 +53,7 @@ final class RequestLoop {
   }
 
   private static final Duration RETRY_DELAY_MAX = Duration.ofMillis(32);
+  private static final int QUICK_RETRIES = 20;
 
   private final ActorSystem<?> system;
   private final KryoCodec codec;
@@ -101,7 +102,7 @@ final class RequestLoop {
     final long deadline;
     final Duration timeout;
     final CompletableFuture<R> result = new CompletableFuture<>();
-    /** Waits so far for a leader to be known: each doubles the next, up to RETRY_DELAY_MAX. */
+    /** Waits so far for a leader to be known (see retryLater). */
     int waits;
 
     Request(byte[] bytes, RequestMaker maker, Route route, long deadline, Duration timeout) {
@@ -147,12 +148,14 @@ final class RequestLoop {
   }
 
   /**
-   * No leader to go to right now (an election or a hand-over is under way): try again after 1 ms, then
-   * 2, 4, ... up to RETRY_DELAY_MAX, so that a client finds a new leader within a few milliseconds of
-   * its election without flooding the members while none is known.
+   * No leader to go to right now (an election or a hand-over is under way): try again every millisecond
+   * for the first {@link #QUICK_RETRIES} waits (a hand-over takes a few), then after 2, 4, ... up to
+   * RETRY_DELAY_MAX, so that a client finds a new leader within a millisecond of its election without
+   * flooding the members through a long one.
    */
   private <R> void retryLater(Request<R> request, String lastLeaderHint) {
-    long delayMs = Math.min(RETRY_DELAY_MAX.toMillis(), 1L << Math.min(request.waits, 20));
+    int slow = request.waits - QUICK_RETRIES;
+    long delayMs = slow < 0 ? 1 : Math.min(RETRY_DELAY_MAX.toMillis(), 2L << Math.min(slow, 20));
     request.waits++;
     if (System.nanoTime() + delayMs * 1_000_000 >= request.deadline) {
       request.result.completeExceptionally(new RaftException.NotLeader(lastLeaderHint));
