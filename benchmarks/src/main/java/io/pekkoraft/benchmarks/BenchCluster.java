@@ -1,5 +1,6 @@
 package io.pekkoraft.benchmarks;
 
+import io.pekkoraft.consensus.transport.LocalPorts;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
@@ -8,9 +9,6 @@ import io.pekkoraft.consensus.PekkoRaft;
 import io.pekkoraft.consensus.RaftGroup;
 import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.ReplicatedStateMachine;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -70,7 +68,7 @@ final class BenchCluster implements AutoCloseable {
   private void startSystems(NetworkCut network) throws Exception {
     // Artery could bind port 0 and report its port, but pekko-raft.members must hold every member's
     // address, port included, before any member starts: the ports are picked free just before.
-    List<Integer> ports = freePorts(NODE_COUNT + 1);
+    List<Integer> ports = LocalPorts.free(NODE_COUNT + 1);
     List<Integer> nodePorts = ports.subList(0, NODE_COUNT);
     List<CompletableFuture<Void>> up = new ArrayList<>();
     buildStartedNanos = System.nanoTime();
@@ -207,14 +205,4 @@ final class BenchCluster implements AutoCloseable {
     }
   }
 
-  /** {@code count} distinct TCP ports free on 127.0.0.1 right now. */
-  static List<Integer> freePorts(int count) throws IOException {
-    List<ServerSocket> sockets = new ArrayList<>();
-    try {
-      for (int i = 0; i < count; i++) sockets.add(new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1")));
-      return sockets.stream().map(ServerSocket::getLocalPort).toList();
-    } finally {
-      for (ServerSocket socket : sockets) socket.close();
-    }
-  }
 }

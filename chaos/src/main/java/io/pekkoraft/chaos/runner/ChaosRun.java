@@ -1,5 +1,6 @@
 package io.pekkoraft.chaos.runner;
 
+import io.pekkoraft.consensus.transport.LocalPorts;
 import io.pekkoraft.chaos.ChaosCluster;
 import io.pekkoraft.chaos.history.Event;
 import io.pekkoraft.chaos.history.HistoryWriter;
@@ -7,8 +8,6 @@ import io.pekkoraft.chaos.kv.KvStateMachine;
 import io.pekkoraft.consensus.RaftClient;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -76,7 +75,7 @@ public final class ChaosRun {
       return t;
     });
     try (HistoryWriter history = new HistoryWriter(options.history())) {
-      List<Integer> ports = freePorts(options.nodes() + 1);
+      List<Integer> ports = LocalPorts.free(options.nodes() + 1);
       List<Integer> nodePorts = ports.subList(0, options.nodes());
       List<CompletableFuture<Void>> ready = new ArrayList<>();
       for (int i = 0; i < options.nodes(); i++) {
@@ -184,16 +183,6 @@ public final class ChaosRun {
     }
   }
 
-  /** {@code count} distinct TCP ports free on 127.0.0.1 now: every member's port is configured before start. */
-  private static List<Integer> freePorts(int count) throws IOException {
-    List<ServerSocket> sockets = new ArrayList<>();
-    try {
-      for (int i = 0; i < count; i++) sockets.add(new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1")));
-      return sockets.stream().map(ServerSocket::getLocalPort).toList();
-    } finally {
-      for (ServerSocket socket : sockets) socket.close();
-    }
-  }
 
   /** Marks a directory as a chaos run's, which the next run in the same directory may delete. */
   private static final String MARKER = ".chaos-run";

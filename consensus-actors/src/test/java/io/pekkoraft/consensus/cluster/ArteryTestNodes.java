@@ -1,5 +1,6 @@
 package io.pekkoraft.consensus.cluster;
 
+import io.pekkoraft.consensus.transport.LocalPorts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,8 +15,6 @@ import io.pekkoraft.consensus.ReplicatedStateMachine;
 import io.pekkoraft.consensus.RoleChanged;
 import io.pekkoraft.consensus.cluster.ArteryClusterTest.ListQuery;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -84,7 +83,7 @@ final class ArteryTestNodes implements AutoCloseable {
    * Should a node fail to start, those already started are stopped again, as the caller gets no fixture to close.
    */
   static ArteryTestNodes start(String groupId, int memberCount) throws IOException {
-    ArteryTestNodes nodes = new ArteryTestNodes(groupId, Files.createTempDirectory("artery-" + groupId), freePorts(memberCount));
+    ArteryTestNodes nodes = new ArteryTestNodes(groupId, Files.createTempDirectory("artery-" + groupId), LocalPorts.free(memberCount));
     try {
       for (int i = 0; i < memberCount; i++) nodes.startMember(i);
     } catch (RuntimeException | Error failure) {
@@ -133,7 +132,7 @@ final class ArteryTestNodes implements AutoCloseable {
    * for a RaftClient. Stopped by {@link #close()} before the members.
    */
   ActorSystem<Void> startClientSystem() throws IOException {
-    clientSystem = startSystem(freePorts(1).get(0), ConfigFactory.empty());
+    clientSystem = startSystem(LocalPorts.free(1).get(0), ConfigFactory.empty());
     return clientSystem;
   }
 
@@ -247,14 +246,4 @@ final class ArteryTestNodes implements AutoCloseable {
     return "pekko://raft@127.0.0.1:" + port;
   }
 
-  /** Ports free now on 127.0.0.1: Artery needs them up front, since every member's address is configured. */
-  private static List<Integer> freePorts(int count) throws IOException {
-    List<ServerSocket> sockets = new ArrayList<>();
-    try {
-      for (int i = 0; i < count; i++) sockets.add(new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1")));
-      return sockets.stream().map(ServerSocket::getLocalPort).toList();
-    } finally {
-      for (ServerSocket s : sockets) s.close();
-    }
-  }
 }

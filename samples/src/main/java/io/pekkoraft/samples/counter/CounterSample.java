@@ -1,5 +1,6 @@
 package io.pekkoraft.samples.counter;
 
+import io.pekkoraft.consensus.transport.LocalPorts;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
@@ -13,9 +14,6 @@ import io.pekkoraft.consensus.ReplicatedStateMachine;
 import io.pekkoraft.consensus.RoleChanged;
 import io.pekkoraft.samples.counter.Counter.GetValue;
 import io.pekkoraft.samples.counter.Counter.Increment;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -201,7 +199,7 @@ public final class CounterSample {
   }
 
   private void startNodes() throws Exception {
-    List<Integer> ports = freePorts(NODE_COUNT);
+    List<Integer> ports = LocalPorts.free(NODE_COUNT);
     log.info("Starting {} nodes: ActorSystems \"{}\" on 127.0.0.1, Artery TCP ports {}...", NODE_COUNT, SYSTEM_NAME,
         ports.stream().map(String::valueOf).collect(Collectors.joining(", ")));
     long started = System.nanoTime();
@@ -370,16 +368,6 @@ public final class CounterSample {
    * Ports free on 127.0.0.1 right now. Artery cannot bind port 0 here: every member's address, port
    * included, is configured on every node before it starts.
    */
-  /** {@code count} distinct TCP ports free on 127.0.0.1 right now (also used by the process crash test). */
-  static List<Integer> freePorts(int count) throws IOException {
-    List<ServerSocket> sockets = new ArrayList<>();
-    try {
-      for (int i = 0; i < count; i++) sockets.add(new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1")));
-      return sockets.stream().map(ServerSocket::getLocalPort).toList();
-    } finally {
-      for (ServerSocket socket : sockets) socket.close();
-    }
-  }
 
   /**
    * The latest {@link RoleChanged} that each member published on its node's event stream, and futures

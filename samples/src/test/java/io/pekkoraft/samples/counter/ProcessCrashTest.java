@@ -1,5 +1,6 @@
 package io.pekkoraft.samples.counter;
 
+import io.pekkoraft.consensus.transport.LocalPorts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
@@ -98,7 +99,7 @@ class ProcessCrashTest {
     Files.createDirectories(dir);
     // Should this JVM end without @AfterAll (interrupted build), the nodes must not outlive it.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> nodes.forEach(NodeProcess::kill)));
-    List<Integer> ports = CounterSample.freePorts(NODE_COUNT + 1);
+    List<Integer> ports = LocalPorts.free(NODE_COUNT + 1);
     List<Integer> nodePorts = ports.subList(0, NODE_COUNT);
 
     List<CompletableFuture<Void>> ready = new ArrayList<>();
