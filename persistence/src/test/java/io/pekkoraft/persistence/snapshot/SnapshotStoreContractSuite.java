@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,15 +63,7 @@ public abstract class SnapshotStoreContractSuite {
 
   /** Starts an actor system whose default snapshot store is the one under test, storing in {@code dir}. */
   protected ActorSystem startSystem(Path dir) {
-    Config config = snapshotStoreConfig(dir)
-        .withFallback(ConfigFactory.parseString(
-            "pekko.persistence.snapshot-store.plugin = \"" + snapshotPluginId() + "\"\n"
-                + "pekko.persistence.journal.plugin = \"pekko.persistence.journal.inmem\"\n"
-                + "pekko.loglevel = WARNING\n"
-                + "pekko.loggers = [\"org.apache.pekko.event.slf4j.Slf4jLogger\"]\n"
-                + "pekko.logging-filter = \"org.apache.pekko.event.slf4j.Slf4jLoggingFilter\"\n"
-                + "pekko.actor.serialize-messages = off\n"))
-        .withFallback(ConfigFactory.load());
+    Config config = SnapshotTestSupport.systemConfig(snapshotStoreConfig(dir), snapshotPluginId());
     return ActorSystem.create("snapshots-" + systems.incrementAndGet(), config);
   }
 

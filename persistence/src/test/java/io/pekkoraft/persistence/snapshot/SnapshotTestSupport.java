@@ -39,9 +39,14 @@ final class SnapshotTestSupport {
 
   /** The whole configuration of such a system. */
   static Config startSystemConfig(Config storeConfig) {
+    return systemConfig(storeConfig, PLUGIN);
+  }
+
+  /** A test system's configuration: the store's, this plugin as the default store, quiet logging. */
+  static Config systemConfig(Config storeConfig, String pluginId) {
     return storeConfig
         .withFallback(ConfigFactory.parseString(
-            "pekko.persistence.snapshot-store.plugin = \"" + PLUGIN + "\"\n"
+            "pekko.persistence.snapshot-store.plugin = \"" + pluginId + "\"\n"
                 + "pekko.persistence.journal.plugin = \"pekko.persistence.journal.inmem\"\n"
                 + "pekko.loglevel = WARNING\n"
                 + "pekko.loggers = [\"org.apache.pekko.event.slf4j.Slf4jLogger\"]\n"
