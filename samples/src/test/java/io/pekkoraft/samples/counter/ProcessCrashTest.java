@@ -261,10 +261,11 @@ class ProcessCrashTest {
      * Completes once {@code member} is listed by the receptionist again: the restarted node's new incarnation
      * is in the cluster, so the next kill leaves two members that can reach each other.
      */
-    CompletableFuture<Void> listed(String member) {
+    CompletableFuture<Void> listed(String member, ActorRef<ServerCommand> killed) {
       return CompletableFuture.runAsync(() -> {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(READY_TIMEOUT_SECONDS);
-        while (!refs.containsKey(member)) {
+        // The killed incarnation can stay listed until the cluster removes it: wait for the new one.
+        while (refs.get(member) == null || refs.get(member).equals(killed)) {
           if (System.nanoTime() > deadline) {
             throw new IllegalStateException(member + " not listed " + READY_TIMEOUT_SECONDS + " s after READY");
           }
@@ -394,22 +395,23 @@ class ProcessCrashTest {
             ? nodes.stream().filter(n -> n.id.equals(leader)).findFirst().orElseThrow()
             : nodes.get(random.nextInt(nodes.size()));
         boolean ofLeader = victim.id.equals(leader);
+        ActorRef<ServerCommand> killedRef = servers.refs.get(victim.id);
         victim.kill();
         victim.awaitExit();
         kills.incrementAndGet();
         if (ofLeader) leaderKills.incrementAndGet();
         System.out.printf("ProcessCrashTest: killed %s%s (acknowledged %d, unknown %d)%n", victim.id,
             ofLeader ? ", the leader," : "", tally.acknowledged.get(), tally.unknown.get());
-        scheduler.schedule(() -> restart(victim), 500 + random.nextInt(2500), TimeUnit.MILLISECONDS);
+        scheduler.schedule(() -> restart(victim, killedRef), 500 + random.nextInt(2500), TimeUnit.MILLISECONDS);
       } catch (Throwable e) {
         done.completeExceptionally(e);
       }
     }
 
-    private void restart(NodeProcess victim) {
+    private void restart(NodeProcess victim, ActorRef<ServerCommand> killedRef) {
       try {
         System.out.printf("ProcessCrashTest: restarting %s%n", victim.id);
-        victim.start().thenCompose(ok -> servers.listed(victim.id))
+        victim.start().thenCompose(ok -> servers.listed(victim.id, killedRef))
             .orTimeout(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS).whenComplete((ok, error) -> {
           if (error != null) done.completeExceptionally(error);
           else scheduleKill();
