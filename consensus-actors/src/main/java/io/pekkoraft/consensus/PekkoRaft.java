@@ -101,7 +101,7 @@ public final class PekkoRaft implements Extension {
     Duration wait = settings.leadershipTransferTimeout().plus(settings.heartbeatInterval());
     return AskPattern.<ServerCommand, TransferReply>ask(
             server, replyTo -> new TransferLeadership(null, false, replyTo), wait, system.scheduler())
-        .handle((reply, failure) -> {
+        .handleAsync((reply, failure) -> {
           if (reply instanceof TransferReply.Transferred t) {
             system.log().info("{} handed leadership of group {} over to {} before shutting down", selfId(), groupId,
                 t.leaderId());
@@ -112,7 +112,7 @@ public final class PekkoRaft implements Extension {
                 + " leader after their election timeout: {}", selfId(), groupId, failure != null ? failure : reply);
           }
           return Done.getInstance();
-        });
+        }, system.executionContext()); // not the common pool: see RequestLoop
   }
 
   /** Room for the envelope, Kryo's framing and the per-entry fields of a full batch. */

@@ -85,11 +85,7 @@ final class RaftNode {
     this.currentTerm = recovered.currentTerm();
     this.votedFor = recovered.votedFor();
     if (recovered.snapshotIndex() > 0) {
-      // A snapshot covers only committed entries: start the state machine from it.
-      snapshot = new Snapshot(recovered.snapshotIndex(), recovered.snapshotTerm(), recovered.snapshotData());
-      commitIndex = snapshot.index();
-      handedToRunner = snapshot.index();
-      runner.tell(new StateMachineRunner.Restore(snapshot.index(), snapshot.term(), snapshot.data()));
+      startStateMachineFrom(new Snapshot(recovered.snapshotIndex(), recovered.snapshotTerm(), recovered.snapshotData()));
     }
     this.config = Configuration.ofVoters(settings.members().keySet());
     long seed = settings.randomSeed() != 0 ? settings.randomSeed() : System.nanoTime();
@@ -147,11 +143,8 @@ final class RaftNode {
       throw new IllegalStateException(selfId + ": snapshot at " + index + "@" + term + " does not match the committed log"
           + " (commit index " + commitIndex + ", term there " + log.termAt(index) + ")");
     }
-    snapshot = new Snapshot(index, term, data);
     long compactTo = Math.max(log.snapshotIndex(), index - settings.snapshotTrailingEntries());
-    long compactToTerm = log.termAt(compactTo);
-    if (compactTo > log.snapshotIndex()) log.compactTo(compactTo, compactToTerm);
-    persist.add(new RaftEvent.SnapshotStored(index, term, data, compactTo, compactToTerm));
+    keepSnapshot(new Snapshot(index, term, data), compactTo, log.termAt(compactTo));
     return true;
   }
 
@@ -163,13 +156,24 @@ final class RaftNode {
    */
   boolean installSnapshot(long index, long term, byte[] data) {
     if (index <= commitIndex) return false;
-    snapshot = new Snapshot(index, term, data);
-    log.compactTo(index, term);
-    persist.add(new RaftEvent.SnapshotStored(index, term, data, index, term));
-    commitIndex = index;
-    handedToRunner = index;
-    runner.tell(new StateMachineRunner.Restore(index, term, data));
+    Snapshot installed = new Snapshot(index, term, data);
+    keepSnapshot(installed, index, term);
+    startStateMachineFrom(installed);
     return true;
+  }
+
+  /** The latest snapshot is {@code s}; the log is compacted up to {@code compactTo}, in memory and in the journal. */
+  private void keepSnapshot(Snapshot s, long compactTo, long compactToTerm) {
+    snapshot = s;
+    if (compactTo > log.snapshotIndex()) log.compactTo(compactTo, compactToTerm);
+    persist.add(new RaftEvent.SnapshotStored(s.index(), s.term(), s.data(), compactTo, compactToTerm));
+  }
+
+  /** A snapshot covers only committed entries: the state machine starts from it, and commits count from there. */
+  private void startStateMachineFrom(Snapshot s) {
+    commitIndex = s.index();
+    handedToRunner = s.index();
+    runner.tell(new StateMachineRunner.Restore(s.index(), s.term(), s.data()));
   }
 
   /** A state machine snapshot covering the log up to {@code index}, whose entry has {@code term}. */

@@ -190,10 +190,7 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
     if (transfer != null) {
       sendChunk();
     } else if (progress.inflightCount() > 0) {
-      ticksWithoutAnswer = 0;
-      progress.onTimeout();
-      lastResetSeq = seq;
-      sendAppends();
+      resendFromMatchPoint();
     }
     return this;
   }
@@ -227,13 +224,16 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
       if (++ticksWithoutAnswer >= RETRANSMIT_TICKS) sendChunk(); // the chunk or its answer was lost
       return this;
     }
-    if (progress.inflightCount() > 0 && ++ticksWithoutAnswer >= RETRANSMIT_TICKS) {
-      ticksWithoutAnswer = 0;
-      progress.onTimeout();
-      lastResetSeq = seq;
-      sendAppends();
-    }
+    if (progress.inflightCount() > 0 && ++ticksWithoutAnswer >= RETRANSMIT_TICKS) resendFromMatchPoint();
     return this;
+  }
+
+  /** The batches in flight are presumed lost: send again from the follower's match point. */
+  private void resendFromMatchPoint() {
+    ticksWithoutAnswer = 0;
+    progress.onTimeout();
+    lastResetSeq = seq; // answers to the batches sent before now no longer count
+    sendAppends();
   }
 
   private void sendHeartbeat() {
