@@ -127,16 +127,18 @@ public final class FileSnapshotStore extends SnapshotStore {
     }
   }
 
+  /** Pekko's selection rule: the snapshot's sequence number and timestamp lie within the criteria's bounds. */
+  public static boolean selects(SnapshotSelectionCriteria criteria, SnapshotMetadata m) {
+    return m.sequenceNr() <= criteria.maxSequenceNr() && m.timestamp() <= criteria.maxTimestamp()
+        && m.sequenceNr() >= criteria.minSequenceNr() && m.timestamp() >= criteria.minTimestamp();
+  }
+
   /** The snapshots of {@code persistenceId} that {@code criteria} selects, youngest first. */
   private List<SnapshotFile> matching(String persistenceId, SnapshotSelectionCriteria criteria) throws IOException {
     List<SnapshotFile> out = new ArrayList<>();
     for (SnapshotFile f : scan()) {
       SnapshotMetadata m = f.metadata();
-      if (m.persistenceId().equals(persistenceId)
-          && m.sequenceNr() <= criteria.maxSequenceNr() && m.timestamp() <= criteria.maxTimestamp()
-          && m.sequenceNr() >= criteria.minSequenceNr() && m.timestamp() >= criteria.minTimestamp()) {
-        out.add(f);
-      }
+      if (m.persistenceId().equals(persistenceId) && selects(criteria, m)) out.add(f);
     }
     out.sort(Comparator.comparingLong((SnapshotFile f) -> f.metadata().sequenceNr())
         .thenComparingLong(f -> f.metadata().timestamp()).reversed());

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import io.pekkoraft.persistence.snapshot.FileSnapshotStore;
 import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.dispatch.Futures;
 import org.apache.pekko.persistence.SelectedSnapshot;
@@ -107,11 +108,7 @@ public final class SimSnapshotStore extends SnapshotStore {
     List<Stored> out = new ArrayList<>();
     synchronized (store) {
       for (Stored s : store.getOrDefault(persistenceId, List.of())) {
-        SnapshotMetadata m = s.metadata();
-        if (m.sequenceNr() <= c.maxSequenceNr() && m.timestamp() <= c.maxTimestamp()
-            && m.sequenceNr() >= c.minSequenceNr() && m.timestamp() >= c.minTimestamp()) {
-          out.add(s);
-        }
+        if (FileSnapshotStore.selects(c, s.metadata())) out.add(s);
       }
     }
     out.sort(Comparator.comparingLong((Stored s) -> s.metadata().sequenceNr()).reversed());
