@@ -2,6 +2,7 @@ package io.pekkoraft.consensus.impl;
 
 import com.esotericsoftware.kryo.Kryo;
 import io.pekkoraft.consensus.ReadConsistency;
+import io.pekkoraft.consensus.protocol.ClientBatch;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.RaftMessage;
@@ -31,12 +32,14 @@ public final class ConsensusKryoRegistrar implements KryoRegistrar {
     kryo.register(ClientRequest.ClientCommand.class, 220);
     kryo.register(ClientRequest.ClientQuery.class, 221);
     kryo.register(ReadConsistency.class, 222);
+    kryo.register(ClientBatch.class, 223);
     kryo.register(ClientReply.Applied.class, 230);
     kryo.register(ClientReply.NotLeader.class, 231);
     kryo.register(ClientReply.Timeout.class, 232);
     kryo.register(ClientReply.NoQuorum.class, 233);
     kryo.register(ClientReply.Rejected.class, 234);
     kryo.register(ClientReply.Tagged.class, 235);
+    kryo.register(ClientReply.TaggedBatch.class, 236);
 
     // leadership transfer: 210-214 and 240-249
     kryo.register(RaftMessage.TimeoutNow.class, 210);

@@ -1,6 +1,7 @@
 package io.pekkoraft.consensus.protocol;
 
 import io.pekkoraft.persistence.serialization.RaftSerializable;
+import java.util.List;
 
 /** The typed answer to a client command or query. */
 public sealed interface ClientReply extends RaftSerializable {
@@ -31,4 +32,15 @@ public sealed interface ClientReply extends RaftSerializable {
 
   /** The answer {@code reply} to the request the client tagged with {@code tag} (see {@link ClientRequest#tag}). */
   record Tagged(long tag, ClientReply reply) implements ClientReply {}
+
+  /**
+   * Several tagged answers for the same client actor, sent as one message: what a leader applied for
+   * that client's requests in one go.
+   */
+  record TaggedBatch(List<Tagged> replies) implements ClientReply {
+    public TaggedBatch {
+      if (replies.isEmpty()) throw new IllegalArgumentException("an empty batch of replies");
+      replies = List.copyOf(replies);
+    }
+  }
 }
