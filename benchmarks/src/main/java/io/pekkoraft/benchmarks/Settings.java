@@ -62,6 +62,7 @@ final class Settings {
       if (c.hasPath(journal + ".batch-bytes-max")) s.put("journal_batch_bytes_max", c.getBytes(journal + ".batch-bytes-max"));
       if (c.hasPath(journal + ".segment-size")) s.put("journal_segment_size", c.getBytes(journal + ".segment-size"));
       if (c.hasPath(journal + ".pending-writes-max")) s.put("journal_pending_writes_max", c.getInt(journal + ".pending-writes-max"));
+      s.put("journal_plugin_dispatcher", c.getString(journal + ".plugin-dispatcher"));
     }
     s.put("snapshots", "never: the register does not override StateMachine.snapshot");
     s.put("snapshot_every_entries", c.getInt("pekko-raft.snapshot.every-entries"));
@@ -70,6 +71,8 @@ final class Settings {
     s.put("transport", "Artery " + c.getString("pekko.remote.artery.transport") + " on "
         + c.getString("pekko.remote.artery.canonical.hostname"));
     s.put("artery_maximum_frame_size", c.getBytes("pekko.remote.artery.advanced.maximum-frame-size"));
+    s.put("artery_inbound_lanes", c.getInt("pekko.remote.artery.advanced.inbound-lanes"));
+    s.put("artery_dispatcher", c.getString("pekko.remote.artery.advanced.use-dispatcher"));
     s.put("default_dispatcher", dispatcher(c));
     s.put("client_path", clients.description());
     s.put("client_threads", "one platform thread per client, blocking on each reply");
