@@ -5,8 +5,10 @@ import io.pekkoraft.consensus.transport.PeerDirectory;
 import io.pekkoraft.persistence.serialization.RaftSerialization;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -116,15 +118,30 @@ final class ClientConnection implements RequestLoop.Route {
     ActorRef<ServerCommand> ref = directory.get(member);
     if (ref == null) return null;
     Address address = ref.path().address();
-    if (address.hasLocalScope()) return ref;
+    return address.hasLocalScope() || usableAddresses().contains(address) ? ref : null;
+  }
+
+  /** The addresses of the members Up and reachable in {@code state}. */
+  private record Usable(CurrentClusterState state, Set<Address> addresses) {}
+
+  private volatile Usable usable = new Usable(null, Set.of());
+
+  /**
+   * The addresses of the members that are Up and reachable: computed once per cluster change (the
+   * cluster's state is a new object then), not for every request.
+   */
+  private Set<Address> usableAddresses() {
     CurrentClusterState state = cluster.state();
-    for (Member m : state.getUnreachable()) {
-      if (m.address().equals(address)) return null;
-    }
+    Usable known = usable;
+    if (state == known.state()) return known.addresses();
+    Set<Address> unreachable = new HashSet<>();
+    for (Member m : state.getUnreachable()) unreachable.add(m.address());
+    Set<Address> addresses = new HashSet<>();
     for (Member m : state.getMembers()) {
-      if (m.address().equals(address)) return m.status() == MemberStatus.up() ? ref : null;
+      if (m.status() == MemberStatus.up() && !unreachable.contains(m.address())) addresses.add(m.address());
     }
-    return null;
+    usable = new Usable(state, addresses);
+    return addresses;
   }
 
   @Override
