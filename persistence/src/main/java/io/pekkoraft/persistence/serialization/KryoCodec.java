@@ -150,7 +150,11 @@ public final class KryoCodec {
     boolean inUse;
   }
 
-  /** One array per thread into which {@link #fromBuffer} copies the bytes of a buffer without an array of its own. */
+  /**
+   * One array per thread into which {@link #fromBuffer} copies the bytes of a buffer without an array of
+   * its own (Artery's direct envelope buffers): reading from an array is Kryo's fast path. It grows to at
+   * most {@link #REUSED_BYTES_MAX}; a larger message gets an array of its own.
+   */
   private static final class ReusedInput {
     byte[] bytes = new byte[REUSED_OUTPUT_BYTES];
     boolean inUse;
@@ -183,7 +187,9 @@ public final class KryoCodec {
       boolean ownArray = reused.inUse || length > REUSED_BYTES_MAX;
       byte[] bytes = ownArray ? new byte[length] : reused.bytes;
       if (!ownArray) {
-        if (bytes.length < length) bytes = reused.bytes = new byte[Math.max(length, 2 * bytes.length)];
+        if (bytes.length < length) {
+          bytes = reused.bytes = new byte[Math.min(REUSED_BYTES_MAX, Math.max(length, 2 * bytes.length))];
+        }
         reused.inUse = true;
       }
       try {
