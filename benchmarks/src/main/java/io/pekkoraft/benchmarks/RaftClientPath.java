@@ -20,7 +20,10 @@ final class RaftClientPath implements ClientPath {
   @Override
   public String description() {
     return "RaftClient (one per client) on a fourth ActorSystem that is in the Pekko Cluster but not a Raft"
-        + " member, Artery TCP over loopback";
+        + " member, Artery TCP over loopback; the RaftClients of that system share one connection, which sends"
+        + " a request at once while at most 4 are in flight and otherwise gathers requests until the next"
+        + " answer (one ClientBatch message per server); the leader answers each system's applied requests"
+        + " in one TaggedBatch";
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.pekkoraft.benchmarks;
 import io.pekkoraft.benchmarks.W1Options.FailoverMode;
 import io.pekkoraft.benchmarks.W1Options.Phase;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -70,9 +71,11 @@ final class W1 {
         Output.comment("throughput: " + clients + " clients, " + options.warmupSeconds() + " s warm-up, "
             + options.measureSeconds() + " s measured");
         TrafficCounter.Counts before = cluster.traffic().counts();
+        long cpuBefore = processCpuNanos();
         ThroughputPhase.Result result = ThroughputPhase.run(path, clients, options);
+        long cpuNanos = processCpuNanos() - cpuBefore;
         Output.result("throughput", result.fields());
-        writePath(clients, result, cluster.traffic().counts().minus(before));
+        writePath(clients, result, cluster.traffic().counts().minus(before), cpuNanos);
         acknowledged += result.acknowledged();
         unknown += result.unknownOutcome();
       }
@@ -84,12 +87,26 @@ final class W1 {
    * Not part of W1's comparison: how the write path batched during this client count (warm-up included),
    * from what the members' transports sent.
    */
-  private static void writePath(int clients, ThroughputPhase.Result result, TrafficCounter.Counts traffic) {
+  private static void writePath(int clients, ThroughputPhase.Result result, TrafficCounter.Counts traffic,
+      long cpuNanos) {
     Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("clients", clients);
     fields.put("acked_ops", result.acknowledged());
     fields.putAll(traffic.fields());
+    if (cpuNanos >= 0 && result.acknowledged() > 0) {
+      fields.put("cpu_us_per_op", Math.round(cpuNanos / 100.0 / result.acknowledged()) / 10.0);
+    }
     Output.result("write_path", fields);
+  }
+
+  /**
+   * CPU time of this whole process (servers, client, JIT and GC): per acknowledged op it shows what the
+   * write path costs, even on a machine busy with other work, where throughput alone says little. -1 when
+   * the JVM does not report it.
+   */
+  private static long processCpuNanos() {
+    return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+        ? os.getProcessCpuTime() : -1;
   }
 
   /**

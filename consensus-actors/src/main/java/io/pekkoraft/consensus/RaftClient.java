@@ -1,24 +1,11 @@
 package io.pekkoraft.consensus;
 
 import io.pekkoraft.consensus.impl.RaftSettings;
-import io.pekkoraft.consensus.protocol.ServerCommand;
-import io.pekkoraft.consensus.transport.PeerDirectory;
-import io.pekkoraft.persistence.serialization.RaftSerialization;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.pekko.actor.Address;
-import org.apache.pekko.actor.typed.ActorRef;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.cluster.ClusterEvent.CurrentClusterState;
-import org.apache.pekko.cluster.Member;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * A client of a Raft group from an ActorSystem that is not one of its members: a web tier, a batch job, a
@@ -35,120 +22,43 @@ import org.apache.pekko.cluster.typed.Cluster;
  * members use); the request deadline from {@code pekko-raft.client.ask-timeout}, or {@link #withAskTimeout}.
  * Failures are {@link RaftException}s: NotLeader and Rejected mean "not applied", Timeout and NoQuorum mean
  * "outcome unknown", and are never retried by the client itself.
+ *
+ * <p>All clients of one group on one ActorSystem share a connection: the listing, the leader hint, and
+ * an outbox that sends the requests of concurrent clients to the leader as one message (and the leader
+ * answers those it applied together as one message), so many clients cost little more on the network
+ * than one. Callbacks attached with non-async methods run on the system's dispatcher and must not block.
  */
 public final class RaftClient<C, Q, R> implements AutoCloseable {
 
-  private static final AtomicInteger instances = new AtomicInteger();
-
   private final String groupId;
-  private final Shared shared;
+  private final ClientConnection connection;
   private final Duration askTimeout;
+  /** Shared by a client and those made from it by {@link #withAskTimeout}: the connection is released once. */
+  private final AtomicBoolean closed;
+  private final ClientConnection.Registry registry;
 
-  /** What clients made from one another by {@link #withAskTimeout} share: the listing and the leader hint. */
-  private static final class Shared implements RequestLoop.Route {
-    final ActorSystem<?> system;
-    final PeerDirectory directory;
-    final List<String> members;
-    final List<ActorRef<?>> subscribers = new ArrayList<>();
-    final TaggedReplies replies;
-    final RequestLoop requests;
-    final Cluster cluster;
-    volatile String leaderHint;
-    private final AtomicInteger roundRobin = new AtomicInteger();
-
-    Shared(ActorSystem<?> system, String groupId, Map<String, Address> members) {
-      this.system = system;
-      this.directory = new PeerDirectory(groupId, members);
-      this.members = List.copyOf(members.keySet());
-      int instance = instances.incrementAndGet();
-      this.replies = new TaggedReplies(system, "pekko-raft-client-" + groupId + "-" + instance + "-replies");
-      this.requests = new RequestLoop(system, RaftSerialization.get(system).codec(), replies);
-      this.cluster = Cluster.get(system);
-      for (String member : this.members) {
-        subscribers.add(system.systemActorOf(directory.subscriber(member),
-            "pekko-raft-client-" + groupId + "-" + instance + "-" + member, Props.empty()));
-      }
-    }
-
-    @Override
-    public ActorRef<ServerCommand> next() {
-      String hint = leaderHint;
-      ActorRef<ServerCommand> leader = hint == null ? null : usable(hint);
-      if (leader != null) return leader;
-      int start = Math.floorMod(roundRobin.getAndIncrement(), members.size());
-      for (int i = 0; i < members.size(); i++) {
-        ActorRef<ServerCommand> listed = usable(members.get((start + i) % members.size()));
-        if (listed != null) return listed;
-      }
-      return null;
-    }
-
-    /**
-     * The member's server if it is listed and its node is up and reachable in the cluster: the receptionist
-     * keeps listing a node that is leaving or unreachable for a while, and a request sent there would end
-     * in a timeout (outcome unknown) instead of a quick redirect.
-     */
-    private ActorRef<ServerCommand> usable(String member) {
-      ActorRef<ServerCommand> ref = directory.get(member);
-      if (ref == null) return null;
-      Address address = ref.path().address();
-      if (address.hasLocalScope()) return ref;
-      CurrentClusterState state = cluster.state();
-      for (Member m : state.getUnreachable()) {
-        if (m.address().equals(address)) return null;
-      }
-      for (Member m : state.getMembers()) {
-        if (m.address().equals(address)) return m.status() == MemberStatus.up() ? ref : null;
-      }
-      return null;
-    }
-
-    @Override
-    public boolean notLeader(ActorRef<ServerCommand> asked, String leaderId) {
-      leaderHint = leaderId;
-      ActorRef<ServerCommand> named = leaderId == null ? null : usable(leaderId);
-      return named != null && !named.equals(asked); // a new lead to follow at once; otherwise wait a little
-    }
-
-    /** Members do not forward the client's requests: they name the leader, and the client goes there itself. */
-    @Override
-    public int hops() {
-      return 1;
-    }
-
-    /** With hops 1 a server that applied a command leads; one that served a read led at the time. */
-    @Override
-    public void served(ActorRef<ServerCommand> asked) {
-      for (String member : members) {
-        if (asked.equals(directory.get(member))) leaderHint = member;
-      }
-    }
-
-    @Override
-    public void noAnswer(ActorRef<ServerCommand> asked) {
-      String hint = leaderHint;
-      if (hint != null && asked.equals(directory.get(hint))) leaderHint = null;
-    }
-  }
-
-  private RaftClient(String groupId, Shared shared, Duration askTimeout) {
+  private RaftClient(String groupId, ClientConnection.Registry registry, ClientConnection connection,
+      Duration askTimeout, AtomicBoolean closed) {
     this.groupId = groupId;
-    this.shared = shared;
+    this.registry = registry;
+    this.connection = connection;
     this.askTimeout = askTimeout;
+    this.closed = closed;
   }
 
   /** A client of {@code groupId}, whose members are listed in this system's {@code pekko-raft.members}. */
   public static <C, Q, R> RaftClient<C, Q, R> create(ActorSystem<?> system, String groupId) {
     Objects.requireNonNull(groupId, "groupId");
     RaftSettings settings = RaftSettings.fromConfig(system.settings().config());
-    return new RaftClient<>(groupId, new Shared(system, groupId, PekkoRaft.parseMembers(settings)),
-        settings.askTimeout());
+    ClientConnection.Registry registry = system.registerExtension(ClientConnection.Registry.ID);
+    ClientConnection connection = registry.acquire(groupId, PekkoRaft.parseMembers(settings));
+    return new RaftClient<>(groupId, registry, connection, settings.askTimeout(), new AtomicBoolean());
   }
 
   /** The same client (same listing and leader hint) with another deadline per request. */
   public RaftClient<C, Q, R> withAskTimeout(Duration timeout) {
     if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("ask timeout must be positive: " + timeout);
-    return new RaftClient<>(groupId, shared, timeout);
+    return new RaftClient<>(groupId, registry, connection, timeout, closed);
   }
 
   public String groupId() {
@@ -157,12 +67,12 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
 
   /** The member this client currently believes leads, or null. */
   public String leaderHint() {
-    return shared.leaderHint;
+    return connection.leaderHint;
   }
 
   /** Replicate {@code command}; completes with the state machine's result once committed and applied. */
   public CompletionStage<R> submit(C command) {
-    return shared.requests.command(command, shared, askTimeout);
+    return connection.requests.command(command, connection, askTimeout);
   }
 
   /** A linearizable read: sees every command acknowledged before it started. */
@@ -171,15 +81,16 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
   }
 
   public CompletionStage<R> read(Q query, ReadConsistency consistency) {
-    return shared.requests.query(query, consistency, shared, askTimeout);
+    return connection.requests.query(query, consistency, connection, askTimeout);
   }
 
-  /** Stop following the members' listings (for every client that shares them). */
+  /**
+   * Done with this client (and those made from it by {@link #withAskTimeout}). When it was the last
+   * client of its group on this system, the shared connection stops: requests still waiting fail at
+   * their deadline.
+   */
   @Override
   public void close() {
-    for (ActorRef<?> s : shared.subscribers) {
-      shared.system.classicSystem().stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(s));
-    }
-    shared.system.classicSystem().stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(shared.replies.inbox()));
+    if (closed.compareAndSet(false, true)) registry.release(connection);
   }
 }

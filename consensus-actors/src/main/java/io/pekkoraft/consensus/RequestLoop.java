@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BiConsumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -50,6 +51,11 @@ final class RequestLoop {
   interface Asker {
     CompletionStage<ClientReply> ask(ActorRef<ServerCommand> server, RequestMaker maker, byte[] payload, int hops,
         Duration timeout);
+
+    /** True when the stages {@link #ask} returns always complete on the system's dispatcher. */
+    default boolean completesOnDispatcher() {
+      return false;
+    }
   }
 
   private static final Duration RETRY_DELAY_MAX = Duration.ofMillis(32);
@@ -123,28 +129,30 @@ final class RequestLoop {
       return;
     }
     Duration remaining = Duration.ofNanos(Math.max(1, request.deadline - System.nanoTime()));
-    asker.ask(server, request.maker, request.bytes, route.hops(), remaining)
-        // Run the handler on the system's dispatcher. A plain whenComplete on the stage Pekko returns runs
-        // asynchronously on the JDK's common pool, which on a machine of 1-2 cores starts a new thread per
-        // task: one thread per request.
-        .whenCompleteAsync((reply, failure) -> {
-          if (failure != null) {
-            route.noAnswer(server);
-            request.result.completeExceptionally(new RaftException.Timeout(
-                "no answer within " + request.timeout.toMillis() + " ms; outcome unknown"));
-          } else if (reply instanceof ClientReply.Applied applied) {
-            route.served(server);
-            request.result.complete((R) applied.result());
-          } else if (reply instanceof ClientReply.NotLeader notLeader) {
-            if (route.notLeader(server, notLeader.leaderId()) && System.nanoTime() < request.deadline) {
-              attempt(request);
-            } else {
-              retryLater(request, notLeader.leaderId());
-            }
-          } else {
-            request.result.completeExceptionally(toException(reply));
-          }
-        }, system.executionContext());
+    CompletionStage<ClientReply> answer = asker.ask(server, request.maker, request.bytes, route.hops(), remaining);
+    BiConsumer<ClientReply, Throwable> handler = (reply, failure) -> {
+      if (failure != null) {
+        route.noAnswer(server);
+        request.result.completeExceptionally(new RaftException.Timeout(
+            "no answer within " + request.timeout.toMillis() + " ms; outcome unknown"));
+      } else if (reply instanceof ClientReply.Applied applied) {
+        route.served(server);
+        request.result.complete((R) applied.result());
+      } else if (reply instanceof ClientReply.NotLeader notLeader) {
+        if (route.notLeader(server, notLeader.leaderId()) && System.nanoTime() < request.deadline) {
+          attempt(request);
+        } else {
+          retryLater(request, notLeader.leaderId());
+        }
+      } else {
+        request.result.completeExceptionally(toException(reply));
+      }
+    };
+    // The handler must run on the system's dispatcher. A plain whenComplete on the stage Pekko's ask returns
+    // runs asynchronously on the JDK's common pool, which on a machine of 1-2 cores starts a new thread per
+    // task: one thread per request. An asker whose stages complete on the dispatcher saves the hop.
+    if (asker.completesOnDispatcher()) answer.whenComplete(handler);
+    else answer.whenCompleteAsync(handler, system.executionContext());
   }
 
   /**

@@ -13,13 +13,18 @@ import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
- * The answers to one {@link RaftClient}'s requests, all taken by one long-lived actor: each request
- * carries a tag, and the server wraps its answer with it ({@link ClientReply.Tagged}). Pekko's ask would
- * make a temporary actor per request instead, whose one-off address the server's node must resolve for
- * every answer it sends across the network.
+ * The answers to the requests of one system's clients of a group, all taken by one long-lived actor: each
+ * request carries a tag, and the server wraps its answer with it ({@link ClientReply.Tagged}, or several
+ * in a {@link ClientReply.TaggedBatch}). Pekko's ask would make a temporary actor per request instead,
+ * whose one-off address the server's node must resolve for every answer it sends across the network.
+ * Requests leave through a {@link ClientOutbox}, which sends those of concurrent clients together.
+ *
+ * <p>Answers complete on that actor, on the system's dispatcher; a caller's non-async callbacks run
+ * there too, so they must not block.
  */
 final class TaggedReplies implements RequestLoop.Asker {
 
@@ -27,16 +32,36 @@ final class TaggedReplies implements RequestLoop.Asker {
   private final AtomicLong lastTag = new AtomicLong();
   private final Map<Long, CompletableFuture<ClientReply>> waiting = new ConcurrentHashMap<>();
   private final ActorRef<ClientReply> inbox;
+  private final ClientOutbox outbox;
 
   TaggedReplies(ActorSystem<?> system, String name) {
     this.system = system;
+    this.outbox = new ClientOutbox(system, name + "-outbox");
     this.inbox = system.systemActorOf(Behaviors.receive(ClientReply.class)
         .onMessage(ClientReply.Tagged.class, tagged -> {
-          CompletableFuture<ClientReply> answer = waiting.remove(tagged.tag());
-          if (answer != null) answer.complete(tagged.reply()); // else: it came after its deadline
+          if (answer(tagged)) outbox.answered(1);
           return Behaviors.same();
         })
-        .build(), name, Props.empty());
+        .onMessage(ClientReply.TaggedBatch.class, batch -> {
+          int answered = 0;
+          for (ClientReply.Tagged tagged : batch.replies()) answered += answer(tagged) ? 1 : 0;
+          if (answered > 0) outbox.answered(answered);
+          return Behaviors.same();
+        })
+        .build(), name + "-replies", Props.empty());
+  }
+
+  /** False when the answer came after its request's deadline. */
+  private boolean answer(ClientReply.Tagged tagged) {
+    CompletableFuture<ClientReply> answer = waiting.remove(tagged.tag());
+    if (answer == null) return false;
+    answer.complete(tagged.reply());
+    return true;
+  }
+
+  @Override
+  public boolean completesOnDispatcher() {
+    return true;
   }
 
   @Override
@@ -46,14 +71,19 @@ final class TaggedReplies implements RequestLoop.Asker {
     CompletableFuture<ClientReply> answer = new CompletableFuture<>();
     waiting.put(tag, answer);
     Cancellable deadline = system.scheduler().scheduleOnce(timeout, () -> {
-      if (waiting.remove(tag) != null) answer.completeExceptionally(new TimeoutException("no answer within " + timeout));
+      if (waiting.remove(tag) != null) {
+        outbox.answered(1);
+        answer.completeExceptionally(new TimeoutException("no answer within " + timeout));
+      }
     }, system.executionContext());
     answer.whenComplete((reply, failure) -> deadline.cancel());
-    server.tell(maker.make(payload, hops, inbox, tag));
+    outbox.send(server, maker.make(payload, hops, inbox, tag));
     return answer;
   }
 
-  ActorRef<ClientReply> inbox() {
-    return inbox;
+  /** Stop taking answers and sending requests; requests still waiting fail at their deadline. */
+  void stop() {
+    outbox.stop();
+    system.classicSystem().stop(Adapter.toClassic(inbox));
   }
 }

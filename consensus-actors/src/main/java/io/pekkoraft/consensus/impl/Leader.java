@@ -403,7 +403,9 @@ final class Leader extends Role {
   }
 
   private void failPending(ClientReply reply) {
-    for (ClientRequest request : pendingCommands.values()) request.reply(reply);
+    ReplyBatch answers = new ReplyBatch();
+    for (ClientRequest request : pendingCommands.values()) answers.add(request, reply);
+    answers.send();
     pendingCommands.clear();
     List<ClientRequest.ClientQuery> reads = new ArrayList<>(readsAwaitingTermCommit);
     for (PendingRead r : pendingReads) reads.add(r.query());

@@ -1,6 +1,7 @@
 package io.pekkoraft.consensus.impl;
 
 import io.pekkoraft.consensus.ReadConsistency;
+import io.pekkoraft.consensus.protocol.ClientBatch;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.Internal;
@@ -18,6 +19,7 @@ import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.protocol.TransferLeadership;
 import io.pekkoraft.consensus.protocol.TransferReply;
 import io.pekkoraft.consensus.rules.VoteRules;
+import java.util.List;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -44,6 +46,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
         .onMessage(RaftMessage.class, this::onRaftMessage)
         .onMessage(ClientRequest.ClientCommand.class, this::onClientCommand)
         .onMessage(ClientRequest.ClientQuery.class, this::onClientQuery)
+        .onMessage(ClientBatch.class, this::onClientBatch)
         .onMessage(Internal.Persisted.class, this::onPersisted)
         .onMessageEquals(Internal.ElectionTimeout.INSTANCE, this::onElectionTimeout)
         .onMessageEquals(Internal.LeaderContactExpired.INSTANCE, this::onLeaderContactExpired)
@@ -192,6 +195,24 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
   }
 
   // ---- clients: only the leader serves them; others forward once or name the leader ----
+
+  /**
+   * Each request of the batch as if it had arrived alone, in order. Should one of them change the role,
+   * the rest go back to this actor, to be handled by the new role.
+   */
+  private Behavior<ServerCommand> onClientBatch(ClientBatch batch) {
+    List<ClientRequest> requests = batch.requests();
+    for (int i = 0; i < requests.size(); i++) {
+      ClientRequest request = requests.get(i);
+      Behavior<ServerCommand> next = request instanceof ClientRequest.ClientCommand c ? onClientCommand(c)
+          : onClientQuery((ClientRequest.ClientQuery) request);
+      if (next != this) {
+        if (i + 1 < requests.size()) node.ctx.getSelf().tell(new ClientBatch(requests.subList(i + 1, requests.size())));
+        return next;
+      }
+    }
+    return this;
+  }
 
   Behavior<ServerCommand> onClientCommand(ClientRequest.ClientCommand c) {
     forwardToLeader(c);

@@ -89,6 +89,7 @@ public final class StateMachineRunner extends AbstractBehavior<StateMachineRunne
   }
 
   private Behavior<Command> onApply(Apply a) {
+    ReplyBatch answers = new ReplyBatch();
     for (LogEntry e : a.entries()) {
       if (e.index() != lastApplied + 1) {
         throw new IllegalStateException("state machine would skip from " + lastApplied + " to " + e.index());
@@ -99,9 +100,10 @@ public final class StateMachineRunner extends AbstractBehavior<StateMachineRunne
       appliedSinceSnapshot++;
       ClientRequest request = a.replies().get(e.index());
       if (request != null) {
-        request.reply(reply != null ? reply : new ClientReply.Rejected("entry " + e.index() + " is not a command"));
+        answers.add(request, reply != null ? reply : new ClientReply.Rejected("entry " + e.index() + " is not a command"));
       }
     }
+    answers.send();
     serveWaitingReads();
     if (settings.snapshotEveryEntries() > 0 && appliedSinceSnapshot >= settings.snapshotEveryEntries()) takeSnapshot();
     return this;

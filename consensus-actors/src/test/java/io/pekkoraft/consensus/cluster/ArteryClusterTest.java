@@ -19,13 +19,16 @@ import io.pekkoraft.persistence.serialization.KryoRegistrar;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.LongStream;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -76,6 +79,7 @@ class ArteryClusterTest {
   private static final Map<String, AtomicLong> sentThroughDecorator = new ConcurrentHashMap<>();
   /** The client, on a cluster node that is not a member of the group. */
   private static RaftClient<String, ListQuery, Long> client;
+  private static ActorSystem<Void> clientSystem;
 
   @BeforeAll
   static void startThreeNodes() throws IOException {
@@ -99,7 +103,8 @@ class ArteryClusterTest {
             }
           });
     });
-    client = RaftClient.create(nodes.startClientSystem(), GROUP);
+    clientSystem = nodes.startClientSystem();
+    client = RaftClient.create(clientSystem, GROUP);
   }
 
   @AfterAll
@@ -130,6 +135,23 @@ class ArteryClusterTest {
     assertEquals(35L, get(client.read(ListQuery.SIZE)), "the client reads its own writes");
     assertEquals(leader, client.leaderHint(), "the client learned who leads");
 
+    // Eight clients of the same system share its connection: 200 requests in flight at once leave in
+    // batches, and each is applied exactly once. Closing seven leaves the connection to the others.
+    List<RaftClient<String, ListQuery, Long>> many = new ArrayList<>();
+    for (int i = 0; i < 8; i++) many.add(RaftClient.create(clientSystem, GROUP));
+    List<CompletableFuture<Long>> inFlight = new ArrayList<>();
+    for (int i = 0; i < 25; i++) {
+      for (RaftClient<String, ListQuery, Long> c : many) inFlight.add(c.submit("m-" + i).toCompletableFuture());
+    }
+    List<Long> manyResults = new ArrayList<>();
+    for (CompletableFuture<Long> f : inFlight) manyResults.add(get(f));
+    Collections.sort(manyResults);
+    assertEquals(LongStream.rangeClosed(36, 235).boxed().toList(), manyResults);
+    for (RaftClient<String, ListQuery, Long> c : many.subList(1, 8)) c.close();
+    assertEquals(236L, get(many.get(0).submit("m-last")), "a client whose connection others closed still works");
+    many.get(0).close();
+    assertEquals(237L, get(client.submit("c-237")), "the first client still works once all the others closed");
+
     nodes.terminate(leader);
     List<String> survivors = nodes.memberIds().stream().filter(n -> !n.equals(leader)).toList();
 
@@ -138,15 +160,15 @@ class ArteryClusterTest {
     assertTrue(survivors.contains(second.memberId()));
 
     List<Long> more = nodes.submitFromEach(survivors, "b", 10);
-    assertEquals(LongStream.rangeClosed(36, 55).boxed().toList(), more,
+    assertEquals(LongStream.rangeClosed(238, 257).boxed().toList(), more,
         "the new leader continues the log where the old one left it");
     for (String node : survivors) {
-      assertEquals(55L, get(nodes.group(node).read(ListQuery.SIZE, ReadConsistency.LINEARIZABLE)),
+      assertEquals(257L, get(nodes.group(node).read(ListQuery.SIZE, ReadConsistency.LINEARIZABLE)),
           "linearizable read through " + node);
     }
-    assertEquals(56L, get(client.submit("c-56")), "the client follows the group to its new leader");
+    assertEquals(258L, get(client.submit("c-258")), "the client follows the group to its new leader");
     assertEquals(second.memberId(), client.leaderHint());
-    awaitSameStaleState(survivors, 56);
+    awaitSameStaleState(survivors, 258);
   }
 
   /** Every member's own state (a stale read, no leader involved) reaches {@code size} and the same order of items. */

@@ -7,6 +7,7 @@ import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.RoleChanged;
 import io.pekkoraft.consensus.impl.RaftServer;
 import io.pekkoraft.consensus.impl.RaftSettings;
+import io.pekkoraft.consensus.protocol.ClientBatch;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.ServerCommand;
@@ -340,6 +341,26 @@ public final class SimCluster implements AutoCloseable {
     });
     settle();
     return boxes;
+  }
+
+  /**
+   * One {@link ClientBatch} to member {@code id}, as a client system's outbox sends it: the requests share
+   * one reply actor (the returned box) and carry the tags 1, 2, ... in order, with {@code hops}. A
+   * request named "?" is a linearizable read, any other a command.
+   */
+  public ReplyBox submitBatch(String id, List<String> requests, int hops) {
+    ReplyBox box = newBox();
+    List<ClientRequest> batch = new ArrayList<>();
+    for (int i = 0; i < requests.size(); i++) {
+      String r = requests.get(i);
+      batch.add(r.equals("?")
+          ? new ClientRequest.ClientQuery(codec.toBytes("count"), ReadConsistency.LINEARIZABLE, hops, box.ref(), i + 1)
+          : new ClientRequest.ClientCommand(codec.toBytes(r), hops, box.ref(), i + 1));
+    }
+    settle();
+    servers.get(id).tell(new ClientBatch(batch));
+    settle();
+    return box;
   }
 
   public ReplyBox read(String id, ReadConsistency consistency) {

@@ -1,0 +1,161 @@
+package io.pekkoraft.consensus;
+
+import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.transport.PeerDirectory;
+import io.pekkoraft.persistence.serialization.RaftSerialization;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.cluster.ClusterEvent.CurrentClusterState;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+
+/**
+ * What every {@link RaftClient} of one ActorSystem for one group shares, like a channel its stubs share:
+ * the members' listing, the leader hint, one actor for all answers and one outbox that sends concurrent
+ * requests together. Opened by the first client, closed with the last.
+ */
+final class ClientConnection implements RequestLoop.Route {
+
+  /** The open connections of one system, by group. */
+  static final class Registry implements Extension {
+    static final ExtensionId<Registry> ID = new ExtensionId<>() {
+      @Override
+      public Registry createExtension(ActorSystem<?> system) {
+        return new Registry(system);
+      }
+    };
+
+    private final ActorSystem<?> system;
+    private final Map<String, ClientConnection> open = new HashMap<>();
+    private int opened;
+
+    private Registry(ActorSystem<?> system) {
+      this.system = system;
+    }
+
+    synchronized ClientConnection acquire(String groupId, Map<String, Address> members) {
+      ClientConnection c = open.get(groupId);
+      if (c != null && !c.addresses.equals(members)) {
+        throw new IllegalStateException("clients of group " + groupId + " on this system already use the members "
+            + c.addresses + ", not " + members);
+      }
+      if (c == null) {
+        c = new ClientConnection(system, groupId, members, ++opened);
+        open.put(groupId, c);
+      }
+      c.references++;
+      return c;
+    }
+
+    synchronized void release(ClientConnection c) {
+      if (--c.references == 0) {
+        open.remove(c.groupId, c);
+        c.stop();
+      }
+    }
+  }
+
+  private final ActorSystem<?> system;
+  private final String groupId;
+  private final Map<String, Address> addresses;
+  private final PeerDirectory directory;
+  private final List<String> members;
+  private final List<ActorRef<?>> subscribers = new ArrayList<>();
+  private final TaggedReplies replies;
+  final RequestLoop requests;
+  private final Cluster cluster;
+  private final AtomicInteger roundRobin = new AtomicInteger();
+  volatile String leaderHint;
+  private int references; // guarded by the registry
+
+  private ClientConnection(ActorSystem<?> system, String groupId, Map<String, Address> members, int number) {
+    this.system = system;
+    this.groupId = groupId;
+    this.addresses = Map.copyOf(members);
+    this.directory = new PeerDirectory(groupId, members);
+    this.members = List.copyOf(members.keySet());
+    String prefix = "pekko-raft-client-" + groupId + "-" + number;
+    this.replies = new TaggedReplies(system, prefix);
+    this.requests = new RequestLoop(system, RaftSerialization.get(system).codec(), replies);
+    this.cluster = Cluster.get(system);
+    for (String member : this.members) {
+      subscribers.add(system.systemActorOf(directory.subscriber(member), prefix + "-" + member, Props.empty()));
+    }
+  }
+
+  @Override
+  public ActorRef<ServerCommand> next() {
+    String hint = leaderHint;
+    ActorRef<ServerCommand> leader = hint == null ? null : usable(hint);
+    if (leader != null) return leader;
+    int start = Math.floorMod(roundRobin.getAndIncrement(), members.size());
+    for (int i = 0; i < members.size(); i++) {
+      ActorRef<ServerCommand> listed = usable(members.get((start + i) % members.size()));
+      if (listed != null) return listed;
+    }
+    return null;
+  }
+
+  /**
+   * The member's server if it is listed and its node is up and reachable in the cluster: the receptionist
+   * keeps listing a node that is leaving or unreachable for a while, and a request sent there would end
+   * in a timeout (outcome unknown) instead of a quick redirect.
+   */
+  private ActorRef<ServerCommand> usable(String member) {
+    ActorRef<ServerCommand> ref = directory.get(member);
+    if (ref == null) return null;
+    Address address = ref.path().address();
+    if (address.hasLocalScope()) return ref;
+    CurrentClusterState state = cluster.state();
+    for (Member m : state.getUnreachable()) {
+      if (m.address().equals(address)) return null;
+    }
+    for (Member m : state.getMembers()) {
+      if (m.address().equals(address)) return m.status() == MemberStatus.up() ? ref : null;
+    }
+    return null;
+  }
+
+  @Override
+  public boolean notLeader(ActorRef<ServerCommand> asked, String leaderId) {
+    leaderHint = leaderId;
+    ActorRef<ServerCommand> named = leaderId == null ? null : usable(leaderId);
+    return named != null && !named.equals(asked); // a new lead to follow at once; otherwise wait a little
+  }
+
+  /** Members do not forward the client's requests: they name the leader, and the client goes there itself. */
+  @Override
+  public int hops() {
+    return 1;
+  }
+
+  /** With hops 1 a server that applied a command leads; one that served a read led at the time. */
+  @Override
+  public void served(ActorRef<ServerCommand> asked) {
+    for (String member : members) {
+      if (asked.equals(directory.get(member))) leaderHint = member;
+    }
+  }
+
+  @Override
+  public void noAnswer(ActorRef<ServerCommand> asked) {
+    String hint = leaderHint;
+    if (hint != null && asked.equals(directory.get(hint))) leaderHint = null;
+  }
+
+  private void stop() {
+    for (ActorRef<?> s : subscribers) system.classicSystem().stop(Adapter.toClassic(s));
+    replies.stop();
+  }
+}
