@@ -13,6 +13,11 @@ import io.pekkoraft.persistence.serialization.KryoRegistrar;
 /**
  * Ids 200-299: the messages Raft servers and clients exchange. Never renumber an id or reuse a retired one:
  * nodes of different versions must read each other's messages during a rolling upgrade.
+ *
+ * <p>The messages sent most often have hand-written serializers ({@link ProtocolSerializers}), whose
+ * layouts are part of the wire format just as the ids are; the others go through Kryo's record
+ * serializer. Registered after {@code PersistenceKryoRegistrar}, whose LogEntry serializer
+ * AppendEntries uses.
  */
 public final class ConsensusKryoRegistrar implements KryoRegistrar {
 
@@ -20,29 +25,31 @@ public final class ConsensusKryoRegistrar implements KryoRegistrar {
 
   @Override
   public void register(Kryo kryo) {
-    kryo.register(RaftMessage.RequestVote.class, 200);
-    kryo.register(RaftMessage.RequestVoteResponse.class, 201);
-    kryo.register(RaftMessage.AppendEntries.class, 202);
-    kryo.register(RaftMessage.AppendEntriesResponse.class, 203);
-    kryo.register(RaftMessage.Heartbeat.class, 204);
-    kryo.register(RaftMessage.HeartbeatResponse.class, 205);
+    kryo.register(RaftMessage.RequestVote.class, new ProtocolSerializers.RequestVoteSerializer(), 200);
+    kryo.register(
+        RaftMessage.RequestVoteResponse.class, new ProtocolSerializers.RequestVoteResponseSerializer(), 201);
+    kryo.register(RaftMessage.AppendEntries.class, new ProtocolSerializers.AppendEntriesSerializer(), 202);
+    kryo.register(
+        RaftMessage.AppendEntriesResponse.class, new ProtocolSerializers.AppendEntriesResponseSerializer(), 203);
+    kryo.register(RaftMessage.Heartbeat.class, new ProtocolSerializers.HeartbeatSerializer(), 204);
+    kryo.register(RaftMessage.HeartbeatResponse.class, new ProtocolSerializers.HeartbeatResponseSerializer(), 205);
     kryo.register(RaftMessage.InstallSnapshot.class, 206);
     kryo.register(RaftMessage.InstallSnapshotResponse.class, 207);
 
-    kryo.register(ClientRequest.ClientCommand.class, 220);
-    kryo.register(ClientRequest.ClientQuery.class, 221);
+    kryo.register(ClientRequest.ClientCommand.class, new ProtocolSerializers.ClientCommandSerializer(), 220);
+    kryo.register(ClientRequest.ClientQuery.class, new ProtocolSerializers.ClientQuerySerializer(), 221);
     kryo.register(ReadConsistency.class, 222);
-    kryo.register(ClientBatch.class, 223);
-    kryo.register(ClientReply.Applied.class, 230);
-    kryo.register(ClientReply.NotLeader.class, 231);
+    kryo.register(ClientBatch.class, new ProtocolSerializers.ClientBatchSerializer(), 223);
+    kryo.register(ClientReply.Applied.class, new ProtocolSerializers.AppliedSerializer(), 230);
+    kryo.register(ClientReply.NotLeader.class, new ProtocolSerializers.NotLeaderSerializer(), 231);
     kryo.register(ClientReply.Timeout.class, 232);
     kryo.register(ClientReply.NoQuorum.class, 233);
     kryo.register(ClientReply.Rejected.class, 234);
-    kryo.register(ClientReply.Tagged.class, 235);
-    kryo.register(ClientReply.TaggedBatch.class, 236);
+    kryo.register(ClientReply.Tagged.class, new ProtocolSerializers.TaggedSerializer(), 235);
+    kryo.register(ClientReply.TaggedBatch.class, new ProtocolSerializers.TaggedBatchSerializer(), 236);
 
     // leadership transfer: 210-214 and 240-249
-    kryo.register(RaftMessage.TimeoutNow.class, 210);
+    kryo.register(RaftMessage.TimeoutNow.class, new ProtocolSerializers.TimeoutNowSerializer(), 210);
     kryo.register(TransferLeadership.class, 240);
     kryo.register(TransferReply.Transferred.class, 241);
     kryo.register(TransferReply.NotLeader.class, 242);

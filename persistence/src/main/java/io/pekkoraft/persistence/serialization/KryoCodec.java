@@ -4,6 +4,7 @@ import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.util.Pool;
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Objects;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -88,61 +89,137 @@ public final class KryoCodec {
 
   /** The bytes of {@code object}, its class included. */
   public byte[] toBytes(Object object) {
+    return write(object, null);
+  }
+
+  /**
+   * Writes what {@link #toBytes} returns into {@code buffer}, from its position on, and moves the position
+   * past it; no intermediate array is allocated. When the bytes do not fit in what remains of the buffer,
+   * throws a {@link BufferTooSmallException} (a {@link java.nio.BufferOverflowException}, which Artery
+   * reports as an oversized message) and leaves the buffer as it was.
+   */
+  public void toBuffer(Object object, ByteBuffer buffer) {
+    Objects.requireNonNull(buffer, "buffer");
+    write(object, buffer);
+  }
+
+  /** Serializes into this thread's reused output; returns a copy of the bytes, or null once put into {@code target}. */
+  private byte[] write(Object object, ByteBuffer target) {
     Objects.requireNonNull(object, "cannot serialize null");
-    Kryo kryo = pool.obtain();
-    boolean healthy = false;
     ReusedOutput reused = REUSED_OUTPUT.get();
     Output output = reused.inUse ? new Output(OUTPUT_BYTES_INITIAL, -1) : reused.output;
     reused.inUse = true;
     try {
       output.reset();
+      serialize(object, output);
+      if (target == null) return output.toBytes();
+      int size = output.position();
+      if (size > target.remaining()) throw new BufferTooSmallException(object, size, target.remaining());
+      target.put(output.getBuffer(), 0, size);
+      return null;
+    } finally {
+      if (output == reused.output) {
+        reused.inUse = false;
+        if (output.getBuffer().length > REUSED_BYTES_MAX) reused.output = new Output(REUSED_OUTPUT_BYTES, -1);
+      }
+    }
+  }
+
+  private void serialize(Object object, Output output) {
+    Kryo kryo = pool.obtain();
+    boolean healthy = false;
+    try {
       kryo.writeClassAndObject(output, object);
       healthy = true;
-      return output.toBytes();
     } catch (RuntimeException e) {
       throw new RaftSerializationException(
           "Cannot serialize " + object.getClass().getName() + ": " + describe(e), e);
     } finally {
-      if (output == reused.output) {
-        reused.inUse = false;
-        if (output.getBuffer().length > REUSED_OUTPUT_BYTES_MAX) reused.output = new Output(REUSED_OUTPUT_BYTES, -1);
-      }
       release(kryo, healthy);
     }
   }
 
   /**
-   * One output buffer per thread, reused by every {@link #toBytes} on it: a message is written into a
-   * buffer that already has room, and only the final copy is allocated. A buffer that grew past
-   * {@link #REUSED_OUTPUT_BYTES_MAX} (a snapshot) is dropped after use rather than kept per thread.
+   * One output buffer per thread, reused by every {@link #toBytes} and {@link #toBuffer} on it: a message
+   * is written into a buffer that already has room, and only the final copy is allocated (none for a
+   * ByteBuffer). A buffer that grew past {@link #REUSED_BYTES_MAX} (a snapshot) is dropped after use
+   * rather than kept per thread.
    */
   private static final class ReusedOutput {
     Output output = new Output(REUSED_OUTPUT_BYTES, -1);
     boolean inUse;
   }
 
+  /**
+   * One array per thread into which {@link #fromBuffer} copies the bytes of a buffer without an array of
+   * its own (Artery's direct envelope buffers): reading from an array is Kryo's fast path. It grows to at
+   * most {@link #REUSED_BYTES_MAX}; a larger message gets an array of its own.
+   */
+  private static final class ReusedInput {
+    byte[] bytes = new byte[REUSED_OUTPUT_BYTES];
+    boolean inUse;
+  }
+
   private static final int REUSED_OUTPUT_BYTES = 16 * 1024;
-  private static final int REUSED_OUTPUT_BYTES_MAX = 4 * 1024 * 1024;
+  private static final int REUSED_BYTES_MAX = 4 * 1024 * 1024;
   private static final ThreadLocal<ReusedOutput> REUSED_OUTPUT = ThreadLocal.withInitial(ReusedOutput::new);
+  private static final ThreadLocal<ReusedInput> REUSED_INPUT = ThreadLocal.withInitial(ReusedInput::new);
 
   /** The object that {@link #toBytes} wrote into {@code bytes}. */
   public Object fromBytes(byte[] bytes) {
     Objects.requireNonNull(bytes, "bytes");
+    return read(bytes, 0, bytes.length);
+  }
+
+  /**
+   * The object that {@link #toBytes} or {@link #toBuffer} wrote into {@code buffer} between its position
+   * and its limit; the position then moves to the limit. Fails like {@link #fromBytes(byte[])} (and then
+   * leaves the position where it was); bytes after the object up to the limit are an error too.
+   */
+  public Object fromBuffer(ByteBuffer buffer) {
+    Objects.requireNonNull(buffer, "buffer");
+    int length = buffer.remaining();
+    Object object;
+    if (buffer.hasArray()) {
+      object = read(buffer.array(), buffer.arrayOffset() + buffer.position(), length);
+    } else {
+      ReusedInput reused = REUSED_INPUT.get();
+      boolean ownArray = reused.inUse || length > REUSED_BYTES_MAX;
+      byte[] bytes = ownArray ? new byte[length] : reused.bytes;
+      if (!ownArray) {
+        if (bytes.length < length) {
+          bytes = reused.bytes = new byte[Math.min(REUSED_BYTES_MAX, Math.max(length, 2 * bytes.length))];
+        }
+        reused.inUse = true;
+      }
+      try {
+        buffer.get(buffer.position(), bytes, 0, length);
+        object = read(bytes, 0, length);
+      } finally {
+        if (!ownArray) reused.inUse = false;
+      }
+    }
+    buffer.position(buffer.limit());
+    return object;
+  }
+
+  private Object read(byte[] bytes, int offset, int length) {
     Kryo kryo = pool.obtain();
     boolean healthy = false;
     try {
-      Input input = new Input(bytes);
+      Input input = new Input(bytes, offset, length);
       Object object = kryo.readClassAndObject(input);
       if (object == null) throw new IllegalStateException("the bytes encode null, which no message is");
-      if (input.position() != bytes.length) {
+      int end = offset + length;
+      if (input.position() != end) {
         throw new IllegalStateException(
-            (bytes.length - input.position()) + " bytes left over after a " + object.getClass().getName());
+            (end - input.position()) + " bytes left over after a " + object.getClass().getName());
       }
       healthy = true;
       return object;
     } catch (RuntimeException e) {
       throw new RaftSerializationException(
-          "Cannot deserialize " + bytes.length + " bytes (corrupt, truncated, or written with a different"
+          "Cannot deserialize " + length + " bytes (corrupt, truncated, or written with a different"
               + " registrar list): " + describe(e),
           e);
     } finally {

@@ -1,14 +1,20 @@
 package io.pekkoraft.persistence.serialization;
 
+import java.nio.ByteBuffer;
 import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.serialization.ByteBufferSerializer;
 import org.apache.pekko.serialization.JSerializer;
 
 /**
  * The Pekko serializer for every {@link RaftSerializable}, bound in {@code reference.conf}. It only
  * delegates to the system's {@link RaftSerialization#codec()}, so messages on the wire, events in the
  * journal and bytes stored by hand are all the same format.
+ *
+ * <p>Also a {@link ByteBufferSerializer}: Artery then writes a message straight into its envelope buffer
+ * and reads it from there, with no byte array per message. Both paths write the same bytes (no manifest
+ * either way), so each reads what the other wrote; Pekko Persistence uses the byte array path.
  */
-public final class RaftKryoSerializer extends JSerializer {
+public final class RaftKryoSerializer extends JSerializer implements ByteBufferSerializer {
 
   /**
    * Written next to every persisted event and every remote message, so Pekko knows which serializer
@@ -46,6 +52,22 @@ public final class RaftKryoSerializer extends JSerializer {
   @Override
   public Object fromBinaryJava(byte[] bytes, Class<?> manifest) {
     return codec().fromBytes(bytes);
+  }
+
+  /**
+   * Writes {@code o} into {@code buf} at its position. A message larger than what remains of the buffer
+   * throws a {@link java.nio.BufferOverflowException} ({@link BufferTooSmallException}) without writing:
+   * Artery then drops it as oversized, naming the frame size.
+   */
+  @Override
+  public void toBinary(Object o, ByteBuffer buf) {
+    codec().toBuffer(o, buf);
+  }
+
+  /** Reads the message between the buffer's position and its limit; the manifest is empty, as above. */
+  @Override
+  public Object fromBinary(ByteBuffer buf, String manifest) {
+    return codec().fromBuffer(buf);
   }
 
   private KryoCodec codec() {

@@ -6,18 +6,19 @@ import com.esotericsoftware.kryo.io.Input;
 /**
  * Refuses a length read from the wire that the remaining bytes cannot hold. Without it a corrupt length
  * makes the reader allocate first and fail later: a few flipped bits turn into a 2 GB array and an
- * OutOfMemoryError instead of a clear error about corrupt bytes.
+ * OutOfMemoryError instead of a clear error about corrupt bytes. Public for the hand-written serializers
+ * of other modules.
  */
-final class SizeGuard {
+public final class SizeGuard {
 
   private SizeGuard() {}
 
   /**
    * Returns {@code size} if {@code size} elements of at least {@code bytesPerElementMin} bytes each fit
-   * in what is left of {@code input}; otherwise throws. Only byte-array inputs are checked, because only
-   * they know their end.
+   * in what is left of {@code input}; otherwise throws. Only inputs without a stream behind them (byte
+   * arrays, byte buffers) are checked, because only they know their end.
    */
-  static int checkedSize(Input input, int size, int bytesPerElementMin, String what) {
+  public static int checkedSize(Input input, int size, int bytesPerElementMin, String what) {
     if (size < 0) {
       throw new KryoException("negative " + what + " size " + size + ": the bytes are corrupt");
     }

@@ -1,5 +1,6 @@
 package io.pekkoraft.persistence.serialization;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
@@ -12,15 +13,18 @@ import io.pekkoraft.persistence.RaftEvent;
 import io.pekkoraft.persistence.serialization.TestMessages.Ask;
 import io.pekkoraft.persistence.serialization.TestMessages.Greeting;
 import io.pekkoraft.persistence.serialization.TestMessages.Holder;
+import java.nio.ByteBuffer;
 import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.SerializationTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.internal.adapter.ActorRefAdapter;
+import org.apache.pekko.serialization.ByteBufferSerializer;
 import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
 import org.apache.pekko.serialization.Serializer;
+import org.apache.pekko.serialization.Serializers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -93,6 +97,34 @@ class RaftKryoSerializerTest {
       RaftSerializable received = probe.receiveMessage();
       assertEquals(message, received);
       assertNotSame(message, received);
+    }
+  }
+
+  @Test
+  void arteryByteBufferPathAndTheArrayPathReadEachOther() throws Exception {
+    // Artery writes through ByteBufferSerializer into its envelope and reads with deserializeByteBuffer;
+    // persistence and serialize-messages use arrays. No manifest either way; each reads the other's bytes.
+    TestProbe<Greeting> probe = testKit.createTestProbe();
+    Ask ask = new Ask("where?", probe.getRef());
+    Serializer serializer = serialization.findSerializerFor(ask);
+    assertTrue(serializer instanceof ByteBufferSerializer, "Artery uses the buffer path");
+    assertEquals("", Serializers.manifestFor(serializer, ask));
+    ByteBuffer buffer = ByteBuffer.allocateDirect(1024);
+    ((ByteBufferSerializer) serializer).toBinary(ask, buffer);
+    buffer.flip();
+    byte[] fromBuffer = new byte[buffer.remaining()];
+    buffer.get(0, fromBuffer);
+    byte[] fromArray = serialization.serialize(ask).get();
+    assertArrayEquals(fromArray, fromBuffer);
+
+    Ask viaBuffer = (Ask) serialization.deserializeByteBuffer(buffer, RaftKryoSerializer.IDENTIFIER, "");
+    Ask viaArray = (Ask) serialization.deserialize(fromBuffer, RaftKryoSerializer.IDENTIFIER, "").get();
+    Ask arrayViaBuffer =
+        (Ask) serialization.deserializeByteBuffer(ByteBuffer.wrap(fromArray), RaftKryoSerializer.IDENTIFIER, "");
+    for (Ask copy : List.of(viaBuffer, viaArray, arrayViaBuffer)) {
+      assertEquals(ask, copy);
+      copy.replyTo().tell(new Greeting("here", null));
+      assertEquals(new Greeting("here", null), probe.receiveMessage());
     }
   }
 
