@@ -14,7 +14,8 @@ import org.apache.pekko.actor.typed.internal.adapter.ActorSystemAdapter;
 
 /**
  * Turns registered objects into bytes and back. Thread-safe: a Kryo instance is not, so each call
- * borrows one from a pool. Every instance of the pool is configured by the same registrars in the same
+ * borrows one: the one this thread used last, or else one from a shared pool (whose queue takes a lock,
+ * which many threads serializing at once would otherwise contend for on every message). Every instance of the pool is configured by the same registrars in the same
  * order, and {@link StrictKryo} refuses conflicting ids, so two codecs built from the same registrar
  * list read each other's bytes.
  *
@@ -25,8 +26,9 @@ import org.apache.pekko.actor.typed.internal.adapter.ActorSystemAdapter;
 public final class KryoCodec {
 
   /**
-   * Kryo instances kept for reuse. More threads than this may serialize at once (each then builds its
-   * own instance), but the pool keeps no more, bounding the memory of idle instances.
+   * Kryo instances kept for reuse besides the one each thread keeps. More threads than this may serialize
+   * at once (each then builds its own instance), but the pool keeps no more, bounding the memory of idle
+   * instances.
    */
   private static final int POOL_SIZE_MAX = 64;
 
@@ -42,6 +44,9 @@ public final class KryoCodec {
   private final List<KryoRegistrar> registrars;
   private final ActorRefResolver actorRefResolver; // null: this codec cannot carry ActorRefs
   private final Pool<Kryo> pool;
+
+  /** The instance this thread returned last, kept for its next call; empty while in use (nested calls). */
+  private final ThreadLocal<Kryo[]> threadCached = ThreadLocal.withInitial(() -> new Kryo[1]);
 
   /** A codec that cannot carry typed ActorRefs; enough for journal events and tests without a system. */
   public static KryoCodec create(ClassLoader classLoader, List<KryoRegistrar> registrars) {
@@ -126,7 +131,7 @@ public final class KryoCodec {
   }
 
   private void serialize(Object object, Output output) {
-    Kryo kryo = pool.obtain();
+    Kryo kryo = obtain();
     boolean healthy = false;
     try {
       kryo.writeClassAndObject(output, object);
@@ -204,7 +209,7 @@ public final class KryoCodec {
   }
 
   private Object read(byte[] bytes, int offset, int length) {
-    Kryo kryo = pool.obtain();
+    Kryo kryo = obtain();
     boolean healthy = false;
     try {
       Input input = new Input(bytes, offset, length);
@@ -251,7 +256,18 @@ public final class KryoCodec {
   }
 
   /** A Kryo that threw may hold half-finished state; it is dropped rather than reused. */
+  private Kryo obtain() {
+    Kryo[] cached = threadCached.get();
+    Kryo kryo = cached[0];
+    if (kryo == null) return pool.obtain();
+    cached[0] = null;
+    return kryo;
+  }
+
   private void release(Kryo kryo, boolean healthy) {
-    if (healthy) pool.free(kryo);
+    if (!healthy) return;
+    Kryo[] cached = threadCached.get();
+    if (cached[0] == null) cached[0] = kryo;
+    else pool.free(kryo);
   }
 }
