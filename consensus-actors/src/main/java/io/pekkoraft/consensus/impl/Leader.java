@@ -17,6 +17,7 @@ import io.pekkoraft.consensus.protocol.TransferReply;
 import io.pekkoraft.consensus.rules.CommitRule;
 import io.pekkoraft.consensus.rules.Quorum;
 import io.pekkoraft.persistence.LogEntry;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -70,6 +71,7 @@ final class Leader extends Role {
     node.leaderId = node.selfId;
     node.leaderContact = true; // we are the leader: vote requests must not unseat us while a quorum answers
     node.becameRole(RaftRole.LEADER);
+    node.held.release(); // a hand-over of ours ended with us leading again: serve what it held back
     node.ctx.getLog().info("{} is the leader of group {} in term {}", node.selfId, node.groupId, node.currentTerm);
     sharedCommit = new AtomicLong(node.commitIndex);
     long lastAtElection = node.log.lastIndex();
@@ -225,9 +227,10 @@ final class Leader extends Role {
   @Override
   Behavior<ServerCommand> onClientCommand(ClientRequest.ClientCommand c) {
     if (transferTarget != null) {
-      // Handing over: a new entry would move the goal the target must reach. Not applied; the client
-      // retries, and finds the new leader. Naming the target would not help: it does not lead yet.
-      c.reply(new ClientReply.NotLeader(null));
+      // Handing over: a new entry would move the goal the target must reach. Held until the new leader
+      // is known, then named to the client (HeldRequests); when that cannot be, not applied: the client
+      // retries. Naming the target now would not help: it does not lead yet.
+      if (!node.held.hold(c)) c.reply(new ClientReply.NotLeader(null));
       return this;
     }
     if (c.command().length > node.settings.maxRequestBytes()) {
@@ -332,6 +335,9 @@ final class Leader extends Role {
     timeoutNowSent = false;
     transferWatch = node.ctx.spawnAnonymous(TransferWatch.create(node.groupId, node.selfId, target,
         node.currentTerm, node.settings.leadershipTransferTimeout(), node.ctx.getSelf(), t.replyTo()));
+    Duration hold = node.settings.heartbeatInterval();
+    node.held.begin(hold.compareTo(node.settings.leadershipTransferTimeout()) < 0 ? hold
+        : node.settings.leadershipTransferTimeout());
     if (matchIndex.getOrDefault(target, 0L) < node.log.lastIndex()) {
       // Catch the target up now rather than after the retransmit interval, if a batch to it was lost.
       ActorRef<Replicator.Command> replicator = replicators.get(target);
@@ -374,6 +380,7 @@ final class Leader extends Role {
     transferTarget = null;
     transferWatch = null;
     timeoutNowSent = false;
+    node.held.release(); // still within the hold's bound: serve them
     return this;
   }
 
