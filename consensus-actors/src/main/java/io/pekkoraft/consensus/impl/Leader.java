@@ -17,7 +17,6 @@ import io.pekkoraft.consensus.protocol.TransferReply;
 import io.pekkoraft.consensus.rules.CommitRule;
 import io.pekkoraft.consensus.rules.Quorum;
 import io.pekkoraft.persistence.LogEntry;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -61,7 +60,16 @@ final class Leader extends Role {
   private boolean timeoutNowSent;
 
   static Behavior<ServerCommand> start(RaftNode node) {
-    return new Leader(node).maybeCommit();
+    Leader leader = new Leader(node);
+    // Requests held during the hand-over that made us leader (or during one of ours that we survived):
+    // served now, so that the commands join our no-op in one write and one AppendEntries.
+    for (ClientRequest held : node.held.takeAll()) leader.serve(held);
+    return leader.maybeCommit();
+  }
+
+  private void serve(ClientRequest request) {
+    if (request instanceof ClientRequest.ClientCommand c) onClientCommand(c);
+    else if (request instanceof ClientRequest.ClientQuery q) onClientQuery(q);
   }
 
   private Leader(RaftNode node) {
@@ -71,7 +79,6 @@ final class Leader extends Role {
     node.leaderId = node.selfId;
     node.leaderContact = true; // we are the leader: vote requests must not unseat us while a quorum answers
     node.becameRole(RaftRole.LEADER);
-    node.held.release(); // a hand-over of ours ended with us leading again: serve what it held back
     node.ctx.getLog().info("{} is the leader of group {} in term {}", node.selfId, node.groupId, node.currentTerm);
     sharedCommit = new AtomicLong(node.commitIndex);
     long lastAtElection = node.log.lastIndex();
@@ -335,9 +342,7 @@ final class Leader extends Role {
     timeoutNowSent = false;
     transferWatch = node.ctx.spawnAnonymous(TransferWatch.create(node.groupId, node.selfId, target,
         node.currentTerm, node.settings.leadershipTransferTimeout(), node.ctx.getSelf(), t.replyTo()));
-    Duration hold = node.settings.heartbeatInterval();
-    node.held.begin(hold.compareTo(node.settings.leadershipTransferTimeout()) < 0 ? hold
-        : node.settings.leadershipTransferTimeout());
+    node.held.begin();
     if (matchIndex.getOrDefault(target, 0L) < node.log.lastIndex()) {
       // Catch the target up now rather than after the retransmit interval, if a batch to it was lost.
       ActorRef<Replicator.Command> replicator = replicators.get(target);

@@ -83,7 +83,9 @@ final class RaftNode {
     this.raftLog = raftLog;
     this.runner = runner;
     this.persist = new PersistQueue(raftLog, ctx.getSelf());
-    this.held = new HeldRequests(ctx.getSelf(), timers, settings.maxPending());
+    Duration hold = settings.heartbeatInterval().compareTo(settings.leadershipTransferTimeout()) < 0
+        ? settings.heartbeatInterval() : settings.leadershipTransferTimeout();
+    this.held = new HeldRequests(ctx.getSelf(), timers, transport, settings.maxPending(), hold);
     this.log = new LogView(recovered.compactedIndex(), recovered.compactedTerm(), recovered.entries());
     this.currentTerm = recovered.currentTerm();
     this.votedFor = recovered.votedFor();

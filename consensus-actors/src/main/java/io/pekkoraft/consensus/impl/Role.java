@@ -127,6 +127,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
       return this;
     }
     node.castVote(rv.from());
+    if (rv.transfer()) node.held.votedFor(rv.from()); // a departing leader sends its clients to its successor
     node.resetElectionTimer(); // §5.2: granting a vote restarts the election timeout
     node.sendAfterDurable(rv.from(), new RequestVoteResponse(node.currentTerm, node.selfId, true, false));
     return this;
@@ -219,8 +220,8 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
   /**
    * Forward once to the leader we know. When there is none, or the transport does not know where it is
    * yet (early in a cluster's life), answer NotLeader at once: nothing was delivered, so the client may
-   * retry safely instead of waiting for its timeout. Except while a hand-over this server started is
-   * under way ({@link HeldRequests}): then the request waits here for the new leader to be known.
+   * retry safely instead of waiting for its timeout. Except during a hand-over of leadership, on the
+   * departing leader and on its target ({@link HeldRequests}): then the request waits for the new leader.
    */
   private void forwardToLeader(ClientRequest request) {
     String leader = node.leaderId;

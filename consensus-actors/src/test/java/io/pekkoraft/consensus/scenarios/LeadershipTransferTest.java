@@ -326,11 +326,11 @@ class LeadershipTransferTest {
   }
 
   @Test
-  void requestsDuringAHandOverWaitForTheNewLeaderAndAreSentThere() {
-    // node-1 leads; node-2 to node-5 are played by the test. Clients that reach node-1 while it hands over,
-    // before and after it steps down, are held until node-1 hears from the new leader, then told where it
-    // is (a client outside the group) or forwarded to it (a member's own request): not answered "no leader
-    // known", which would leave them guessing when to try again.
+  void requestsDuringAHandOverWaitForTheTargetsElectionAndAreSentToIt() {
+    // node-1 leads; node-2 to node-5 are played by the test. Clients that reach node-1 while it hands over
+    // are held until node-1 votes for the target in the election the transfer ordered, then told where
+    // to go (a client outside the group) or forwarded there (a member's own request), as are those that
+    // come later: not answered "no leader known", which would leave them guessing when to try again.
     Set<String> puppets = Set.of("node-2", "node-3", "node-4", "node-5");
     try (SimCluster c = SimCluster.startWithPuppets(5, 50, "", puppets)) {
       assertTrue(c.advanceUntil(() -> c.role("node-1") == RaftRole.PRE_CANDIDATE, WAIT));
@@ -355,17 +355,53 @@ class LeadershipTransferTest {
 
       c.sendAs("node-2", "node-1", new RequestVote(term + 1, "node-2", last, term, false, true));
       assertEquals(RaftRole.FOLLOWER, c.role("node-1"));
-      ReplyBox outsideAfterStepDown = c.submitFromOutside("node-1", "outside-2");
-      assertNull(outsideAfterStepDown.first(), "answered before the new leader was known");
+      assertEquals(new ClientReply.NotLeader("node-2"), outsideWhileLeading.first());
+      assertNull(memberWhileLeading.first(), "a member's request is forwarded, answered by the new leader");
+      List<ClientRequest.ClientCommand> forwarded = c.inbox("node-2", ClientRequest.ClientCommand.class);
+      assertEquals(1, forwarded.size(), "the member's request forwarded once to the target");
+      assertEquals(1, forwarded.get(0).hops());
+      assertEquals(new ClientReply.NotLeader("node-2"), c.submitFromOutside("node-1", "outside-2").first(),
+          "after its vote, node-1 sends clients to the target at once");
 
       c.sendAs("node-2", "node-1", new Heartbeat(term + 1, "node-2", last, 0));
       assertEquals(new TransferReply.Transferred("node-2"), reply.first());
-      assertEquals(new ClientReply.NotLeader("node-2"), outsideWhileLeading.first());
-      assertEquals(new ClientReply.NotLeader("node-2"), outsideAfterStepDown.first());
-      assertNull(memberWhileLeading.first(), "a member's request is forwarded, answered by the new leader");
-      List<ClientRequest.ClientCommand> forwarded = c.inbox("node-2", ClientRequest.ClientCommand.class);
-      assertEquals(1, forwarded.size(), "the member's request forwarded once to the new leader");
-      assertEquals(1, forwarded.get(0).hops());
+      assertEquals(new ClientReply.NotLeader("node-2"), c.submitFromOutside("node-1", "outside-3").first());
+      assertEquals(1, c.inbox("node-2", ClientRequest.ClientCommand.class).size(), "nothing else forwarded");
+      c.checker.assertSafe();
+    }
+  }
+
+  @Test
+  void theTargetHoldsClientsDuringItsElectionAndCommitsTheirCommandsWithItsNoop() {
+    // node-1 follows node-2, a leader played by the test, which hands leadership over to it. A client that
+    // reaches node-1 while it campaigns waits for the outcome; node-1 wins and appends the command right
+    // after its no-op: one write, one AppendEntries, one round to commit both.
+    Set<String> puppets = Set.of("node-2", "node-3", "node-4", "node-5");
+    try (SimCluster c = SimCluster.startWithPuppets(5, 52, "", puppets)) {
+      long term = 3;
+      c.sendAs("node-2", "node-1", new Heartbeat(term, "node-2", 0, 0));
+      assertEquals(RaftRole.FOLLOWER, c.role("node-1"));
+      c.sendAs("node-2", "node-1", new TimeoutNow(term, "node-2"));
+      assertEquals(RaftRole.CANDIDATE, c.role("node-1"));
+
+      ReplyBox client = c.submitFromOutside("node-1", "during-election");
+      assertNull(client.first(), "answered before the election's outcome");
+      for (String voter : List.of("node-2", "node-3")) {
+        c.sendAs(voter, "node-1", new RequestVoteResponse(term + 1, voter, true, false));
+      }
+      assertEquals(RaftRole.LEADER, c.role("node-1"));
+      AppendEntries first = c.inbox("node-3", AppendEntries.class).stream()
+          .filter(ae -> !ae.entries().isEmpty()).findFirst().orElseThrow();
+      assertEquals(2, first.entries().size(), "the no-op and the held command in one AppendEntries");
+      assertEquals(io.pekkoraft.persistence.LogEntry.Type.COMMAND, first.entries().get(1).type());
+
+      for (String peer : List.of("node-3", "node-4")) {
+        AppendEntries ae = c.inbox(peer, AppendEntries.class).stream()
+            .filter(a -> !a.entries().isEmpty()).findFirst().orElseThrow();
+        c.sendAs(peer, "node-1", new AppendEntriesResponse(term + 1, peer, true, 2, 0, 0, ae.seq()));
+      }
+      assertTrue(c.advanceUntil(() -> client.first() != null, Duration.ofMillis(10)));
+      assertInstanceOf(ClientReply.Applied.class, client.first());
       c.checker.assertSafe();
     }
   }
