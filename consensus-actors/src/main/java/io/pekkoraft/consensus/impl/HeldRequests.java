@@ -29,8 +29,10 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * Holding ends, and every held request is handed back to the server as if it had just arrived, at the
  * first of: a leader is heard from, the hand-over ends with the departing leader still leading, or the
  * hold's bound passes ({@code heartbeat-interval}, at most the transfer timeout: a hand-over normally ends
- * within a round trip or two, and a client's deadline must not run out while it waits here). A server that
- * stops answers what it holds NotLeader. No Raft rule changes: a held request was neither appended nor
+ * within a round trip or two, and a stalled one must not hold a client until its deadline). A client whose
+ * deadline is shorter than the bound can still run out while held when the hand-over stalls, and sees a
+ * Timeout (outcome unknown) where it would have seen NotLeader. A server that stops answers what it holds
+ * NotLeader. No Raft rule changes: a held request was neither appended nor
  * answered, and only a leader ever appends it.
  */
 final class HeldRequests {
