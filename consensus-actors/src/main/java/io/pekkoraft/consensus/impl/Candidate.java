@@ -28,6 +28,7 @@ final class Candidate extends Role {
     node.adoptTerm(node.currentTerm + 1);
     node.castVote(node.selfId);
     node.becameRole(RaftRole.CANDIDATE);
+    if (transfer) node.held.begin(); // clients sent here by the departing leader wait for the outcome
     node.resetElectionTimer();
     long term = node.currentTerm;
     node.persist.afterDurable(() -> {

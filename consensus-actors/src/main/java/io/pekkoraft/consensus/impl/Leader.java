@@ -60,7 +60,16 @@ final class Leader extends Role {
   private boolean timeoutNowSent;
 
   static Behavior<ServerCommand> start(RaftNode node) {
-    return new Leader(node).maybeCommit();
+    Leader leader = new Leader(node);
+    // Requests held during the hand-over that made us leader (or during one of ours that we survived):
+    // served now, so that the commands join our no-op in one write and one AppendEntries.
+    for (ClientRequest held : node.held.takeAll()) leader.serve(held);
+    return leader.maybeCommit();
+  }
+
+  private void serve(ClientRequest request) {
+    if (request instanceof ClientRequest.ClientCommand c) onClientCommand(c);
+    else if (request instanceof ClientRequest.ClientQuery q) onClientQuery(q);
   }
 
   private Leader(RaftNode node) {
@@ -225,9 +234,10 @@ final class Leader extends Role {
   @Override
   Behavior<ServerCommand> onClientCommand(ClientRequest.ClientCommand c) {
     if (transferTarget != null) {
-      // Handing over: a new entry would move the goal the target must reach. Not applied; the client
-      // retries, and finds the new leader. Naming the target would not help: it does not lead yet.
-      c.reply(new ClientReply.NotLeader(null));
+      // Handing over: a new entry would move the goal the target must reach. Held until the new leader
+      // is known, then named to the client (HeldRequests); when that cannot be, not applied: the client
+      // retries. Naming the target now would not help: it does not lead yet.
+      if (!node.held.hold(c)) c.reply(new ClientReply.NotLeader(null));
       return this;
     }
     if (c.command().length > node.settings.maxRequestBytes()) {
@@ -332,6 +342,7 @@ final class Leader extends Role {
     timeoutNowSent = false;
     transferWatch = node.ctx.spawnAnonymous(TransferWatch.create(node.groupId, node.selfId, target,
         node.currentTerm, node.settings.leadershipTransferTimeout(), node.ctx.getSelf(), t.replyTo()));
+    node.held.begin();
     if (matchIndex.getOrDefault(target, 0L) < node.log.lastIndex()) {
       // Catch the target up now rather than after the retransmit interval, if a batch to it was lost.
       ActorRef<Replicator.Command> replicator = replicators.get(target);
@@ -374,6 +385,7 @@ final class Leader extends Role {
     transferTarget = null;
     transferWatch = null;
     timeoutNowSent = false;
+    node.held.release(); // still within the hold's bound: serve them
     return this;
   }
 

@@ -41,6 +41,8 @@ final class RaftNode {
   final ActorRef<RaftLog.Command> raftLog;
   final ActorRef<StateMachineRunner.Command> runner;
   final PersistQueue persist;
+  /** Client requests held back while this server hands its leadership over. */
+  final HeldRequests held;
   final LogView log;
   /**
    * Draws election timeouts. SplittableRandom mixes its seed, so nodes seeded with neighbouring values
@@ -81,6 +83,9 @@ final class RaftNode {
     this.raftLog = raftLog;
     this.runner = runner;
     this.persist = new PersistQueue(raftLog, ctx.getSelf());
+    Duration hold = settings.heartbeatInterval().compareTo(settings.leadershipTransferTimeout()) < 0
+        ? settings.heartbeatInterval() : settings.leadershipTransferTimeout();
+    this.held = new HeldRequests(ctx.getSelf(), timers, transport, settings.maxPending(), hold);
     this.log = new LogView(recovered.compactedIndex(), recovered.compactedTerm(), recovered.entries());
     this.currentTerm = recovered.currentTerm();
     this.votedFor = recovered.votedFor();
@@ -237,12 +242,16 @@ final class RaftNode {
     timers.startSingleTimer(ELECTION_TIMER, Internal.ElectionTimeout.INSTANCE, Duration.ofMillis(timeout));
   }
 
-  /** A message from the current leader arrived: remember it, and refuse disruptive votes for a while. */
+  /**
+   * A message from the current leader arrived: remember it, refuse disruptive votes for a while, and
+   * hand the requests held during a hand-over back, to be sent on to it.
+   */
   void noteLeaderContact(String leader) {
     if (!leader.equals(leaderId)) {
       leaderId = leader;
       publishRole();
     }
+    held.release();
     if (settings.checkQuorum()) {
       leaderContact = true;
       timers.startSingleTimer(LEADER_CONTACT_TIMER, Internal.LeaderContactExpired.INSTANCE, settings.electionTimeoutMin());

@@ -21,6 +21,7 @@ import io.pekkoraft.consensus.protocol.TransferReply;
 import io.pekkoraft.consensus.rules.VoteRules;
 import java.util.List;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.Receive;
@@ -56,7 +57,15 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
         .onMessageEquals(Internal.PushEntries.INSTANCE, this::onPushEntries)
         .onMessage(TransferLeadership.class, this::onTransferLeadership)
         .onMessage(TransferWatch.Ended.class, this::onTransferEnded)
+        .onMessageEquals(HeldRequests.Expired.INSTANCE, () -> {
+          node.held.release(); // no leader within the bound: handled now, answered NotLeader unless one is known
+          return this;
+        })
         .onSignal(Terminated.class, this::onTerminated)
+        .onSignal(PostStop.class, stop -> {
+          node.held.answerAllNotLeader();
+          return this;
+        })
         .build();
   }
 
@@ -121,6 +130,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
       return this;
     }
     node.castVote(rv.from());
+    if (rv.transfer()) node.held.votedFor(rv.from()); // a departing leader sends its clients to its successor
     node.resetElectionTimer(); // §5.2: granting a vote restarts the election timeout
     node.sendAfterDurable(rv.from(), new RequestVoteResponse(node.currentTerm, node.selfId, true, false));
     return this;
@@ -231,10 +241,12 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
   /**
    * Forward once to the leader we know. When there is none, or the transport does not know where it is
    * yet (early in a cluster's life), answer NotLeader at once: nothing was delivered, so the client may
-   * retry safely instead of waiting for its timeout.
+   * retry safely instead of waiting for its timeout. Except during a hand-over of leadership, on the
+   * departing leader and on its target ({@link HeldRequests}): then the request waits for the new leader.
    */
   private void forwardToLeader(ClientRequest request) {
     String leader = node.leaderId;
+    if (leader == null && node.held.hold(request)) return;
     boolean sent = leader != null && !leader.equals(node.selfId) && request.hops() == 0
         && node.transport.send(leader, request.forwarded());
     if (!sent) {

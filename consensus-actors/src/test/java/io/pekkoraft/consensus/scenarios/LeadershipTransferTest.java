@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.pekkoraft.consensus.RaftRole;
 import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.protocol.ClientReply;
+import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
@@ -38,6 +39,8 @@ class LeadershipTransferTest {
   private static final Duration WAIT = Duration.ofSeconds(5);
   /** The default election-timeout-min, and so the default leadership-transfer-timeout. */
   private static final long ELECTION_TIMEOUT_MIN_MS = 1000;
+  /** The default heartbeat-interval, and so how long requests are held for a hand-over's new leader. */
+  private static final long HEARTBEAT_INTERVAL_MS = 200;
 
   /** Collects the replies to one transfer request; read them once the simulation is idle. */
   private static final class TransferBox {
@@ -203,11 +206,17 @@ class LeadershipTransferTest {
 
       long start = c.nowMs();
       TransferBox reply = transfer(c, leader, target, false);
-      // Meanwhile: new commands get a typed answer, on the leader and through a follower; nothing is appended.
+      // Meanwhile new commands, on the leader and through a follower, are held for a new leader to be
+      // named; none comes, so after the hold's bound (heartbeat-interval) they get a typed answer, and
+      // later ones get it at once. Nothing is appended.
       ReplyBox direct = c.submit(leader, "during-transfer");
       ReplyBox forwarded = c.submit(other, "during-transfer-via-follower");
+      assertNull(direct.first(), "answered before the hold's bound");
+      assertNull(forwarded.first(), "answered before the hold's bound");
+      c.advance(Duration.ofMillis(HEARTBEAT_INTERVAL_MS));
       assertEquals(new ClientReply.NotLeader(null), direct.first());
       assertEquals(new ClientReply.NotLeader(null), forwarded.first());
+      assertEquals(new ClientReply.NotLeader(null), c.submit(leader, "during-transfer-after-hold").first());
       // Linearizable reads are still served: the leader still leads.
       ReplyBox read = c.read(leader, ReadConsistency.LINEARIZABLE);
       assertTrue(c.advanceUntil(() -> read.first() != null, Duration.ofMillis(500)));
@@ -221,7 +230,9 @@ class LeadershipTransferTest {
       assertEquals(RaftRole.LEADER, c.role(leader), "the leader keeps its leadership");
       assertEquals(term, c.term(leader));
       acknowledged.addAll(commit(c, leader, "b", 3));
-      assertFalse(c.checker.applied(leader).contains("during-transfer"), "a refused command was applied");
+      for (String refused : List.of("during-transfer", "during-transfer-via-follower", "during-transfer-after-hold")) {
+        assertFalse(c.checker.applied(leader).contains(refused), "a refused command was applied: " + refused);
+      }
       c.network.reconnect(target);
       c.advance(Duration.ofSeconds(1));
       c.checker.assertAcknowledgedAppliedEverywhere(acknowledged);
@@ -236,7 +247,9 @@ class LeadershipTransferTest {
       String target = followerOf(c, leader, 1);
       c.crash(target);
       TransferBox reply = transfer(c, leader, target, false);
-      assertEquals(new ClientReply.NotLeader(null), c.submit(leader, "refused").first());
+      ReplyBox refused = c.submit(leader, "refused");
+      c.advance(Duration.ofMillis(HEARTBEAT_INTERVAL_MS)); // held for a new leader that never comes
+      assertEquals(new ClientReply.NotLeader(null), refused.first());
       c.advance(Duration.ofMillis(ELECTION_TIMEOUT_MIN_MS + 10));
       assertInstanceOf(TransferReply.Timeout.class, reply.first());
       assertEquals(RaftRole.LEADER, c.role(leader));
@@ -309,6 +322,112 @@ class LeadershipTransferTest {
       assertNull(reply.first(), "answered before a new leader was known");
       c.sendAs("node-2", "node-1", new Heartbeat(term + 1, "node-2", last, 0));
       assertEquals(new TransferReply.Transferred("node-2"), reply.first());
+    }
+  }
+
+  @Test
+  void requestsDuringAHandOverWaitForTheTargetsElectionAndAreSentToIt() {
+    // node-1 leads; node-2 to node-5 are played by the test. Clients that reach node-1 while it hands over
+    // are held until node-1 votes for the target in the election the transfer ordered, then told where
+    // to go (a client outside the group) or forwarded there (a member's own request), as are those that
+    // come later: not answered "no leader known", which would leave them guessing when to try again.
+    Set<String> puppets = Set.of("node-2", "node-3", "node-4", "node-5");
+    try (SimCluster c = SimCluster.startWithPuppets(5, 50, "", puppets)) {
+      assertTrue(c.advanceUntil(() -> c.role("node-1") == RaftRole.PRE_CANDIDATE, WAIT));
+      long term = c.term("node-1") + 1;
+      for (String voter : List.of("node-2", "node-3")) c.sendAs(voter, "node-1", new RequestVoteResponse(term, voter, true, true));
+      c.advance(Duration.ofMillis(1));
+      for (String voter : List.of("node-2", "node-3")) c.sendAs(voter, "node-1", new RequestVoteResponse(term, voter, true, false));
+      assertEquals(RaftRole.LEADER, c.role("node-1"));
+      AppendEntries noop = lastOf(c.inbox("node-2", AppendEntries.class));
+      long last = noop.prevLogIndex() + noop.entries().size();
+      for (String peer : List.of("node-2", "node-3")) {
+        c.sendAs(peer, "node-1", new AppendEntriesResponse(term, peer, true, last, 0, 0,
+            lastOf(c.inbox(peer, AppendEntries.class)).seq()));
+      }
+
+      TransferBox reply = transfer(c, "node-1", "node-2", false);
+      assertEquals(1, c.inbox("node-2", TimeoutNow.class).size());
+      ReplyBox outsideWhileLeading = c.submitFromOutside("node-1", "outside-1");
+      ReplyBox memberWhileLeading = c.submit("node-1", "member-1");
+      assertNull(outsideWhileLeading.first(), "answered before the new leader was known");
+      assertNull(memberWhileLeading.first(), "answered before the new leader was known");
+
+      c.sendAs("node-2", "node-1", new RequestVote(term + 1, "node-2", last, term, false, true));
+      assertEquals(RaftRole.FOLLOWER, c.role("node-1"));
+      assertEquals(new ClientReply.NotLeader("node-2"), outsideWhileLeading.first());
+      assertNull(memberWhileLeading.first(), "a member's request is forwarded, answered by the new leader");
+      List<ClientRequest.ClientCommand> forwarded = c.inbox("node-2", ClientRequest.ClientCommand.class);
+      assertEquals(1, forwarded.size(), "the member's request forwarded once to the target");
+      assertEquals(1, forwarded.get(0).hops());
+      assertEquals(new ClientReply.NotLeader("node-2"), c.submitFromOutside("node-1", "outside-2").first(),
+          "after its vote, node-1 sends clients to the target at once");
+
+      c.sendAs("node-2", "node-1", new Heartbeat(term + 1, "node-2", last, 0));
+      assertEquals(new TransferReply.Transferred("node-2"), reply.first());
+      assertEquals(new ClientReply.NotLeader("node-2"), c.submitFromOutside("node-1", "outside-3").first());
+      assertEquals(1, c.inbox("node-2", ClientRequest.ClientCommand.class).size(), "nothing else forwarded");
+      c.checker.assertSafe();
+    }
+  }
+
+  @Test
+  void theTargetHoldsClientsDuringItsElectionAndCommitsTheirCommandsWithItsNoop() {
+    // node-1 follows node-2, a leader played by the test, which hands leadership over to it. A client that
+    // reaches node-1 while it campaigns waits for the outcome; node-1 wins and appends the command right
+    // after its no-op: one write, one AppendEntries, one round to commit both.
+    Set<String> puppets = Set.of("node-2", "node-3", "node-4", "node-5");
+    try (SimCluster c = SimCluster.startWithPuppets(5, 52, "", puppets)) {
+      long term = 3;
+      c.sendAs("node-2", "node-1", new Heartbeat(term, "node-2", 0, 0));
+      assertEquals(RaftRole.FOLLOWER, c.role("node-1"));
+      c.sendAs("node-2", "node-1", new TimeoutNow(term, "node-2"));
+      assertEquals(RaftRole.CANDIDATE, c.role("node-1"));
+
+      ReplyBox client = c.submitFromOutside("node-1", "during-election");
+      assertNull(client.first(), "answered before the election's outcome");
+      for (String voter : List.of("node-2", "node-3")) {
+        c.sendAs(voter, "node-1", new RequestVoteResponse(term + 1, voter, true, false));
+      }
+      assertEquals(RaftRole.LEADER, c.role("node-1"));
+      AppendEntries first = c.inbox("node-3", AppendEntries.class).stream()
+          .filter(ae -> !ae.entries().isEmpty()).findFirst().orElseThrow();
+      assertEquals(2, first.entries().size(), "the no-op and the held command in one AppendEntries");
+      assertEquals(io.pekkoraft.persistence.LogEntry.Type.COMMAND, first.entries().get(1).type());
+
+      for (String peer : List.of("node-3", "node-4")) {
+        AppendEntries ae = c.inbox(peer, AppendEntries.class).stream()
+            .filter(a -> !a.entries().isEmpty()).findFirst().orElseThrow();
+        c.sendAs(peer, "node-1", new AppendEntriesResponse(term + 1, peer, true, 2, 0, 0, ae.seq()));
+      }
+      assertTrue(c.advanceUntil(() -> client.first() != null, Duration.ofMillis(10)));
+      assertInstanceOf(ClientReply.Applied.class, client.first());
+      c.checker.assertSafe();
+    }
+  }
+
+  @Test
+  void aClientOfTheDepartingLeaderIsNamedTheNewLeaderAndCommitsThere() {
+    try (SimCluster c = startWithLatency(3, 51, "")) {
+      String leader = c.awaitOneLeader(WAIT);
+      List<String> acknowledged = new ArrayList<>(commit(c, leader, "before", 5));
+      String target = followerOf(c, leader, 0);
+
+      transfer(c, leader, target, false);
+      ReplyBox redirected = c.submitFromOutside(leader, "during");
+      assertTrue(c.advanceUntil(() -> redirected.first() != null, Duration.ofMillis(HEARTBEAT_INTERVAL_MS)),
+          "no answer within the hold's bound");
+      assertEquals(new ClientReply.NotLeader(target), redirected.first(), "the new leader, not \"none known\"");
+      assertEquals(RaftRole.LEADER, c.role(target));
+
+      ReplyBox retried = c.submitFromOutside(target, "during");
+      assertTrue(c.advanceUntil(() -> retried.first() != null, WAIT));
+      assertInstanceOf(ClientReply.Applied.class, retried.first());
+      acknowledged.add("during");
+      c.advance(Duration.ofSeconds(1));
+      c.checker.assertAcknowledgedAppliedEverywhere(acknowledged);
+      assertEquals(1, c.checker.applied(target).stream().filter("during"::equals).count(), "applied once");
+      c.checker.assertSafe();
     }
   }
 

@@ -321,6 +321,18 @@ public final class SimCluster implements AutoCloseable {
     return submitAll(id, List.of(command)).get(0);
   }
 
+  /**
+   * Submit {@code command} to member {@code id} as a client outside the group does (RaftClient): with one
+   * hop already counted, so a member that does not lead names the leader instead of forwarding.
+   */
+  public ReplyBox submitFromOutside(String id, String command) {
+    ReplyBox box = newBox();
+    settle();
+    servers.get(id).tell(new ClientRequest.ClientCommand(codec.toBytes(command), 1, box.ref()));
+    settle();
+    return box;
+  }
+
   /** Submit raw bytes as a command, as a misbehaving client could. */
   public ReplyBox submitBytes(String id, byte[] command) {
     ReplyBox box = newBox();
