@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -169,13 +170,15 @@ final class RequestLoop {
       request.result.completeExceptionally(new RaftException.NotLeader(lastLeaderHint));
       return;
     }
-    system.scheduler().scheduleOnce(Duration.ofMillis(delayMs), () -> {
+    // Not Pekko's scheduler: it ticks every 10 ms (pekko.scheduler.tick-duration), which would turn each
+    // 1 ms wait into 10-30 ms and keep a client away from a new leader long after its election.
+    CompletableFuture.delayedExecutor(delayMs, TimeUnit.MILLISECONDS, system.executionContext()).execute(() -> {
       try {
         attempt(request);
       } catch (RuntimeException e) {
         request.result.completeExceptionally(e instanceof CompletionException ? e.getCause() : e);
       }
-    }, system.executionContext());
+    });
   }
 
   private static RaftException toException(ClientReply reply) {
