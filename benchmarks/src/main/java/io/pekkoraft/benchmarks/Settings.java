@@ -73,6 +73,10 @@ final class Settings {
     s.put("artery_maximum_frame_size", c.getBytes("pekko.remote.artery.advanced.maximum-frame-size"));
     s.put("artery_inbound_lanes", c.getInt("pekko.remote.artery.advanced.inbound-lanes"));
     s.put("artery_dispatcher", c.getString("pekko.remote.artery.advanced.use-dispatcher"));
+    s.put("tcp_worker_dispatcher", c.getString("pekko.io.tcp.worker-dispatcher"));
+    s.put("internal_dispatcher", c.getValue("pekko.actor.internal-dispatcher").unwrapped());
+    s.put("pekko_settings_from", "pekko-raft-node.conf (frame size, inbound lanes, one thread pool), included by"
+        + " bench.conf as the README asks of every node");
     s.put("default_dispatcher", dispatcher(c));
     s.put("client_path", clients.description());
     s.put("client_threads", "one platform thread per client, blocking on each reply");
