@@ -30,7 +30,19 @@ final class TaggedReplies implements RequestLoop.Asker {
 
   private final ActorSystem<?> system;
   private final AtomicLong lastTag = new AtomicLong();
-  private final Map<Long, CompletableFuture<ClientReply>> waiting = new ConcurrentHashMap<>();
+  private final Map<Long, Waiting> waiting = new ConcurrentHashMap<>();
+  private final Cancellable sweeper;
+
+  /** A request awaiting its answer until {@code deadline} (System.nanoTime). */
+  private record Waiting(CompletableFuture<ClientReply> answer, long deadline, Duration timeout) {}
+
+  /**
+   * How often requests past their deadline are failed. One sweep for all requests instead of a timer per
+   * request: at tens of thousands of requests a second, scheduling and cancelling a timer each was a
+   * tenth of the client's CPU. Deadlines are kept to within this, the tick of Pekko's scheduler.
+   */
+  static final Duration SWEEP_INTERVAL = Duration.ofMillis(10);
+
   private final ActorRef<ClientReply> inbox;
   private final ClientOutbox outbox;
 
@@ -49,14 +61,28 @@ final class TaggedReplies implements RequestLoop.Asker {
           return Behaviors.same();
         })
         .build(), name + "-replies", Props.empty());
+    this.sweeper = system.scheduler().scheduleWithFixedDelay(SWEEP_INTERVAL, SWEEP_INTERVAL, this::sweep,
+        system.executionContext());
   }
 
   /** False when the answer came after its request's deadline. */
   private boolean answer(ClientReply.Tagged tagged) {
-    CompletableFuture<ClientReply> answer = waiting.remove(tagged.tag());
-    if (answer == null) return false;
-    answer.complete(tagged.reply());
+    Waiting w = waiting.remove(tagged.tag());
+    if (w == null) return false; // it came after its deadline
+    w.answer().complete(tagged.reply());
     return true;
+  }
+
+  /** Fail the requests whose deadline has passed: their outcome is unknown. */
+  private void sweep() {
+    long now = System.nanoTime();
+    for (Map.Entry<Long, Waiting> e : waiting.entrySet()) {
+      Waiting w = e.getValue();
+      if (now - w.deadline() >= 0 && waiting.remove(e.getKey(), w)) {
+        outbox.answered(1);
+        w.answer().completeExceptionally(new TimeoutException("no answer within " + w.timeout()));
+      }
+    }
   }
 
   @Override
@@ -69,21 +95,19 @@ final class TaggedReplies implements RequestLoop.Asker {
       byte[] payload, int hops, Duration timeout) {
     long tag = lastTag.incrementAndGet();
     CompletableFuture<ClientReply> answer = new CompletableFuture<>();
-    waiting.put(tag, answer);
-    Cancellable deadline = system.scheduler().scheduleOnce(timeout, () -> {
-      if (waiting.remove(tag) != null) {
-        outbox.answered(1);
-        answer.completeExceptionally(new TimeoutException("no answer within " + timeout));
-      }
-    }, system.executionContext());
-    answer.whenComplete((reply, failure) -> deadline.cancel());
+    waiting.put(tag, new Waiting(answer, System.nanoTime() + timeout.toNanos(), timeout));
     outbox.send(server, maker.make(payload, hops, inbox, tag));
     return answer;
   }
 
-  /** Stop taking answers and sending requests; requests still waiting fail at their deadline. */
+  /** Stop taking answers and sending requests; requests still waiting fail now (outcome unknown). */
   void stop() {
+    sweeper.cancel();
     outbox.stop();
     system.classicSystem().stop(Adapter.toClassic(inbox));
+    for (Long tag : waiting.keySet()) {
+      Waiting w = waiting.remove(tag);
+      if (w != null) w.answer().completeExceptionally(new TimeoutException("the client was closed before the answer came"));
+    }
   }
 }
