@@ -7,14 +7,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
  * Sends the requests of all clients of one ActorSystem to a group, several at a time, as one
@@ -23,110 +19,85 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  *
  * <p>When to send is clocked by the answers, like Nagle's algorithm: while at most
  * {@link #EAGER_IN_FLIGHT} requests await an answer, a request leaves at once, from the caller's thread
- * (a lone client never waits, and pays no extra hop); beyond that, new requests gather in an actor until
- * the next answer arrives, which on a busy leader is the next commit, and then leave together. A batch
- * also leaves early once it reaches {@link #BATCH_BYTES_MAX} or {@link #BATCH_REQUESTS_MAX}. Progress
- * is certain: requests gather only while others are in flight, and each of those ends with an answer or
- * its deadline, either of which calls {@link #answered}. Requests of one thread leave in the order it
- * sent them: one goes straight out only when none is gathered.
+ * (a lone client never waits); beyond that, new requests gather in a queue until the next answer
+ * arrives, which on a busy leader is the next commit, and the thread that takes that answer sends them
+ * together. A batch is cut at {@link #BATCH_BYTES_MAX} or {@link #BATCH_REQUESTS_MAX}. No actor and no
+ * thread hand-over is involved: gathering costs a queue insert, and sending happens on a thread that is
+ * running anyway.
+ *
+ * <p>Progress is certain: a request gathers only while more than {@link #EAGER_IN_FLIGHT} others are in
+ * flight, each of which ends with an answer or its deadline, and either calls {@link #answered}, which
+ * sends what gathered; a request that finds too few in flight after gathering sends the queue itself.
+ * Requests of one thread leave in the order it sent them: one goes straight out only when none is gathered.
  */
 final class ClientOutbox {
 
   /** A request leaves at once while at most this many (itself included) await an answer. */
   static final int EAGER_IN_FLIGHT = 4;
 
-  /** A batch leaves early once its payloads reach this many bytes (a single larger request goes alone). */
+  /** A batch is cut once its payloads reach this many bytes (a single larger request goes alone). */
   static final int BATCH_BYTES_MAX = 64 * 1024;
 
   /** ... or this many requests. */
   static final int BATCH_REQUESTS_MAX = 512;
 
-  /** Local only: never crosses the network. */
-  private sealed interface Command extends NoSerializationVerificationNeeded {}
-
-  private record Send(ActorRef<ServerCommand> server, ClientRequest request) implements Command {}
-
-  private enum Answered implements Command {
-    INSTANCE
-  }
-
-  private enum Flush implements Command {
-    INSTANCE
-  }
+  private record Gathered(ActorRef<ServerCommand> server, ClientRequest request) {}
 
   /** Requests sent or gathered, not yet answered nor past their deadline. */
   private final AtomicInteger unanswered = new AtomicInteger();
 
-  /** Requests handed to the actor and not yet sent by it. */
+  /** Requests gathered and not yet sent: counted before they enter the queue, uncounted once sent. */
   private final AtomicInteger gathered = new AtomicInteger();
 
-  private final ActorSystem<?> system;
-  private final ActorRef<Command> actor;
-
-  ClientOutbox(ActorSystem<?> system, String name) {
-    this.system = system;
-    this.actor = system.systemActorOf(behavior(), name, Props.empty());
-  }
+  private final ConcurrentLinkedQueue<Gathered> queue = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean sending = new AtomicBoolean();
 
   /** Send {@code request} to {@code server}; its answer or deadline must be reported to {@link #answered}. */
   void send(ActorRef<ServerCommand> server, ClientRequest request) {
     if (unanswered.incrementAndGet() <= EAGER_IN_FLIGHT && gathered.get() == 0) {
       server.tell(request);
-    } else {
-      gathered.incrementAndGet();
-      actor.tell(new Send(server, request));
+      return;
     }
+    gathered.incrementAndGet();
+    queue.add(new Gathered(server, request));
+    // Those in flight may all have been answered meanwhile: then no answer would come to send this one.
+    if (unanswered.get() - gathered.get() < EAGER_IN_FLIGHT) sendGathered();
   }
 
-  /** {@code requests} were answered or reached their deadline. */
+  /** {@code requests} were answered or reached their deadline: what gathered leaves now. */
   void answered(int requests) {
     unanswered.addAndGet(-requests);
-    if (gathered.get() > 0) actor.tell(Answered.INSTANCE);
+    if (gathered.get() > 0) sendGathered();
   }
 
-  void stop() {
-    system.classicSystem().stop(Adapter.toClassic(actor));
+  /**
+   * Send everything gathered, one batch per server (cut at the bounds). One thread at a time; a thread
+   * that finds another sending leaves it to that one, which looks at the queue again when done.
+   */
+  private void sendGathered() {
+    while (!queue.isEmpty() && sending.compareAndSet(false, true)) {
+      try {
+        Map<ActorRef<ServerCommand>, Pending> pending = new LinkedHashMap<>();
+        Gathered g;
+        while ((g = queue.poll()) != null) {
+          Pending p = pending.computeIfAbsent(g.server(), s -> new Pending());
+          p.requests.add(g.request());
+          p.bytes += payloadBytes(g.request());
+          if (p.bytes >= BATCH_BYTES_MAX || p.requests.size() >= BATCH_REQUESTS_MAX) {
+            pending.remove(g.server());
+            deliver(g.server(), p.requests);
+          }
+        }
+        pending.forEach((server, p) -> deliver(server, p.requests));
+      } finally {
+        sending.set(false);
+      }
+    }
   }
 
   private static final class Pending {
     final List<ClientRequest> requests = new ArrayList<>();
     long bytes;
-  }
-
-  private Behavior<Command> behavior() {
-    return Behaviors.setup(ctx -> {
-      Map<ActorRef<ServerCommand>, Pending> pending = new LinkedHashMap<>();
-      boolean[] flushQueued = {false};
-      Runnable flush = () -> {
-        pending.forEach((server, p) -> deliver(server, p.requests));
-        pending.clear();
-      };
-      return Behaviors.receive(Command.class)
-          .onMessage(Send.class, send -> {
-            Pending p = pending.computeIfAbsent(send.server(), s -> new Pending());
-            p.requests.add(send.request());
-            p.bytes += payloadBytes(send.request());
-            if (p.bytes >= BATCH_BYTES_MAX || p.requests.size() >= BATCH_REQUESTS_MAX) {
-              pending.remove(send.server());
-              deliver(send.server(), p.requests);
-            } else if (!flushQueued[0] && unanswered.get() - gathered.get() < EAGER_IN_FLIGHT) {
-              // Few in flight: leave behind the requests already in the mailbox, which join this batch.
-              flushQueued[0] = true;
-              ctx.getSelf().tell(Flush.INSTANCE);
-            }
-            return Behaviors.same();
-          })
-          .onMessageEquals(Flush.INSTANCE, () -> {
-            flushQueued[0] = false;
-            flush.run();
-            return Behaviors.same();
-          })
-          .onMessageEquals(Answered.INSTANCE, () -> {
-            flush.run();
-            return Behaviors.same();
-          })
-          .build();
-    });
   }
 
   private static long payloadBytes(ClientRequest request) {

@@ -48,7 +48,7 @@ final class TaggedReplies implements RequestLoop.Asker {
 
   TaggedReplies(ActorSystem<?> system, String name) {
     this.system = system;
-    this.outbox = new ClientOutbox(system, name + "-outbox");
+    this.outbox = new ClientOutbox();
     this.inbox = system.systemActorOf(Behaviors.receive(ClientReply.class)
         .onMessage(ClientReply.Tagged.class, tagged -> {
           if (answer(tagged)) outbox.answered(1);
@@ -103,7 +103,6 @@ final class TaggedReplies implements RequestLoop.Asker {
   /** Stop taking answers and sending requests; requests still waiting fail now (outcome unknown). */
   void stop() {
     sweeper.cancel();
-    outbox.stop();
     system.classicSystem().stop(Adapter.toClassic(inbox));
     for (Long tag : waiting.keySet()) {
       Waiting w = waiting.remove(tag);

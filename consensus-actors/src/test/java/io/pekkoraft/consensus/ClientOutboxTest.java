@@ -13,7 +13,6 @@ import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -33,14 +32,9 @@ class ClientOutboxTest {
 
   @BeforeEach
   void start() {
-    outbox = new ClientOutbox(testKit.system(), "outbox-" + System.nanoTime());
+    outbox = new ClientOutbox();
     server = testKit.createTestProbe(ServerCommand.class);
     client = testKit.createTestProbe(ClientReply.class);
-  }
-
-  @AfterEach
-  void stop() {
-    outbox.stop();
   }
 
   @AfterAll
@@ -105,15 +99,30 @@ class ClientOutboxTest {
   }
 
   @Test
-  void aBatchLeavesEarlyWhenItIsFull() {
+  void aBatchIsCutWhenItIsFull() {
     fillEager(server);
     int half = ClientOutbox.BATCH_BYTES_MAX / 2;
     ClientRequest.ClientCommand a = command(half);
     ClientRequest.ClientCommand b = command(half);
+    ClientRequest.ClientCommand c = command(half);
     outbox.send(server.getRef(), a);
     outbox.send(server.getRef(), b);
+    outbox.send(server.getRef(), c);
+    server.expectNoMessage(QUIET);
+    outbox.answered(1);
     assertEquals(List.of(a, b), assertInstanceOf(ClientBatch.class, server.receiveMessage()).requests(),
-        "full at " + ClientOutbox.BATCH_BYTES_MAX + " bytes: sent without waiting for an answer");
+        "full at " + ClientOutbox.BATCH_BYTES_MAX + " bytes");
+    assertEquals(c, server.receiveMessage(), "the rest in the next message");
+  }
+
+  @Test
+  void onceEveryRequestInFlightIsAnsweredTheNextLeavesAtOnce() {
+    // Nothing is in flight to release a gathered request: the next one must not wait.
+    fillEager(server);
+    ClientRequest.ClientCommand late = command(8);
+    outbox.answered(ClientOutbox.EAGER_IN_FLIGHT);
+    outbox.send(server.getRef(), late);
+    assertEquals(late, server.receiveMessage());
   }
 
   @Test
