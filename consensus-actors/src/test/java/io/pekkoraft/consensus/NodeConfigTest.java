@@ -27,6 +27,9 @@ class NodeConfigTest {
       Config c = system.settings().config();
       assertEquals(2L * 1024 * 1024, c.getBytes("pekko.remote.artery.advanced.maximum-frame-size"));
       assertEquals(1, c.getInt("pekko.remote.artery.advanced.inbound-lanes"));
+      assertEquals(2, c.getInt("pekko.actor.default-dispatcher.fork-join-executor.parallelism-min"),
+          "one thread per core: factor 1.0 decides from 2 cores up");
+      assertEquals(1.0, c.getDouble("pekko.actor.default-dispatcher.fork-join-executor.parallelism-factor"));
       Dispatchers dispatchers = system.classicSystem().dispatchers();
       Object pool = dispatchers.defaultGlobalDispatcher();
       assertSame(pool, dispatchers.lookup("pekko.actor.internal-dispatcher"), "internal actors on the default pool");
