@@ -287,18 +287,27 @@ class LeadershipTransferTest {
     }
   }
 
+  /**
+   * node-1, the one real server among puppets, becomes leader with the pre-votes and votes of node-2 and
+   * node-3; returns its term.
+   */
+  private static long electNode1(SimCluster c) {
+    assertTrue(c.advanceUntil(() -> c.role("node-1") == RaftRole.PRE_CANDIDATE, WAIT));
+    long term = c.term("node-1") + 1;
+    for (String voter : List.of("node-2", "node-3")) c.sendAs(voter, "node-1", new RequestVoteResponse(term, voter, true, true));
+    c.advance(Duration.ofMillis(1)); // its own vote becomes durable
+    for (String voter : List.of("node-2", "node-3")) c.sendAs(voter, "node-1", new RequestVoteResponse(term, voter, true, false));
+    assertEquals(RaftRole.LEADER, c.role("node-1"));
+    return term;
+  }
+
   @Test
   void timeoutNowWaitsForTheTargetsLogAndTheCommitAndIsRepeatedUntilTheTargetCampaigns() {
     // One real leader, node-1, and four peers played by the test, to follow the leader's side of the
     // protocol step by step.
     Set<String> puppets = Set.of("node-2", "node-3", "node-4", "node-5");
     try (SimCluster c = SimCluster.startWithPuppets(5, 49, "", puppets)) {
-      assertTrue(c.advanceUntil(() -> c.role("node-1") == RaftRole.PRE_CANDIDATE, WAIT));
-      long term = c.term("node-1") + 1;
-      for (String voter : List.of("node-2", "node-3")) c.sendAs(voter, "node-1", new RequestVoteResponse(term, voter, true, true));
-      c.advance(Duration.ofMillis(1)); // its own vote becomes durable
-      for (String voter : List.of("node-2", "node-3")) c.sendAs(voter, "node-1", new RequestVoteResponse(term, voter, true, false));
-      assertEquals(RaftRole.LEADER, c.role("node-1"));
+      long term = electNode1(c);
       AppendEntries noop = lastOf(c.inbox("node-2", AppendEntries.class));
       long last = noop.prevLogIndex() + noop.entries().size();
 
@@ -333,12 +342,7 @@ class LeadershipTransferTest {
     // come later: not answered "no leader known", which would leave them guessing when to try again.
     Set<String> puppets = Set.of("node-2", "node-3", "node-4", "node-5");
     try (SimCluster c = SimCluster.startWithPuppets(5, 50, "", puppets)) {
-      assertTrue(c.advanceUntil(() -> c.role("node-1") == RaftRole.PRE_CANDIDATE, WAIT));
-      long term = c.term("node-1") + 1;
-      for (String voter : List.of("node-2", "node-3")) c.sendAs(voter, "node-1", new RequestVoteResponse(term, voter, true, true));
-      c.advance(Duration.ofMillis(1));
-      for (String voter : List.of("node-2", "node-3")) c.sendAs(voter, "node-1", new RequestVoteResponse(term, voter, true, false));
-      assertEquals(RaftRole.LEADER, c.role("node-1"));
+      long term = electNode1(c);
       AppendEntries noop = lastOf(c.inbox("node-2", AppendEntries.class));
       long last = noop.prevLogIndex() + noop.entries().size();
       for (String peer : List.of("node-2", "node-3")) {
