@@ -141,6 +141,6 @@ final class FailoverPhase {
     sorted.sort(null);
     int n = sorted.size();
     if (n == 0) throw new IllegalArgumentException("no values");
-    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    return n % 2 == 1 ? sorted.get(n / 2) : ThroughputPhase.round((sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2, 3);
   }
 }

@@ -9,9 +9,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
@@ -99,26 +101,39 @@ final class ClientConnection implements RequestLoop.Route {
   @Override
   public ActorRef<ServerCommand> next() {
     String hint = leaderHint;
-    ActorRef<ServerCommand> leader = hint == null ? null : usable(hint);
+    ActorRef<ServerCommand> leader = hint == null ? null : usable(hint, true);
     if (leader != null) return leader;
     int start = Math.floorMod(roundRobin.getAndIncrement(), members.size());
     for (int i = 0; i < members.size(); i++) {
-      ActorRef<ServerCommand> listed = usable(members.get((start + i) % members.size()));
+      ActorRef<ServerCommand> listed = usable(members.get((start + i) % members.size()), false);
       if (listed != null) return listed;
     }
     return null;
   }
 
   /**
-   * The member's server if it is listed and its node is up and reachable in the cluster: the receptionist
-   * keeps listing a node that is leaving or unreachable for a while, and a request sent there would end
-   * in a timeout (outcome unknown) instead of a quick redirect.
+   * The member's server if its node is up and reachable in the cluster: the receptionist keeps listing a
+   * node that is leaving or unreachable for a while, and a request sent there would end in a timeout
+   * (outcome unknown) instead of a quick redirect. A member named as the leader ({@code named}) is also
+   * reached before the receptionist lists it, at the path its server has on every member: a new leader
+   * shortly after the cluster formed is often not listed here yet, and the client would otherwise wait
+   * for the listing to spread (a quarter of a second was measured) while the leader serves.
    */
-  private ActorRef<ServerCommand> usable(String member) {
+  private ActorRef<ServerCommand> usable(String member, boolean named) {
     ActorRef<ServerCommand> ref = directory.get(member);
-    if (ref == null) return null;
-    Address address = ref.path().address();
-    return address.hasLocalScope() || usableAddresses().contains(address) ? ref : null;
+    Address address = ref != null ? ref.path().address() : addresses.get(member);
+    if (address == null) return null;
+    if (ref != null && address.hasLocalScope()) return ref;
+    if (!usableAddresses().contains(address)) return null;
+    return ref != null ? ref : named ? byPath.computeIfAbsent(member, this::serverAt) : null;
+  }
+
+  /** Members' servers addressed by path, for members not listed yet. */
+  private final Map<String, ActorRef<ServerCommand>> byPath = new ConcurrentHashMap<>();
+
+  private ActorRef<ServerCommand> serverAt(String member) {
+    return ActorRefResolver.get(system).resolveActorRef(
+        addresses.get(member).toString() + "/system/" + PekkoRaft.serverName(groupId));
   }
 
   /** The addresses of the members Up and reachable in {@code state}. */
@@ -147,7 +162,7 @@ final class ClientConnection implements RequestLoop.Route {
   @Override
   public boolean notLeader(ActorRef<ServerCommand> asked, String leaderId) {
     leaderHint = leaderId;
-    ActorRef<ServerCommand> named = leaderId == null ? null : usable(leaderId);
+    ActorRef<ServerCommand> named = leaderId == null ? null : usable(leaderId, true);
     return named != null && !named.equals(asked); // a new lead to follow at once; otherwise wait a little
   }
 
@@ -161,14 +176,19 @@ final class ClientConnection implements RequestLoop.Route {
   @Override
   public void served(ActorRef<ServerCommand> asked) {
     for (String member : members) {
-      if (asked.equals(directory.get(member))) leaderHint = member;
+      if (isServerOf(member, asked)) leaderHint = member;
     }
   }
 
   @Override
   public void noAnswer(ActorRef<ServerCommand> asked) {
     String hint = leaderHint;
-    if (hint != null && asked.equals(directory.get(hint))) leaderHint = null;
+    if (hint != null && isServerOf(hint, asked)) leaderHint = null;
+  }
+
+  /** {@code ref} is the member's server as listed, or as addressed by path. */
+  private boolean isServerOf(String member, ActorRef<ServerCommand> ref) {
+    return ref.equals(directory.get(member)) || ref.equals(byPath.get(member));
   }
 
   private void stop() {

@@ -68,6 +68,15 @@ public final class PekkoRaft implements Extension {
     return settings.selfId();
   }
 
+  /**
+   * The name of a group's server actor, a system actor: on every member it lives at
+   * {@code <member address>/system/<this name>}, so a client can address it before the receptionist
+   * lists it.
+   */
+  static String serverName(String groupId) {
+    return "pekko-raft-" + groupId;
+  }
+
   /** Start the group on this node (once; later calls return the same handle). */
   @SuppressWarnings("unchecked")
   public <C, Q, R> RaftGroup<C, Q, R> init(ReplicatedStateMachine<C, Q, R> declaration) {
@@ -76,7 +85,7 @@ public final class PekkoRaft implements Extension {
           RaftServer.create(groupId, settings,
               declaration.transportDecorator().apply(new ReceptionistTransport(groupId, memberAddresses)),
               declaration.factory()),
-          "pekko-raft-" + groupId, Props.empty());
+          serverName(groupId), Props.empty());
       handOverLeadershipOnShutdown(groupId, server);
       return new RaftGroup<C, Q, R>(groupId, settings.selfId(), server, system,
           RaftSerialization.get(system).codec(), settings.askTimeout());

@@ -13,9 +13,12 @@ import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.ReplicatedStateMachine;
 import io.pekkoraft.consensus.RoleChanged;
 import io.pekkoraft.consensus.StateMachine;
+import io.pekkoraft.consensus.protocol.ClientReply;
+import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.transport.Transport;
 import io.pekkoraft.persistence.serialization.KryoRegistrar;
+import io.pekkoraft.persistence.serialization.RaftSerialization;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,8 +31,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.LongStream;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -152,6 +157,17 @@ class ArteryClusterTest {
     many.get(0).close();
     assertEquals(237L, get(client.submit("c-237")), "the first client still works once all the others closed");
 
+    // A client reaches a leader the receptionist has not listed to it yet at its server's path, the same on
+    // every member: <member address>/system/pekko-raft-<group>.
+    ActorRef<ServerCommand> server = nodes.group(leader).server();
+    assertEquals("/system/pekko-raft-" + GROUP, server.path().toStringWithoutAddress());
+    ActorRef<ServerCommand> byPath = ActorRefResolver.get(clientSystem).resolveActorRef(
+        nodes.system(leader).address() + "/system/pekko-raft-" + GROUP);
+    ClientReply reply = get(AskPattern.<ServerCommand, ClientReply>ask(byPath,
+        replyTo -> new ClientRequest.ClientCommand(RaftSerialization.get(clientSystem).codec().toBytes("p-238"), 1, replyTo),
+        Duration.ofSeconds(10), clientSystem.scheduler()));
+    assertEquals(238L, ((ClientReply.Applied) reply).result(), "the leader answers at its path");
+
     nodes.terminate(leader);
     List<String> survivors = nodes.memberIds().stream().filter(n -> !n.equals(leader)).toList();
 
@@ -160,15 +176,15 @@ class ArteryClusterTest {
     assertTrue(survivors.contains(second.memberId()));
 
     List<Long> more = nodes.submitFromEach(survivors, "b", 10);
-    assertEquals(LongStream.rangeClosed(238, 257).boxed().toList(), more,
+    assertEquals(LongStream.rangeClosed(239, 258).boxed().toList(), more,
         "the new leader continues the log where the old one left it");
     for (String node : survivors) {
-      assertEquals(257L, get(nodes.group(node).read(ListQuery.SIZE, ReadConsistency.LINEARIZABLE)),
+      assertEquals(258L, get(nodes.group(node).read(ListQuery.SIZE, ReadConsistency.LINEARIZABLE)),
           "linearizable read through " + node);
     }
-    assertEquals(258L, get(client.submit("c-258")), "the client follows the group to its new leader");
+    assertEquals(259L, get(client.submit("c-259")), "the client follows the group to its new leader");
     assertEquals(second.memberId(), client.leaderHint());
-    awaitSameStaleState(survivors, 258);
+    awaitSameStaleState(survivors, 259);
   }
 
   /** Every member's own state (a stale read, no leader involved) reaches {@code size} and the same order of items. */
