@@ -63,13 +63,8 @@ final class Leader extends Role {
     Leader leader = new Leader(node);
     // Requests held during the hand-over that made us leader (or during one of ours that we survived):
     // served now, so that the commands join our no-op in one write and one AppendEntries.
-    for (ClientRequest held : node.held.takeAll()) leader.serve(held);
+    for (ClientRequest held : node.held.takeAll()) leader.onClientRequest(held);
     return leader.maybeCommit();
-  }
-
-  private void serve(ClientRequest request) {
-    if (request instanceof ClientRequest.ClientCommand c) onClientCommand(c);
-    else if (request instanceof ClientRequest.ClientQuery q) onClientQuery(q);
   }
 
   private Leader(RaftNode node) {

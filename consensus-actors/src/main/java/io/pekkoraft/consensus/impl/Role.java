@@ -213,15 +213,19 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
   private Behavior<ServerCommand> onClientBatch(ClientBatch batch) {
     List<ClientRequest> requests = batch.requests();
     for (int i = 0; i < requests.size(); i++) {
-      ClientRequest request = requests.get(i);
-      Behavior<ServerCommand> next = request instanceof ClientRequest.ClientCommand c ? onClientCommand(c)
-          : onClientQuery((ClientRequest.ClientQuery) request);
+      Behavior<ServerCommand> next = onClientRequest(requests.get(i));
       if (next != this) {
         if (i + 1 < requests.size()) node.ctx.getSelf().tell(new ClientBatch(requests.subList(i + 1, requests.size())));
         return next;
       }
     }
     return this;
+  }
+
+  /** A command or a query, handled as its kind. */
+  final Behavior<ServerCommand> onClientRequest(ClientRequest request) {
+    return request instanceof ClientRequest.ClientCommand c ? onClientCommand(c)
+        : onClientQuery((ClientRequest.ClientQuery) request);
   }
 
   Behavior<ServerCommand> onClientCommand(ClientRequest.ClientCommand c) {
