@@ -104,13 +104,14 @@ final class Leader extends Role {
     }
     node.append(List.of(entry));
     unpushed.add(entry);
-    long last = entry.index();
-    node.persist.afterDurable(() -> selfPersisted = Math.max(selfPersisted, last));
   }
 
   @Override
   Behavior<ServerCommand> onPushEntries() {
     if (unpushed.isEmpty()) return this;
+    // Our own vote for the whole burst, once: everything appended so far is queued for the journal.
+    long last = unpushed.get(unpushed.size() - 1).index();
+    node.persist.afterDurable(() -> selfPersisted = Math.max(selfPersisted, last));
     Replicator.Entries push = new Replicator.Entries(unpushedPrevIndex, unpushedPrevTerm, List.copyOf(unpushed), false);
     unpushed.clear();
     for (ActorRef<Replicator.Command> r : replicators.values()) r.tell(push);
