@@ -50,9 +50,9 @@ final class ClientConnection implements RequestLoop.Route {
 
     synchronized ClientConnection acquire(String groupId, Map<String, Address> members) {
       ClientConnection c = open.get(groupId);
-      if (c != null && !c.addresses.equals(members)) {
+      if (c != null && !c.directory.memberAddresses().equals(members)) {
         throw new IllegalStateException("clients of group " + groupId + " on this system already use the members "
-            + c.addresses + ", not " + members);
+            + c.directory.memberAddresses() + ", not " + members);
       }
       if (c == null) {
         c = new ClientConnection(system, groupId, members, ++opened);
@@ -72,8 +72,8 @@ final class ClientConnection implements RequestLoop.Route {
 
   private final ActorSystem<?> system;
   private final String groupId;
-  private final Map<String, Address> addresses;
   private final PeerDirectory directory;
+  private final Address selfAddress;
   private final List<String> members;
   private final List<ActorRef<?>> subscribers = new ArrayList<>();
   private final TaggedReplies replies;
@@ -86,13 +86,13 @@ final class ClientConnection implements RequestLoop.Route {
   private ClientConnection(ActorSystem<?> system, String groupId, Map<String, Address> members, int number) {
     this.system = system;
     this.groupId = groupId;
-    this.addresses = Map.copyOf(members);
     this.directory = new PeerDirectory(groupId, members);
     this.members = List.copyOf(members.keySet());
     String prefix = "pekko-raft-client-" + groupId + "-" + number;
     this.replies = new TaggedReplies(system, prefix);
     this.requests = new RequestLoop(system, RaftSerialization.get(system).codec(), replies);
     this.cluster = Cluster.get(system);
+    this.selfAddress = cluster.selfMember().address();
     for (String member : this.members) {
       subscribers.add(system.systemActorOf(directory.subscriber(member), prefix + "-" + member, Props.empty()));
     }
@@ -121,9 +121,10 @@ final class ClientConnection implements RequestLoop.Route {
    */
   private ActorRef<ServerCommand> usable(String member, boolean named) {
     ActorRef<ServerCommand> ref = directory.get(member);
-    Address address = ref != null ? ref.path().address() : addresses.get(member);
-    if (address == null) return null;
-    if (ref != null && address.hasLocalScope()) return ref;
+    // The directory lists a member's server only at its configured address (or, on that very node, as a
+    // local ref), so the configured address stands for it: no path walk per request.
+    Address address = directory.memberAddresses().get(member);
+    if (ref != null && address.equals(selfAddress)) return ref; // this node's own server
     if (!usableAddresses().contains(address)) return null;
     return ref != null ? ref : named ? byPath.computeIfAbsent(member, this::serverAt) : null;
   }
@@ -133,7 +134,7 @@ final class ClientConnection implements RequestLoop.Route {
 
   private ActorRef<ServerCommand> serverAt(String member) {
     return ActorRefResolver.get(system).resolveActorRef(
-        addresses.get(member).toString() + "/system/" + PekkoRaft.serverName(groupId));
+        directory.memberAddresses().get(member).toString() + "/system/" + PekkoRaft.serverName(groupId));
   }
 
   /** The addresses of the members Up and reachable in {@code state}. */
