@@ -10,6 +10,9 @@ import io.pekkoraft.consensus.protocol.RaftMessage.InstallSnapshotResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.TimeoutNow;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.rules.LogView;
+import io.pekkoraft.persistence.LogEntry;
+import java.util.List;
+import java.util.Map;
 import org.apache.pekko.actor.typed.Behavior;
 
 /**
@@ -44,7 +47,7 @@ final class Follower extends Role {
     node.resetElectionTimer();
     LogView log = node.log;
     long prev = ae.prevLogIndex();
-    java.util.List<io.pekkoraft.persistence.LogEntry> entries = ae.entries();
+    List<LogEntry> entries = ae.entries();
     if (prev < log.snapshotIndex()) {
       // Our log is compacted past prevLogIndex: what we compacted is committed, so it matches the leader's
       // log (Leader Completeness). Skip the entries it covers and go on from the compaction point.
@@ -74,7 +77,7 @@ final class Follower extends Role {
     node.append(merge.toAppend());
     long lastNew = prev + entries.size();
     // Only what is known to match the leader's log may commit here.
-    node.commitTo(Math.min(ae.leaderCommit(), lastNew), java.util.Map.of());
+    node.commitTo(Math.min(ae.leaderCommit(), lastNew), Map.of());
     node.sendAfterDurable(ae.from(), new AppendEntriesResponse(
         node.currentTerm, node.selfId, true, lastNew, 0, 0, ae.seq()));
     return this;
@@ -86,7 +89,7 @@ final class Follower extends Role {
     node.noteLeaderContact(hb.from());
     node.resetElectionTimer();
     // The leader caps commitIndex at what it knows we hold, so it matches its log.
-    node.commitTo(Math.min(hb.commitIndex(), node.log.lastIndex()), java.util.Map.of());
+    node.commitTo(Math.min(hb.commitIndex(), node.log.lastIndex()), Map.of());
     node.sendAfterDurable(hb.from(), new HeartbeatResponse(node.currentTerm, node.selfId, hb.round()));
     return this;
   }

@@ -68,7 +68,6 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
     INSTANCE
   }
 
-
   /** Answers in flight that did not come back within this many heartbeat intervals are presumed lost. */
   private static final int RETRANSMIT_TICKS = 3;
 

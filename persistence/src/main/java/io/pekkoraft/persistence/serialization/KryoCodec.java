@@ -15,9 +15,9 @@ import org.apache.pekko.actor.typed.internal.adapter.ActorSystemAdapter;
 /**
  * Turns registered objects into bytes and back. Thread-safe: a Kryo instance is not, so each call
  * borrows one: the one this thread used last, or else one from a shared pool (whose queue takes a lock,
- * which many threads serializing at once would otherwise contend for on every message). Every instance of the pool is configured by the same registrars in the same
- * order, and {@link StrictKryo} refuses conflicting ids, so two codecs built from the same registrar
- * list read each other's bytes.
+ * which many threads serializing at once would otherwise contend for on every message). Every instance
+ * is configured by the same registrars in the same order, and {@link StrictKryo} refuses conflicting ids,
+ * so two codecs built from the same registrar list read each other's bytes.
  *
  * <p>The bytes carry no checksum: the journal and the transport keep them intact. What the codec does
  * promise is that bytes it cannot fully account for (truncated, trailing garbage, unknown class ids,
@@ -255,7 +255,7 @@ public final class KryoCodec {
         : message + "\nCaused by: " + root;
   }
 
-  /** A Kryo that threw may hold half-finished state; it is dropped rather than reused. */
+  /** The instance this thread used last, or one from the pool. */
   private Kryo obtain() {
     Kryo[] cached = threadCached.get();
     Kryo kryo = cached[0];
@@ -264,6 +264,7 @@ public final class KryoCodec {
     return kryo;
   }
 
+  /** A Kryo that threw may hold half-finished state; it is dropped rather than reused. */
   private void release(Kryo kryo, boolean healthy) {
     if (!healthy) return;
     Kryo[] cached = threadCached.get();
