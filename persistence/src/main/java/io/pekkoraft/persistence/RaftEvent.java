@@ -23,13 +23,13 @@ public sealed interface RaftEvent extends RaftSerializable {
   record EntriesTruncated(long fromIndex) implements RaftEvent {}
 
   /**
-   * A snapshot of the state machine, {@code data} (compressed), covers the log up to {@code index}, whose
-   * entry has {@code term}. The log itself is compacted up to {@code compactTo} (at most {@code index},
-   * whose entry has {@code compactToTerm}): entries after compactTo stay when the log holds that same
-   * entry, otherwise the whole log goes (§7). Keeping some entries before the snapshot's index lets a
-   * follower that is a little behind catch up from the log instead of receiving the whole snapshot. The
-   * data travels in the event so that a crash between this write and the snapshot store's never loses
-   * the state: replay finds it here.
+   * A snapshot of the state machine covers the log up to {@code index}, whose entry has {@code term}; its
+   * data ({@code bytes} long) is in the snapshot file named by index and term, written and made durable
+   * before this event, so the journal records only where it is. The log itself is compacted up to
+   * {@code compactTo} (at most {@code index}, whose entry has {@code compactToTerm}): entries after
+   * compactTo stay when the log holds that same entry, otherwise the whole log goes (§7). Keeping some
+   * entries before the snapshot's index lets a follower that is a little behind catch up from the log
+   * instead of receiving the whole snapshot.
    */
-  record SnapshotStored(long index, long term, byte[] data, long compactTo, long compactToTerm) implements RaftEvent {}
+  record SnapshotStored(long index, long term, long bytes, long compactTo, long compactToTerm) implements RaftEvent {}
 }

@@ -114,9 +114,10 @@ final class Follower extends Role {
   }
 
   /**
-   * §7, receiver implementation of InstallSnapshot: collect the chunks in order (a chunk at an unexpected
-   * offset is answered with the offset we expect, so the leader resends or resumes), and once the snapshot
-   * is whole, replace the log and the state machine by it, answering only when that is durable.
+   * §7, receiver implementation of InstallSnapshot: write the chunks, in order, to a file (a chunk at an
+   * unexpected offset is answered with the offset we expect, so the leader resends or resumes), and once
+   * the snapshot is whole, make the file durable and replace the log and the state machine by it,
+   * answering only when that is durable. Memory holds one chunk at a time, whatever the snapshot's size.
    */
   @Override
   Behavior<ServerCommand> onInstallSnapshot(InstallSnapshot is) {
@@ -126,12 +127,12 @@ final class Follower extends Role {
     long index = is.lastIncludedIndex();
     if (index <= node.commitIndex) {
       // We hold everything it covers, committed, hence matching the leader's log up to there.
-      node.incoming = null;
+      node.dropIncoming();
       reply(is, is.totalBytes(), true);
       return this;
     }
-    if (is.totalBytes() < 1 || is.totalBytes() > Integer.MAX_VALUE - 16 || is.offset() < 0
-        || is.offset() + is.chunk().length > is.totalBytes()) {
+    if (is.totalBytes() < 1 || is.offset() < 0 || is.offset() + is.chunk().length > is.totalBytes()
+        || is.lastIncludedTerm() < 1) {
       node.ctx.getLog().warn("{} ignores a malformed InstallSnapshot from {}: offset {} + {} bytes of {}",
           node.selfId, is.from(), is.offset(), is.chunk().length, is.totalBytes());
       return this;
@@ -142,29 +143,31 @@ final class Follower extends Role {
         reply(is, 0, false); // a transfer we know nothing of (restarted, or a newer snapshot): from the start
         return this;
       }
-      in = new RaftNode.IncomingSnapshot(is.from(), is.term(), index, is.lastIncludedTerm(), (int) is.totalBytes());
+      node.dropIncoming();
+      in = new RaftNode.IncomingSnapshot(is.from(), is.term(),
+          node.snapshots.receive(index, is.lastIncludedTerm(), is.totalBytes()));
       node.incoming = in;
     }
-    if (is.offset() != in.received) {
-      reply(is, in.received, false); // a lost or duplicated chunk: say where to go on from
+    if (is.offset() != in.file.received()) {
+      reply(is, in.file.received(), false); // a lost or duplicated chunk: say where to go on from
       return this;
     }
-    System.arraycopy(is.chunk(), 0, in.data, in.received, is.chunk().length);
-    in.received += is.chunk().length;
-    if (in.received < in.data.length) {
-      reply(is, in.received, false);
+    in.file.write(is.chunk());
+    if (!in.file.isComplete()) {
+      reply(is, in.file.received(), false);
       return this;
     }
     node.incoming = null;
+    in.file.complete();
     node.ctx.getLog().info("{} of group {} installs the leader's snapshot up to index {} ({} bytes)", node.selfId,
-        node.groupId, index, in.data.length);
-    node.installSnapshot(index, is.lastIncludedTerm(), in.data);
-    reply(is, in.data.length, true);
+        node.groupId, index, is.totalBytes());
+    node.installSnapshot(index, is.lastIncludedTerm(), is.totalBytes());
+    reply(is, is.totalBytes(), true);
     return this;
   }
 
   private void reply(InstallSnapshot is, long nextOffset, boolean installed) {
-    node.sendAfterDurable(is.from(),
-        new InstallSnapshotResponse(node.currentTerm, node.selfId, is.lastIncludedIndex(), nextOffset, installed));
+    node.sendAfterDurable(is.from(), new InstallSnapshotResponse(
+        node.currentTerm, node.selfId, is.lastIncludedIndex(), is.offset(), nextOffset, installed));
   }
 }

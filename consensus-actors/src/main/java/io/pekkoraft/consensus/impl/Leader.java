@@ -167,7 +167,7 @@ final class Leader extends Role {
     ActorRef<Replicator.Command> replicator = replicators.get(r.from());
     if (replicator == null) return this;
     recentlyActive.add(r.from());
-    replicator.tell(new Replicator.SnapshotAck(r.lastIncludedIndex(), r.nextOffset(), r.installed()));
+    replicator.tell(new Replicator.SnapshotAck(r.lastIncludedIndex(), r.chunkOffset(), r.nextOffset(), r.installed()));
     if (!r.installed()) return this;
     matchIndex.merge(r.from(), r.lastIncludedIndex(), Math::max);
     return maybeCommit();
@@ -204,6 +204,12 @@ final class Leader extends Role {
     }
     long from = f.fromIndex();
     int window = node.settings.window();
+    if (!node.log.holds(from) && from <= node.log.lastIndex()) {
+      // Left memory (log.max-bytes-in-memory): read back from the journal, straight to the replicator.
+      node.raftLog.tell(new RaftLog.Read(from, node.settings.maxEntriesPerBatch() * window,
+          node.settings.maxBytesPerBatch() * window, f.readReplyTo()));
+      return this;
+    }
     List<LogEntry> slice = node.log.slice(from, node.settings.maxEntriesPerBatch() * window,
         node.settings.maxBytesPerBatch() * window);
     replicator.tell(new Replicator.Entries(from - 1, node.log.termAt(from - 1), slice, true));

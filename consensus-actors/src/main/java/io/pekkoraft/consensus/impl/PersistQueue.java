@@ -5,24 +5,37 @@ import io.pekkoraft.persistence.LogEntry;
 import io.pekkoraft.persistence.RaftEvent;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongConsumer;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
  * Group commit in front of {@link RaftLog}, and the rule "persist, then answer" written down once.
  *
- * <p>Events are added as the server handles messages; {@link #flush()} sends everything added so far as
+ * <p>Events are added as the server handles messages; {@link #flush()} sends what was added so far as
  * one batch, but only when no batch is in flight. While one is, new events queue and become the next
- * batch: under load one write covers many messages, and the server never waits for the disk.
+ * batch: under load one write covers many messages, and the server never waits for the disk. A batch
+ * holds at most {@code maxBytes} (a run of appended entries is split across batches where needed; one
+ * entry is never larger than a batch, see {@link RaftSettings}), so no write is ever too large for the
+ * journal.
  *
  * <p>{@link #afterDurable(Runnable)} runs an action once every event added before it is stored: replies to
  * RPCs (which reveal our term, vote and log) go through here, so no node answers before its state is on
  * stable storage (§5.1, Figure 2: "updated on stable storage before responding to RPCs").
+ *
+ * <p>It also says up to which index the log is durable ({@code onDurable}), so that older entries may
+ * leave memory: after a batch is stored, the log as it stood when the batch was sent, less anything
+ * truncated since.
  */
 final class PersistQueue {
 
+  /** What an event other than appended entries counts for, in bytes, towards a batch. */
+  private static final int EVENT_BYTES = 64;
+
   private final ActorRef<RaftLog.Command> log;
   private final ActorRef<ServerCommand> server;
-  private List<RaftEvent> pending = new ArrayList<>();
+  private final long maxBytes;
+  private final LongConsumer onDurable;
+  private final ArrayList<RaftEvent> pending = new ArrayList<>();
   /**
    * Entries appended since the last other event: they become one EntriesAppended event, so a batch of
    * many client commands is one journal event, serialized once, not one per command.
@@ -32,10 +45,18 @@ final class PersistQueue {
   private List<Runnable> inFlightActions = new ArrayList<>();
   private boolean inFlight;
   private long batchSeq;
+  /** The last index of the log as written by all batches sent so far. */
+  private long writtenLastIndex;
+  /** What the batch in flight makes durable: writtenLastIndex when it was sent, less truncations since. */
+  private long inFlightDurable;
 
-  PersistQueue(ActorRef<RaftLog.Command> log, ActorRef<ServerCommand> server) {
+  PersistQueue(ActorRef<RaftLog.Command> log, ActorRef<ServerCommand> server, long maxBytes, long lastIndex,
+      LongConsumer onDurable) {
     this.log = log;
     this.server = server;
+    this.maxBytes = maxBytes;
+    this.writtenLastIndex = lastIndex;
+    this.onDurable = onDurable;
   }
 
   void add(RaftEvent event) {
@@ -44,6 +65,8 @@ final class PersistQueue {
       appendRun.addAll(appended.entries());
       return;
     }
+    if (inFlight && event instanceof RaftEvent.EntriesTruncated t) inFlightDurable = Math.min(inFlightDurable, t.fromIndex() - 1);
+    if (inFlight && event instanceof RaftEvent.SnapshotStored s) inFlightDurable = Math.min(inFlightDurable, s.compactTo());
     closeAppendRun();
     pending.add(event);
   }
@@ -62,17 +85,60 @@ final class PersistQueue {
     else action.run();
   }
 
-  /** Send the queued events as one batch, unless a batch is already in flight. */
+  /** Send the queued events as one batch of at most maxBytes, unless a batch is already in flight. */
   void flush() {
     if (inFlight) return;
     closeAppendRun();
     if (pending.isEmpty()) return;
+    List<RaftEvent> batch = takeBatch();
     batchSeq++;
-    log.tell(new RaftLog.Persist(batchSeq, List.copyOf(pending), server));
-    inFlightActions = pendingActions;
-    pending = new ArrayList<>();
-    pendingActions = new ArrayList<>();
+    log.tell(new RaftLog.Persist(batchSeq, batch, server));
+    inFlightDurable = writtenLastIndex;
+    if (pending.isEmpty()) { // the actions wait for everything added before them: only the last part takes them
+      inFlightActions = pendingActions;
+      pendingActions = new ArrayList<>();
+    } else {
+      inFlightActions = new ArrayList<>();
+    }
     inFlight = true;
+  }
+
+  /** Removes from pending the events of the next batch, splitting a run of entries at the bound. */
+  private List<RaftEvent> takeBatch() {
+    List<RaftEvent> batch = new ArrayList<>();
+    long bytes = 0;
+    int taken = 0;
+    for (; taken < pending.size(); taken++) {
+      RaftEvent e = pending.get(taken);
+      if (e instanceof RaftEvent.EntriesAppended a) {
+        List<LogEntry> entries = a.entries();
+        int n = 0;
+        long size = bytes;
+        while (n < entries.size() && (size + entries.get(n).sizeBytes() <= maxBytes || (batch.isEmpty() && n == 0))) {
+          size += entries.get(n).sizeBytes();
+          n++;
+        }
+        if (n == 0) break;
+        if (n < entries.size()) {
+          batch.add(new RaftEvent.EntriesAppended(List.copyOf(entries.subList(0, n))));
+          pending.set(taken, new RaftEvent.EntriesAppended(List.copyOf(entries.subList(n, entries.size()))));
+          writtenLastIndex = entries.get(n - 1).index();
+          break;
+        }
+        batch.add(e);
+        bytes = size;
+        writtenLastIndex = entries.get(entries.size() - 1).index();
+      } else {
+        if (!batch.isEmpty() && bytes + EVENT_BYTES > maxBytes) break;
+        batch.add(e);
+        bytes += EVENT_BYTES;
+        if (e instanceof RaftEvent.EntriesTruncated t) writtenLastIndex = Math.min(writtenLastIndex, t.fromIndex() - 1);
+        // A snapshot may have replaced the entries after compactTo: count only up to it until the next append.
+        if (e instanceof RaftEvent.SnapshotStored s) writtenLastIndex = s.compactTo();
+      }
+    }
+    pending.subList(0, taken).clear();
+    return batch;
   }
 
   /** The log stored batch {@code seq}: run what waited for it, then send the next batch. */
@@ -81,6 +147,7 @@ final class PersistQueue {
       throw new IllegalStateException("persisted batch " + seq + " but batch " + batchSeq + " was in flight=" + inFlight);
     }
     inFlight = false;
+    onDurable.accept(inFlightDurable);
     List<Runnable> done = inFlightActions;
     inFlightActions = new ArrayList<>();
     for (Runnable action : done) action.run();

@@ -41,6 +41,8 @@ final class RaftNode {
   final ActorRef<RaftLog.Command> raftLog;
   final ActorRef<StateMachineRunner.Command> runner;
   final PersistQueue persist;
+  /** The state machine snapshots of this member, one file each. */
+  final SnapshotFiles snapshots;
   /** Client requests held back while this server hands its leadership over. */
   final HeldRequests held;
   final LogView log;
@@ -57,8 +59,13 @@ final class RaftNode {
   private long handedToRunner;
   /** The latest snapshot of the state machine (index 0: none yet), which a leader sends to followers behind its log. */
   Snapshot snapshot = Snapshot.NONE;
-  /** A snapshot being received from the leader, chunk by chunk (followers only); null when none. */
+  /** A snapshot being received from the leader, chunk by chunk into a file (followers only); null when none. */
   IncomingSnapshot incoming;
+  /** Clients to answer for committed entries not yet handed to the runner (their entries are being read back). */
+  private final java.util.TreeMap<Long, ClientRequest> repliesWaiting = new java.util.TreeMap<>();
+  /** Committed entries that left memory are being read back from the journal for the runner. */
+  private boolean readingForApply;
+  private final ActorRef<RaftLog.ReadResult> applyReads;
   String leaderId;
   /** We heard from a current leader within the minimum election timeout, so we refuse to disrupt it. */
   boolean leaderContact;
@@ -73,6 +80,7 @@ final class RaftNode {
       Transport transport,
       ActorRef<RaftLog.Command> raftLog,
       ActorRef<StateMachineRunner.Command> runner,
+      SnapshotFiles snapshots,
       Internal.Recovered recovered) {
     this.groupId = groupId;
     this.selfId = settings.selfId();
@@ -82,15 +90,25 @@ final class RaftNode {
     this.transport = transport;
     this.raftLog = raftLog;
     this.runner = runner;
-    this.persist = new PersistQueue(raftLog, ctx.getSelf());
+    this.log = recovered.log();
+    this.persist = new PersistQueue(raftLog, ctx.getSelf(), settings.maxBytesPerWrite(), log.lastIndex(), log::markDurable);
+    this.snapshots = snapshots;
+    this.applyReads = ctx.messageAdapter(RaftLog.ReadResult.class, r -> new Internal.EntriesRead(r.fromIndex(), r.entries()));
     Duration hold = settings.heartbeatInterval().compareTo(settings.leadershipTransferTimeout()) < 0
         ? settings.heartbeatInterval() : settings.leadershipTransferTimeout();
     this.held = new HeldRequests(ctx.getSelf(), timers, transport, settings.maxPending(), hold);
-    this.log = new LogView(recovered.compactedIndex(), recovered.compactedTerm(), recovered.entries());
     this.currentTerm = recovered.currentTerm();
     this.votedFor = recovered.votedFor();
     if (recovered.snapshotIndex() > 0) {
-      startStateMachineFrom(new Snapshot(recovered.snapshotIndex(), recovered.snapshotTerm(), recovered.snapshotData()));
+      Snapshot latest = new Snapshot(recovered.snapshotIndex(), recovered.snapshotTerm(), recovered.snapshotBytes());
+      if (!snapshots.has(latest.index(), latest.term(), latest.bytes())) {
+        throw new IllegalStateException(selfId + " of group " + groupId + ": the journal records a snapshot at "
+            + latest.index() + "@" + latest.term() + " of " + latest.bytes() + " bytes, but "
+            + snapshots.path(latest.index(), latest.term()) + " is missing or of another size; the log before it is"
+            + " compacted, so this member cannot start (restore the file, or remove the member and add it back)");
+      }
+      snapshot = latest; // a leader sends it to followers behind its log
+      startStateMachineFrom(latest);
     }
     this.config = Configuration.ofVoters(settings.members().keySet());
     long seed = settings.randomSeed() != 0 ? settings.randomSeed() : System.nanoTime();
@@ -142,14 +160,14 @@ final class RaftNode {
    * and compact the log (§7), keeping {@code snapshot.trailing-entries} entries before the snapshot's
    * index for followers that are a little behind. An older snapshot than the one held is ignored.
    */
-  boolean storeSnapshot(long index, long term, byte[] data) {
+  boolean storeSnapshot(long index, long term, long bytes) {
     if (index <= snapshot.index()) return false;
     if (index > commitIndex || log.termAt(index) != term) {
       throw new IllegalStateException(selfId + ": snapshot at " + index + "@" + term + " does not match the committed log"
           + " (commit index " + commitIndex + ", term there " + log.termAt(index) + ")");
     }
     long compactTo = Math.max(log.snapshotIndex(), index - settings.snapshotTrailingEntries());
-    keepSnapshot(new Snapshot(index, term, data), compactTo, log.termAt(compactTo));
+    keepSnapshot(new Snapshot(index, term, bytes), compactTo, log.termAt(compactTo));
     return true;
   }
 
@@ -159,9 +177,9 @@ final class RaftNode {
    * committed (only committed entries are ever snapshotted). Returns false when we already had everything
    * it covers.
    */
-  boolean installSnapshot(long index, long term, byte[] data) {
+  boolean installSnapshot(long index, long term, long bytes) {
     if (index <= commitIndex) return false;
-    Snapshot installed = new Snapshot(index, term, data);
+    Snapshot installed = new Snapshot(index, term, bytes);
     keepSnapshot(installed, index, term);
     startStateMachineFrom(installed);
     return true;
@@ -169,44 +187,48 @@ final class RaftNode {
 
   /** The latest snapshot is {@code s}; the log is compacted up to {@code compactTo}, in memory and in the journal. */
   private void keepSnapshot(Snapshot s, long compactTo, long compactToTerm) {
+    long previous = snapshot.index();
     snapshot = s;
     if (compactTo > log.snapshotIndex()) log.compactTo(compactTo, compactToTerm);
-    persist.add(new RaftEvent.SnapshotStored(s.index(), s.term(), s.data(), compactTo, compactToTerm));
+    persist.add(new RaftEvent.SnapshotStored(s.index(), s.term(), s.bytes(), compactTo, compactToTerm));
+    // Once the journal names the new file, only it and the one before stay (a transfer may still read that one).
+    persist.afterDurable(() -> snapshots.deleteBefore(previous));
   }
 
   /** A snapshot covers only committed entries: the state machine starts from it, and commits count from there. */
   private void startStateMachineFrom(Snapshot s) {
     commitIndex = s.index();
     handedToRunner = s.index();
-    runner.tell(new StateMachineRunner.Restore(s.index(), s.term(), s.data()));
+    runner.tell(new StateMachineRunner.Restore(s.index(), s.term()));
   }
 
-  /** A state machine snapshot covering the log up to {@code index}, whose entry has {@code term}. */
-  record Snapshot(long index, long term, byte[] data) {
-    static final Snapshot NONE = new Snapshot(0, 0, new byte[0]);
+  /** A state machine snapshot covering the log up to {@code index}, whose entry has {@code term}; its file has {@code bytes}. */
+  record Snapshot(long index, long term, long bytes) {
+    static final Snapshot NONE = new Snapshot(0, 0, 0);
   }
 
-  /** The chunks of a leader's snapshot received so far. */
+  /** The chunks of a leader's snapshot received so far, written to a file as they come. */
   static final class IncomingSnapshot {
     final String leader;
     final long term;
-    final long index;
-    final long lastTerm;
-    final byte[] data;
-    int received;
+    final SnapshotFiles.Incoming file;
 
-    IncomingSnapshot(String leader, long term, long index, long lastTerm, int totalBytes) {
+    IncomingSnapshot(String leader, long term, SnapshotFiles.Incoming file) {
       this.leader = leader;
       this.term = term;
-      this.index = index;
-      this.lastTerm = lastTerm;
-      this.data = new byte[totalBytes];
+      this.file = file;
     }
 
     boolean isFor(String leader, long term, long index, long lastTerm, long totalBytes) {
-      return this.leader.equals(leader) && this.term == term && this.index == index && this.lastTerm == lastTerm
-          && data.length == totalBytes;
+      return this.leader.equals(leader) && this.term == term && file.index == index && file.term == lastTerm
+          && file.totalBytes == totalBytes;
     }
+  }
+
+  /** Stop receiving a snapshot (another one replaces it, or we already hold what it covers). */
+  void dropIncoming() {
+    if (incoming != null) incoming.file.abandon();
+    incoming = null;
   }
 
   // ---- messages out ----
@@ -221,6 +243,7 @@ final class RaftNode {
   /**
    * Raise the commit index and hand the newly committed entries to the state machine, with the clients
    * to answer (leader only). The commit index never goes down and never passes the end of the log.
+   * Entries that already left memory are read back from the journal first, in order ({@link #onEntriesRead}).
    */
   void commitTo(long index, Map<Long, ClientRequest> replies) {
     if (index <= commitIndex) return;
@@ -228,9 +251,57 @@ final class RaftNode {
       throw new IllegalStateException(selfId + ": commit index " + index + " past the last index " + log.lastIndex());
     }
     commitIndex = index;
-    List<LogEntry> committed = log.range(handedToRunner + 1, commitIndex);
-    handedToRunner = commitIndex;
-    runner.tell(new StateMachineRunner.Apply(committed, replies));
+    long from = handedToRunner + 1;
+    if (!readingForApply && repliesWaiting.isEmpty() && log.holds(from)) {
+      runner.tell(new StateMachineRunner.Apply(log.range(from, commitIndex), replies));
+      handedToRunner = commitIndex;
+      return;
+    }
+    repliesWaiting.putAll(replies);
+    handCommittedToRunner();
+  }
+
+  /** Hand what is committed and not yet handed to the runner: from memory, or by reading the journal. */
+  private void handCommittedToRunner() {
+    if (readingForApply || handedToRunner >= commitIndex) return;
+    long from = handedToRunner + 1;
+    if (log.holds(from)) {
+      handToRunner(log.range(from, commitIndex));
+    } else {
+      readingForApply = true;
+      int window = settings.window();
+      raftLog.tell(new RaftLog.Read(from, settings.maxEntriesPerBatch() * window, settings.maxBytesPerBatch() * window,
+          applyReads));
+    }
+  }
+
+  /** Committed entries read back from the journal: hand those still wanted to the runner, and go on. */
+  void onEntriesRead(Internal.EntriesRead r) {
+    if (!readingForApply) return;
+    readingForApply = false;
+    if (r.fromIndex() == handedToRunner + 1 && !r.entries().isEmpty()) {
+      List<LogEntry> wanted = r.entries();
+      int n = 0;
+      while (n < wanted.size() && wanted.get(n).index() <= commitIndex) n++;
+      if (n > 0) handToRunner(wanted.subList(0, n));
+    } else if (r.fromIndex() == handedToRunner + 1) {
+      ctx.getLog().warn("{} of group {} could not read committed entries from {} back from the journal; trying again"
+          + " with the next commit", selfId, groupId, r.fromIndex());
+      return;
+    }
+    handCommittedToRunner();
+  }
+
+  private void handToRunner(List<LogEntry> entries) {
+    long last = entries.get(entries.size() - 1).index();
+    Map<Long, ClientRequest> replies = Map.of();
+    if (!repliesWaiting.isEmpty()) {
+      java.util.NavigableMap<Long, ClientRequest> due = repliesWaiting.headMap(last, true);
+      replies = Map.copyOf(due);
+      due.clear();
+    }
+    runner.tell(new StateMachineRunner.Apply(List.copyOf(entries), replies));
+    handedToRunner = last;
   }
 
   // ---- timers ----

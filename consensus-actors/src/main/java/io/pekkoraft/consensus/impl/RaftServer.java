@@ -43,19 +43,20 @@ public final class RaftServer {
           + groupId + ": " + settings.members().keySet() + " (pekko-raft.self-id, pekko-raft.members)");
     }
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> Behaviors.withStash(RECOVERY_STASH, stash -> {
-      ActorRef<StateMachineRunner.Command> runner = ctx.spawn(
-          StateMachineRunner.create(stateMachine, RaftSerialization.get(ctx.getSystem()).codec(), settings, ctx.getSelf()),
-          "state-machine");
+      SnapshotFiles snapshots = new SnapshotFiles(settings.snapshotDir(), persistenceId(groupId, settings.selfId()));
+      ActorRef<StateMachineRunner.Command> runner = ctx.spawn(StateMachineRunner.create(stateMachine,
+          RaftSerialization.get(ctx.getSystem()).codec(), snapshots, settings, ctx.getSelf()), "state-machine");
       ActorRef<RaftLog.Command> raftLog = ctx.spawn(
           RaftLog.create(persistenceId(groupId, settings.selfId()), settings.journalPluginId(),
-              settings.snapshotPluginId(), ctx.getSelf()), "log");
+              settings.snapshotPluginId(), settings.maxLogBytesInMemory(), ctx.getSelf()), "log");
       ctx.watch(raftLog);
       ctx.watch(runner);
       return Behaviors.receive(ServerCommand.class)
           .onMessage(Internal.Recovered.class, recovered -> {
-            RaftNode node = new RaftNode(groupId, settings, ctx, timers, transport, raftLog, runner, recovered);
-            ctx.getLog().info("{} of group {} recovered term {}, a snapshot up to index {} and {} log entries after it",
-                settings.selfId(), groupId, recovered.currentTerm(), recovered.snapshotIndex(), recovered.entries().size());
+            RaftNode node = new RaftNode(groupId, settings, ctx, timers, transport, raftLog, runner, snapshots, recovered);
+            ctx.getLog().info("{} of group {} recovered term {}, a snapshot up to index {} and {} log entries after it"
+                    + " ({} of them in memory)", settings.selfId(), groupId, recovered.currentTerm(),
+                recovered.snapshotIndex(), recovered.log().size(), recovered.log().lastIndex() + 1 - recovered.log().tailStart());
             transport.bind(settings.selfId(), ctx.getSelf(), ctx);
             return stash.unstashAll(Behaviors.intercept(() -> new FlushAfterEachMessage(node), new Follower(node)));
           })

@@ -31,7 +31,10 @@ public record RaftSettings(
     int snapshotChunkBytes,
     String snapshotPluginId,
     long snapshotTrailingEntries,
-    Duration leadershipTransferTimeout) {
+    Duration leadershipTransferTimeout,
+    java.nio.file.Path snapshotDir,
+    long maxLogBytesInMemory,
+    long maxBytesPerWrite) {
 
   public RaftSettings {
     members = Map.copyOf(members);
@@ -52,6 +55,10 @@ public record RaftSettings(
     require(snapshotTrailingEntries >= 0, "snapshot.trailing-entries", "must be 0 or positive");
     require(!leadershipTransferTimeout.isNegative() && !leadershipTransferTimeout.isZero(),
         "leadership-transfer-timeout", "must be positive (0 in the configuration means election-timeout-min)");
+    require(maxLogBytesInMemory >= 0, "log.max-bytes-in-memory", "must be 0 or positive");
+    require(maxBytesPerWrite >= maxBytesPerBatch + 64 * 1024, "log.max-bytes-per-write",
+        "must be at least replication.max-bytes-per-batch (" + maxBytesPerBatch + " bytes) + 64 KiB, so that every"
+            + " batch a follower receives fits in one write");
   }
 
   private static void require(boolean ok, String key, String what) {
@@ -90,7 +97,41 @@ public record RaftSettings(
         (int) Math.min(Integer.MAX_VALUE, c.getBytes("snapshot.chunk-size")),
         c.getString("snapshot.plugin-id"),
         c.getLong("snapshot.trailing-entries"),
-        orElse(c.getDuration("leadership-transfer-timeout"), c.getDuration("election-timeout-min")));
+        orElse(c.getDuration("leadership-transfer-timeout"), c.getDuration("election-timeout-min")),
+        snapshotDir(root),
+        c.getBytes("log.max-bytes-in-memory"),
+        maxBytesPerWrite(root));
+  }
+
+  /**
+   * {@code snapshot.dir}, or when empty the snapshot store's {@code dir} with {@code -state-machine} appended
+   * (beside it, not in it: that store allows nothing but its own files in its directory).
+   */
+  private static java.nio.file.Path snapshotDir(Config root) {
+    String dir = root.getString("pekko-raft.snapshot.dir");
+    if (!dir.isEmpty()) return java.nio.file.Path.of(dir);
+    if (!root.hasPath("pekko-raft.snapshot-store.dir")) {
+      throw new ConfigException.BadValue("pekko-raft.snapshot.dir",
+          "is empty and there is no pekko-raft.snapshot-store.dir to put the state machine snapshots under");
+    }
+    return java.nio.file.Path.of(root.getString("pekko-raft.snapshot-store.dir") + "-state-machine");
+  }
+
+  /**
+   * {@code log.max-bytes-per-write}, checked against the segment size of this project's journal when it is
+   * the one in use (it refuses a record larger than a segment).
+   */
+  private static long maxBytesPerWrite(Config root) {
+    long max = root.getBytes("pekko-raft.log.max-bytes-per-write");
+    String journal = root.getString("pekko-raft.journal-plugin-id");
+    String segmentKey = journal + ".segment-size";
+    if (!journal.isEmpty() && root.hasPath(journal + ".class")
+        && root.getString(journal + ".class").equals("io.pekkoraft.persistence.journal.SegmentJournal")
+        && root.hasPath(segmentKey) && max > root.getBytes(segmentKey) - 64 * 1024) {
+      throw new ConfigException.BadValue("pekko-raft.log.max-bytes-per-write", "must be at most " + segmentKey
+          + " (" + root.getBytes(segmentKey) + " bytes) - 64 KiB: the journal refuses a write larger than a segment");
+    }
+    return max;
   }
 
   /** A configured duration of 0 stands for {@code otherwise}; a negative one is kept, for the check to name. */
@@ -103,21 +144,21 @@ public record RaftSettings(
     return new RaftSettings(id, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote,
         checkQuorum, randomSeed, maxEntriesPerBatch, maxBytesPerBatch, window, maxRequestBytes, maxPending,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
-        snapshotTrailingEntries, leadershipTransferTimeout);
+        snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, maxLogBytesInMemory, maxBytesPerWrite);
   }
 
   public RaftSettings withRandomSeed(long seed) {
     return new RaftSettings(selfId, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote,
         checkQuorum, seed, maxEntriesPerBatch, maxBytesPerBatch, window, maxRequestBytes, maxPending,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
-        snapshotTrailingEntries, leadershipTransferTimeout);
+        snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, maxLogBytesInMemory, maxBytesPerWrite);
   }
 
   public RaftSettings withPreVote(boolean on) {
     return new RaftSettings(selfId, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, on,
         checkQuorum, randomSeed, maxEntriesPerBatch, maxBytesPerBatch, window, maxRequestBytes, maxPending,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
-        snapshotTrailingEntries, leadershipTransferTimeout);
+        snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, maxLogBytesInMemory, maxBytesPerWrite);
   }
 
   /** Whether the state machine is snapshotted at all (either trigger set). */

@@ -53,8 +53,8 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
   /** The entries the follower needs are compacted: send it this snapshot of the leader's (answer to a fetch). */
   record SendSnapshot(RaftNode.Snapshot snapshot) implements Command {}
 
-  /** The follower's answer to an InstallSnapshot chunk of the snapshot at {@code index}. */
-  record SnapshotAck(long index, long nextOffset, boolean installed) implements Command {}
+  /** The follower's answer to the InstallSnapshot chunk at {@code chunkOffset} of the snapshot at {@code index}. */
+  record SnapshotAck(long index, long chunkOffset, long nextOffset, boolean installed) implements Command {}
 
   /** The leader took a snapshot at {@code index}; a transfer of an older one is stale. */
   record NewerSnapshot(long index) implements Command {}
@@ -78,13 +78,28 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
    */
   private static final int SNAPSHOT_RESTARTS_MAX = 3;
 
-  /** A snapshot being sent to the follower: the next chunk starts at {@code offset}. */
+  /**
+   * A snapshot being sent to the follower, one chunk in flight at a time: the chunk at {@code offset}.
+   * Only the answer to that chunk moves the transfer on, so duplicated, late and retransmitted answers
+   * never start a second stream. The file stays open until the transfer ends, so a newer snapshot that
+   * deletes it does not cut the transfer short.
+   */
   private static final class Transfer {
     final RaftNode.Snapshot snapshot;
+    final java.nio.channels.FileChannel file;
     long offset;
 
-    Transfer(RaftNode.Snapshot snapshot) {
+    Transfer(RaftNode.Snapshot snapshot, java.nio.channels.FileChannel file) {
       this.snapshot = snapshot;
+      this.file = file;
+    }
+
+    void close() {
+      try {
+        file.close();
+      } catch (java.io.IOException e) {
+        // read-only: nothing to lose
+      }
     }
   }
 
@@ -109,6 +124,10 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
   private boolean fetchPending;
   private Transfer transfer;
   private int snapshotRestarts;
+  /** A fetch found nothing to read: do not ask again before the next tick. */
+  private boolean fetchFoundNothing;
+  /** Where entries read back from the leader's journal arrive. */
+  private final ActorRef<RaftLog.ReadResult> journalReads;
 
   static Behavior<Command> create(String peer, RaftNode node, AtomicLong commitIndex) {
     long term = node.currentTerm;
@@ -137,6 +156,8 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
     this.leaderLastIndex = leaderLastIndex;
     this.progress = new ReplicationProgress(leaderLastIndex + 1, node.settings.window());
     this.bufferBytesMax = node.settings.maxBytesPerBatch() * node.settings.window() * 4L;
+    this.journalReads = ctx.messageAdapter(RaftLog.ReadResult.class,
+        r -> new Entries(r.fromIndex() - 1, r.prevTerm(), r.entries(), true));
     timers.startTimerAtFixedRate(Tick.INSTANCE, node.settings.heartbeatInterval());
     sendHeartbeat();
   }
@@ -153,11 +174,18 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
         .onMessage(NewerSnapshot.class, this::onNewerSnapshot)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessageEquals(ResendNow.INSTANCE, this::onResendNow)
+        .onSignal(org.apache.pekko.actor.typed.PostStop.class, stop -> {
+          endTransfer();
+          return this;
+        })
         .build();
   }
 
   private Behavior<Command> onEntries(Entries e) {
-    if (e.fetched()) fetchPending = false;
+    if (e.fetched()) {
+      fetchPending = false;
+      fetchFoundNothing = e.entries().isEmpty();
+    }
     if (!e.entries().isEmpty()) {
       long last = e.entries().get(e.entries().size() - 1).index();
       leaderLastIndex = Math.max(leaderLastIndex, last);
@@ -219,6 +247,10 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
 
   private Behavior<Command> onTick() {
     sendHeartbeat();
+    if (fetchFoundNothing) {
+      fetchFoundNothing = false;
+      sendAppends();
+    }
     if (transfer != null) {
       if (++ticksWithoutAnswer >= RETRANSMIT_TICKS) sendChunk(); // the chunk or its answer was lost
       return this;
@@ -250,9 +282,18 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
       sendAppends();
       return this;
     }
-    transfer = new Transfer(s.snapshot());
+    try {
+      endTransfer();
+      transfer = new Transfer(s.snapshot(), node.snapshots.open(s.snapshot().index(), s.snapshot().term()));
+    } catch (java.io.IOException e) {
+      // Two newer snapshots replaced it since the leader named it: ask again, for the latest.
+      getContext().getLog().debug("{} cannot open its snapshot up to {} for {} ({}); asking for the latest",
+          node.selfId, s.snapshot().index(), peer, e.toString());
+      fetch(progress.nextIndex());
+      return this;
+    }
     getContext().getLog().debug("{} sends its snapshot up to {} ({} bytes) to {}", node.selfId,
-        s.snapshot().index(), s.snapshot().data().length, peer);
+        s.snapshot().index(), s.snapshot().bytes(), peer);
     sendChunk();
     return this;
   }
@@ -260,16 +301,21 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
   private void sendChunk() {
     ticksWithoutAnswer = 0;
     RaftNode.Snapshot snap = transfer.snapshot;
-    int from = (int) transfer.offset;
-    int to = (int) Math.min(snap.data().length, transfer.offset + node.settings.snapshotChunkBytes());
-    byte[] chunk = java.util.Arrays.copyOfRange(snap.data(), from, to);
-    transport.send(peer, new InstallSnapshot(term, node.selfId, snap.index(), snap.term(), snap.data().length, from, chunk));
+    byte[] chunk;
+    try {
+      chunk = SnapshotFiles.readChunk(transfer.file, transfer.offset, node.settings.snapshotChunkBytes());
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(node.selfId + ": cannot read its snapshot " + node.snapshots.path(
+          snap.index(), snap.term()) + " to send it to " + peer + ": " + e, e);
+    }
+    transport.send(peer, new InstallSnapshot(term, node.selfId, snap.index(), snap.term(), snap.bytes(),
+        transfer.offset, chunk));
   }
 
   private Behavior<Command> onSnapshotAck(SnapshotAck a) {
-    ticksWithoutAnswer = 0;
     if (a.installed()) {
-      if (transfer != null && a.index() >= transfer.snapshot.index()) transfer = null;
+      ticksWithoutAnswer = 0;
+      if (transfer != null && a.index() >= transfer.snapshot.index()) endTransfer();
       if (a.index() > progress.matchIndex()) {
         progress.onSnapshotInstalled(a.index());
         lastResetSeq = seq;
@@ -278,10 +324,12 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
       if (transfer == null) sendAppends();
       return this;
     }
-    if (transfer == null || a.index() != transfer.snapshot.index()) return this; // about a transfer we dropped
-    if (a.nextOffset() < 0 || a.nextOffset() > transfer.snapshot.data().length) {
+    // Only the answer to the chunk in flight counts: one stream per follower.
+    if (transfer == null || a.index() != transfer.snapshot.index() || a.chunkOffset() != transfer.offset) return this;
+    ticksWithoutAnswer = 0;
+    if (a.nextOffset() < 0 || a.nextOffset() > transfer.snapshot.bytes()) {
       getContext().getLog().warn("{} got an InstallSnapshot answer from {} with offset {} outside the snapshot of {}"
-          + " bytes; starting over", node.selfId, peer, a.nextOffset(), transfer.snapshot.data().length);
+          + " bytes; starting over", node.selfId, peer, a.nextOffset(), transfer.snapshot.bytes());
       transfer.offset = 0;
     } else {
       transfer.offset = a.nextOffset();
@@ -290,15 +338,24 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
     return this;
   }
 
+  private void endTransfer() {
+    if (transfer != null) transfer.close();
+    transfer = null;
+  }
+
+  private void fetch(long from) {
+    fetchPending = true;
+    leader.tell(new Internal.FetchEntries(peer, from, journalReads));
+  }
+
   /** Abandon a transfer the leader has a newer snapshot for (a bounded number of times, see SNAPSHOT_RESTARTS_MAX). */
   private Behavior<Command> onNewerSnapshot(NewerSnapshot n) {
     if (transfer == null || n.index() <= transfer.snapshot.index() || snapshotRestarts >= SNAPSHOT_RESTARTS_MAX) {
       return this;
     }
     snapshotRestarts++;
-    transfer = null;
-    fetchPending = true;
-    leader.tell(new Internal.FetchEntries(peer, progress.nextIndex()));
+    endTransfer();
+    fetch(progress.nextIndex());
     return this;
   }
 
@@ -308,10 +365,7 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
     while (progress.canSend() && progress.nextIndex() <= leaderLastIndex) {
       long next = progress.nextIndex();
       if (!bufferCovers(next)) {
-        if (!fetchPending) {
-          fetchPending = true;
-          leader.tell(new Internal.FetchEntries(peer, next));
-        }
+        if (!fetchPending && !fetchFoundNothing) fetch(next);
         return;
       }
       List<LogEntry> batch = batchFrom(next);

@@ -54,6 +54,10 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
         .onMessageEquals(Internal.CheckQuorum.INSTANCE, this::onCheckQuorum)
         .onMessage(Internal.FetchEntries.class, this::onFetchEntries)
         .onMessage(Internal.SnapshotTaken.class, this::onSnapshotTaken)
+        .onMessage(Internal.EntriesRead.class, r -> {
+          node.onEntriesRead(r);
+          return this;
+        })
         .onMessageEquals(Internal.PushEntries.INSTANCE, this::onPushEntries)
         .onMessage(TransferLeadership.class, this::onTransferLeadership)
         .onMessage(TransferWatch.Ended.class, this::onTransferEnded)
@@ -169,7 +173,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
   Behavior<ServerCommand> onInstallSnapshot(InstallSnapshot is) {
     if (is.term() < node.currentTerm) {
       node.sendAfterDurable(is.from(),
-          new InstallSnapshotResponse(node.currentTerm, node.selfId, is.lastIncludedIndex(), 0, false));
+          new InstallSnapshotResponse(node.currentTerm, node.selfId, is.lastIncludedIndex(), is.offset(), 0, false));
       return this;
     }
     return becomeFollower().onInstallSnapshot(is); // a leader exists in our term
@@ -181,9 +185,9 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
 
   /** Every role keeps the state machine's snapshots and compacts its log to them. */
   private Behavior<ServerCommand> onSnapshotTaken(Internal.SnapshotTaken t) {
-    if (node.storeSnapshot(t.index(), t.term(), t.data())) {
+    if (node.storeSnapshot(t.index(), t.term(), t.bytes())) {
       node.ctx.getLog().debug("{} of group {} compacted its log up to {} ({} bytes of snapshot)", node.selfId,
-          node.groupId, t.index(), t.data().length);
+          node.groupId, t.index(), t.bytes());
       onNewSnapshot();
     }
     return this;

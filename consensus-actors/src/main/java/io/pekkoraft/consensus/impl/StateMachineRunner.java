@@ -35,8 +35,8 @@ public final class StateMachineRunner extends AbstractBehavior<StateMachineRunne
   /** Evaluate {@code query} once everything up to {@code readIndex} is applied. */
   public record Read(long readIndex, ClientRequest.ClientQuery request) implements Command {}
 
-  /** Replace the state by a snapshot covering the log up to {@code index} (of {@code term}). */
-  public record Restore(long index, long term, byte[] data) implements Command {}
+  /** Replace the state by the snapshot covering the log up to {@code index} (of {@code term}), read from its file. */
+  public record Restore(long index, long term) implements Command {}
 
   private enum SnapshotDue implements Command {
     INSTANCE
@@ -44,6 +44,7 @@ public final class StateMachineRunner extends AbstractBehavior<StateMachineRunne
 
   private final StateMachine<Object, Object, Object> stateMachine;
   private final KryoCodec codec;
+  private final SnapshotFiles files;
   private final RaftSettings settings;
   private final ActorRef<ServerCommand> server;
   private final TimerScheduler<Command> timers;
@@ -60,17 +61,19 @@ public final class StateMachineRunner extends AbstractBehavior<StateMachineRunne
    *     {@code snapshot.every-entries} and {@code snapshot.every-time})
    */
   @SuppressWarnings("unchecked")
-  public static Behavior<Command> create(Supplier<? extends StateMachine<?, ?, ?>> factory, KryoCodec codec,
-      RaftSettings settings, ActorRef<ServerCommand> server) {
+  static Behavior<Command> create(Supplier<? extends StateMachine<?, ?, ?>> factory, KryoCodec codec,
+      SnapshotFiles files, RaftSettings settings, ActorRef<ServerCommand> server) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new StateMachineRunner(
-        ctx, timers, (StateMachine<Object, Object, Object>) factory.get(), codec, settings, server)));
+        ctx, timers, (StateMachine<Object, Object, Object>) factory.get(), codec, files, settings, server)));
   }
 
   private StateMachineRunner(ActorContext<Command> ctx, TimerScheduler<Command> timers,
-      StateMachine<Object, Object, Object> sm, KryoCodec codec, RaftSettings settings, ActorRef<ServerCommand> server) {
+      StateMachine<Object, Object, Object> sm, KryoCodec codec, SnapshotFiles files, RaftSettings settings,
+      ActorRef<ServerCommand> server) {
     super(ctx);
     this.stateMachine = sm;
     this.codec = codec;
+    this.files = files;
     this.settings = settings;
     this.server = server;
     this.timers = timers;
@@ -127,7 +130,10 @@ public final class StateMachineRunner extends AbstractBehavior<StateMachineRunne
     }
   }
 
-  /** Snapshot the state as of lastApplied and hand it to the server, which stores it and compacts the log. */
+  /**
+   * Snapshot the state as of lastApplied into its file (streamed, durable) and tell the server, which
+   * records it in the journal and compacts the log.
+   */
   private void takeSnapshot() {
     if (!snapshots || lastApplied == 0) return;
     Object snapshot;
@@ -146,8 +152,9 @@ public final class StateMachineRunner extends AbstractBehavior<StateMachineRunne
       snapshots = false;
       return;
     }
-    byte[] data = SnapshotCodec.encode(snapshot, codec); // a class Kryo cannot serialize is a bug: it stops the node
-    server.tell(new Internal.SnapshotTaken(lastApplied, lastAppliedTerm, data));
+    // A class Kryo cannot serialize, or a disk that cannot take the file, stops the node.
+    long bytes = files.write(lastApplied, lastAppliedTerm, snapshot, codec);
+    server.tell(new Internal.SnapshotTaken(lastApplied, lastAppliedTerm, bytes));
     appliedSinceSnapshot = 0;
     scheduleTimedSnapshot();
   }
@@ -156,7 +163,7 @@ public final class StateMachineRunner extends AbstractBehavior<StateMachineRunne
     if (r.index() <= lastApplied) {
       throw new IllegalStateException("restoring a snapshot at " + r.index() + " but " + lastApplied + " is applied");
     }
-    stateMachine.restore(SnapshotCodec.decode(r.data(), codec));
+    stateMachine.restore(files.read(r.index(), r.term(), codec));
     lastApplied = r.index();
     lastAppliedTerm = r.term();
     appliedSinceSnapshot = 0;

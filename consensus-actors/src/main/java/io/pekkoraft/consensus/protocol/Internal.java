@@ -1,8 +1,11 @@
 package io.pekkoraft.consensus.protocol;
 
+import io.pekkoraft.consensus.impl.RaftLog;
+import io.pekkoraft.consensus.rules.LogView;
 import io.pekkoraft.persistence.LogEntry;
 import java.util.List;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
 
 /** Messages a Raft server sends itself or receives from its own children. They never leave the node. */
 public final class Internal {
@@ -36,17 +39,28 @@ public final class Internal {
   public record Persisted(long batchSeq) implements ServerCommand, NoSerializationVerificationNeeded {}
 
   /**
-   * The log actor finished recovery: term, vote, the latest snapshot ({@code snapshotIndex} 0 and empty
-   * data when there is none) and the log entries after {@code compactedIndex} (at most snapshotIndex).
+   * The log actor finished recovery: term, vote, the latest snapshot ({@code snapshotIndex} 0 when there
+   * is none; its data, {@code snapshotBytes} long, is in the snapshot file named by index and term) and the
+   * log after the compaction point (at most snapshotIndex), with a tail of its entries in memory.
    */
   public record Recovered(long currentTerm, String votedFor, long snapshotIndex, long snapshotTerm,
-      byte[] snapshotData, long compactedIndex, long compactedTerm, List<LogEntry> entries)
+      long snapshotBytes, LogView log) implements ServerCommand, NoSerializationVerificationNeeded {}
+
+  /**
+   * The state machine runner wrote a snapshot of the state after applying {@code index} (of {@code term})
+   * to its file, durably, {@code bytes} long.
+   */
+  public record SnapshotTaken(long index, long term, long bytes)
       implements ServerCommand, NoSerializationVerificationNeeded {}
 
-  /** The state machine runner took a snapshot of the state after applying {@code index} (of {@code term}). */
-  public record SnapshotTaken(long index, long term, byte[] data)
+  /** Committed entries from {@code fromIndex} on, read back from the journal for the state machine. */
+  public record EntriesRead(long fromIndex, List<LogEntry> entries)
       implements ServerCommand, NoSerializationVerificationNeeded {}
 
-  /** A replicator needs entries from {@code fromIndex} that it no longer buffers. */
-  public record FetchEntries(String peer, long fromIndex) implements ServerCommand, NoSerializationVerificationNeeded {}
+  /**
+   * A replicator needs entries from {@code fromIndex} that it no longer buffers; entries that left the
+   * leader's memory are read back from the journal and sent straight to {@code readReplyTo}.
+   */
+  public record FetchEntries(String peer, long fromIndex, ActorRef<RaftLog.ReadResult> readReplyTo)
+      implements ServerCommand, NoSerializationVerificationNeeded {}
 }

@@ -76,7 +76,10 @@ public sealed interface RaftMessage extends ServerCommand, RaftSerializable {
    * The answer to {@link InstallSnapshot}: {@code installed} once the whole snapshot is durably stored
    * (or the follower already held everything it covers); otherwise {@code nextOffset} is the offset the
    * follower expects next (0 to start over), so a lost chunk is resent and a resumed transfer continues.
+   * {@code chunkOffset} is the offset of the chunk it answers, so that the leader acts on the answer to
+   * the chunk it has in flight only, and never on a duplicate or a late one.
    */
-  record InstallSnapshotResponse(long term, String from, long lastIncludedIndex, long nextOffset, boolean installed)
+  record InstallSnapshotResponse(
+      long term, String from, long lastIncludedIndex, long chunkOffset, long nextOffset, boolean installed)
       implements RaftMessage {}
 }

@@ -2,25 +2,51 @@ package io.pekkoraft.consensus.rules;
 
 import io.pekkoraft.persistence.LogEntry;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * The in-memory Raft log of one node: entries from {@code firstIndex} to {@link #lastIndex()}. Indexes
- * start at 1. The entries before {@code firstIndex} are covered by a snapshot; the term of its last
- * entry ({@code snapshotTerm}, at index firstIndex - 1) still answers log-matching checks. Without a
- * snapshot, index 0 is the empty log's sentinel with term 0.
+ * The Raft log of one node as it is held in memory: every index from {@code firstIndex} to
+ * {@link #lastIndex()} with its term, and the entries themselves only for a tail of it. Indexes start at
+ * 1. The entries before {@code firstIndex} are covered by a snapshot; the term of its last entry
+ * ({@code snapshotTerm}, at index firstIndex - 1) still answers log-matching checks. Without a snapshot,
+ * index 0 is the empty log's sentinel with term 0.
+ *
+ * <p>Terms are kept as runs (the first index of each term), so log matching, conflict hints and the
+ * commit rule work for any index at a cost that grows with the number of terms, not of entries. The
+ * entries are kept from {@link #tailStart()} on, at most {@code maxTailBytes} of them (always the last
+ * one): older entries are dropped from memory once they are durable ({@link #markDurable}), and whoever
+ * needs them reads them back from the journal. With no bound (the default) every entry stays.
  *
  * <p>Broken invariants (a gap, a term going down, truncating committed entries) throw
  * {@link IllegalStateException}: the node must stop, not carry on with a damaged log.
  */
 public final class LogView {
 
-  private final ArrayList<LogEntry> entries = new ArrayList<>();
+  /** No bound on the bytes of entries held. */
+  public static final long UNBOUNDED = Long.MAX_VALUE;
+
   private long firstIndex = 1;
   private long snapshotTerm;
-  private long bytes;
+  private long lastIndex;
 
-  public LogView() {}
+  /** runStart[k] is the first index of a run of entries of term runTerm[k]; runs [0, runs) are live, in order. */
+  private long[] runStart = new long[4];
+  private long[] runTerm = new long[4];
+  private int runs;
+
+  /** Entries held in memory: [tailHead, tail.size()) hold indexes tailStart to lastIndex. */
+  private final ArrayList<LogEntry> tail = new ArrayList<>();
+  private int tailHead;
+  private long tailStart = 1;
+  private long bytes;
+  private final long maxTailBytes;
+  /** Entries up to here are durable and may leave memory. */
+  private long durableTo;
+
+  public LogView() {
+    this(0, 0, UNBOUNDED);
+  }
 
   public LogView(List<LogEntry> recovered) {
     this(0, 0, recovered);
@@ -28,12 +54,39 @@ public final class LogView {
 
   /** A log that starts after a snapshot covering indexes up to {@code snapshotIndex} (term {@code snapshotTerm}). */
   public LogView(long snapshotIndex, long snapshotTerm, List<LogEntry> entriesAfter) {
+    this(snapshotIndex, snapshotTerm, UNBOUNDED);
+    for (LogEntry e : entriesAfter) append(e);
+  }
+
+  /**
+   * An empty log after a snapshot at {@code snapshotIndex} that holds at most {@code maxTailBytes} of
+   * durable entries in memory (0: none but what is not durable yet).
+   */
+  public LogView(long snapshotIndex, long snapshotTerm, long maxTailBytes) {
     if (snapshotIndex < 0 || (snapshotIndex == 0) != (snapshotTerm == 0)) {
       throw new IllegalArgumentException("bad snapshot position " + snapshotIndex + "@" + snapshotTerm);
     }
+    if (maxTailBytes < 0) throw new IllegalArgumentException("maxTailBytes must not be negative: " + maxTailBytes);
     this.firstIndex = snapshotIndex + 1;
     this.snapshotTerm = snapshotTerm;
-    for (LogEntry e : entriesAfter) append(e);
+    this.lastIndex = snapshotIndex;
+    this.tailStart = snapshotIndex + 1;
+    this.maxTailBytes = maxTailBytes;
+  }
+
+  /** A copy of this log's positions, terms and held entries, with its own bound on memory. */
+  public LogView copy(long maxTailBytes) {
+    LogView c = new LogView(snapshotIndex(), snapshotTerm, maxTailBytes);
+    c.runStart = Arrays.copyOf(runStart, Math.max(4, runs));
+    c.runTerm = Arrays.copyOf(runTerm, Math.max(4, runs));
+    c.runs = runs;
+    c.lastIndex = lastIndex;
+    c.tailStart = tailStart;
+    c.tail.addAll(tail.subList(tailHead, tail.size()));
+    c.bytes = bytes;
+    c.durableTo = durableTo;
+    c.evict();
+    return c;
   }
 
   /** The last index covered by the snapshot the log starts after (0 when none). */
@@ -54,16 +107,29 @@ public final class LogView {
     if (index < snapshotIndex()) {
       throw new IllegalStateException("compacting to " + index + " behind the snapshot at " + snapshotIndex());
     }
-    if (index <= lastIndex() && termAt(index) == term) {
-      List<LogEntry> dropped = entries.subList(0, (int) (index - firstIndex + 1));
-      for (LogEntry e : dropped) bytes -= e.sizeBytes();
-      dropped.clear();
+    if (index <= lastIndex && termAt(index) == term) {
+      dropTailBefore(index + 1);
+      int k = runIndex(index); // the run holding index: it now starts after the snapshot
+      System.arraycopy(runStart, k, runStart, 0, runs - k);
+      System.arraycopy(runTerm, k, runTerm, 0, runs - k);
+      runs -= k;
+      runStart[0] = index + 1;
+      if (index == lastIndex) runs = 0;
+      else if (runs > 1 && runStart[1] == index + 1) removeFirstRun();
     } else {
-      entries.clear();
-      bytes = 0;
+      clearTail(index + 1);
+      runs = 0;
+      lastIndex = index;
     }
     firstIndex = index + 1;
     snapshotTerm = term;
+    durableTo = Math.min(Math.max(durableTo, index), lastIndex);
+  }
+
+  private void removeFirstRun() {
+    System.arraycopy(runStart, 1, runStart, 0, runs - 1);
+    System.arraycopy(runTerm, 1, runTerm, 0, runs - 1);
+    runs--;
   }
 
   public long firstIndex() {
@@ -71,21 +137,83 @@ public final class LogView {
   }
 
   public long lastIndex() {
-    return firstIndex + entries.size() - 1;
+    return lastIndex;
   }
 
   public long lastTerm() {
-    return termAt(lastIndex());
+    return termAt(lastIndex);
   }
 
-
-  public int size() {
-    return entries.size();
+  /** How many entries the log holds after its snapshot (in memory or not). */
+  public long size() {
+    return lastIndex - snapshotIndex();
   }
 
-  /** Total payload bytes held, for diagnostics and limits. */
+  /** The first index whose entry is held in memory; {@link #lastIndex()} + 1 when none is. */
+  public long tailStart() {
+    return tailStart;
+  }
+
+  /** Whether the entry at {@code index} is in the log and held in memory. */
+  public boolean holds(long index) {
+    return index >= tailStart && index <= lastIndex;
+  }
+
+  /** Payload bytes of the entries held in memory, for diagnostics and limits. */
   public long bytes() {
     return bytes;
+  }
+
+  /** Everything up to {@code index} is durable: it may leave memory when the bound says so. */
+  public void markDurable(long index) {
+    if (index > durableTo) {
+      durableTo = Math.min(index, lastIndex);
+      evict();
+    }
+  }
+
+  private void evict() {
+    while (bytes > maxTailBytes && tailStart <= durableTo && tailStart < lastIndex) {
+      LogEntry e = tail.set(tailHead++, null);
+      bytes -= e.sizeBytes();
+      tailStart++;
+    }
+    if (tailHead > 1024 && tailHead > tail.size() / 2) {
+      tail.subList(0, tailHead).clear();
+      tailHead = 0;
+    }
+  }
+
+  private void dropTailBefore(long index) {
+    while (tailStart < index && tailStart <= lastIndex) {
+      LogEntry e = tail.set(tailHead++, null);
+      bytes -= e.sizeBytes();
+      tailStart++;
+    }
+    if (tailStart < index) tailStart = index;
+    if (tailHead > tail.size() / 2) {
+      tail.subList(0, tailHead).clear();
+      tailHead = 0;
+    }
+  }
+
+  private void clearTail(long nextIndex) {
+    tail.clear();
+    tailHead = 0;
+    bytes = 0;
+    tailStart = nextIndex;
+  }
+
+  /** The position in the run arrays of the run holding {@code index} (which must be in the log). */
+  private int runIndex(long index) {
+    int lo = 0;
+    int hi = runs - 1;
+    while (lo < hi) {
+      int mid = (lo + hi + 1) >>> 1;
+      if (runStart[mid] <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
 
   /**
@@ -94,15 +222,17 @@ public final class LogView {
    */
   public long termAt(long index) {
     if (index == firstIndex - 1) return snapshotTerm;
-    if (index < firstIndex || index > lastIndex()) return -1;
-    return entries.get((int) (index - firstIndex)).term();
+    if (index < firstIndex || index > lastIndex) return -1;
+    return runTerm[runIndex(index)];
   }
 
+  /** The entry at {@code index}, which must be held in memory ({@link #holds}). */
   public LogEntry entry(long index) {
-    if (index < firstIndex || index > lastIndex()) {
-      throw new IndexOutOfBoundsException("index " + index + " outside [" + firstIndex + ", " + lastIndex() + "]");
+    if (index < tailStart || index > lastIndex) {
+      throw new IndexOutOfBoundsException("index " + index + " outside [" + tailStart + ", " + lastIndex + "]"
+          + (index >= firstIndex && index < tailStart ? " held in memory (it is in the journal)" : ""));
     }
-    return entries.get((int) (index - firstIndex));
+    return tail.get(tailHead + (int) (index - tailStart));
   }
 
   /** Log Matching (§5.3): does our log contain an entry at {@code index} whose term is {@code term}? */
@@ -111,15 +241,27 @@ public final class LogView {
   }
 
   public void append(LogEntry entry) {
-    if (entry.index() != lastIndex() + 1) {
-      throw new IllegalStateException("log gap: appending index " + entry.index() + " after " + lastIndex());
+    if (entry.index() != lastIndex + 1) {
+      throw new IllegalStateException("log gap: appending index " + entry.index() + " after " + lastIndex);
     }
-    if (entry.term() < lastTerm()) {
+    long last = lastTerm();
+    if (entry.term() < last) {
       throw new IllegalStateException(
-          "term went down in the log: entry " + entry.index() + " has term " + entry.term() + " after term " + lastTerm());
+          "term went down in the log: entry " + entry.index() + " has term " + entry.term() + " after term " + last);
     }
-    entries.add(entry);
+    if (runs == 0 || entry.term() != runTerm[runs - 1]) {
+      if (runs == runStart.length) {
+        runStart = Arrays.copyOf(runStart, runs * 2);
+        runTerm = Arrays.copyOf(runTerm, runs * 2);
+      }
+      runStart[runs] = entry.index();
+      runTerm[runs] = entry.term();
+      runs++;
+    }
+    tail.add(entry);
     bytes += entry.sizeBytes();
+    lastIndex = entry.index();
+    if (bytes > maxTailBytes) evict();
   }
 
   public void appendAll(List<LogEntry> batch) {
@@ -128,23 +270,31 @@ public final class LogView {
 
   /** Remove the entries from {@code index} on. The caller guarantees none of them is committed. */
   public void truncateFrom(long index) {
-    if (index < firstIndex || index > lastIndex()) {
-      throw new IllegalStateException("truncate from " + index + " outside [" + firstIndex + ", " + lastIndex() + "]");
+    if (index < firstIndex || index > lastIndex) {
+      throw new IllegalStateException("truncate from " + index + " outside [" + firstIndex + ", " + lastIndex + "]");
     }
-    for (long i = lastIndex(); i >= index; i--) {
-      bytes -= entries.remove((int) (i - firstIndex)).sizeBytes();
+    if (index <= tailStart) {
+      clearTail(index);
+    } else {
+      for (long i = lastIndex; i >= index; i--) bytes -= tail.remove(tail.size() - 1).sizeBytes();
     }
+    while (runs > 0 && runStart[runs - 1] >= index) runs--;
+    lastIndex = index - 1;
+    durableTo = Math.min(durableTo, lastIndex);
   }
 
   /**
    * Up to {@code maxEntries} entries from {@code from}, stopping before {@code maxBytes} is exceeded
    * (but always at least one entry, so a single large entry still moves). Empty when {@code from} is past
-   * the end. The returned list is an immutable copy.
+   * the end. The entries must be held in memory. The returned list is an immutable copy.
    */
   public List<LogEntry> slice(long from, int maxEntries, long maxBytes) {
-    if (from < firstIndex) throw new IllegalArgumentException("slice from " + from + " before first index " + firstIndex);
-    if (from > lastIndex()) return List.of();
-    return batch(entries, (int) (from - firstIndex), maxEntries, maxBytes);
+    if (from < tailStart) {
+      throw new IllegalArgumentException("slice from " + from + " before the first index held in memory " + tailStart
+          + " (first index " + firstIndex + ")");
+    }
+    if (from > lastIndex) return List.of();
+    return batch(tail, tailHead + (int) (from - tailStart), maxEntries, maxBytes);
   }
 
   /**
@@ -165,18 +315,15 @@ public final class LogView {
 
   /** The first index of the run of entries with the term of {@code index}: the follower's conflict hint. */
   public long firstIndexOfTermAt(long index) {
-    long term = termAt(index);
-    long i = index;
-    while (i > firstIndex && termAt(i - 1) == term) i--;
-    return i;
+    if (index < firstIndex || index > lastIndex) return index;
+    return Math.max(firstIndex, runStart[runIndex(index)]);
   }
 
   /** The last index holding an entry of {@code term}, or -1 when the log has none. */
   public long lastIndexOfTerm(long term) {
-    for (long i = lastIndex(); i >= firstIndex; i--) {
-      long t = termAt(i);
-      if (t == term) return i;
-      if (t < term) return -1;
+    for (int k = runs - 1; k >= 0; k--) {
+      if (runTerm[k] == term) return k == runs - 1 ? lastIndex : runStart[k + 1] - 1;
+      if (runTerm[k] < term) return -1;
     }
     return -1;
   }
@@ -215,15 +362,17 @@ public final class LogView {
       if (last != -1) next = last + 1;
     }
     // Not clamped to firstIndex: a next index inside the snapshot tells the leader to send the snapshot.
-    return Math.max(1, Math.min(next, lastIndex() + 1));
+    return Math.max(1, Math.min(next, lastIndex + 1));
   }
 
-  /** The entries from {@code from} to {@code to}, both included, as an immutable copy. */
+  /** The entries from {@code from} to {@code to}, both included and held in memory, as an immutable copy. */
   public List<LogEntry> range(long from, long to) {
     if (from > to) return List.of();
-    if (from < firstIndex || to > lastIndex()) {
-      throw new IndexOutOfBoundsException("range [" + from + ", " + to + "] outside [" + firstIndex + ", " + lastIndex() + "]");
+    if (from < tailStart || to > lastIndex) {
+      throw new IndexOutOfBoundsException("range [" + from + ", " + to + "] outside [" + tailStart + ", " + lastIndex
+          + "] held in memory (first index " + firstIndex + ")");
     }
-    return List.copyOf(entries.subList((int) (from - firstIndex), (int) (to - firstIndex + 1)));
+    int start = tailHead + (int) (from - tailStart);
+    return List.copyOf(tail.subList(start, start + (int) (to - from + 1)));
   }
 }

@@ -261,7 +261,7 @@ class SnapshotScenariosTest {
   }
 
   /** Submit to the leader, ten per instant, and wait until every member of {@code appliers} applied them; the applied history. */
-  private static List<String> submitAndAwait(SimCluster c, List<String> commands, List<String> appliers) {
+  static List<String> submitAndAwait(SimCluster c, List<String> commands, List<String> appliers) {
     String leader = c.awaitOneLeader(WAIT);
     List<ReplyBox> boxes = new ArrayList<>();
     for (int from = 0; from < commands.size(); from += 10) {
@@ -278,7 +278,7 @@ class SnapshotScenariosTest {
     return agreed;
   }
 
-  private static List<String> commands(Random random, String prefix, int n) {
+  static List<String> commands(Random random, String prefix, int n) {
     List<String> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       StringBuilder text = new StringBuilder(prefix).append('-').append(i).append('-');

@@ -56,6 +56,8 @@ public final class SimCluster implements AutoCloseable {
   private final Map<String, Integer> incarnations = new HashMap<>();
   private boolean slowDisk;
   private long nowMs;
+  /** The members' state machine snapshot files (pekko-raft.snapshot.dir), removed on close. */
+  private final java.nio.file.Path snapshotDir;
 
   /** {@code n} members with default settings; {@code extraConfig} overrides any {@code pekko-raft} setting. */
   public static SimCluster start(int n, long seed, String extraConfig) {
@@ -115,7 +117,13 @@ public final class SimCluster implements AutoCloseable {
     this.members = new ArrayList<>();
     for (int i = 1; i <= n; i++) members.add("node-" + i);
     String systemName = "sim-" + SYSTEMS.incrementAndGet();
-    Config config = config(systemName, members, seed, extraConfig);
+    try {
+      this.snapshotDir = java.nio.file.Files.createTempDirectory("sim-snapshots");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    Config config = config(systemName, members, seed,
+        "pekko-raft.snapshot.dir = \"" + snapshotDir + "\"\n" + extraConfig);
     this.testKit = ActorTestKit.create(systemName, config);
     this.time = (SimScheduler) org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(testKit.system()).scheduler();
     this.executor = QuiescentExecutor.of(systemName);
@@ -432,5 +440,10 @@ public final class SimCluster implements AutoCloseable {
   @Override
   public void close() {
     testKit.shutdownTestKit();
+    try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(snapshotDir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (java.io.IOException e) {
+      // a temporary directory left behind
+    }
   }
 }

@@ -108,6 +108,37 @@ public final class KryoCodec {
     write(object, buffer);
   }
 
+  /**
+   * Writes {@code object}, its class included, to {@code out} through a buffer of its own, so that an
+   * object graph of any size (a state machine snapshot) never needs one array of its whole size. Does not
+   * close {@code out}; flushes what it wrote.
+   */
+  public void toStream(Object object, java.io.OutputStream out) {
+    Objects.requireNonNull(object, "cannot serialize null");
+    Output output = new Output(out, 64 * 1024);
+    serialize(object, output);
+    output.flush();
+  }
+
+  /** Reads one object that {@link #toStream} wrote from {@code in}, which must hold nothing after it. */
+  public Object fromStream(java.io.InputStream in) {
+    Kryo kryo = obtain();
+    boolean healthy = false;
+    try {
+      Input input = new Input(in, 64 * 1024);
+      Object object = kryo.readClassAndObject(input);
+      if (object == null) throw new IllegalStateException("the stream encodes null");
+      if (!input.end()) throw new IllegalStateException("bytes left over after a " + object.getClass().getName());
+      healthy = true;
+      return object;
+    } catch (RuntimeException e) {
+      throw new RaftSerializationException("Cannot deserialize a stream (corrupt, truncated, or written with a"
+          + " different registrar list): " + describe(e), e);
+    } finally {
+      release(kryo, healthy);
+    }
+  }
+
   /** Serializes into this thread's reused output; returns a copy of the bytes, or null once put into {@code target}. */
   private byte[] write(Object object, ByteBuffer target) {
     Objects.requireNonNull(object, "cannot serialize null");
