@@ -29,11 +29,14 @@ public final class SimJournal extends AsyncWriteJournal {
   private final SimDisk disk;
   // Empty unless "serialize = on": then events are stored as their deserialized copies.
   private final Optional<Serialization> serialization;
+  /** With "serialize = on": the largest write accepted, in serialized bytes (0: any), like a journal's segment. */
+  private final long maxWriteBytes;
 
   public SimJournal(Config config) {
     this.disk = SimDisk.of(context().system());
     boolean serialize = config.hasPath("serialize") && config.getBoolean("serialize");
     this.serialization = serialize ? Optional.of(SerializationExtension.get(context().system())) : Optional.empty();
+    this.maxWriteBytes = config.hasPath("max-write-bytes") ? config.getBytes("max-write-bytes") : 0;
   }
 
   @Override
@@ -53,21 +56,27 @@ public final class SimJournal extends AsyncWriteJournal {
 
   private CompletableFuture<Optional<Exception>> write(AtomicWrite write) {
     List<PersistentRepr> events = new ArrayList<>();
+    long[] bytes = {0};
     for (PersistentRepr event : CollectionConverters.asJava(write.payload())) {
       try {
-        events.add(serialization.isPresent() ? roundTrip(event, serialization.get()) : event);
+        events.add(serialization.isPresent() ? roundTrip(event, serialization.get(), bytes) : event);
       } catch (Exception notSerializable) {
         // A rejection, as real journals report it: the batch is not written, the actor keeps running.
         return CompletableFuture.completedFuture(Optional.of(notSerializable));
       }
     }
+    if (maxWriteBytes > 0 && bytes[0] > maxWriteBytes) {
+      return CompletableFuture.failedFuture(new IllegalArgumentException("a write of " + bytes[0]
+          + " bytes is larger than the journal takes (" + maxWriteBytes + ")"));
+    }
     return disk.write(write.persistenceId(), events).thenApply(flushed -> Optional.empty());
   }
 
-  private static PersistentRepr roundTrip(PersistentRepr event, Serialization serialization) {
+  private static PersistentRepr roundTrip(PersistentRepr event, Serialization serialization, long[] total) {
     Object payload = event.payload();
     Serializer serializer = serialization.findSerializerFor(payload);
     byte[] bytes = serializer.toBinary(payload);
+    total[0] += bytes.length;
     String manifest = Serializers.manifestFor(serializer, payload);
     return event.withPayload(serialization.deserialize(bytes, serializer.identifier(), manifest).get());
   }
