@@ -16,12 +16,14 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.zip.CRC32C;
+import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.dispatch.Futures;
 import org.apache.pekko.persistence.SelectedSnapshot;
 import org.apache.pekko.persistence.SnapshotMetadata;
 import org.apache.pekko.persistence.SnapshotSelectionCriteria;
 import org.apache.pekko.persistence.snapshot.japi.SnapshotStore;
 import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.Serialization$;
 import org.apache.pekko.serialization.SerializationExtension;
 import org.apache.pekko.serialization.Serializers;
 import scala.concurrent.Future;
@@ -45,12 +47,14 @@ public final class FileSnapshotStore extends SnapshotStore {
   private static final String TEMP_SUFFIX = ".tmp";
 
   private final SnapshotStoreSettings settings;
+  private final ExtendedActorSystem system;
   private final Serialization serialization;
   private boolean directoryChecked;
 
   public FileSnapshotStore(Config config, String configPath) {
     this.settings = SnapshotStoreSettings.from(config, configPath);
-    this.serialization = SerializationExtension.get(context().system());
+    this.system = (ExtendedActorSystem) context().system();
+    this.serialization = SerializationExtension.get(system);
   }
 
   @Override
@@ -199,7 +203,7 @@ public final class FileSnapshotStore extends SnapshotStore {
   private byte[] encode(Object snapshot) {
     org.apache.pekko.serialization.Serializer serializer = serialization.findSerializerFor(snapshot);
     byte[] manifest = Serializers.manifestFor(serializer, snapshot).getBytes(StandardCharsets.UTF_8);
-    byte[] payload = serializer.toBinary(snapshot);
+    byte[] payload = toBinary(serializer, snapshot);
     ByteBuffer buf = ByteBuffer.allocate(4 + 4 + 4 + manifest.length + 4 + payload.length + 4);
     buf.putInt(MAGIC).putInt(serializer.identifier()).putInt(manifest.length).put(manifest)
         .putInt(payload.length).put(payload);
@@ -207,6 +211,15 @@ public final class FileSnapshotStore extends SnapshotStore {
     crc.update(buf.array(), 0, buf.position());
     buf.putInt((int) crc.getValue());
     return buf.array();
+  }
+
+  /**
+   * Serializes with the actor system's transport information, as Pekko's own stores do, so that
+   * serializers that write or resolve ActorRefs through it (Jackson's, for one) work for snapshots.
+   * Reading needs nothing more: {@link Serialization#deserialize(byte[], int, String)} sets it itself.
+   */
+  private byte[] toBinary(org.apache.pekko.serialization.Serializer serializer, Object snapshot) {
+    return Serialization$.MODULE$.withTransportInformation(system, () -> serializer.toBinary(snapshot));
   }
 
   private Object read(Path file) throws IOException {

@@ -24,6 +24,7 @@ import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.persistence.SelectedSnapshot;
 import org.apache.pekko.persistence.SnapshotMetadata;
 import org.apache.pekko.persistence.SnapshotSelectionCriteria;
 import org.apache.pekko.testkit.javadsl.TestKit;
@@ -126,6 +127,26 @@ class FileSnapshotStoreContractTest extends SnapshotStoreContractSuite {
       assertEquals(Optional.empty(), s.loadLatest("p"));
     } finally {
       TestKit.shutdownActorSystem(unsynced);
+    }
+  }
+
+  @Test
+  void aSnapshotHoldingAnActorRefIsSerializedWithPekkosTransportInformation(@TempDir Path other) {
+    // A serializer that writes ActorRefs through Pekko's transport information (as Jackson's does) works
+    // for snapshots as for events: the store sets it around the save and the load, and the ref comes
+    // back equal, still reaching the same actor.
+    ActorSystem refs = SnapshotTestSupport.startSystem(SnapshotTestSupport.storeConfig(other, RefHoldingSnapshot.CONFIG));
+    try {
+      TestKit owner = new TestKit(refs);
+      SnapshotClient s = new SnapshotClient(refs, PLUGIN);
+      RefHoldingSnapshot snapshot = new RefHoldingSnapshot(owner.getRef());
+      SnapshotMetadata m = s.save("p", 1, snapshot);
+      Optional<SelectedSnapshot> loaded = s.loadLatest("p");
+      assertSnapshot(m, snapshot, loaded);
+      ((RefHoldingSnapshot) loaded.orElseThrow().snapshot()).ref().tell("reached", org.apache.pekko.actor.ActorRef.noSender());
+      owner.expectMsg(SnapshotClient.TIMEOUT, "reached");
+    } finally {
+      TestKit.shutdownActorSystem(refs);
     }
   }
 
