@@ -3,6 +3,8 @@ package io.pekkoraft.consensus;
 import io.pekkoraft.consensus.protocol.ClientBatch;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.ServerCommand;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,6 +31,10 @@ import org.apache.pekko.actor.typed.ActorRef;
  * flight, each of which ends with an answer or its deadline, and either calls {@link #answered}, which
  * sends what gathered; a request that finds too few in flight after gathering sends the queue itself.
  * Requests of one thread leave in the order it sent them: one goes straight out only when none is gathered.
+ *
+ * <p>A request whose caller was already failed (its deadline passed while it was gathered) is dropped, never
+ * sent: each request comes with a {@link Claim}, taken once, either here just before it is sent or by
+ * whoever fails its caller, whichever comes first. One compare-and-set per request, no lock.
  */
 final class ClientOutbox {
 
@@ -41,25 +47,53 @@ final class ClientOutbox {
   /** ... or this many requests. */
   static final int BATCH_REQUESTS_MAX = 512;
 
-  private record Gathered(ActorRef<ServerCommand> server, ClientRequest request) {}
+  /**
+   * The right to decide a request's fate, taken once: by the outbox, which then sends the request, or by
+   * whoever fails the request's caller (its deadline sweep), and then the request is never sent. A caller
+   * failed after the outbox took the claim was told the truth: the request left, its outcome is unknown.
+   */
+  static class Claim {
+    private static final VarHandle TAKEN;
+
+    static {
+      try {
+        TAKEN = MethodHandles.lookup().findVarHandle(Claim.class, "taken", boolean.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    @SuppressWarnings("unused") // through TAKEN
+    private volatile boolean taken;
+
+    /** True for the first caller only. */
+    final boolean take() {
+      return TAKEN.compareAndSet(this, false, true);
+    }
+  }
+
+  private record Gathered(ActorRef<ServerCommand> server, ClientRequest request, Claim claim) {}
 
   /** Requests sent or gathered, not yet answered nor past their deadline. */
   private final AtomicInteger unanswered = new AtomicInteger();
 
-  /** Requests gathered and not yet sent: counted before they enter the queue, uncounted once sent. */
+  /** Requests gathered and not yet sent: counted before they enter the queue, uncounted once sent or dropped. */
   private final AtomicInteger gathered = new AtomicInteger();
 
   private final ConcurrentLinkedQueue<Gathered> queue = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean sending = new AtomicBoolean();
 
-  /** Send {@code request} to {@code server}; its answer or deadline must be reported to {@link #answered}. */
-  void send(ActorRef<ServerCommand> server, ClientRequest request) {
+  /**
+   * Send {@code request} to {@code server} unless {@code claim} is taken first by whoever fails its caller;
+   * its answer or deadline must be reported to {@link #answered}.
+   */
+  void send(ActorRef<ServerCommand> server, ClientRequest request, Claim claim) {
     if (unanswered.incrementAndGet() <= EAGER_IN_FLIGHT && gathered.get() == 0) {
-      server.tell(request);
+      if (claim.take()) server.tell(request);
       return;
     }
     gathered.incrementAndGet();
-    queue.add(new Gathered(server, request));
+    queue.add(new Gathered(server, request, claim));
     // Those in flight may all have been answered meanwhile: then no answer would come to send this one.
     if (unanswered.get() - gathered.get() < EAGER_IN_FLIGHT) sendGathered();
   }
@@ -78,8 +112,13 @@ final class ClientOutbox {
     while (!queue.isEmpty() && sending.compareAndSet(false, true)) {
       try {
         Map<ActorRef<ServerCommand>, Pending> pending = new LinkedHashMap<>();
+        int dropped = 0;
         Gathered g;
         while ((g = queue.poll()) != null) {
+          if (!g.claim().take()) { // its caller was failed already: it must not be applied
+            dropped++;
+            continue;
+          }
           Pending p = pending.computeIfAbsent(g.server(), s -> new Pending());
           p.requests.add(g.request());
           p.bytes += payloadBytes(g.request());
@@ -89,6 +128,7 @@ final class ClientOutbox {
           }
         }
         pending.forEach((server, p) -> deliver(server, p.requests));
+        gathered.addAndGet(-dropped);
       } finally {
         sending.set(false);
       }

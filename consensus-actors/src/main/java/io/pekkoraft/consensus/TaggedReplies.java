@@ -9,6 +9,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -29,12 +30,26 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 final class TaggedReplies implements RequestLoop.Asker {
 
   private final ActorSystem<?> system;
+  private final LongSupplier nanoTime;
   private final AtomicLong lastTag = new AtomicLong();
   private final Map<Long, Waiting> waiting = new ConcurrentHashMap<>();
   private final Cancellable sweeper;
 
-  /** A request awaiting its answer until {@code deadline} (System.nanoTime). */
-  private record Waiting(CompletableFuture<ClientReply> answer, long deadline, Duration timeout) {}
+  /**
+   * A request awaiting its answer until {@code deadline} (in {@link #nanoTime}'s terms). Its claim (see
+   * {@link ClientOutbox.Claim}) is taken by the outbox when it sends the request, or by whoever fails the
+   * caller first, and then the request is never sent.
+   */
+  private static final class Waiting extends ClientOutbox.Claim {
+    final CompletableFuture<ClientReply> answer = new CompletableFuture<>();
+    final long deadline;
+    final Duration timeout;
+
+    Waiting(long deadline, Duration timeout) {
+      this.deadline = deadline;
+      this.timeout = timeout;
+    }
+  }
 
   /**
    * How often requests past their deadline are failed. One sweep for all requests instead of a timer per
@@ -46,41 +61,66 @@ final class TaggedReplies implements RequestLoop.Asker {
   private final ActorRef<ClientReply> inbox;
   private final ClientOutbox outbox;
 
+  /** Deadlines on System.nanoTime, swept every {@link #SWEEP_INTERVAL} on the system's scheduler. */
   TaggedReplies(ActorSystem<?> system, String name) {
+    this(system, name, System::nanoTime, true);
+  }
+
+  /** Deadlines on {@code nanoTime}, swept only when {@link #sweep} is called: time moves as a test says. */
+  TaggedReplies(ActorSystem<?> system, String name, LongSupplier nanoTime) {
+    this(system, name, nanoTime, false);
+  }
+
+  private TaggedReplies(ActorSystem<?> system, String name, LongSupplier nanoTime, boolean scheduledSweep) {
     this.system = system;
+    this.nanoTime = nanoTime;
     this.outbox = new ClientOutbox();
     this.inbox = system.systemActorOf(Behaviors.receive(ClientReply.class)
         .onMessage(ClientReply.Tagged.class, tagged -> {
-          if (answer(tagged)) outbox.answered(1);
+          answer(tagged);
           return Behaviors.same();
         })
         .onMessage(ClientReply.TaggedBatch.class, batch -> {
-          int answered = 0;
-          for (ClientReply.Tagged tagged : batch.replies()) answered += answer(tagged) ? 1 : 0;
-          if (answered > 0) outbox.answered(answered);
+          answer(batch);
           return Behaviors.same();
         })
         .build(), name + "-replies", Props.empty());
-    this.sweeper = system.scheduler().scheduleWithFixedDelay(SWEEP_INTERVAL, SWEEP_INTERVAL, this::sweep,
-        system.executionContext());
+    this.sweeper = scheduledSweep
+        ? system.scheduler().scheduleWithFixedDelay(SWEEP_INTERVAL, SWEEP_INTERVAL, this::sweep,
+            system.executionContext())
+        : null;
+  }
+
+  /** What the answer actor does with one answer (package-private so that a test can hand it one itself). */
+  void answer(ClientReply.Tagged tagged) {
+    if (complete(tagged)) outbox.answered(1);
+  }
+
+  /** What the answer actor does with a batch of answers. */
+  void answer(ClientReply.TaggedBatch batch) {
+    int answered = 0;
+    for (ClientReply.Tagged tagged : batch.replies()) answered += complete(tagged) ? 1 : 0;
+    if (answered > 0) outbox.answered(answered);
   }
 
   /** False when the answer came after its request's deadline. */
-  private boolean answer(ClientReply.Tagged tagged) {
+  private boolean complete(ClientReply.Tagged tagged) {
     Waiting w = waiting.remove(tagged.tag());
     if (w == null) return false; // it came after its deadline
-    w.answer().complete(tagged.reply());
+    w.answer.complete(tagged.reply());
     return true;
   }
 
   /** Fail the requests whose deadline has passed: their outcome is unknown. */
-  private void sweep() {
-    long now = System.nanoTime();
+  void sweep() {
+    long now = nanoTime.getAsLong();
     for (Map.Entry<Long, Waiting> e : waiting.entrySet()) {
       Waiting w = e.getValue();
-      if (now - w.deadline() >= 0 && waiting.remove(e.getKey(), w)) {
+      if (now - w.deadline >= 0 && waiting.remove(e.getKey(), w)) {
+        // The claim first: answered() sends what gathered, and this request must not be among it.
+        w.take();
         outbox.answered(1);
-        w.answer().completeExceptionally(new TimeoutException("no answer within " + w.timeout()));
+        w.answer.completeExceptionally(new TimeoutException("no answer within " + w.timeout));
       }
     }
   }
@@ -94,19 +134,21 @@ final class TaggedReplies implements RequestLoop.Asker {
   public CompletionStage<ClientReply> ask(ActorRef<ServerCommand> server, RequestLoop.RequestMaker maker,
       byte[] payload, int hops, Duration timeout) {
     long tag = lastTag.incrementAndGet();
-    CompletableFuture<ClientReply> answer = new CompletableFuture<>();
-    waiting.put(tag, new Waiting(answer, System.nanoTime() + timeout.toNanos(), timeout));
-    outbox.send(server, maker.make(payload, hops, inbox, tag));
-    return answer;
+    Waiting w = new Waiting(nanoTime.getAsLong() + timeout.toNanos(), timeout);
+    waiting.put(tag, w);
+    outbox.send(server, maker.make(payload, hops, inbox, tag), w);
+    return w.answer;
   }
 
   /** Stop taking answers and sending requests; requests still waiting fail now (outcome unknown). */
   void stop() {
-    sweeper.cancel();
+    if (sweeper != null) sweeper.cancel();
     system.classicSystem().stop(Adapter.toClassic(inbox));
     for (Long tag : waiting.keySet()) {
       Waiting w = waiting.remove(tag);
-      if (w != null) w.answer().completeExceptionally(new TimeoutException("the client was closed before the answer came"));
+      if (w == null) continue;
+      w.take(); // if still gathered, never sent now
+      w.answer.completeExceptionally(new TimeoutException("the client was closed before the answer came"));
     }
   }
 }

@@ -2,6 +2,7 @@ package io.pekkoraft.consensus;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pekkoraft.consensus.protocol.ClientBatch;
 import io.pekkoraft.consensus.protocol.ClientReply;
@@ -18,7 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The client outbox: at once while few requests are in flight, gathered into one batch per server while
- * many are, released by the next answer, in the order each thread sent them.
+ * many are, released by the next answer, in the order each thread sent them; a request whose claim was
+ * taken by whoever failed its caller is never sent.
  */
 class ClientOutboxTest {
 
@@ -51,7 +53,7 @@ class ClientOutboxTest {
     List<ClientRequest> sent = new ArrayList<>();
     for (int i = 0; i < ClientOutbox.EAGER_IN_FLIGHT; i++) {
       ClientRequest.ClientCommand c = command(8);
-      outbox.send(to.getRef(), c);
+      outbox.send(to.getRef(), c, new ClientOutbox.Claim());
       sent.add(c);
       assertEquals(c, to.receiveMessage(), "with " + i + " in flight a request leaves at once, alone");
     }
@@ -61,7 +63,7 @@ class ClientOutboxTest {
   @Test
   void aLoneRequestLeavesAtOnce() {
     ClientRequest.ClientCommand c = command(8);
-    outbox.send(server.getRef(), c);
+    outbox.send(server.getRef(), c, new ClientOutbox.Claim());
     assertEquals(c, server.receiveMessage());
   }
 
@@ -72,7 +74,7 @@ class ClientOutboxTest {
     for (int i = 0; i < 10; i++) {
       ClientRequest.ClientCommand c = command(8);
       gathered.add(c);
-      outbox.send(server.getRef(), c);
+      outbox.send(server.getRef(), c, new ClientOutbox.Claim());
     }
     server.expectNoMessage(QUIET);
     outbox.answered(1);
@@ -85,10 +87,10 @@ class ClientOutboxTest {
   void aRequestGoesStraightOutOnlyWhenNoneIsGathered() {
     fillEager(server);
     ClientRequest.ClientCommand waiting = command(8);
-    outbox.send(server.getRef(), waiting);
+    outbox.send(server.getRef(), waiting, new ClientOutbox.Claim());
     outbox.answered(ClientOutbox.EAGER_IN_FLIGHT); // few in flight now, but one is still gathered
     ClientRequest.ClientCommand next = command(8);
-    outbox.send(server.getRef(), next);
+    outbox.send(server.getRef(), next, new ClientOutbox.Claim());
     List<ServerCommand> received = List.of(server.receiveMessage(), server.receiveMessage());
     List<ClientRequest> order = new ArrayList<>();
     for (ServerCommand m : received) {
@@ -105,9 +107,9 @@ class ClientOutboxTest {
     ClientRequest.ClientCommand a = command(half);
     ClientRequest.ClientCommand b = command(half);
     ClientRequest.ClientCommand c = command(half);
-    outbox.send(server.getRef(), a);
-    outbox.send(server.getRef(), b);
-    outbox.send(server.getRef(), c);
+    outbox.send(server.getRef(), a, new ClientOutbox.Claim());
+    outbox.send(server.getRef(), b, new ClientOutbox.Claim());
+    outbox.send(server.getRef(), c, new ClientOutbox.Claim());
     server.expectNoMessage(QUIET);
     outbox.answered(1);
     assertEquals(List.of(a, b), assertInstanceOf(ClientBatch.class, server.receiveMessage()).requests(),
@@ -121,7 +123,7 @@ class ClientOutboxTest {
     fillEager(server);
     ClientRequest.ClientCommand late = command(8);
     outbox.answered(ClientOutbox.EAGER_IN_FLIGHT);
-    outbox.send(server.getRef(), late);
+    outbox.send(server.getRef(), late, new ClientOutbox.Claim());
     assertEquals(late, server.receiveMessage());
   }
 
@@ -132,11 +134,45 @@ class ClientOutboxTest {
     ClientRequest.ClientCommand toServer = command(8);
     ClientRequest.ClientCommand toOther = command(8);
     ClientRequest.ClientCommand toServerAgain = command(8);
-    outbox.send(server.getRef(), toServer);
-    outbox.send(other.getRef(), toOther);
-    outbox.send(server.getRef(), toServerAgain);
+    outbox.send(server.getRef(), toServer, new ClientOutbox.Claim());
+    outbox.send(other.getRef(), toOther, new ClientOutbox.Claim());
+    outbox.send(server.getRef(), toServerAgain, new ClientOutbox.Claim());
     outbox.answered(1);
     assertEquals(List.of(toServer, toServerAgain), assertInstanceOf(ClientBatch.class, server.receiveMessage()).requests());
     assertEquals(toOther, other.receiveMessage(), "a batch of one travels as the request itself");
+  }
+
+  @Test
+  void aGatheredRequestWhoseCallerWasFailedIsDroppedNotSent() {
+    // The deadline sweep took the claim of a gathered request (and failed its caller): the next answer
+    // sends the others gathered with it, and not that one.
+    fillEager(server);
+    ClientRequest.ClientCommand failed = command(8);
+    ClientRequest.ClientCommand live = command(8);
+    ClientOutbox.Claim failedClaim = new ClientOutbox.Claim();
+    outbox.send(server.getRef(), failed, failedClaim);
+    outbox.send(server.getRef(), live, new ClientOutbox.Claim());
+    assertTrue(failedClaim.take(), "the sweep comes first");
+    outbox.answered(1); // the failed one's deadline
+    assertEquals(live, server.receiveMessage(), "only the live request leaves, alone");
+    ClientRequest.ClientCommand marker = command(0);
+    server.getRef().tell(marker); // told after everything the outbox sent above, from this same thread
+    assertEquals(marker, server.receiveMessage(), "nothing else was sent");
+  }
+
+  @Test
+  void aRequestWhoseCallerWasFailedBeforeItLeftIsNotSentEvenWithRoomInFlight() {
+    // The caller was failed between registering the request and handing it to the outbox: with nothing in
+    // flight it would leave at once, but its claim is gone.
+    ClientOutbox.Claim taken = new ClientOutbox.Claim();
+    assertTrue(taken.take());
+    outbox.send(server.getRef(), command(8), taken);
+    outbox.answered(1);
+    ClientRequest.ClientCommand marker = command(0);
+    server.getRef().tell(marker);
+    assertEquals(marker, server.receiveMessage(), "the failed request was not sent");
+    ClientRequest.ClientCommand next = command(8);
+    outbox.send(server.getRef(), next, new ClientOutbox.Claim());
+    assertEquals(next, server.receiveMessage(), "and it holds up nothing behind it");
   }
 }

@@ -11,6 +11,7 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -31,19 +32,31 @@ final class FaultyDisk implements ChannelOpener {
   volatile boolean failTruncate;
   /** When set, a force waits for it (so that a test can fill the queue behind a slow disk). */
   volatile CountDownLatch forceGate;
+  /** Guards {@link #writerAtGate}, and is signalled when a force starts waiting for {@link #forceGate}. */
+  private final Object gateMonitor = new Object();
   /** True while a force waits for {@link #forceGate}. */
-  volatile boolean waitingAtGate;
+  private boolean writerAtGate;
   final AtomicInteger forces = new AtomicInteger();
   /** Highest end of a write, and the end as of the last successful force, of the last file written. */
   final AtomicLong written = new AtomicLong();
   final AtomicLong forced = new AtomicLong();
 
-  /** Waits until the writer is held in a force by {@link #forceGate}. */
+  /** Waits until the writer is held in a force by {@link #forceGate} (woken when it gets there). */
   void awaitWriterAtGate() throws InterruptedException {
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    while (!waitingAtGate) {
-      if (System.nanoTime() > deadline) throw new AssertionError("the writer never reached the fsync");
-      Thread.sleep(1);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); // only a bound for a failing test
+    synchronized (gateMonitor) {
+      while (!writerAtGate) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) throw new AssertionError("the writer never reached the fsync");
+        TimeUnit.NANOSECONDS.timedWait(gateMonitor, left);
+      }
+    }
+  }
+
+  private void atGate(boolean waiting) {
+    synchronized (gateMonitor) {
+      writerAtGate = waiting;
+      gateMonitor.notifyAll();
     }
   }
 
@@ -119,13 +132,13 @@ final class FaultyDisk implements ChannelOpener {
     public void force(boolean metaData) throws IOException {
       CountDownLatch gate = forceGate;
       if (gate != null) {
-        waitingAtGate = true;
+        atGate(true);
         try {
           gate.await();
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         } finally {
-          waitingAtGate = false;
+          atGate(false);
         }
       }
       if (failForce) throw diskFull();

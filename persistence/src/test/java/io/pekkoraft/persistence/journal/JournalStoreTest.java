@@ -57,20 +57,21 @@ class JournalStoreTest {
 
   @Test
   void writesAreAcknowledgedOnlyAfterTheirFsyncAndShareIt(@TempDir Path dir) throws Exception {
-    // While the writer waits in an fsync, nothing behind it is acknowledged; then everything that queued
-    // meanwhile is written with ONE more fsync, and at every acknowledgement all written bytes were forced.
+    // While the writer waits in an fsync, nothing that fsync covers is acknowledged; then everything that
+    // queued meanwhile is written with ONE more fsync, and at every acknowledgement all written bytes were
+    // forced. The writer thread is the one that acknowledges, so while the test holds it in an fsync the
+    // acknowledgements cannot move: "not acknowledged yet" is checked without waiting for anything.
     FaultyDisk disk = new FaultyDisk();
     try (JournalStore store = JournalStore.open(JournalSettings.defaults(dir), disk)) {
       int forcesBefore = disk.forces.get();
-      CountDownLatch gate = new CountDownLatch(1);
-      disk.forceGate = gate;
+      CountDownLatch firstFsync = new CountDownLatch(1);
+      disk.forceGate = firstFsync;
       AtomicBoolean ackBeforeFsync = new AtomicBoolean();
       List<CompletableFuture<Optional<Exception>>> acks = new ArrayList<>();
       for (int i = 0; i < 100; i++) {
         CompletableFuture<Optional<Exception>> ack = store.append(List.of(event("pid-" + (i % 7), i / 7 + 1, 256)));
         // The bytes this write's acknowledgement stands for: for the first, what the writer holds in its fsync
-        // now (the second batch may already be written, unforced, when the first is acknowledged); for the
-        // others, everything, since nothing is written after them.
+        // now; for the others, everything, since nothing is written after them.
         long mine = i == 0 ? awaitWriterAtGate(disk) : -1;
         ack.thenRun(() -> {
           long covered = mine >= 0 ? mine : disk.written.get();
@@ -78,10 +79,19 @@ class JournalStoreTest {
         });
         acks.add(ack);
       }
-      Thread.sleep(50);
-      assertTrue(acks.stream().noneMatch(CompletableFuture::isDone), "acknowledged while the fsync had not returned");
+      assertTrue(acks.stream().noneMatch(CompletableFuture::isDone), "acknowledged while the first fsync was held");
+
+      // Release the first fsync and hold the next one, which covers the 99 that queued behind it.
+      CountDownLatch secondFsync = new CountDownLatch(1);
+      disk.forceGate = secondFsync;
+      firstFsync.countDown();
+      assertEquals(Optional.empty(), acks.get(0).get(10, TimeUnit.SECONDS));
+      disk.awaitWriterAtGate(); // it left the first gate before acknowledging, so this is the second
+      assertTrue(acks.subList(1, 100).stream().noneMatch(CompletableFuture::isDone),
+          "acknowledged while the second fsync was held");
+
       disk.forceGate = null;
-      gate.countDown();
+      secondFsync.countDown();
       for (CompletableFuture<Optional<Exception>> ack : acks) assertEquals(Optional.empty(), ack.get(10, TimeUnit.SECONDS));
       assertFalse(ackBeforeFsync.get(), "an acknowledgement came before its bytes were forced");
       assertEquals(2, disk.forces.get() - forcesBefore, "the first write alone, then the 99 that queued behind it");
