@@ -80,7 +80,8 @@ public final class RaftGroup<C, Q, R> {
   /**
    * Replicate {@code command}; completes with the state machine's result once committed and applied. A
    * command that cannot be serialized (its class is not registered with Kryo) fails the stage with
-   * {@link RaftException.Rejected} at once.
+   * {@link RaftException.Rejected} at once; one the state machine refused (its {@code apply} threw) fails it
+   * with {@link RaftException.CommandFailed}: committed, refused alike on every replica, not to be retried.
    */
   public CompletionStage<R> submit(C command) {
     return requests.command(command, localServer, askTimeout);

@@ -17,6 +17,8 @@ import io.pekkoraft.consensus.protocol.TransferReply;
 import io.pekkoraft.consensus.rules.CommitRule;
 import io.pekkoraft.consensus.rules.Quorum;
 import io.pekkoraft.persistence.LogEntry;
+import io.pekkoraft.persistence.serialization.KryoCodec;
+import io.pekkoraft.persistence.serialization.RaftSerialization;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -43,6 +45,8 @@ final class Leader extends Role {
   private final Map<String, ActorRef<Replicator.Command>> replicators = new HashMap<>();
   private final Map<String, Long> matchIndex = new HashMap<>();
   private final AtomicLong sharedCommit;
+  /** Reads each command before it is appended: one that no replica can read must never commit. */
+  private final KryoCodec codec;
   private final NavigableMap<Long, ClientRequest> pendingCommands = new TreeMap<>();
   private final Set<String> recentlyActive = new HashSet<>();
   /** Our own log is durable up to here: the leader's vote for its own entries (§10.2.1 of the thesis). */
@@ -76,6 +80,7 @@ final class Leader extends Role {
     node.becameRole(RaftRole.LEADER);
     node.ctx.getLog().info("{} is the leader of group {} in term {}", node.selfId, node.groupId, node.currentTerm);
     sharedCommit = new AtomicLong(node.commitIndex);
+    codec = RaftSerialization.get(node.ctx.getSystem()).codec();
     long lastAtElection = node.log.lastIndex();
     node.persist.afterDurable(() -> selfPersisted = Math.max(selfPersisted, lastAtElection));
     for (String peer : node.config.members()) {
@@ -241,6 +246,10 @@ final class Leader extends Role {
           + " pekko-raft.client.max-request-bytes = " + node.settings.maxRequestBytes()));
       return this;
     }
+    if (!readable(c.command())) {
+      c.reply(new ClientReply.Rejected("the command cannot be deserialized by the leader; not applied"));
+      return this;
+    }
     if (pendingCommands.size() >= node.settings.maxPending()) {
       c.reply(new ClientReply.Rejected("overloaded: " + pendingCommands.size()
           + " commands are waiting to commit (pekko-raft.client.max-pending); not applied, retry later"));
@@ -250,6 +259,20 @@ final class Leader extends Role {
     pendingCommands.put(index, c);
     appendAsLeader(new LogEntry(index, node.currentTerm, LogEntry.Type.COMMAND, c.command()));
     return maybeCommit(); // a single-node group commits as soon as its own write is durable
+  }
+
+  /**
+   * A committed command that a replica cannot read stops that replica (it is never skipped), so bytes
+   * that do not deserialize here, which a client of the actor protocol could send, are never appended.
+   */
+  private boolean readable(byte[] command) {
+    try {
+      codec.fromBytes(command);
+      return true;
+    } catch (RuntimeException e) {
+      node.ctx.getLog().debug("{} refuses a command that cannot be deserialized: {}", node.selfId, e.toString());
+      return false;
+    }
   }
 
   @Override

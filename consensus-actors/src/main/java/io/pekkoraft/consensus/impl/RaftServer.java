@@ -44,7 +44,8 @@ public final class RaftServer {
     }
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> Behaviors.withStash(RECOVERY_STASH, stash -> {
       ActorRef<StateMachineRunner.Command> runner = ctx.spawn(
-          StateMachineRunner.create(stateMachine, RaftSerialization.get(ctx.getSystem()).codec(), settings, ctx.getSelf()),
+          StateMachineRunner.create(
+              groupId, stateMachine, RaftSerialization.get(ctx.getSystem()).codec(), settings, ctx.getSelf()),
           "state-machine");
       ActorRef<RaftLog.Command> raftLog = ctx.spawn(
           RaftLog.create(persistenceId(groupId, settings.selfId()), settings.journalPluginId(),

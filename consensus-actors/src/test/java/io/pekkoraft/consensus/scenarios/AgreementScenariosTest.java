@@ -176,8 +176,9 @@ class AgreementScenariosTest {
 
   @Test
   void oversizedAndMalformedCommandsAreRejectedClearly() {
-    // A command over the size limit is refused before it is appended; one that cannot be deserialized is
-    // refused identically by every member's state machine; neither disturbs the commands around them.
+    // A command over the size limit, or one that cannot be deserialized, is refused by the leader before it
+    // is appended (a committed command no replica can read would stop them all); neither disturbs the
+    // commands around them.
     try (SimCluster c = SimCluster.start(3, 19, "pekko-raft.client.max-request-bytes = 2 KiB")) {
       String leader = c.awaitOneLeader(ELECTION_WAIT);
       ReplyBox big = c.submit(leader, "x".repeat(4096));
