@@ -31,6 +31,8 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.ChildFailed;
+import org.apache.pekko.actor.typed.Terminated;
 
 /**
  * Leader (§5.2-5.4): appends client commands to its log, has one {@link Replicator} child per peer, and
@@ -86,7 +88,7 @@ final class Leader extends Role {
     for (String peer : node.config.members()) {
       if (peer.equals(node.selfId)) continue;
       matchIndex.put(peer, 0L);
-      replicators.put(peer, node.ctx.spawnAnonymous(Replicator.create(peer, node, sharedCommit)));
+      spawnReplicator(peer);
     }
     if (node.settings.checkQuorum()) {
       node.timers.startTimerWithFixedDelay(RaftNode.CHECK_QUORUM_TIMER, Internal.CheckQuorum.INSTANCE,
@@ -94,6 +96,34 @@ final class Leader extends Role {
     }
     // §5.4.2 and §8: a no-op of our term lets earlier entries commit, and lets reads start.
     appendAsLeader(LogEntry.noop(node.log.lastIndex() + 1, node.currentTerm));
+  }
+
+  /** A replicator for {@code peer}, watched: should it fail, {@link #onChildTerminated} starts another. */
+  private void spawnReplicator(String peer) {
+    ActorRef<Replicator.Command> replicator = node.ctx.spawnAnonymous(Replicator.create(peer, node, sharedCommit));
+    node.ctx.watch(replicator);
+    replicators.put(peer, replicator);
+  }
+
+  /**
+   * A replicator stopped that we did not stop (those are out of the map by then): it failed, and its
+   * follower would go unreplicated while we lead. It holds nothing durable, so a fresh one takes over, as
+   * at the start of the term: it learns the follower's match point again by probing.
+   */
+  @Override
+  Behavior<ServerCommand> onChildTerminated(Terminated t) {
+    for (Map.Entry<String, ActorRef<Replicator.Command>> e : replicators.entrySet()) {
+      if (!e.getValue().equals(t.getRef())) continue;
+      String peer = e.getKey();
+      Throwable cause = t instanceof ChildFailed failed ? failed.getCause() : null;
+      node.ctx.getLog().error("{}, leader of group {} in term {}: the replicator to {} stopped unexpectedly ({});"
+          + " starting a new one", node.selfId, node.groupId, node.currentTerm, peer,
+          cause != null ? cause.toString() : "no failure reported", cause);
+      spawnReplicator(peer);
+      if (roundInFlight != 0) replicators.get(peer).tell(new Replicator.HeartbeatNow(roundInFlight)); // reads waiting
+      return this;
+    }
+    return this;
   }
 
   /** Appended but not yet pushed to the replicators (see {@link Internal.PushEntries}); the entry before them. */

@@ -315,6 +315,11 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
           + " stopped (journal or state machine failure" + (cause != null ? ": " + cause.getMessage() : "")
           + "); stopping this node so it never answers for state it did not store", cause);
     }
+    return onChildTerminated(t);
+  }
+
+  /** Another watched child stopped (a leader's replicator). */
+  Behavior<ServerCommand> onChildTerminated(Terminated t) {
     return this;
   }
 }

@@ -197,6 +197,27 @@ class AgreementScenariosTest {
   }
 
   @Test
+  void aFailedReplicatorIsReplacedAndItsFollowerStillReplicated() {
+    // A replicator that fails (here its transport throws once) would leave its follower unreplicated while
+    // the leader goes on with the others: the leader starts a fresh one for that follower, and the
+    // follower catches up with everything, the command whose send failed included.
+    try (SimCluster c = SimCluster.start(3, 23)) {
+      String leader = c.awaitOneLeader(ELECTION_WAIT);
+      c.one("before", 3, false);
+      String follower = c.members().stream().filter(m -> !m.equals(leader)).findFirst().orElseThrow();
+      c.network.failNextSend(leader, follower, io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries.class);
+      ReplyBox during = c.submit(leader, "during");
+      assertTrue(c.advanceUntil(() -> during.first() != null, Duration.ofSeconds(1)));
+      assertInstanceOf(ClientReply.Applied.class, during.first()); // the other follower made the quorum
+
+      c.one("after", 3, false);
+      assertEquals(List.of("before", "during", "after"), c.checker.applied(follower));
+      assertEquals(Set.of(leader), c.leaders());
+      c.checker.assertSafe();
+    }
+  }
+
+  @Test
   void boundedRpcCount() {
     // Agreement on ten commands costs a bounded number of RPCs: no retry storms, no per-entry messages.
     try (SimCluster c = SimCluster.start(3, 17)) {
