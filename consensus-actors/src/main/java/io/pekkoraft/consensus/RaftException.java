@@ -71,4 +71,14 @@ public abstract class RaftException extends RuntimeException {
       return index;
     }
   }
+
+  /**
+   * The local server of the group has stopped (a journal failure, a broken invariant, its ActorSystem
+   * terminating): the request was not sent, so not applied. Only a restart of the member brings it back.
+   */
+  public static final class ServerStopped extends RaftException {
+    public ServerStopped(String message) {
+      super(message);
+    }
+  }
 }

@@ -32,7 +32,7 @@ class StateMachineOutcomesTest {
 
   private static RaftGroup<String, String, Long> groupOn(SimCluster c, String member) {
     return new RaftGroup<>(SimCluster.GROUP, member, c.server(member), c.testKit.system(),
-        RaftSerialization.get(c.testKit.system()).codec(), Duration.ofSeconds(30));
+        RaftSerialization.get(c.testKit.system()).codec(), Duration.ofSeconds(30), c.stopped(member));
   }
 
   @Test

@@ -463,6 +463,13 @@ final class Leader extends Role {
     failPending(new ClientReply.Timeout("leadership was lost before the command committed; outcome unknown"));
   }
 
+  /** Appended commands: outcome unknown (another leader may commit them); reads: not served. */
+  @Override
+  void onStop() {
+    failPending(new ClientReply.Timeout("the server of group " + node.groupId + " on member " + node.selfId
+        + " stopped before the command committed; outcome unknown"));
+  }
+
   private void failPending(ClientReply reply) {
     ReplyBatch answers = new ReplyBatch();
     for (ClientRequest request : pendingCommands.values()) answers.add(request, reply);

@@ -65,6 +65,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
         .onSignal(Terminated.class, this::onTerminated)
         .onSignal(PostStop.class, stop -> {
           node.held.answerAllNotLeader();
+          onStop();
           return this;
         })
         .build();
@@ -111,6 +112,9 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
 
   /** Stop timers, children and pending work that belong to this role only. */
   void onLeave() {}
+
+  /** The server stops (a failure, or its ActorSystem terminates): answer at once what this role waits on. */
+  void onStop() {}
 
   // ---- votes: the same rules in every role ----
 
