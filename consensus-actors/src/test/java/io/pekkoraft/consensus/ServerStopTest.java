@@ -74,4 +74,32 @@ class ServerStopTest {
       }
     }
   }
+
+  @Test
+  void aServerRecoveringWithAFullStashAnswersClientsNotLeaderInsteadOfDroppingThem() {
+    // While it recovers, a server stashes what arrives, up to 1,000 messages. A client request beyond that
+    // is answered NotLeader(null) at once (not applied, safe to retry) instead of waiting for its timeout;
+    // the stashed ones are served once recovery ends.
+    try (SimCluster c = SimCluster.start(3, 71)) {
+      String leader = c.awaitOneLeader(Duration.ofSeconds(5));
+      c.one("before", 3, false);
+      String member = c.members().stream().filter(m -> !m.equals(leader)).findFirst().orElseThrow();
+      c.crash(member);
+      String persistenceId = io.pekkoraft.consensus.impl.RaftServer.persistenceId(SimCluster.GROUP, member);
+      c.disk.holdRecovery(persistenceId);
+      c.restart(member);
+
+      List<String> commands = new java.util.ArrayList<>();
+      for (int i = 0; i < 1001; i++) commands.add("r" + i);
+      List<ReplyBox> boxes = c.submitAll(member, commands);
+      assertEquals(new ClientReply.NotLeader(null), boxes.get(1000).first(), "the 1,001st request");
+      for (int i = 0; i < 1000; i++) assertEquals(null, boxes.get(i).first(), "stashed request " + i);
+
+      c.disk.releaseRecovery(persistenceId);
+      c.settle();
+      assertTrue(c.advanceUntil(() -> boxes.subList(0, 1000).stream().allMatch(b -> b.first() != null),
+          Duration.ofSeconds(5)), "the stashed requests are handled after recovery");
+      c.checker.assertSafe();
+    }
+  }
 }

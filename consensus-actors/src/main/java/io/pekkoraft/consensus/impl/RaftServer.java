@@ -83,8 +83,8 @@ public final class RaftServer {
                 Behaviors.intercept(() -> new FlushAfterEachMessage(node, stopReason), new Follower(node)));
           })
           .onMessage(ServerCommand.class, m -> {
-            if (stash.isFull()) ctx.getLog().warn("Dropping {} received during recovery: stash full", m);
-            else stash.stash(m);
+            if (!stash.isFull()) stash.stash(m);
+            else refuseDuringRecovery(m, ctx.getLog());
             return Behaviors.same();
           })
           .onSignal(Terminated.class, t -> {
@@ -104,9 +104,9 @@ public final class RaftServer {
   }
 
   /**
-   * What this server stashed while it recovered and will now never handle: a client request is answered
-   * NotLeader(null), not applied and safe to retry; a peer's RPC is dropped, as the network may drop it
-   * (the protocol sends it again).
+   * What this server will not handle while it recovers: a client request is answered NotLeader(null),
+   * not applied and safe to retry; a peer's RPC is dropped, as the network may drop it (the protocol
+   * sends it again).
    */
   private static void refuseDuringRecovery(ServerCommand m, org.slf4j.Logger log) {
     if (m instanceof ClientRequest request) {
@@ -116,7 +116,7 @@ public final class RaftServer {
     } else if (m instanceof TransferLeadership transfer) {
       transfer.replyTo().tell(new TransferReply.NotLeader(null));
     } else {
-      log.debug("Dropping {} received during recovery", m);
+      log.debug("Dropping {} received during recovery: the recovery stash ({}) is full", m, RECOVERY_STASH);
     }
   }
 
