@@ -10,6 +10,7 @@ import io.pekkoraft.persistence.serialization.RaftSerialization;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.Done;
@@ -81,14 +82,15 @@ public final class PekkoRaft implements Extension {
   @SuppressWarnings("unchecked")
   public <C, Q, R> RaftGroup<C, Q, R> init(ReplicatedStateMachine<C, Q, R> declaration) {
     return (RaftGroup<C, Q, R>) groups.computeIfAbsent(declaration.groupId(), groupId -> {
+      CompletableFuture<String> stopped = new CompletableFuture<>();
       ActorRef<ServerCommand> server = system.systemActorOf(
           RaftServer.create(groupId, settings,
               declaration.transportDecorator().apply(new ReceptionistTransport(groupId, memberAddresses)),
-              declaration.factory()),
+              declaration.factory(), stopped::complete),
           serverName(groupId), Props.empty());
       handOverLeadershipOnShutdown(groupId, server);
       return new RaftGroup<C, Q, R>(groupId, settings.selfId(), server, system,
-          RaftSerialization.get(system).codec(), settings.askTimeout());
+          RaftSerialization.get(system).codec(), settings.askTimeout(), stopped);
     });
   }
 

@@ -21,7 +21,8 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * The members come from {@code pekko-raft.members} of this system's configuration (the same list the
  * members use); the request deadline from {@code pekko-raft.client.ask-timeout}, or {@link #withAskTimeout}.
  * Failures are {@link RaftException}s: NotLeader and Rejected mean "not applied", Timeout and NoQuorum mean
- * "outcome unknown", and are never retried by the client itself.
+ * "outcome unknown", and are never retried by the client itself; CommandFailed means committed and refused by
+ * the state machine on every replica (the state is unchanged), final.
  *
  * <p>All clients of one group on one ActorSystem share a connection: the listing, the leader hint, and
  * an outbox that sends the requests of concurrent clients to the leader as one message (and the leader

@@ -43,7 +43,7 @@ public abstract class RaftException extends RuntimeException {
     }
   }
 
-  /** The request was invalid (too large, not deserializable, refused by the state machine). Not applied. */
+  /** The request was invalid (too large, not deserializable, the leader overloaded). Not applied. */
   public static final class Rejected extends RaftException {
     public Rejected(String message) {
       super(message);
@@ -51,6 +51,34 @@ public abstract class RaftException extends RuntimeException {
 
     public Rejected(String message, Throwable cause) {
       super(message, cause);
+    }
+  }
+
+  /**
+   * The command was committed, and the state machine refused it ({@link StateMachine#apply} threw): every
+   * replica refused it alike and left its state unchanged. Retrying it does not help: it would fail again.
+   */
+  public static final class CommandFailed extends RaftException {
+    private final long index;
+
+    public CommandFailed(String message, long index) {
+      super(message);
+      this.index = index;
+    }
+
+    /** The log index at which the refused command was committed. */
+    public long index() {
+      return index;
+    }
+  }
+
+  /**
+   * The local server of the group has stopped (a journal failure, a broken invariant, its ActorSystem
+   * terminating): the request was not sent, so not applied. Only a restart of the member brings it back.
+   */
+  public static final class ServerStopped extends RaftException {
+    public ServerStopped(String message) {
+      super(message);
     }
   }
 }

@@ -7,6 +7,7 @@ import io.pekkoraft.consensus.protocol.TransferLeadership;
 import io.pekkoraft.consensus.protocol.TransferReply;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -17,7 +18,8 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * not the leader forwards the request to the leader; while no leader is known (during an election) the
  * handle retries until {@code pekko-raft.client.ask-timeout}.
  *
- * <p>Results complete the stage; failures complete it exceptionally with a {@link RaftException}.
+ * <p>Results complete the stage; failures complete it exceptionally with a {@link RaftException}. Once the
+ * local server has stopped, every call fails at once with {@link RaftException.ServerStopped}.
  * For the typed replies themselves, send {@link ClientRequest}s to {@link #server()}.
  */
 public final class RaftGroup<C, Q, R> {
@@ -30,10 +32,13 @@ public final class RaftGroup<C, Q, R> {
   private final RequestLoop requests;
   /** Always the local server: a member forwards to the leader itself, and answers NotLeader while none is known. */
   private final RequestLoop.Route localServer;
+  /** Completed, with why, when the local server stops; requests then fail at once. */
+  private final CompletableFuture<String> serverStopped;
 
   RaftGroup(String groupId, String memberId, ActorRef<ServerCommand> server, ActorSystem<?> system, KryoCodec codec,
-      Duration askTimeout) {
+      Duration askTimeout, CompletableFuture<String> serverStopped) {
     this.groupId = groupId;
+    this.serverStopped = serverStopped;
     this.memberId = memberId;
     this.server = server;
     this.askTimeout = askTimeout;
@@ -80,10 +85,20 @@ public final class RaftGroup<C, Q, R> {
   /**
    * Replicate {@code command}; completes with the state machine's result once committed and applied. A
    * command that cannot be serialized (its class is not registered with Kryo) fails the stage with
-   * {@link RaftException.Rejected} at once.
+   * {@link RaftException.Rejected} at once; one the state machine refused (its {@code apply} threw) fails it
+   * with {@link RaftException.CommandFailed}: committed, refused alike on every replica, not to be retried.
    */
   public CompletionStage<R> submit(C command) {
-    return requests.command(command, localServer, askTimeout);
+    CompletionStage<R> stopped = failIfStopped();
+    return stopped != null ? stopped : requests.command(command, localServer, askTimeout);
+  }
+
+  /** A failed stage when the local server has stopped (nothing is sent), else null. */
+  private <T> CompletionStage<T> failIfStopped() {
+    String reason = serverStopped.getNow(null);
+    if (reason == null) return null;
+    return CompletableFuture.failedFuture(new RaftException.ServerStopped("the server of group " + groupId
+        + " on member " + memberId + " has stopped (" + reason + "); the request was not sent"));
   }
 
   /** A linearizable read: sees every command acknowledged before it started. */
@@ -93,7 +108,8 @@ public final class RaftGroup<C, Q, R> {
 
   /** A read of the chosen consistency; an unserializable query fails like an unserializable command. */
   public CompletionStage<R> read(Q query, ReadConsistency consistency) {
-    return requests.query(query, consistency, localServer, askTimeout);
+    CompletionStage<R> stopped = failIfStopped();
+    return stopped != null ? stopped : requests.query(query, consistency, localServer, askTimeout);
   }
 
   /**
@@ -120,6 +136,8 @@ public final class RaftGroup<C, Q, R> {
   }
 
   private CompletionStage<String> transfer(String target) {
+    CompletionStage<String> stopped = failIfStopped();
+    if (stopped != null) return stopped;
     return AskPattern.<ServerCommand, TransferReply>ask(
             server, replyTo -> new TransferLeadership(target, true, replyTo), askTimeout, system.scheduler())
         .handleAsync((reply, failure) -> {

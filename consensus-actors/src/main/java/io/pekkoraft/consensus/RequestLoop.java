@@ -18,7 +18,8 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * How {@link RaftGroup} and {@link RaftClient} make a request: serialize the payload once (an unregistered
  * class fails at once, nothing sent), ask a server, and follow NotLeader answers until the deadline. A
  * NotLeader answer means "not applied", so retrying is safe; no answer, Timeout and NoQuorum mean "outcome
- * unknown", so they are never retried here: the caller decides.
+ * unknown", so they are never retried here: the caller decides. CommandFailed (committed, refused by the state
+ * machine) is final: retrying would fail again.
  */
 final class RequestLoop {
 
@@ -185,6 +186,10 @@ final class RequestLoop {
     if (reply instanceof ClientReply.Timeout t) return new RaftException.Timeout(t.reason());
     if (reply instanceof ClientReply.NoQuorum n) return new RaftException.NoQuorum(n.reason());
     if (reply instanceof ClientReply.Rejected r) return new RaftException.Rejected(r.reason());
+    if (reply instanceof ClientReply.CommandFailed f) {
+      return new RaftException.CommandFailed("committed at index " + f.index() + " and refused by the state machine: "
+          + f.reason(), f.index());
+    }
     throw new IllegalStateException("unexpected reply " + reply);
   }
 }

@@ -5,9 +5,24 @@ package io.pekkoraft.consensus;
  * the same order, so all instances go through the same states.
  *
  * <p>Both methods must be deterministic: the result may depend only on the current state and the
- * argument, never on the clock, randomness, the node, or I/O. A {@code RuntimeException} thrown by
- * {@link #apply} is reported to the client that submitted the command; since every node throws the same
- * way, the state stays identical everywhere, but the method must leave the state unchanged when it throws.
+ * argument, never on the clock, randomness, the node, or I/O.
+ *
+ * <p>How applying a committed command can end:
+ *
+ * <ul>
+ *   <li>{@link #apply} returns: the client gets the result ({@code ClientReply.Applied}).
+ *   <li>{@link #apply} throws a {@code RuntimeException}: the command stays committed, and its client gets
+ *       {@code ClientReply.CommandFailed} ({@link RaftException.CommandFailed} from {@code submit}). Every
+ *       replica throws the same way, so the states stay identical, provided the method leaves the state
+ *       unchanged when it throws. Retrying the command would fail again.
+ *   <li>{@link #apply} throws an {@code Error}: the state may be half changed, so the node stops (its
+ *       server too), loudly; its waiting clients are told the outcome is unknown. A restart replays the
+ *       log, and the command, again.
+ *   <li>The command cannot be deserialized on this node (a different registrar list or class version than
+ *       the node that sent it): the node stops, loudly, rather than skip a committed command and diverge.
+ *       Every member must run the same {@code KryoRegistrar}s and command classes. The leader never
+ *       appends bytes that it cannot deserialize itself.
+ * </ul>
  *
  * @param <C> commands, which change the state
  * @param <Q> queries, which read it

@@ -24,8 +24,9 @@ import java.util.function.LongFunction;
 /**
  * The concurrent clients: each a thread running one operation at a time through the {@link RaftClient}, and
  * recording its invoke and completion. The completion is {@code ok} with the result; {@code fail} when the
- * answer says it was not applied ({@link RaftException.NotLeader}, {@link RaftException.Rejected}, or a cas
- * that found another value); {@code info} when the outcome is unknown ({@link RaftException.Timeout},
+ * answer says it was not applied ({@link RaftException.NotLeader}, {@link RaftException.Rejected},
+ * {@link RaftException.CommandFailed}: committed but refused, the state unchanged; or a cas that found another
+ * value); {@code info} when the outcome is unknown ({@link RaftException.Timeout},
  * {@link RaftException.NoQuorum}, no answer). After an {@code info} the client goes on as a new process
  * (its id plus the number of clients), as Jepsen's do: the old process may still be in flight.
  */
@@ -159,7 +160,8 @@ final class Clients {
   }
 
   private static boolean definitelyNotApplied(Throwable cause) {
-    return cause instanceof RaftException.NotLeader || cause instanceof RaftException.Rejected;
+    return cause instanceof RaftException.NotLeader || cause instanceof RaftException.Rejected
+        || cause instanceof RaftException.CommandFailed;
   }
 
   private static String describe(Throwable cause) {

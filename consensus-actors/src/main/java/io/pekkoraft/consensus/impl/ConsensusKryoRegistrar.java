@@ -47,6 +47,7 @@ public final class ConsensusKryoRegistrar implements KryoRegistrar {
     kryo.register(ClientReply.Rejected.class, 234);
     kryo.register(ClientReply.Tagged.class, new ProtocolSerializers.TaggedSerializer(), 235);
     kryo.register(ClientReply.TaggedBatch.class, new ProtocolSerializers.TaggedBatchSerializer(), 236);
+    kryo.register(ClientReply.CommandFailed.class, 237);
 
     // leadership transfer: 210-214 and 240-249
     kryo.register(RaftMessage.TimeoutNow.class, new ProtocolSerializers.TimeoutNowSerializer(), 210);

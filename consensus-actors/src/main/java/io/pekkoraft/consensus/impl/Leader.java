@@ -17,6 +17,8 @@ import io.pekkoraft.consensus.protocol.TransferReply;
 import io.pekkoraft.consensus.rules.CommitRule;
 import io.pekkoraft.consensus.rules.Quorum;
 import io.pekkoraft.persistence.LogEntry;
+import io.pekkoraft.persistence.serialization.KryoCodec;
+import io.pekkoraft.persistence.serialization.RaftSerialization;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,6 +31,8 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.ChildFailed;
+import org.apache.pekko.actor.typed.Terminated;
 
 /**
  * Leader (§5.2-5.4): appends client commands to its log, has one {@link Replicator} child per peer, and
@@ -43,6 +47,8 @@ final class Leader extends Role {
   private final Map<String, ActorRef<Replicator.Command>> replicators = new HashMap<>();
   private final Map<String, Long> matchIndex = new HashMap<>();
   private final AtomicLong sharedCommit;
+  /** Reads each command before it is appended: one that no replica can read must never commit. */
+  private final KryoCodec codec;
   private final NavigableMap<Long, ClientRequest> pendingCommands = new TreeMap<>();
   private final Set<String> recentlyActive = new HashSet<>();
   /** Our own log is durable up to here: the leader's vote for its own entries (§10.2.1 of the thesis). */
@@ -76,12 +82,13 @@ final class Leader extends Role {
     node.becameRole(RaftRole.LEADER);
     node.ctx.getLog().info("{} is the leader of group {} in term {}", node.selfId, node.groupId, node.currentTerm);
     sharedCommit = new AtomicLong(node.commitIndex);
+    codec = RaftSerialization.get(node.ctx.getSystem()).codec();
     long lastAtElection = node.log.lastIndex();
     node.persist.afterDurable(() -> selfPersisted = Math.max(selfPersisted, lastAtElection));
     for (String peer : node.config.members()) {
       if (peer.equals(node.selfId)) continue;
       matchIndex.put(peer, 0L);
-      replicators.put(peer, node.ctx.spawnAnonymous(Replicator.create(peer, node, sharedCommit)));
+      spawnReplicator(peer);
     }
     if (node.settings.checkQuorum()) {
       node.timers.startTimerWithFixedDelay(RaftNode.CHECK_QUORUM_TIMER, Internal.CheckQuorum.INSTANCE,
@@ -89,6 +96,34 @@ final class Leader extends Role {
     }
     // §5.4.2 and §8: a no-op of our term lets earlier entries commit, and lets reads start.
     appendAsLeader(LogEntry.noop(node.log.lastIndex() + 1, node.currentTerm));
+  }
+
+  /** A replicator for {@code peer}, watched: should it fail, {@link #onChildTerminated} starts another. */
+  private void spawnReplicator(String peer) {
+    ActorRef<Replicator.Command> replicator = node.ctx.spawnAnonymous(Replicator.create(peer, node, sharedCommit));
+    node.ctx.watch(replicator);
+    replicators.put(peer, replicator);
+  }
+
+  /**
+   * A replicator stopped that we did not stop (those are out of the map by then): it failed, and its
+   * follower would go unreplicated while we lead. It holds nothing durable, so a fresh one takes over, as
+   * at the start of the term: it learns the follower's match point again by probing.
+   */
+  @Override
+  Behavior<ServerCommand> onChildTerminated(Terminated t) {
+    for (Map.Entry<String, ActorRef<Replicator.Command>> e : replicators.entrySet()) {
+      if (!e.getValue().equals(t.getRef())) continue;
+      String peer = e.getKey();
+      Throwable cause = t instanceof ChildFailed failed ? failed.getCause() : null;
+      node.ctx.getLog().error("{}, leader of group {} in term {}: the replicator to {} stopped unexpectedly ({});"
+          + " starting a new one", node.selfId, node.groupId, node.currentTerm, peer,
+          cause != null ? cause.toString() : "no failure reported", cause);
+      spawnReplicator(peer);
+      if (roundInFlight != 0) replicators.get(peer).tell(new Replicator.HeartbeatNow(roundInFlight)); // reads waiting
+      return this;
+    }
+    return this;
   }
 
   /** Appended but not yet pushed to the replicators (see {@link Internal.PushEntries}); the entry before them. */
@@ -247,6 +282,10 @@ final class Leader extends Role {
           + " pekko-raft.client.max-request-bytes = " + node.settings.maxRequestBytes()));
       return this;
     }
+    if (!readable(c.command())) {
+      c.reply(new ClientReply.Rejected("the command cannot be deserialized by the leader; not applied"));
+      return this;
+    }
     if (pendingCommands.size() >= node.settings.maxPending()) {
       c.reply(new ClientReply.Rejected("overloaded: " + pendingCommands.size()
           + " commands are waiting to commit (pekko-raft.client.max-pending); not applied, retry later"));
@@ -256,6 +295,20 @@ final class Leader extends Role {
     pendingCommands.put(index, c);
     appendAsLeader(new LogEntry(index, node.currentTerm, LogEntry.Type.COMMAND, c.command()));
     return maybeCommit(); // a single-node group commits as soon as its own write is durable
+  }
+
+  /**
+   * A committed command that a replica cannot read stops that replica (it is never skipped), so bytes
+   * that do not deserialize here, which a client of the actor protocol could send, are never appended.
+   */
+  private boolean readable(byte[] command) {
+    try {
+      codec.fromBytes(command);
+      return true;
+    } catch (RuntimeException e) {
+      node.ctx.getLog().debug("{} refuses a command that cannot be deserialized: {}", node.selfId, e.toString());
+      return false;
+    }
   }
 
   @Override
@@ -414,6 +467,13 @@ final class Leader extends Role {
     if (node.leaderId != null && node.leaderId.equals(node.selfId)) node.leaderId = null;
     node.leaderContact = false;
     failPending(new ClientReply.Timeout("leadership was lost before the command committed; outcome unknown"));
+  }
+
+  /** Appended commands: outcome unknown (another leader may commit them); reads: not served. */
+  @Override
+  void onStop() {
+    failPending(new ClientReply.Timeout("the server of group " + node.groupId + " on member " + node.selfId
+        + " stopped before the command committed; outcome unknown"));
   }
 
   private void failPending(ClientReply reply) {

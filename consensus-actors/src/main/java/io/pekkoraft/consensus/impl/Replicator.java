@@ -23,7 +23,7 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
  * Replicates the leader's log to one follower. A child of the leader, alive for one term of leadership
- * only: stepping down stops it.
+ * only: stepping down stops it. The leader watches it and replaces one that fails by a fresh one.
  *
  * <p>It keeps a buffer of entries the leader pushed to it and pipelines AppendEntries from there, up to a
  * window of batches in flight, each batch bounded in entries and bytes. When the follower rejects, the

@@ -21,6 +21,7 @@ import io.pekkoraft.consensus.protocol.TransferReply;
 import io.pekkoraft.consensus.rules.VoteRules;
 import java.util.List;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.ChildFailed;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -68,6 +69,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
         .onSignal(Terminated.class, this::onTerminated)
         .onSignal(PostStop.class, stop -> {
           node.held.answerAllNotLeader();
+          onStop();
           return this;
         })
         .build();
@@ -114,6 +116,9 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
 
   /** Stop timers, children and pending work that belong to this role only. */
   void onLeave() {}
+
+  /** The server stops (a failure, or its ActorSystem terminates): answer at once what this role waits on. */
+  void onStop() {}
 
   // ---- votes: the same rules in every role ----
 
@@ -313,10 +318,16 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
 
   private Behavior<ServerCommand> onTerminated(Terminated t) {
     if (t.getRef().equals(node.raftLog) || t.getRef().equals(node.runner)) {
+      Throwable cause = t instanceof ChildFailed failed ? failed.getCause() : null;
       throw new IllegalStateException(node.selfId + " of group " + node.groupId + ": " + t.getRef().path().name()
-          + " stopped (journal or state machine failure); stopping this node so it never answers for state it"
-          + " did not store");
+          + " stopped (journal or state machine failure" + (cause != null ? ": " + cause.getMessage() : "")
+          + "); stopping this node so it never answers for state it did not store", cause);
     }
+    return onChildTerminated(t);
+  }
+
+  /** Another watched child stopped (a leader's replicator). */
+  Behavior<ServerCommand> onChildTerminated(Terminated t) {
     return this;
   }
 }

@@ -24,6 +24,9 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * Applies committed entries, strictly in index order, to the user's {@link StateMachine}, answers the
  * clients that submitted them, and serves reads once the state has caught up with their read index.
  * It runs beside the Raft server, so applying never delays elections or replication.
+ *
+ * <p>A committed command is never skipped: one that cannot be deserialized, or an Error from the state
+ * machine, stops this actor, and the server, which watches it, stops too.
  */
 public final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Command> {
 
@@ -42,6 +45,7 @@ public final class StateMachineRunner extends AbstractBehavior<StateMachineRunne
     INSTANCE
   }
 
+  private final String groupId;
   private final StateMachine<Object, Object, Object> stateMachine;
   private final KryoCodec codec;
   private final SnapshotFiles files;
@@ -61,16 +65,17 @@ public final class StateMachineRunner extends AbstractBehavior<StateMachineRunne
    *     {@code snapshot.every-entries} and {@code snapshot.every-time})
    */
   @SuppressWarnings("unchecked")
-  static Behavior<Command> create(Supplier<? extends StateMachine<?, ?, ?>> factory, KryoCodec codec,
-      SnapshotFiles files, RaftSettings settings, ActorRef<ServerCommand> server) {
+  static Behavior<Command> create(String groupId, Supplier<? extends StateMachine<?, ?, ?>> factory,
+      KryoCodec codec, SnapshotFiles files, RaftSettings settings, ActorRef<ServerCommand> server) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new StateMachineRunner(
-        ctx, timers, (StateMachine<Object, Object, Object>) factory.get(), codec, files, settings, server)));
+        ctx, timers, groupId, (StateMachine<Object, Object, Object>) factory.get(), codec, files, settings, server)));
   }
 
-  private StateMachineRunner(ActorContext<Command> ctx, TimerScheduler<Command> timers,
+  private StateMachineRunner(ActorContext<Command> ctx, TimerScheduler<Command> timers, String groupId,
       StateMachine<Object, Object, Object> sm, KryoCodec codec, SnapshotFiles files, RaftSettings settings,
       ActorRef<ServerCommand> server) {
     super(ctx);
+    this.groupId = groupId;
     this.stateMachine = sm;
     this.codec = codec;
     this.files = files;
@@ -93,11 +98,27 @@ public final class StateMachineRunner extends AbstractBehavior<StateMachineRunne
 
   private Behavior<Command> onApply(Apply a) {
     ReplyBatch answers = new ReplyBatch();
-    for (LogEntry e : a.entries()) {
+    List<LogEntry> entries = a.entries();
+    for (int i = 0; i < entries.size(); i++) {
+      LogEntry e = entries.get(i);
       if (e.index() != lastApplied + 1) {
         throw new IllegalStateException("state machine would skip from " + lastApplied + " to " + e.index());
       }
-      ClientReply reply = e.type() == LogEntry.Type.COMMAND ? applyCommand(e) : null;
+      ClientReply reply;
+      try {
+        reply = e.type() == LogEntry.Type.COMMAND ? applyCommand(e) : null;
+      } catch (RuntimeException | Error stop) {
+        // This node stops here. What it applied is answered; the rest is committed and will be applied by
+        // the other replicas, or by this one after a restart: unknown outcome, as far as this node can say.
+        answers.send();
+        ClientReply unknown = new ClientReply.Timeout(where() + " stopped at index " + e.index()
+            + " before applying this command; outcome unknown");
+        for (LogEntry rest : entries.subList(i, entries.size())) {
+          ClientRequest request = a.replies().get(rest.index());
+          if (request != null) request.reply(unknown);
+        }
+        throw stop;
+      }
       lastApplied = e.index();
       lastAppliedTerm = e.term();
       appliedSinceSnapshot++;
@@ -171,20 +192,39 @@ public final class StateMachineRunner extends AbstractBehavior<StateMachineRunne
     return this;
   }
 
+  /**
+   * One committed command: its result ({@code Applied}), or {@code CommandFailed} when the state machine
+   * refuses it with a RuntimeException (every replica refuses it alike, and leaves its state unchanged).
+   * Throws, which stops this node, when the command cannot be read (skipping it would let replicas that
+   * read it diverge from this one) or when the state machine throws an Error (its state may be half
+   * changed). A committed command is never skipped.
+   */
   private ClientReply applyCommand(LogEntry e) {
     Object command;
     try {
       command = codec.fromBytes(e.data());
     } catch (RuntimeException ex) {
-      // The same bytes fail the same way on every node, so skipping them keeps the replicas identical.
-      getContext().getLog().warn("Entry {} holds a command that cannot be read; skipped: {}", e.index(), ex.getMessage());
-      return new ClientReply.Rejected("command cannot be deserialized: " + ex.getMessage());
+      throw new IllegalStateException(where() + " cannot deserialize the committed command at index " + e.index()
+          + " (" + ex + "); stopping rather than skipping it: every member must run the same KryoRegistrars and"
+          + " command classes, or their states diverge", ex);
     }
     try {
       return new ClientReply.Applied(stateMachine.apply(command), e.index());
     } catch (RuntimeException ex) {
-      return new ClientReply.Rejected("state machine refused the command: " + ex);
+      getContext().getLog().debug("{}: the state machine refused the command at index {}: {}", where(), e.index(),
+          ex.toString());
+      return new ClientReply.CommandFailed(ex.toString(), e.index());
+    } catch (VirtualMachineError fatal) {
+      throw fatal; // out of memory and the like: Pekko's fatal error handling takes the whole node down
+    } catch (Error err) {
+      throw new IllegalStateException(where() + ": the state machine threw " + err + " applying the committed "
+          + command.getClass().getName() + " at index " + e.index() + "; its state may be half changed, so this node"
+          + " stops", err);
     }
+  }
+
+  private String where() {
+    return "member " + settings.selfId() + " of group " + groupId;
   }
 
   private Behavior<Command> onRead(Read r) {

@@ -30,6 +30,14 @@ public sealed interface ClientReply extends RaftSerializable {
   /** The request is invalid (malformed, too large, unknown group) and was not applied. */
   record Rejected(String reason) implements ClientReply {}
 
+  /**
+   * The command was committed at {@code index}, and the state machine refused it: its {@code apply} threw
+   * a RuntimeException ({@code reason} names it). Every replica applies the same command to the same state,
+   * so every replica refused it alike, and the state machine's contract says a refusal leaves the state
+   * unchanged. It stays in the log: submitting it again appends it again, and it fails again.
+   */
+  record CommandFailed(String reason, long index) implements ClientReply {}
+
   /** The answer {@code reply} to the request the client tagged with {@code tag} (see {@link ClientRequest#tag}). */
   record Tagged(long tag, ClientReply reply) implements ClientReply {}
 

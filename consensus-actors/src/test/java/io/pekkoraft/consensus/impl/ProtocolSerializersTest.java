@@ -115,6 +115,8 @@ class ProtocolSerializersTest {
         new ClientReply.Tagged(0, new ClientReply.NotLeader(null)),
         new ClientReply.Tagged(Long.MAX_VALUE, new ClientReply.Applied("x", 3)),
         new ClientReply.Tagged(-5, new ClientReply.Timeout("slow")),
+        new ClientReply.CommandFailed("java.lang.IllegalArgumentException: overflow", Long.MAX_VALUE),
+        new ClientReply.Tagged(8, new ClientReply.CommandFailed("refused", 9)),
         new ClientReply.TaggedBatch(List.of(new ClientReply.Tagged(1, new ClientReply.Applied(null, 1)))),
         new ClientReply.TaggedBatch(
             List.of(

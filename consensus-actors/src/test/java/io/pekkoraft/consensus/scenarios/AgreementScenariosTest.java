@@ -176,8 +176,9 @@ class AgreementScenariosTest {
 
   @Test
   void oversizedAndMalformedCommandsAreRejectedClearly() {
-    // A command over the size limit is refused before it is appended; one that cannot be deserialized is
-    // refused identically by every member's state machine; neither disturbs the commands around them.
+    // A command over the size limit, or one that cannot be deserialized, is refused by the leader before it
+    // is appended (a committed command no replica can read would stop them all); neither disturbs the
+    // commands around them.
     try (SimCluster c = SimCluster.start(3, 19, "pekko-raft.client.max-request-bytes = 2 KiB")) {
       String leader = c.awaitOneLeader(ELECTION_WAIT);
       ReplyBox big = c.submit(leader, "x".repeat(4096));
@@ -191,6 +192,27 @@ class AgreementScenariosTest {
       assertTrue(((ClientReply.Rejected) garbage.first()).reason().contains("deserialized"), garbage.first().toString());
 
       c.one("still-fine", 3, false);
+      c.checker.assertSafe();
+    }
+  }
+
+  @Test
+  void aFailedReplicatorIsReplacedAndItsFollowerStillReplicated() {
+    // A replicator that fails (here its transport throws once) would leave its follower unreplicated while
+    // the leader goes on with the others: the leader starts a fresh one for that follower, and the
+    // follower catches up with everything, the command whose send failed included.
+    try (SimCluster c = SimCluster.start(3, 23)) {
+      String leader = c.awaitOneLeader(ELECTION_WAIT);
+      c.one("before", 3, false);
+      String follower = c.members().stream().filter(m -> !m.equals(leader)).findFirst().orElseThrow();
+      c.network.failNextSend(leader, follower, io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries.class);
+      ReplyBox during = c.submit(leader, "during");
+      assertTrue(c.advanceUntil(() -> during.first() != null, Duration.ofSeconds(1)));
+      assertInstanceOf(ClientReply.Applied.class, during.first()); // the other follower made the quorum
+
+      c.one("after", 3, false);
+      assertEquals(List.of("before", "during", "after"), c.checker.applied(follower));
+      assertEquals(Set.of(leader), c.leaders());
       c.checker.assertSafe();
     }
   }

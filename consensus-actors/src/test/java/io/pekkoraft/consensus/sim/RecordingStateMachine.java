@@ -5,9 +5,13 @@ import io.pekkoraft.consensus.StateMachine;
 /**
  * The simulation's state machine: commands are strings, each applied one is reported to the
  * {@link SafetyChecker}, and the result of a command (and of any query) is how many commands this
- * instance has applied, counting it.
+ * instance has applied, counting it. A command starting with {@link #REFUSE} is refused (a RuntimeException,
+ * the state unchanged), one starting with {@link #BREAK} throws an Error.
  */
 public final class RecordingStateMachine implements StateMachine<String, String, Long> {
+
+  public static final String REFUSE = "refuse!";
+  public static final String BREAK = "break!";
 
   private final SafetyChecker checker;
   private final String instance;
@@ -21,6 +25,8 @@ public final class RecordingStateMachine implements StateMachine<String, String,
 
   @Override
   public Long apply(String command) {
+    if (command.startsWith(REFUSE)) throw new IllegalArgumentException("refused " + command);
+    if (command.startsWith(BREAK)) throw new Error("broken by " + command);
     applied++;
     checker.onApplied(instance, command);
     return applied;

@@ -21,6 +21,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -54,6 +56,7 @@ public final class SimCluster implements AutoCloseable {
   private final long seed;
   private final Map<String, ActorRef<ServerCommand>> servers = new HashMap<>();
   private final Map<String, Integer> incarnations = new HashMap<>();
+  private final Map<String, CompletableFuture<String>> stopped = new ConcurrentHashMap<>();
   private boolean slowDisk;
   private long nowMs;
   /** The members' state machine snapshot files (pekko-raft.snapshot.dir), removed on close. */
@@ -202,8 +205,11 @@ public final class SimCluster implements AutoCloseable {
     int incarnation = incarnations.merge(id, 1, Integer::sum);
     String instance = id + "#" + incarnation;
     RaftSettings s = settings.withSelfId(id).withRandomSeed(seed * 31 + id.hashCode() + incarnation);
+    CompletableFuture<String> stop = new CompletableFuture<>();
+    stopped.put(id, stop);
     ActorRef<ServerCommand> ref = testKit.spawn(
-        RaftServer.create(GROUP, s, network.transportFor(id), () -> new RecordingStateMachine(checker, id, instance)),
+        RaftServer.create(GROUP, s, network.transportFor(id), () -> new RecordingStateMachine(checker, id, instance),
+            stop::complete),
         id + "-" + incarnation);
     servers.put(id, ref);
   }
@@ -276,6 +282,11 @@ public final class SimCluster implements AutoCloseable {
 
   public ActorRef<ServerCommand> server(String id) {
     return servers.get(id);
+  }
+
+  /** Completes, with why, when the server of member {@code id}'s latest incarnation stops. */
+  public CompletableFuture<String> stopped(String id) {
+    return stopped.get(id);
   }
 
   // ---- observations ----

@@ -32,6 +32,9 @@ public final class SimNetwork {
   private volatile double duplicateRate = 0.05;
   private volatile int maxDelayMs = 27;
   private final Map<String, AtomicLong> sentByType = new ConcurrentHashMap<>();
+  private final Set<SendFault> failNextSend = ConcurrentHashMap.newKeySet();
+
+  private record SendFault(String from, String to, Class<?> type) {}
 
   public SimNetwork(ActorSystem<?> system, long seed) {
     this.system = system;
@@ -48,11 +51,22 @@ public final class SimNetwork {
 
       @Override
       public boolean send(String to, ServerCommand message) {
+        if (failNextSend.remove(new SendFault(self, to, message.getClass()))) {
+          throw new IllegalStateException("fault injected by the test: sending " + message + " to " + to);
+        }
         if (!endpoints.containsKey(to)) return false;
         deliver(self, to, message); // a known member: the message may still be lost on the way
         return true;
       }
     };
+  }
+
+  /**
+   * The next time member {@code from} sends a {@code type} to {@code to}, its transport throws, as a
+   * transport with a bug would; the actor that sends fails. Once only.
+   */
+  public void failNextSend(String from, String to, Class<? extends ServerCommand> type) {
+    failNextSend.add(new SendFault(from, to, type));
   }
 
   /** Makes a test probe (or any actor) reachable as member {@code id}, to play a peer by hand. */

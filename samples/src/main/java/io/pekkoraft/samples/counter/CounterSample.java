@@ -290,8 +290,12 @@ public final class CounterSample {
       unknown++;
     } catch (ExecutionException e) {
       Throwable cause = e.getCause() instanceof CompletionException c ? c.getCause() : e.getCause();
-      if (cause instanceof RaftException.NotLeader || cause instanceof RaftException.Rejected) notApplied++;
-      else unknown++; // RaftException.Timeout, RaftException.NoQuorum
+      if (cause instanceof RaftException.NotLeader || cause instanceof RaftException.Rejected
+          || cause instanceof RaftException.CommandFailed) { // refused by the counter: value unchanged
+        notApplied++;
+      } else {
+        unknown++; // RaftException.Timeout, RaftException.NoQuorum
+      }
     }
   }
 

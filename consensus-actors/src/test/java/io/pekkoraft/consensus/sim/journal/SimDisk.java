@@ -25,6 +25,7 @@ public final class SimDisk {
 
   private final Map<String, DiskFile> files = new LinkedHashMap<>();
   private boolean autoFlush = true;
+  private final Map<String, CompletableFuture<Void>> recoveryHolds = new LinkedHashMap<>();
 
   private SimDisk() {}
 
@@ -107,6 +108,25 @@ public final class SimDisk {
           + " of its batches are pending: call SimDisk.crash or SimDisk.flush before restarting it");
     }
     return file.highestDurableSequenceNr();
+  }
+
+  /** The recovery of {@code persistenceId} (its next start) waits until {@link #releaseRecovery}. */
+  public synchronized void holdRecovery(String persistenceId) {
+    recoveryHolds.put(persistenceId, new CompletableFuture<>());
+  }
+
+  /** Lets the recovery held by {@link #holdRecovery} go on. */
+  public void releaseRecovery(String persistenceId) {
+    CompletableFuture<Void> hold;
+    synchronized (this) {
+      hold = recoveryHolds.remove(persistenceId);
+    }
+    if (hold != null) hold.complete(null);
+  }
+
+  /** Completes when the recovery of {@code persistenceId} may read the journal. */
+  synchronized CompletableFuture<Void> recoveryGate(String persistenceId) {
+    return recoveryHolds.getOrDefault(persistenceId, CompletableFuture.completedFuture(null));
   }
 
   synchronized List<PersistentRepr> durable(String persistenceId, long fromSequenceNr, long toSequenceNr, long max) {

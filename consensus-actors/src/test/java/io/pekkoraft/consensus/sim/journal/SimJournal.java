@@ -96,6 +96,10 @@ public final class SimJournal extends AsyncWriteJournal {
 
   @Override
   public Future<Long> doAsyncReadHighestSequenceNr(String persistenceId, long fromSequenceNr) {
+    CompletableFuture<Void> gate = disk.recoveryGate(persistenceId);
+    if (!gate.isDone()) {
+      return FutureConverters.asScala(gate.thenApply(released -> disk.highestSequenceNrForRecovery(persistenceId)));
+    }
     try {
       return Futures.successful(disk.highestSequenceNrForRecovery(persistenceId));
     } catch (IllegalStateException pendingFromAnOldIncarnation) {
