@@ -90,7 +90,9 @@ final class RaftNode {
     this.currentTerm = recovered.currentTerm();
     this.votedFor = recovered.votedFor();
     if (recovered.snapshotIndex() > 0) {
-      startStateMachineFrom(new Snapshot(recovered.snapshotIndex(), recovered.snapshotTerm(), recovered.snapshotData()));
+      // The recovered log starts after the compaction point: a follower behind it needs this snapshot.
+      snapshot = new Snapshot(recovered.snapshotIndex(), recovered.snapshotTerm(), recovered.snapshotData());
+      startStateMachineFrom(snapshot);
     }
     this.config = Configuration.ofVoters(settings.members().keySet());
     long seed = settings.randomSeed() != 0 ? settings.randomSeed() : System.nanoTime();
