@@ -256,6 +256,7 @@ class SnapshotScenariosTest {
       List<String> before = commands(random, "b", 10);
       submitAndAwait(c, before, List.of(leader, second));
       acknowledged.addAll(before);
+      assertEquals(List.of(), c.stoppedOnTheirOwn(), "no server stopped while the follower was down");
 
       c.restart(behind);
       List<ReplyBox> boxes = new ArrayList<>();
