@@ -107,7 +107,8 @@ final class RaftNode {
             + snapshots.path(latest.index(), latest.term()) + " is missing or of another size; the log before it is"
             + " compacted, so this member cannot start (restore the file, or remove the member and add it back)");
       }
-      snapshot = latest; // a leader sends it to followers behind its log
+      // The recovered log starts after the compaction point: a follower behind it needs this snapshot.
+      snapshot = latest;
       startStateMachineFrom(latest);
     }
     this.config = Configuration.ofVoters(settings.members().keySet());

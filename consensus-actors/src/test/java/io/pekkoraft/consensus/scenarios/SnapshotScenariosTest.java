@@ -231,6 +231,64 @@ class SnapshotScenariosTest {
     }
   }
 
+  @Test
+  void afterARollingRestartTheLeaderSendsItsRecoveredSnapshotToAFollowerThatWasDown() {
+    // A follower is down while the others write 350 commands, snapshotting every 100 and keeping 10
+    // entries before each snapshot; then both are restarted and recover from snapshot plus journal, so
+    // their logs start after the compaction point. Whichever of them leads must send the snapshot it
+    // recovered to the follower when it comes back, while writes go on; no server may stop.
+    try (SimCluster c = SimCluster.start(3, 310, "pekko-raft.snapshot.every-entries = 100\n"
+        + "pekko-raft.snapshot.trailing-entries = 10\n"
+        + "pekko-raft.snapshot.chunk-size = 4 KiB\n")) {
+      String leader = c.awaitOneLeader(WAIT);
+      String behind = other(c, leader, 1);
+      String second = other(c, leader, 2);
+      c.crash(behind);
+      Random random = new Random(311);
+      List<String> acknowledged = new ArrayList<>(commands(random, "a", 350));
+      submitAndAwait(c, acknowledged, List.of(leader, second));
+
+      c.crash(leader);
+      c.crash(second);
+      c.restart(leader);
+      c.restart(second);
+      for (String m : List.of(leader, second)) assertTrue(c.checker.restores(m) >= 1, m + " restarted from its snapshot");
+      List<String> before = commands(random, "b", 10);
+      submitAndAwait(c, before, List.of(leader, second));
+      acknowledged.addAll(before);
+      assertEquals(List.of(), c.stoppedOnTheirOwn(), "no server stopped while the follower was down");
+
+      c.restart(behind);
+      List<ReplyBox> boxes = new ArrayList<>();
+      List<String> sent = new ArrayList<>();
+      for (int round = 0; round < 20; round++) {
+        String current = null;
+        for (String m : c.leaders()) if (current == null || c.term(m) > c.term(current)) current = m;
+        if (current != null) {
+          List<String> more = commands(random, "r" + round, 5);
+          boxes.addAll(c.submitAll(current, more));
+          sent.addAll(more);
+        }
+        c.advance(Duration.ofMillis(100));
+      }
+      c.advance(Duration.ofSeconds(1));
+      for (int i = 0; i < boxes.size(); i++) {
+        if (boxes.get(i).first() instanceof ClientReply.Applied) acknowledged.add(sent.get(i));
+      }
+
+      assertEquals(List.of(), c.stoppedOnTheirOwn(), "no server stopped");
+      String last = c.awaitOneLeader(WAIT);
+      assertTrue(c.advanceUntil(() -> c.members().stream().allMatch(
+          m -> c.checker.applied(m).equals(c.checker.applied(last))), WAIT),
+          behind + " caught up: " + c.checker.applied(behind).size() + " of " + c.checker.applied(last).size());
+      assertTrue(c.checker.restores(behind) >= 1, behind + " caught up by installing the leader's snapshot");
+      assertTrue(acknowledged.size() > 360 + 50, "writes went on while it caught up: " + acknowledged.size());
+      c.checker.assertAcknowledgedAppliedEverywhere(acknowledged);
+      assertEquals(List.of(), c.stoppedOnTheirOwn(), "no server stopped");
+      c.checker.assertSafe();
+    }
+  }
+
   // ---- helpers ----
 
   /** The leader, the follower it left behind, and the history the others agreed on meanwhile. */

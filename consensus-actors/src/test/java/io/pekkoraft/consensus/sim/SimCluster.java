@@ -23,11 +23,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.eventstream.EventStream;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
@@ -57,6 +59,12 @@ public final class SimCluster implements AutoCloseable {
   private final Map<String, ActorRef<ServerCommand>> servers = new HashMap<>();
   private final Map<String, Integer> incarnations = new HashMap<>();
   private final Map<String, CompletableFuture<String>> stopped = new ConcurrentHashMap<>();
+  /** The instance (member#incarnation) each member runs as. */
+  private final Map<String, String> instances = new HashMap<>();
+  /** Servers stopped by {@link #crash}; any other server that stops stopped on its own. */
+  private final Set<ActorRef<ServerCommand>> crashed = ConcurrentHashMap.newKeySet();
+  /** Instances that stopped on their own (a thrown exception: a broken invariant, a failed journal), in order. */
+  private final List<String> stoppedOnTheirOwn = new CopyOnWriteArrayList<>();
   private boolean slowDisk;
   private long nowMs;
   /** The members' state machine snapshot files (pekko-raft.snapshot.dir), removed on close. */
@@ -212,6 +220,14 @@ public final class SimCluster implements AutoCloseable {
             stop::complete),
         id + "-" + incarnation);
     servers.put(id, ref);
+    instances.put(id, instance);
+    testKit.spawn(Behaviors.<Void>setup(ctx -> {
+      ctx.watch(ref);
+      return Behaviors.receive(Void.class).onSignal(Terminated.class, t -> {
+        if (!crashed.contains(ref)) stoppedOnTheirOwn.add(instance);
+        return Behaviors.stopped();
+      }).build();
+    }), "watch-" + id + "-" + incarnation);
   }
 
   private final Map<String, List<ServerCommand>> inboxes = new HashMap<>();
@@ -261,6 +277,7 @@ public final class SimCluster implements AutoCloseable {
   public void crash(String id) {
     ActorRef<ServerCommand> ref = servers.remove(id);
     if (ref == null) throw new IllegalStateException(id + " is not running");
+    crashed.add(ref);
     network.isolate(id);
     testKit.stop(ref, Duration.ofSeconds(10));
     settle(); // the stop returns before the system is idle: let every consequence of it happen first
@@ -268,16 +285,29 @@ public final class SimCluster implements AutoCloseable {
     settle();
   }
 
-  /** Start a crashed member again on its (durable) journal; it recovers its term, vote and log. */
+  /**
+   * Start a crashed member (or one that stopped on its own) again on its (durable) journal; it recovers its
+   * term, vote and log.
+   */
   public void restart(String id) {
-    if (servers.containsKey(id)) throw new IllegalStateException(id + " is running");
+    if (isRunning(id)) throw new IllegalStateException(id + " is running");
+    servers.remove(id);
     startMember(id);
     settle();
     network.reconnect(id);
   }
 
+  /** Started and neither crashed nor stopped on its own. */
   public boolean isRunning(String id) {
-    return servers.containsKey(id);
+    return servers.containsKey(id) && !stoppedOnTheirOwn.contains(instances.get(id));
+  }
+
+  /**
+   * The server instances (member#incarnation) that stopped without {@link #crash}: a server stops only
+   * when it throws (a broken invariant, a failed journal write), and nothing restarts it.
+   */
+  public List<String> stoppedOnTheirOwn() {
+    return List.copyOf(stoppedOnTheirOwn);
   }
 
   public ActorRef<ServerCommand> server(String id) {

@@ -29,6 +29,7 @@ import java.util.Random;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -39,6 +40,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -48,7 +50,10 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
-import org.junit.jupiter.api.AfterAll;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -57,17 +62,21 @@ import org.junit.jupiter.api.Test;
  * which finds the servers through the receptionist) while a seeded fault loop kills one node at a time with
  * SIGKILL, the leader more often than not, and starts it again on the same directory. An increment is
  * acknowledged (Applied), certainly not applied (NotLeader, Rejected: retried) or of unknown outcome (Timeout,
- * NoQuorum, no answer: never retried).
+ * NoQuorum, no answer: never retried). A second, scripted scenario (about 40 s) restarts the group in turn
+ * after its logs were compacted, while one follower is down, and checks that this follower catches up from
+ * the snapshot the new leader recovered.
  *
  * <pre>
  * Short form (the default, about 2 minutes in all): 75 s of faults, about 5 kills.
+ * Only the scripted one: -Dtest='ProcessCrashTest#aFollowerBackFromARollingRestart*'
  * Long form:  mvn -B -pl samples test -Dtest=ProcessCrashTest -Dcrash.duration=600   (seconds of faults)
  * Replay:     -Dcrash.seed=N reuses the seed a run prints: the same random pauses and choices (which node is
  *             the leader at each kill, and so the victim, still depends on timing).
  * Skip it:    -Dcrash.skip=true
  * </pre>
  *
- * Each node's log (its stderr) is in {@code samples/target/process-crash-<seed>/node-i.log}.
+ * Each node's log (its stderr) is in {@code samples/target/process-crash-<seed>/node-i.log}
+ * ({@code samples/target/process-restart-snapshot/node-i.log} for the scripted scenario).
  */
 class ProcessCrashTest {
 
@@ -95,26 +104,11 @@ class ProcessCrashTest {
     long started = System.nanoTime();
     System.out.println("ProcessCrashTest: seed " + SEED + ", " + DURATION_SECONDS + " s of faults");
     Path dir = Path.of("target", "process-crash-" + SEED).toAbsolutePath();
-    deleteRecursively(dir); // a run with the same seed starts from empty journals
-    Files.createDirectories(dir);
-    // Should this JVM end without @AfterAll (interrupted build), the nodes must not outlive it.
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> nodes.forEach(NodeProcess::kill)));
-    List<Integer> ports = LocalPorts.free(NODE_COUNT + 1);
-    List<Integer> nodePorts = ports.subList(0, NODE_COUNT);
-
-    List<CompletableFuture<Void>> ready = new ArrayList<>();
-    for (int i = 1; i <= NODE_COUNT; i++) {
-      NodeProcess node = new NodeProcess("node-" + i, nodePorts, dir);
-      nodes.add(node);
-      ready.add(node.start());
-    }
-    CompletableFuture.allOf(ready.toArray(new CompletableFuture<?>[0])).get(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-
-    client = ActorSystem.create(Behaviors.empty(), "counter", clientConfig(ports.get(NODE_COUNT), nodePorts));
-    Servers servers = new Servers(client);
+    // Snapshots every 500 entries (each run applies tens of thousands): kills land during snapshots and
+    // compactions too, restarts recover from snapshot plus journal, and a node that was down long enough
+    // gets the leader's snapshot.
+    Servers servers = startGroup(dir, 500, 100);
     KryoCodec codec = RaftSerialization.get(client).codec();
-    servers.awaitAllListed(READY_TIMEOUT_SECONDS);
-    servers.awaitLeader(codec, READY_TIMEOUT_SECONDS);
 
     Tally tally = new Tally();
     AtomicBoolean writing = new AtomicBoolean(true);
@@ -123,7 +117,7 @@ class ProcessCrashTest {
     for (int c = 0; c < CLIENTS; c++) {
       // Half the clients let a follower forward (hops 0); the others only accept the leader's answer (hops 1).
       boolean forwardable = c % 2 == 0;
-      clientsDone.add(CompletableFuture.runAsync(() -> incrementUntil(writing, servers, codec, tally, forwardable), clients));
+      clientsDone.add(CompletableFuture.runAsync(() -> incrementUntil(writing::get, servers, codec, tally, forwardable), clients));
     }
 
     Faults faults = new Faults(new Random(SEED), servers, tally);
@@ -146,29 +140,153 @@ class ProcessCrashTest {
 
     assertTrue(faults.kills.get() > 0, "the fault loop killed no node");
     assertTrue(acknowledged > 0, "no increment was acknowledged");
+    assertCountsAgree(linearizable, values, tally, "seed " + SEED + ", logs in " + dir);
+  }
+
+  /**
+   * With no more writes, every node answers a stale read with the value of the leader's linearizable read,
+   * which lies between the acknowledged increments and those plus the ones of unknown outcome.
+   */
+  private static void assertCountsAgree(long linearizable, Map<String, Long> values, Tally tally, String context) {
+    long acknowledged = tally.acknowledged.get();
+    long unknown = tally.unknown.get();
     assertTrue(linearizable >= acknowledged, "a linearizable read after the last acknowledgement returns "
-        + linearizable + " < " + acknowledged + " acknowledged (seed " + SEED + ")");
+        + linearizable + " < " + acknowledged + " acknowledged (" + context + ")");
     assertEquals(NODE_COUNT, values.size(), "every node answers a stale read: " + values);
     long first = values.values().iterator().next();
     for (Map.Entry<String, Long> node : values.entrySet()) {
-      assertEquals(first, node.getValue(), "the nodes disagree: " + values + " (seed " + SEED + ")");
+      assertEquals(first, node.getValue(), "the nodes disagree: " + values + " (" + context + ")");
       assertEquals(linearizable, node.getValue(), "with no more writes, " + node.getKey()
-          + " should have applied everything the leader had (seed " + SEED + ")");
+          + " should have applied everything the leader had (" + context + ")");
       assertTrue(node.getValue() >= acknowledged, node.getKey() + " lost acknowledged increments: counts "
-          + node.getValue() + " of " + acknowledged + " (seed " + SEED + ", logs in " + dir + ")");
+          + node.getValue() + " of " + acknowledged + " (" + context + ")");
       assertTrue(node.getValue() <= acknowledged + unknown, node.getKey() + " counts " + node.getValue()
-          + ", more than the " + acknowledged + " acknowledged plus " + unknown + " unknown (seed " + SEED + ")");
+          + ", more than the " + acknowledged + " acknowledged plus " + unknown + " unknown (" + context + ")");
     }
   }
 
-  @AfterAll
-  static void stopEverything() throws Exception {
+  @Test
+  void aFollowerBackFromARollingRestartCatchesUpFromTheRecoveredSnapshot() throws Exception {
+    // One follower is killed while the others take 400 increments and compact their logs (a snapshot every
+    // 100 entries, 10 entries kept before it). Then the two others are killed and restarted one after the
+    // other, so both recover from snapshot plus journal and their logs start after the compaction point.
+    // The follower, started again while increments go on, can only catch up from the snapshot the leader
+    // recovered (InstallSnapshot): the group keeps serving, all three agree, no acknowledged increment is lost.
+    assumeFalse(Boolean.getBoolean("crash.skip"), "crash.skip=true");
+    long started = System.nanoTime();
+    Path dir = Path.of("target", "process-restart-snapshot").toAbsolutePath();
+    Servers servers = startGroup(dir, 100, 10);
+    KryoCodec codec = RaftSerialization.get(client).codec();
+    String leader = servers.leader;
+    NodeProcess behind = nodes.stream().filter(n -> !n.id.equals(leader)).findFirst().orElseThrow();
+    ActorRef<ServerCommand> behindRef = servers.refs.get(behind.id);
+    // With the follower still a cluster member, a second node down would leave the Split Brain Resolver
+    // without a majority (it would down the rest); once it has removed the follower, two of three remain.
+    CompletableFuture<Void> behindRemoved = removedFromCluster(behind);
+    behind.kill();
+    behind.awaitExit();
+
+    Tally tally = new Tally();
+    ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
+    List<CompletableFuture<Void>> clientsDone = new ArrayList<>();
+    for (int c = 0; c < CLIENTS; c++) {
+      clientsDone.add(CompletableFuture.runAsync(
+          () -> incrementUntil(() -> tally.acknowledged.get() < 400, servers, codec, tally, true), clients));
+    }
+    CompletableFuture.allOf(clientsDone.toArray(new CompletableFuture<?>[0])).get(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    long beforeRestarts = tally.acknowledged.get();
+    behindRemoved.get(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+
+    for (NodeProcess node : nodes) {
+      if (node == behind) continue;
+      ActorRef<ServerCommand> killed = servers.refs.get(node.id);
+      node.kill();
+      node.awaitExit();
+      node.start().thenCompose(ok -> servers.listed(node.id, killed)).get(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    }
+    servers.awaitLeader(codec, READY_TIMEOUT_SECONDS);
+    behind.start().thenCompose(ok -> servers.listed(behind.id, behindRef)).get(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+
+    // 100 increments, one every 50 ms, while the follower catches up: slow enough that the leader sends it the
+    // snapshot it recovered, not one it takes 100 entries later.
+    ScheduledExecutorService pacer = Executors.newSingleThreadScheduledExecutor();
+    CountDownLatch paced = new CountDownLatch(100);
+    pacer.scheduleAtFixedRate(() -> {
+      if (paced.getCount() > 0) clients.execute(() -> {
+        incrementOnce(servers, codec, tally, true);
+        paced.countDown();
+      });
+    }, 0, 50, TimeUnit.MILLISECONDS);
+    boolean allAnswered = paced.await(100 * 50 / 1000 + 2 * ASK_TIMEOUT.toSeconds() + 30, TimeUnit.SECONDS);
+    pacer.shutdownNow();
+    clients.shutdown();
+    assertTrue(allAnswered, "the paced increments were not all answered (or given up)");
+
+    long linearizable = servers.awaitLeader(codec, READY_TIMEOUT_SECONDS);
+    Map<String, Long> values = servers.awaitStaleReadsAgree(codec, 60);
+    System.out.printf("ProcessCrashTest: rolling restart, %d acknowledged (%d before the restarts), %d unknown,"
+            + " linearizable read %d, nodes %s, %d s%n", tally.acknowledged.get(), beforeRestarts,
+        tally.unknown.get(), linearizable, values, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
+    assertTrue(tally.acknowledged.get() > beforeRestarts, "no increment was acknowledged after the restarts");
+    assertCountsAgree(linearizable, values, tally, "logs in " + dir);
+  }
+
+  @AfterEach
+  void stopEverything() throws Exception {
     for (NodeProcess node : nodes) node.kill();
     for (NodeProcess node : nodes) node.awaitExit();
+    nodes.clear();
     if (client != null) {
       client.terminate();
       client.getWhenTerminated().toCompletableFuture().get(20, TimeUnit.SECONDS);
+      client = null;
     }
+  }
+
+  /** Completes once the client's cluster has removed {@code node}'s current incarnation (the Split Brain Resolver downed it). */
+  private static CompletableFuture<Void> removedFromCluster(NodeProcess node) {
+    CompletableFuture<Void> removed = new CompletableFuture<>();
+    String address = CounterSample.address(node.port());
+    client.systemActorOf(Behaviors.<ClusterEvent.MemberRemoved>setup(ctx -> {
+      Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(ctx.getSelf(), ClusterEvent.MemberRemoved.class));
+      return Behaviors.receiveMessage(e -> {
+        if (!e.member().address().toString().equals(address)) return Behaviors.same();
+        removed.complete(null);
+        return Behaviors.stopped();
+      });
+    }), "removed-" + node.id + "-" + System.nanoTime(), Props.empty());
+    return removed;
+  }
+
+  /**
+   * Starts the three nodes on empty data directories under {@code dir}, snapshotting every
+   * {@code snapshotEveryEntries} entries and keeping {@code trailingEntries} before each, and the client
+   * system; returns once every node is listed and a leader answered a linearizable read.
+   */
+  private static Servers startGroup(Path dir, int snapshotEveryEntries, int trailingEntries) throws Exception {
+    deleteRecursively(dir); // a run starts from empty journals
+    Files.createDirectories(dir);
+    // Should this JVM end without @AfterEach (interrupted build), the nodes must not outlive it.
+    List<NodeProcess> started = new ArrayList<>();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> started.forEach(NodeProcess::kill)));
+    List<Integer> ports = LocalPorts.free(NODE_COUNT + 1);
+    List<Integer> nodePorts = ports.subList(0, NODE_COUNT);
+    List<String> options = List.of("-Dpekko-raft.snapshot.every-entries=" + snapshotEveryEntries,
+        "-Dpekko-raft.snapshot.trailing-entries=" + trailingEntries);
+    List<CompletableFuture<Void>> ready = new ArrayList<>();
+    for (int i = 1; i <= NODE_COUNT; i++) {
+      NodeProcess node = new NodeProcess("node-" + i, nodePorts, dir, options);
+      nodes.add(node);
+      started.add(node);
+      ready.add(node.start());
+    }
+    CompletableFuture.allOf(ready.toArray(new CompletableFuture<?>[0])).get(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+
+    client = ActorSystem.create(Behaviors.empty(), "counter", clientConfig(ports.get(NODE_COUNT), nodePorts));
+    Servers servers = new Servers(client);
+    servers.awaitAllListed(READY_TIMEOUT_SECONDS);
+    servers.awaitLeader(RaftSerialization.get(client).codec(), READY_TIMEOUT_SECONDS);
+    return servers;
   }
 
   // ---- the clients ----
@@ -182,35 +300,38 @@ class ProcessCrashTest {
     final AtomicLong notApplied = new AtomicLong();
   }
 
-  /** One logical client: one increment at a time, until {@code writing} turns false. */
-  private static void incrementUntil(AtomicBoolean writing, Servers servers, KryoCodec codec, Tally tally,
+  /** One logical client: one increment at a time, while {@code writing} holds. */
+  private static void incrementUntil(BooleanSupplier writing, Servers servers, KryoCodec codec, Tally tally,
       boolean forwardable) {
+    while (writing.getAsBoolean()) incrementOnce(servers, codec, tally, forwardable);
+  }
+
+  /** One attempt at one increment, counted in {@code tally}; a "not applied" answer is not retried here. */
+  private static void incrementOnce(Servers servers, KryoCodec codec, Tally tally, boolean forwardable) {
     byte[] increment = codec.toBytes(new Counter.Increment(1));
-    while (writing.get()) {
-      String target = servers.pick();
-      ActorRef<ServerCommand> server = target == null ? null : servers.refs.get(target);
-      if (server == null) {
-        servers.awaitChange(200); // nobody listed right now; wait for a listing, bounded
-        continue;
-      }
-      ClientReply reply = ask(servers.system, server,
-          replyTo -> new ClientRequest.ClientCommand(increment, forwardable ? 0 : 1, replyTo));
-      if (reply instanceof ClientReply.Applied) {
-        tally.acknowledged.incrementAndGet();
-        if (!forwardable) servers.leader = target; // only the leader applies a request with hops 1
-      } else if (reply instanceof ClientReply.NotLeader notLeader) {
-        tally.notApplied.incrementAndGet();
-        servers.leader = notLeader.leaderId();
-        if (notLeader.leaderId() == null) servers.awaitChange(100); // an election is under way
-      } else if (reply instanceof ClientReply.Rejected) {
-        tally.notApplied.incrementAndGet();
-        servers.awaitChange(100);
-      } else {
-        // Timeout, NoQuorum, or no answer within the ask timeout (the node may be dead): the command may be
-        // committed or not. Never retried.
-        tally.unknown.incrementAndGet();
-        servers.leader = null;
-      }
+    String target = servers.pick();
+    ActorRef<ServerCommand> server = target == null ? null : servers.refs.get(target);
+    if (server == null) {
+      servers.awaitChange(200); // nobody listed right now; wait for a listing, bounded
+      return;
+    }
+    ClientReply reply = ask(servers.system, server,
+        replyTo -> new ClientRequest.ClientCommand(increment, forwardable ? 0 : 1, replyTo));
+    if (reply instanceof ClientReply.Applied) {
+      tally.acknowledged.incrementAndGet();
+      if (!forwardable) servers.leader = target; // only the leader applies a request with hops 1
+    } else if (reply instanceof ClientReply.NotLeader notLeader) {
+      tally.notApplied.incrementAndGet();
+      servers.leader = notLeader.leaderId();
+      if (notLeader.leaderId() == null) servers.awaitChange(100); // an election is under way
+    } else if (reply instanceof ClientReply.Rejected) {
+      tally.notApplied.incrementAndGet();
+      servers.awaitChange(100);
+    } else {
+      // Timeout, NoQuorum, or no answer within the ask timeout (the node may be dead): the command may be
+      // committed or not. Never retried.
+      tally.unknown.incrementAndGet();
+      servers.leader = null;
     }
   }
 
@@ -430,30 +551,34 @@ class ProcessCrashTest {
     private final List<Integer> ports;
     private final Path data;
     private final Path log;
+    /** JVM options of the node, such as its snapshot settings. */
+    private final List<String> options;
     private volatile Process process;
 
-    NodeProcess(String id, List<Integer> ports, Path dir) {
+    NodeProcess(String id, List<Integer> ports, Path dir, List<String> options) {
       this.id = id;
       this.ports = ports;
+      this.options = List.copyOf(options);
       this.data = dir.resolve(id);
       this.log = dir.resolve(id + ".log");
+    }
+
+    /** The port this node listens on: node-i on the i-th. */
+    int port() {
+      return ports.get(Integer.parseInt(id.substring("node-".length())) - 1);
     }
 
     /** Starts the JVM; completes when it prints READY, fails if it exits first. */
     synchronized CompletableFuture<Void> start() throws IOException {
       Files.createDirectories(data);
-      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m",
+      List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-Xmx256m",
           // Cluster membership in the node's log (logback-test.xml keeps the rest of Pekko at WARN).
-          "-Dpekko.loglevel=INFO",
-          // Snapshots every 500 entries (each run applies tens of thousands): kills land during snapshots and
-          // compactions too, restarts recover from snapshot plus journal, and a node that was down long
-          // enough gets the leader's snapshot.
-          "-Dpekko-raft.snapshot.every-entries=500", "-Dpekko-raft.snapshot.trailing-entries=100",
-          "-cp", System.getProperty("java.class.path"),
-          CounterNode.class.getName(), "--id", id,
-          "--ports", ports.stream().map(String::valueOf).collect(Collectors.joining(",")), "--data", data.toString())
-          .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+          "-Dpekko.loglevel=INFO"));
+      command.addAll(options);
+      command.addAll(List.of("-cp", System.getProperty("java.class.path"), CounterNode.class.getName(), "--id", id,
+          "--ports", ports.stream().map(String::valueOf).collect(Collectors.joining(",")), "--data", data.toString()));
+      ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
       Process started = builder.start();
       process = started;
       CompletableFuture<Void> ready = new CompletableFuture<>();
