@@ -15,12 +15,13 @@ public final class Bench {
   }
 
   static int run(List<String> args) {
+    if (!args.isEmpty() && args.get(0).equals("log-memory")) return logMemory(args.subList(1, args.size()));
     if (args.isEmpty() || !args.get(0).equals("w1")) {
       if (!args.isEmpty() && (args.get(0).equals("--help") || args.get(0).equals("-h"))) {
         System.out.print(W1Options.USAGE);
         return 0;
       }
-      System.err.println("bench: the first argument names the workload; the only one is w1"
+      System.err.println("bench: the first argument names the workload: w1 or log-memory"
           + (args.isEmpty() ? "" : " (got '" + args.get(0) + "')"));
       System.err.print(W1Options.USAGE);
       return 2;
@@ -44,6 +45,27 @@ public final class Bench {
     } catch (Exception e) {
       Output.comment("FAILED: " + e);
       System.err.println("bench w1 failed with arguments " + String.join(" ", args));
+      e.printStackTrace();
+      return 1;
+    }
+  }
+
+  private static int logMemory(List<String> args) {
+    LogMemory.Options options;
+    try {
+      options = LogMemory.Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("bench log-memory: " + e.getMessage());
+      System.err.print(LogMemory.USAGE);
+      return 2;
+    }
+    Output.capture();
+    try {
+      boolean ok = LogMemory.run(options);
+      if (!ok) Output.comment("FAILED: the cut-off member did not catch up, or a command failed");
+      return ok ? 0 : 1;
+    } catch (Exception e) {
+      Output.comment("FAILED: " + e);
       e.printStackTrace();
       return 1;
     }

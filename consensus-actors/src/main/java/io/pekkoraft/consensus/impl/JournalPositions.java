@@ -23,41 +23,41 @@ final class JournalPositions {
   static final long MARK_BYTES = 256 * 1024;
   static final int MARK_EVENTS = 256;
 
-  private long[] markIndex = new long[16];
-  private long[] markSeq = new long[16];
-  private int marks;
+  /** Pairs of longs in the order added; the oldest can be dropped. */
+  private static final class Pairs {
+    long[] a = new long[16];
+    long[] b = new long[16];
+    int size;
+
+    void add(long x, long y) {
+      if (size == a.length) {
+        a = Arrays.copyOf(a, size * 2);
+        b = Arrays.copyOf(b, size * 2);
+      }
+      a[size] = x;
+      b[size] = y;
+      size++;
+    }
+
+    void dropFirst(int n) {
+      System.arraycopy(a, n, a, 0, size - n);
+      System.arraycopy(b, n, b, 0, size - n);
+      size -= n;
+    }
+  }
+
+  /** Marks: a = first index of the event, b = its sequence number. */
+  private final Pairs marks = new Pairs();
+  /** Truncations: a = sequence number, b = the first index removed. */
+  private final Pairs cuts = new Pairs();
   private long bytesSinceMark;
   private int eventsSinceMark;
   private boolean markNext = true;
 
-  private long[] cutSeq = new long[4];
-  private long[] cutFrom = new long[4];
-  private int cuts;
-
-  JournalPositions copy() {
-    JournalPositions c = new JournalPositions();
-    c.markIndex = Arrays.copyOf(markIndex, Math.max(16, marks));
-    c.markSeq = Arrays.copyOf(markSeq, Math.max(16, marks));
-    c.marks = marks;
-    c.bytesSinceMark = bytesSinceMark;
-    c.eventsSinceMark = eventsSinceMark;
-    c.markNext = markNext;
-    c.cutSeq = Arrays.copyOf(cutSeq, Math.max(4, cuts));
-    c.cutFrom = Arrays.copyOf(cutFrom, Math.max(4, cuts));
-    c.cuts = cuts;
-    return c;
-  }
-
   /** Event {@code seq} appended entries from {@code firstIndex} on, {@code bytes} of them. */
   void onAppend(long seq, long firstIndex, long bytes) {
     if (markNext || bytesSinceMark >= MARK_BYTES || eventsSinceMark >= MARK_EVENTS) {
-      if (marks == markIndex.length) {
-        markIndex = Arrays.copyOf(markIndex, marks * 2);
-        markSeq = Arrays.copyOf(markSeq, marks * 2);
-      }
-      markIndex[marks] = firstIndex;
-      markSeq[marks] = seq;
-      marks++;
+      marks.add(firstIndex, seq);
       bytesSinceMark = 0;
       eventsSinceMark = 0;
       markNext = false;
@@ -68,14 +68,8 @@ final class JournalPositions {
 
   /** Event {@code seq} removed the entries from {@code fromIndex} on. */
   void onTruncate(long seq, long fromIndex) {
-    while (marks > 0 && markIndex[marks - 1] >= fromIndex) marks--;
-    if (cuts == cutSeq.length) {
-      cutSeq = Arrays.copyOf(cutSeq, cuts * 2);
-      cutFrom = Arrays.copyOf(cutFrom, cuts * 2);
-    }
-    cutSeq[cuts] = seq;
-    cutFrom[cuts] = fromIndex;
-    cuts++;
+    while (marks.size > 0 && marks.a[marks.size - 1] >= fromIndex) marks.size--;
+    cuts.add(seq, fromIndex);
     markNext = true;
   }
 
@@ -86,33 +80,25 @@ final class JournalPositions {
   void onCompact(long seq, long index, boolean replaced) {
     if (replaced) {
       onTruncate(seq, index + 1);
-      marks = 0;
+      marks.size = 0;
     }
     int keep = latestMarkAtOrBefore(index + 1);
-    if (keep > 0) {
-      System.arraycopy(markIndex, keep, markIndex, 0, marks - keep);
-      System.arraycopy(markSeq, keep, markSeq, 0, marks - keep);
-      marks -= keep;
-    }
+    if (keep > 0) marks.dropFirst(keep);
     markNext = true; // the next compaction can then cut the journal up to this one's point
-    long oldest = marks > 0 ? markSeq[0] : seq;
+    long oldest = marks.size > 0 ? marks.b[0] : seq;
     int drop = 0;
-    while (drop < cuts && cutSeq[drop] < oldest) drop++;
-    if (drop > 0) {
-      System.arraycopy(cutSeq, drop, cutSeq, 0, cuts - drop);
-      System.arraycopy(cutFrom, drop, cutFrom, 0, cuts - drop);
-      cuts -= drop;
-    }
+    while (drop < cuts.size && cuts.a[drop] < oldest) drop++;
+    if (drop > 0) cuts.dropFirst(drop);
   }
 
   /** Position of the latest mark whose first index is at most {@code index}; 0 when none is. */
   private int latestMarkAtOrBefore(long index) {
     int lo = 0;
-    int hi = marks - 1;
+    int hi = marks.size - 1;
     int found = -1;
     while (lo <= hi) {
       int mid = (lo + hi) >>> 1;
-      if (markIndex[mid] <= index) {
+      if (marks.a[mid] <= index) {
         found = mid;
         lo = mid + 1;
       } else {
@@ -127,18 +113,19 @@ final class JournalPositions {
    * before it (the entry is not in the journal's part of the log).
    */
   long replayFrom(long index) {
-    if (marks == 0 || markIndex[0] > index) return -1;
-    return markSeq[latestMarkAtOrBefore(index)];
+    if (marks.size == 0 || marks.a[0] > index) return -1;
+    return marks.b[latestMarkAtOrBefore(index)];
   }
 
   /** The lowest index that an event after {@code seq} truncated from; Long.MAX_VALUE when none did. */
   long truncatedAfter(long seq) {
     long lowest = Long.MAX_VALUE;
-    for (int k = cuts - 1; k >= 0 && cutSeq[k] > seq; k--) lowest = Math.min(lowest, cutFrom[k]);
+    for (int k = cuts.size - 1; k >= 0 && cuts.a[k] > seq; k--) lowest = Math.min(lowest, cuts.b[k]);
     return lowest;
   }
 
+  /** How many marks are kept (for tests and diagnostics). */
   int marks() {
-    return marks;
+    return marks.size;
   }
 }
