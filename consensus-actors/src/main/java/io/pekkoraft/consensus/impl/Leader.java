@@ -65,24 +65,25 @@ final class Leader extends Role {
   private ActorRef<TransferWatch.Command> transferWatch;
   private boolean timeoutNowSent;
 
-  static Behavior<ServerCommand> start(RaftNode node) {
-    Leader leader = new Leader(node);
-    // Requests held during the hand-over that made us leader (or during one of ours that we survived):
-    // served now, so that the commands join our no-op in one write and one AppendEntries.
-    for (ClientRequest held : node.held.takeAll()) leader.onClientRequest(held);
-    return leader.maybeCommit();
+  Leader(RaftNode node) {
+    super(node);
+    sharedCommit = new AtomicLong(node.commitIndex);
+    codec = RaftSerialization.get(node.ctx.getSystem()).codec();
   }
 
-  private Leader(RaftNode node) {
-    super(node);
+  @Override
+  RaftRole role() {
+    return RaftRole.LEADER;
+  }
+
+  @Override
+  Behavior<ServerCommand> start() {
     node.timers.cancel(RaftNode.ELECTION_TIMER);
     node.timers.cancel(RaftNode.LEADER_CONTACT_TIMER);
     node.leaderId = node.selfId;
     node.leaderContact = true; // we are the leader: vote requests must not unseat us while a quorum answers
     node.becameRole(RaftRole.LEADER);
     node.ctx.getLog().info("{} is the leader of group {} in term {}", node.selfId, node.groupId, node.currentTerm);
-    sharedCommit = new AtomicLong(node.commitIndex);
-    codec = RaftSerialization.get(node.ctx.getSystem()).codec();
     long lastAtElection = node.log.lastIndex();
     node.persist.afterDurable(() -> selfPersisted = Math.max(selfPersisted, lastAtElection));
     for (String peer : node.config.members()) {
@@ -96,6 +97,10 @@ final class Leader extends Role {
     }
     // §5.4.2 and §8: a no-op of our term lets earlier entries commit, and lets reads start.
     appendAsLeader(LogEntry.noop(node.log.lastIndex() + 1, node.currentTerm));
+    // Requests held during the hand-over that made us leader (or during one of ours that we survived):
+    // served now, so that the commands join our no-op in one write and one AppendEntries.
+    for (ClientRequest held : node.held.takeAll()) onClientRequest(held);
+    return maybeCommit();
   }
 
   /** A replicator for {@code peer}, watched: should it fail, {@link #onChildTerminated} starts another. */
