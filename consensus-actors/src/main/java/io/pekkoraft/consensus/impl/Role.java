@@ -170,17 +170,15 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
   // ---- votes: the same rules in every role ----
 
   Behavior<ServerCommand> onRequestVote(RequestVote rv) {
-    long lastTerm = node.log.lastTerm();
-    long lastIndex = node.log.lastIndex();
+    VoteRules.Voter voter = new VoteRules.Voter(node.currentTerm, node.votedFor, node.log.lastTerm(),
+        node.log.lastIndex(), node.leaderContact);
     if (rv.preVote()) {
-      VoteRules.Decision d = VoteRules.decidePreVote(
-          rv.term(), rv.lastLogTerm(), rv.lastLogIndex(), node.currentTerm, lastTerm, lastIndex, node.leaderContact);
+      VoteRules.Decision d = VoteRules.decidePreVote(rv, voter);
       long term = d.granted() ? rv.term() : node.currentTerm;
       node.sendAfterDurable(rv.from(), new RequestVoteResponse(term, node.selfId, d.granted(), true));
       return this;
     }
-    VoteRules.Decision d = VoteRules.decideVote(rv.term(), rv.from(), rv.lastLogTerm(), rv.lastLogIndex(),
-        node.currentTerm, node.votedFor, lastTerm, lastIndex, node.leaderContact, rv.transfer());
+    VoteRules.Decision d = VoteRules.decideVote(rv, voter);
     if (!d.granted()) {
       reject(rv, d);
       return this;
