@@ -16,10 +16,10 @@ import io.pekkoraft.consensus.protocol.TransferLeadership;
 import io.pekkoraft.consensus.protocol.TransferReply;
 import io.pekkoraft.consensus.rules.CommitRule;
 import io.pekkoraft.consensus.rules.Quorum;
+import io.pekkoraft.consensus.rules.ReadIndex;
 import io.pekkoraft.persistence.LogEntry;
 import io.pekkoraft.persistence.serialization.KryoCodec;
 import io.pekkoraft.persistence.serialization.RaftSerialization;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -42,8 +42,6 @@ import org.apache.pekko.actor.typed.Terminated;
  */
 final class Leader extends Role {
 
-  private record PendingRead(long readIndex, ClientRequest.ClientQuery query, long round) {}
-
   private final Map<String, ActorRef<Replicator.Command>> replicators = new HashMap<>();
   private final Map<String, Long> matchIndex = new HashMap<>();
   private final AtomicLong sharedCommit;
@@ -54,11 +52,8 @@ final class Leader extends Role {
   /** Our own log is durable up to here: the leader's vote for its own entries (§10.2.1 of the thesis). */
   private long selfPersisted;
 
-  private final ArrayDeque<ClientRequest.ClientQuery> readsAwaitingTermCommit = new ArrayDeque<>();
-  private final ArrayDeque<PendingRead> pendingReads = new ArrayDeque<>();
-  private final Map<String, Long> roundAcked = new HashMap<>();
-  private long round;
-  private long roundInFlight;
+  /** ReadIndex (thesis §6.4): which heartbeat rounds to send, which reads they confirm. */
+  private final ReadIndex<ClientRequest.ClientQuery> reads;
 
   /** Leadership transfer under way (thesis §3.10): its target and watch, or null for none. */
   private String transferTarget;
@@ -69,6 +64,18 @@ final class Leader extends Role {
     super(node);
     sharedCommit = new AtomicLong(node.commitIndex);
     codec = RaftSerialization.get(node.ctx.getSystem()).codec();
+    reads = new ReadIndex<>(node.selfId, new ReadIndex.Output<>() {
+      @Override
+      public void heartbeatRound(long round) {
+        Replicator.HeartbeatNow now = new Replicator.HeartbeatNow(round);
+        for (ActorRef<Replicator.Command> r : replicators.values()) r.tell(now);
+      }
+
+      @Override
+      public void serve(long readIndex, ClientRequest.ClientQuery query) {
+        node.runner.tell(new StateMachineRunner.Read(readIndex, query));
+      }
+    });
   }
 
   @Override
@@ -125,7 +132,9 @@ final class Leader extends Role {
           + " starting a new one", node.selfId, node.groupId, node.currentTerm, peer,
           cause != null ? cause.toString() : "no failure reported", cause);
       spawnReplicator(peer);
-      if (roundInFlight != 0) replicators.get(peer).tell(new Replicator.HeartbeatNow(roundInFlight)); // reads waiting
+      if (reads.roundInFlight() != 0) { // reads wait for this round
+        replicators.get(peer).tell(new Replicator.HeartbeatNow(reads.roundInFlight()));
+      }
       return this;
     }
     return this;
@@ -174,7 +183,7 @@ final class Leader extends Role {
       answered.clear();
       node.commitTo(newCommit, replies);
       sharedCommit.set(newCommit);
-      while (!readsAwaitingTermCommit.isEmpty()) startRead(readsAwaitingTermCommit.poll());
+      reads.committed(newCommit, node.config); // CommitRule commits only entries of our term
     }
     handOverWhenCaughtUp(false);
     return this;
@@ -223,8 +232,7 @@ final class Leader extends Role {
   Behavior<ServerCommand> onHeartbeatResponse(HeartbeatResponse r) {
     if (r.term() < node.currentTerm || !replicators.containsKey(r.from())) return this;
     recentlyActive.add(r.from());
-    roundAcked.merge(r.from(), r.round(), Math::max);
-    confirmReads();
+    reads.acked(r.from(), r.round(), node.config);
     if (r.from().equals(transferTarget)) handOverWhenCaughtUp(true); // TimeoutNow may have been lost
     return this;
   }
@@ -324,48 +332,14 @@ final class Leader extends Role {
           + " pekko-raft.client.max-request-bytes = " + node.settings.maxRequestBytes()));
       return this;
     }
-    if (pendingReads.size() + readsAwaitingTermCommit.size() >= node.settings.maxPending()) {
-      q.reply(new ClientReply.Rejected("overloaded: " + pendingReads.size() + " reads are waiting to be"
+    if (reads.waiting() >= node.settings.maxPending()) {
+      q.reply(new ClientReply.Rejected("overloaded: " + reads.waiting() + " reads are waiting to be"
           + " confirmed (pekko-raft.client.max-pending); retry later"));
       return this;
     }
-    if (node.log.termAt(node.commitIndex) != node.currentTerm) {
-      readsAwaitingTermCommit.add(q); // §6.4: wait until our no-op commits, so commitIndex is current
-    } else {
-      startRead(q);
-    }
+    // §6.4: until our no-op commits, commitIndex may be behind; the read waits for it.
+    reads.read(q, node.commitIndex, node.log.termAt(node.commitIndex) == node.currentTerm, node.config);
     return this;
-  }
-
-  /** ReadIndex (thesis §6.4): record the commit index, then confirm leadership with one heartbeat round. */
-  private void startRead(ClientRequest.ClientQuery q) {
-    pendingReads.add(new PendingRead(node.commitIndex, q, round + 1));
-    if (roundInFlight == 0) startRound();
-  }
-
-  private void startRound() {
-    round++;
-    roundInFlight = round;
-    Replicator.HeartbeatNow now = new Replicator.HeartbeatNow(round);
-    for (ActorRef<Replicator.Command> r : replicators.values()) r.tell(now);
-    confirmReads();
-  }
-
-  /** Serve every read of the confirmed round once a quorum answered its heartbeats; then start the next. */
-  private void confirmReads() {
-    if (roundInFlight == 0) return;
-    Set<String> acked = new HashSet<>();
-    acked.add(node.selfId);
-    roundAcked.forEach((peer, r) -> {
-      if (r >= roundInFlight) acked.add(peer);
-    });
-    if (!Quorum.isQuorum(node.config, acked)) return;
-    while (!pendingReads.isEmpty() && pendingReads.peek().round() <= roundInFlight) {
-      PendingRead read = pendingReads.poll();
-      node.runner.tell(new StateMachineRunner.Read(read.readIndex(), read.query()));
-    }
-    roundInFlight = 0;
-    if (!pendingReads.isEmpty()) startRound();
   }
 
   // ---- leadership transfer (thesis §3.10) ----
@@ -486,10 +460,6 @@ final class Leader extends Role {
     for (ClientRequest request : pendingCommands.values()) answers.add(request, reply);
     answers.send();
     pendingCommands.clear();
-    List<ClientRequest.ClientQuery> reads = new ArrayList<>(readsAwaitingTermCommit);
-    for (PendingRead r : pendingReads) reads.add(r.query());
-    readsAwaitingTermCommit.clear();
-    pendingReads.clear();
-    for (ClientRequest.ClientQuery q : reads) q.reply(new ClientReply.NotLeader(null));
+    for (ClientRequest.ClientQuery q : reads.drain()) q.reply(new ClientReply.NotLeader(null));
   }
 }
