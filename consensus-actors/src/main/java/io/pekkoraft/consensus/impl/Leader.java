@@ -112,7 +112,7 @@ final class Leader extends Role {
 
   /** A replicator for {@code peer}, watched: should it fail, {@link #onChildTerminated} starts another. */
   private void spawnReplicator(String peer) {
-    ActorRef<Replicator.Command> replicator = node.ctx.spawnAnonymous(Replicator.create(peer, node, sharedCommit));
+    ActorRef<Replicator.Command> replicator = node.ctx.spawnAnonymous(Replicator.create(Replicator.Setup.of(peer, node), sharedCommit));
     node.ctx.watch(replicator);
     replicators.put(peer, replicator);
   }
