@@ -10,10 +10,8 @@ import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
 import io.pekkoraft.consensus.protocol.RaftMessage.HeartbeatResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.InstallSnapshotResponse;
-import io.pekkoraft.consensus.protocol.RaftMessage.TimeoutNow;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.protocol.TransferLeadership;
-import io.pekkoraft.consensus.protocol.TransferReply;
 import io.pekkoraft.consensus.rules.CommitRule;
 import io.pekkoraft.consensus.rules.Quorum;
 import io.pekkoraft.consensus.rules.ReadIndex;
@@ -55,15 +53,14 @@ final class Leader extends Role {
   /** ReadIndex (thesis §6.4): which heartbeat rounds to send, which reads they confirm. */
   private final ReadIndex<ClientRequest.ClientQuery> reads;
 
-  /** Leadership transfer under way (thesis §3.10): its target and watch, or null for none. */
-  private String transferTarget;
-  private ActorRef<TransferWatch.Command> transferWatch;
-  private boolean timeoutNowSent;
+  /** Leadership transfer (thesis §3.10): the target, its watch, the TimeoutNow. */
+  private final LeadershipHandOver handOver;
 
   Leader(RaftNode node) {
     super(node);
     sharedCommit = new AtomicLong(node.commitIndex);
     codec = RaftSerialization.get(node.ctx.getSystem()).codec();
+    handOver = new LeadershipHandOver(node, peer -> matchIndex.getOrDefault(peer, 0L), replicators::get);
     reads = new ReadIndex<>(node.selfId, new ReadIndex.Output<>() {
       @Override
       public void heartbeatRound(long round) {
@@ -185,7 +182,7 @@ final class Leader extends Role {
       sharedCommit.set(newCommit);
       reads.committed(newCommit, node.config); // CommitRule commits only entries of our term
     }
-    handOverWhenCaughtUp(false);
+    handOver.whenCaughtUp(false);
     return this;
   }
 
@@ -233,7 +230,7 @@ final class Leader extends Role {
     if (r.term() < node.currentTerm || !replicators.containsKey(r.from())) return this;
     recentlyActive.add(r.from());
     reads.acked(r.from(), r.round(), node.config);
-    if (r.from().equals(transferTarget)) handOverWhenCaughtUp(true); // TimeoutNow may have been lost
+    handOver.onHeartbeatResponse(r.from());
     return this;
   }
 
@@ -283,7 +280,7 @@ final class Leader extends Role {
 
   @Override
   Behavior<ServerCommand> onClientCommand(ClientRequest.ClientCommand c) {
-    if (transferTarget != null) {
+    if (handOver.underWay()) {
       // Handing over: a new entry would move the goal the target must reach. Held until the new leader
       // is known, then named to the client (HeldRequests); when that cannot be, not applied: the client
       // retries. Naming the target now would not help: it does not lead yet.
@@ -342,84 +339,17 @@ final class Leader extends Role {
     return this;
   }
 
-  // ---- leadership transfer (thesis §3.10) ----
+  // ---- leadership transfer (thesis §3.10): LeadershipHandOver ----
 
   @Override
   Behavior<ServerCommand> onTransferLeadership(TransferLeadership t) {
-    if (transferWatch != null) {
-      if (t.target() == null || t.target().equals(transferTarget)) {
-        transferWatch.tell(new TransferWatch.Waiter(t.replyTo()));
-      } else {
-        t.replyTo().tell(new TransferReply.Rejected("leadership of group " + node.groupId + " is being handed over"
-            + " to " + transferTarget + "; not to " + t.target() + " at the same time"));
-      }
-      return this;
-    }
-    String target = t.target() != null ? t.target() : mostUpToDateVoter();
-    if (target == null) {
-      t.replyTo().tell(new TransferReply.Rejected("group " + node.groupId + " has no other voting member to hand"
-          + " leadership to"));
-      return this;
-    }
-    if (target.equals(node.selfId)) {
-      t.replyTo().tell(new TransferReply.Transferred(node.selfId));
-      return this;
-    }
-    if (!node.config.isVoter(target)) {
-      t.replyTo().tell(new TransferReply.Rejected(target + " is not a voting member of group " + node.groupId
-          + " " + node.config.voters() + "; only a voter can lead"));
-      return this;
-    }
-    node.ctx.getLog().info("{} hands leadership of group {} in term {} over to {}", node.selfId, node.groupId,
-        node.currentTerm, target);
-    transferTarget = target;
-    timeoutNowSent = false;
-    transferWatch = node.ctx.spawnAnonymous(TransferWatch.create(node.groupId, node.selfId, target,
-        node.currentTerm, node.settings.leadershipTransferTimeout(), node.ctx.getSelf(), t.replyTo()));
-    node.held.begin();
-    if (matchIndex.getOrDefault(target, 0L) < node.log.lastIndex()) {
-      // Catch the target up now rather than after the retransmit interval, if a batch to it was lost.
-      ActorRef<Replicator.Command> replicator = replicators.get(target);
-      if (replicator != null) replicator.tell(Replicator.ResendNow.INSTANCE);
-    }
-    handOverWhenCaughtUp(false);
+    handOver.request(t);
     return this;
   }
 
-  /** The voter (other than us) with the highest match index; the first by member id among equals. */
-  private String mostUpToDateVoter() {
-    String best = null;
-    for (String peer : node.config.members()) {
-      if (peer.equals(node.selfId) || !node.config.isVoter(peer)) continue;
-      if (best == null || matchIndex.getOrDefault(peer, 0L) > matchIndex.getOrDefault(best, 0L)) best = peer;
-    }
-    return best;
-  }
-
-  /**
-   * Order the target to campaign once it holds our whole log and all of it is committed. The first
-   * makes it electable (election restriction); the second answers every client whose command we
-   * accepted before the transfer, instead of leaving its outcome unknown when we step down. No new entry
-   * is appended meanwhile, so both hold from then on. {@code again}: repeat a TimeoutNow already sent.
-   */
-  private void handOverWhenCaughtUp(boolean again) {
-    if (transferTarget == null || (timeoutNowSent && !again)) return;
-    long last = node.log.lastIndex();
-    if (matchIndex.getOrDefault(transferTarget, 0L) < last || node.commitIndex < last) return;
-    timeoutNowSent = true;
-    node.sendAfterDurable(transferTarget, new TimeoutNow(node.currentTerm, node.selfId));
-  }
-
-  /** The transfer's deadline passed and we still lead: serve clients again. */
   @Override
   Behavior<ServerCommand> onTransferEnded(TransferWatch.Ended e) {
-    if (!e.watch().equals(transferWatch)) return this;
-    node.ctx.getLog().warn("{} keeps leading group {} in term {}: {} did not take over in time", node.selfId,
-        node.groupId, node.currentTerm, transferTarget);
-    transferTarget = null;
-    transferWatch = null;
-    timeoutNowSent = false;
-    node.held.release(); // still within the hold's bound: serve them
+    handOver.ended(e);
     return this;
   }
 
