@@ -16,14 +16,22 @@ import org.apache.pekko.actor.typed.Behavior;
 final class Candidate extends Role {
 
   private final Map<String, Boolean> votes = new HashMap<>();
+  /** This election was ordered by the leader handing over leadership (TimeoutNow). */
+  private final boolean transfer;
 
   /** @param transfer this election was ordered by the leader handing over leadership */
-  static Behavior<ServerCommand> start(RaftNode node, boolean transfer) {
-    return new Candidate(node, transfer).evaluate();
+  Candidate(RaftNode node, boolean transfer) {
+    super(node);
+    this.transfer = transfer;
   }
 
-  private Candidate(RaftNode node, boolean transfer) {
-    super(node);
+  @Override
+  RaftRole role() {
+    return RaftRole.CANDIDATE;
+  }
+
+  @Override
+  Behavior<ServerCommand> start() {
     node.forgetLeader();
     node.adoptTerm(node.currentTerm + 1);
     node.castVote(node.selfId);
@@ -38,6 +46,7 @@ final class Candidate extends Role {
     for (String voter : node.config.members()) {
       if (!voter.equals(node.selfId) && node.config.isVoter(voter)) node.sendAfterDurable(voter, request);
     }
+    return evaluate();
   }
 
   @Override
@@ -55,13 +64,13 @@ final class Candidate extends Role {
   private Behavior<ServerCommand> evaluate() {
     if (!votes.containsKey(node.selfId)) return this;
     Quorum.VoteResult result = Quorum.voteResult(node.config, votes);
-    if (result == Quorum.VoteResult.WON) return Leader.start(node);
+    if (result == Quorum.VoteResult.WON) return become(new Leader(node));
     if (result == Quorum.VoteResult.LOST) return becomeFollower();
     return this;
   }
 
   @Override
   Behavior<ServerCommand> onElectionTimeout() {
-    return node.settings.preVote() ? PreCandidate.start(node) : Candidate.start(node, false);
+    return become(node.settings.preVote() ? new PreCandidate(node) : new Candidate(node, false));
   }
 }

@@ -23,8 +23,18 @@ final class Follower extends Role {
 
   Follower(RaftNode node) {
     super(node);
+  }
+
+  @Override
+  RaftRole role() {
+    return RaftRole.FOLLOWER;
+  }
+
+  @Override
+  Follower start() {
     node.becameRole(RaftRole.FOLLOWER);
     node.resetElectionTimer();
+    return this;
   }
 
   @Override
@@ -35,8 +45,7 @@ final class Follower extends Role {
     }
     node.ctx.getLog().info("{} of group {} heard from no leader in term {}: starting an election",
         node.selfId, node.groupId, node.currentTerm);
-    onLeave();
-    return node.settings.preVote() ? PreCandidate.start(node) : Candidate.start(node, false);
+    return become(node.settings.preVote() ? new PreCandidate(node) : new Candidate(node, false));
   }
 
   /** §5.3, receiver implementation of AppendEntries. */
@@ -109,8 +118,7 @@ final class Follower extends Role {
     }
     node.ctx.getLog().info("{} of group {} takes over leadership from {} after term {}",
         node.selfId, node.groupId, t.from(), node.currentTerm);
-    onLeave();
-    return Candidate.start(node, true);
+    return become(new Candidate(node, true));
   }
 
   /**

@@ -10,16 +10,14 @@ import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
 import io.pekkoraft.consensus.protocol.RaftMessage.HeartbeatResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.InstallSnapshotResponse;
-import io.pekkoraft.consensus.protocol.RaftMessage.TimeoutNow;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.protocol.TransferLeadership;
-import io.pekkoraft.consensus.protocol.TransferReply;
 import io.pekkoraft.consensus.rules.CommitRule;
 import io.pekkoraft.consensus.rules.Quorum;
+import io.pekkoraft.consensus.rules.ReadIndex;
 import io.pekkoraft.persistence.LogEntry;
 import io.pekkoraft.persistence.serialization.KryoCodec;
 import io.pekkoraft.persistence.serialization.RaftSerialization;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -42,8 +40,6 @@ import org.apache.pekko.actor.typed.Terminated;
  */
 final class Leader extends Role {
 
-  private record PendingRead(long readIndex, ClientRequest.ClientQuery query, long round) {}
-
   private final Map<String, ActorRef<Replicator.Command>> replicators = new HashMap<>();
   private final Map<String, Long> matchIndex = new HashMap<>();
   private final AtomicLong sharedCommit;
@@ -54,35 +50,44 @@ final class Leader extends Role {
   /** Our own log is durable up to here: the leader's vote for its own entries (§10.2.1 of the thesis). */
   private long selfPersisted;
 
-  private final ArrayDeque<ClientRequest.ClientQuery> readsAwaitingTermCommit = new ArrayDeque<>();
-  private final ArrayDeque<PendingRead> pendingReads = new ArrayDeque<>();
-  private final Map<String, Long> roundAcked = new HashMap<>();
-  private long round;
-  private long roundInFlight;
+  /** ReadIndex (thesis §6.4): which heartbeat rounds to send, which reads they confirm. */
+  private final ReadIndex<ClientRequest.ClientQuery> reads;
 
-  /** Leadership transfer under way (thesis §3.10): its target and watch, or null for none. */
-  private String transferTarget;
-  private ActorRef<TransferWatch.Command> transferWatch;
-  private boolean timeoutNowSent;
+  /** Leadership transfer (thesis §3.10): the target, its watch, the TimeoutNow. */
+  private final LeadershipHandOver handOver;
 
-  static Behavior<ServerCommand> start(RaftNode node) {
-    Leader leader = new Leader(node);
-    // Requests held during the hand-over that made us leader (or during one of ours that we survived):
-    // served now, so that the commands join our no-op in one write and one AppendEntries.
-    for (ClientRequest held : node.held.takeAll()) leader.onClientRequest(held);
-    return leader.maybeCommit();
+  Leader(RaftNode node) {
+    super(node);
+    sharedCommit = new AtomicLong(node.commitIndex);
+    codec = RaftSerialization.get(node.ctx.getSystem()).codec();
+    handOver = new LeadershipHandOver(node, peer -> matchIndex.getOrDefault(peer, 0L), replicators::get);
+    reads = new ReadIndex<>(node.selfId, new ReadIndex.Output<>() {
+      @Override
+      public void heartbeatRound(long round) {
+        Replicator.HeartbeatNow now = new Replicator.HeartbeatNow(round);
+        for (ActorRef<Replicator.Command> r : replicators.values()) r.tell(now);
+      }
+
+      @Override
+      public void serve(long readIndex, ClientRequest.ClientQuery query) {
+        node.runner.tell(new StateMachineRunner.Read(readIndex, query));
+      }
+    });
   }
 
-  private Leader(RaftNode node) {
-    super(node);
+  @Override
+  RaftRole role() {
+    return RaftRole.LEADER;
+  }
+
+  @Override
+  Behavior<ServerCommand> start() {
     node.timers.cancel(RaftNode.ELECTION_TIMER);
     node.timers.cancel(RaftNode.LEADER_CONTACT_TIMER);
     node.leaderId = node.selfId;
     node.leaderContact = true; // we are the leader: vote requests must not unseat us while a quorum answers
     node.becameRole(RaftRole.LEADER);
     node.ctx.getLog().info("{} is the leader of group {} in term {}", node.selfId, node.groupId, node.currentTerm);
-    sharedCommit = new AtomicLong(node.commitIndex);
-    codec = RaftSerialization.get(node.ctx.getSystem()).codec();
     long lastAtElection = node.log.lastIndex();
     node.persist.afterDurable(() -> selfPersisted = Math.max(selfPersisted, lastAtElection));
     for (String peer : node.config.members()) {
@@ -96,11 +101,15 @@ final class Leader extends Role {
     }
     // §5.4.2 and §8: a no-op of our term lets earlier entries commit, and lets reads start.
     appendAsLeader(LogEntry.noop(node.log.lastIndex() + 1, node.currentTerm));
+    // Requests held during the hand-over that made us leader (or during one of ours that we survived):
+    // served now, so that the commands join our no-op in one write and one AppendEntries.
+    for (ClientRequest held : node.held.takeAll()) onClientRequest(held);
+    return maybeCommit();
   }
 
   /** A replicator for {@code peer}, watched: should it fail, {@link #onChildTerminated} starts another. */
   private void spawnReplicator(String peer) {
-    ActorRef<Replicator.Command> replicator = node.ctx.spawnAnonymous(Replicator.create(peer, node, sharedCommit));
+    ActorRef<Replicator.Command> replicator = node.ctx.spawnAnonymous(Replicator.create(Replicator.Setup.of(peer, node), sharedCommit));
     node.ctx.watch(replicator);
     replicators.put(peer, replicator);
   }
@@ -120,7 +129,9 @@ final class Leader extends Role {
           + " starting a new one", node.selfId, node.groupId, node.currentTerm, peer,
           cause != null ? cause.toString() : "no failure reported", cause);
       spawnReplicator(peer);
-      if (roundInFlight != 0) replicators.get(peer).tell(new Replicator.HeartbeatNow(roundInFlight)); // reads waiting
+      if (reads.roundInFlight() != 0) { // reads wait for this round
+        replicators.get(peer).tell(new Replicator.HeartbeatNow(reads.roundInFlight()));
+      }
       return this;
     }
     return this;
@@ -169,9 +180,9 @@ final class Leader extends Role {
       answered.clear();
       node.commitTo(newCommit, replies);
       sharedCommit.set(newCommit);
-      while (!readsAwaitingTermCommit.isEmpty()) startRead(readsAwaitingTermCommit.poll());
+      reads.committed(newCommit, node.config); // CommitRule commits only entries of our term
     }
-    handOverWhenCaughtUp(false);
+    handOver.whenCaughtUp(false);
     return this;
   }
 
@@ -218,9 +229,8 @@ final class Leader extends Role {
   Behavior<ServerCommand> onHeartbeatResponse(HeartbeatResponse r) {
     if (r.term() < node.currentTerm || !replicators.containsKey(r.from())) return this;
     recentlyActive.add(r.from());
-    roundAcked.merge(r.from(), r.round(), Math::max);
-    confirmReads();
-    if (r.from().equals(transferTarget)) handOverWhenCaughtUp(true); // TimeoutNow may have been lost
+    reads.acked(r.from(), r.round(), node.config);
+    handOver.onHeartbeatResponse(r.from());
     return this;
   }
 
@@ -270,7 +280,7 @@ final class Leader extends Role {
 
   @Override
   Behavior<ServerCommand> onClientCommand(ClientRequest.ClientCommand c) {
-    if (transferTarget != null) {
+    if (handOver.underWay()) {
       // Handing over: a new entry would move the goal the target must reach. Held until the new leader
       // is known, then named to the client (HeldRequests); when that cannot be, not applied: the client
       // retries. Naming the target now would not help: it does not lead yet.
@@ -319,128 +329,27 @@ final class Leader extends Role {
           + " pekko-raft.client.max-request-bytes = " + node.settings.maxRequestBytes()));
       return this;
     }
-    if (pendingReads.size() + readsAwaitingTermCommit.size() >= node.settings.maxPending()) {
-      q.reply(new ClientReply.Rejected("overloaded: " + pendingReads.size() + " reads are waiting to be"
+    if (reads.waiting() >= node.settings.maxPending()) {
+      q.reply(new ClientReply.Rejected("overloaded: " + reads.waiting() + " reads are waiting to be"
           + " confirmed (pekko-raft.client.max-pending); retry later"));
       return this;
     }
-    if (node.log.termAt(node.commitIndex) != node.currentTerm) {
-      readsAwaitingTermCommit.add(q); // §6.4: wait until our no-op commits, so commitIndex is current
-    } else {
-      startRead(q);
-    }
+    // §6.4: until our no-op commits, commitIndex may be behind; the read waits for it.
+    reads.read(q, node.commitIndex, node.log.termAt(node.commitIndex) == node.currentTerm, node.config);
     return this;
   }
 
-  /** ReadIndex (thesis §6.4): record the commit index, then confirm leadership with one heartbeat round. */
-  private void startRead(ClientRequest.ClientQuery q) {
-    pendingReads.add(new PendingRead(node.commitIndex, q, round + 1));
-    if (roundInFlight == 0) startRound();
-  }
-
-  private void startRound() {
-    round++;
-    roundInFlight = round;
-    Replicator.HeartbeatNow now = new Replicator.HeartbeatNow(round);
-    for (ActorRef<Replicator.Command> r : replicators.values()) r.tell(now);
-    confirmReads();
-  }
-
-  /** Serve every read of the confirmed round once a quorum answered its heartbeats; then start the next. */
-  private void confirmReads() {
-    if (roundInFlight == 0) return;
-    Set<String> acked = new HashSet<>();
-    acked.add(node.selfId);
-    roundAcked.forEach((peer, r) -> {
-      if (r >= roundInFlight) acked.add(peer);
-    });
-    if (!Quorum.isQuorum(node.config, acked)) return;
-    while (!pendingReads.isEmpty() && pendingReads.peek().round() <= roundInFlight) {
-      PendingRead read = pendingReads.poll();
-      node.runner.tell(new StateMachineRunner.Read(read.readIndex(), read.query()));
-    }
-    roundInFlight = 0;
-    if (!pendingReads.isEmpty()) startRound();
-  }
-
-  // ---- leadership transfer (thesis §3.10) ----
+  // ---- leadership transfer (thesis §3.10): LeadershipHandOver ----
 
   @Override
   Behavior<ServerCommand> onTransferLeadership(TransferLeadership t) {
-    if (transferWatch != null) {
-      if (t.target() == null || t.target().equals(transferTarget)) {
-        transferWatch.tell(new TransferWatch.Waiter(t.replyTo()));
-      } else {
-        t.replyTo().tell(new TransferReply.Rejected("leadership of group " + node.groupId + " is being handed over"
-            + " to " + transferTarget + "; not to " + t.target() + " at the same time"));
-      }
-      return this;
-    }
-    String target = t.target() != null ? t.target() : mostUpToDateVoter();
-    if (target == null) {
-      t.replyTo().tell(new TransferReply.Rejected("group " + node.groupId + " has no other voting member to hand"
-          + " leadership to"));
-      return this;
-    }
-    if (target.equals(node.selfId)) {
-      t.replyTo().tell(new TransferReply.Transferred(node.selfId));
-      return this;
-    }
-    if (!node.config.isVoter(target)) {
-      t.replyTo().tell(new TransferReply.Rejected(target + " is not a voting member of group " + node.groupId
-          + " " + node.config.voters() + "; only a voter can lead"));
-      return this;
-    }
-    node.ctx.getLog().info("{} hands leadership of group {} in term {} over to {}", node.selfId, node.groupId,
-        node.currentTerm, target);
-    transferTarget = target;
-    timeoutNowSent = false;
-    transferWatch = node.ctx.spawnAnonymous(TransferWatch.create(node.groupId, node.selfId, target,
-        node.currentTerm, node.settings.leadershipTransferTimeout(), node.ctx.getSelf(), t.replyTo()));
-    node.held.begin();
-    if (matchIndex.getOrDefault(target, 0L) < node.log.lastIndex()) {
-      // Catch the target up now rather than after the retransmit interval, if a batch to it was lost.
-      ActorRef<Replicator.Command> replicator = replicators.get(target);
-      if (replicator != null) replicator.tell(Replicator.ResendNow.INSTANCE);
-    }
-    handOverWhenCaughtUp(false);
+    handOver.request(t);
     return this;
   }
 
-  /** The voter (other than us) with the highest match index; the first by member id among equals. */
-  private String mostUpToDateVoter() {
-    String best = null;
-    for (String peer : node.config.members()) {
-      if (peer.equals(node.selfId) || !node.config.isVoter(peer)) continue;
-      if (best == null || matchIndex.getOrDefault(peer, 0L) > matchIndex.getOrDefault(best, 0L)) best = peer;
-    }
-    return best;
-  }
-
-  /**
-   * Order the target to campaign once it holds our whole log and all of it is committed. The first
-   * makes it electable (election restriction); the second answers every client whose command we
-   * accepted before the transfer, instead of leaving its outcome unknown when we step down. No new entry
-   * is appended meanwhile, so both hold from then on. {@code again}: repeat a TimeoutNow already sent.
-   */
-  private void handOverWhenCaughtUp(boolean again) {
-    if (transferTarget == null || (timeoutNowSent && !again)) return;
-    long last = node.log.lastIndex();
-    if (matchIndex.getOrDefault(transferTarget, 0L) < last || node.commitIndex < last) return;
-    timeoutNowSent = true;
-    node.sendAfterDurable(transferTarget, new TimeoutNow(node.currentTerm, node.selfId));
-  }
-
-  /** The transfer's deadline passed and we still lead: serve clients again. */
   @Override
   Behavior<ServerCommand> onTransferEnded(TransferWatch.Ended e) {
-    if (!e.watch().equals(transferWatch)) return this;
-    node.ctx.getLog().warn("{} keeps leading group {} in term {}: {} did not take over in time", node.selfId,
-        node.groupId, node.currentTerm, transferTarget);
-    transferTarget = null;
-    transferWatch = null;
-    timeoutNowSent = false;
-    node.held.release(); // still within the hold's bound: serve them
+    handOver.ended(e);
     return this;
   }
 
@@ -481,10 +390,6 @@ final class Leader extends Role {
     for (ClientRequest request : pendingCommands.values()) answers.add(request, reply);
     answers.send();
     pendingCommands.clear();
-    List<ClientRequest.ClientQuery> reads = new ArrayList<>(readsAwaitingTermCommit);
-    for (PendingRead r : pendingReads) reads.add(r.query());
-    readsAwaitingTermCommit.clear();
-    pendingReads.clear();
-    for (ClientRequest.ClientQuery q : reads) q.reply(new ClientReply.NotLeader(null));
+    for (ClientRequest.ClientQuery q : reads.drain()) q.reply(new ClientReply.NotLeader(null));
   }
 }

@@ -17,16 +17,20 @@ import org.apache.pekko.actor.typed.Behavior;
  */
 final class PreCandidate extends Role {
 
-  private final long proposedTerm;
+  private long proposedTerm;
   private final Map<String, Boolean> votes = new HashMap<>();
 
-  static Behavior<ServerCommand> start(RaftNode node) {
-    PreCandidate pc = new PreCandidate(node);
-    return pc.evaluate();
+  PreCandidate(RaftNode node) {
+    super(node);
   }
 
-  private PreCandidate(RaftNode node) {
-    super(node);
+  @Override
+  RaftRole role() {
+    return RaftRole.PRE_CANDIDATE;
+  }
+
+  @Override
+  Behavior<ServerCommand> start() {
     node.forgetLeader();
     proposedTerm = node.currentTerm + 1;
     node.becameRole(RaftRole.PRE_CANDIDATE);
@@ -36,6 +40,7 @@ final class PreCandidate extends Role {
     for (String voter : node.config.members()) {
       if (!voter.equals(node.selfId) && node.config.isVoter(voter)) node.sendAfterDurable(voter, request);
     }
+    return evaluate();
   }
 
   @Override
@@ -48,13 +53,13 @@ final class PreCandidate extends Role {
 
   private Behavior<ServerCommand> evaluate() {
     Quorum.VoteResult result = Quorum.voteResult(node.config, votes);
-    if (result == Quorum.VoteResult.WON) return Candidate.start(node, false);
+    if (result == Quorum.VoteResult.WON) return become(new Candidate(node, false));
     if (result == Quorum.VoteResult.LOST) return becomeFollower();
     return this;
   }
 
   @Override
   Behavior<ServerCommand> onElectionTimeout() {
-    return PreCandidate.start(node);
+    return become(new PreCandidate(node)); // a new round: earlier answers no longer count
   }
 }

@@ -338,9 +338,9 @@ final class RaftNode {
 
   // ---- observability ----
 
+  /** Publish the role just entered (the change itself is logged by {@code Role.become}). */
   void becameRole(RaftRole newRole) {
     role = newRole;
-    ctx.getLog().debug("{} of group {} is {} in term {}", selfId, groupId, newRole, currentTerm);
     publishRole();
   }
 

@@ -80,7 +80,7 @@ public final class RaftServer {
                 recovered.snapshotIndex(), recovered.log().size(), recovered.log().lastIndex() + 1 - recovered.log().tailStart());
             transport.bind(settings.selfId(), ctx.getSelf(), ctx);
             return stash.unstashAll(
-                Behaviors.intercept(() -> new FlushAfterEachMessage(node, stopReason), new Follower(node)));
+                Behaviors.intercept(() -> new FlushAfterEachMessage(node, stopReason), Role.initial(node)));
           })
           .onMessage(ServerCommand.class, m -> {
             if (!stash.isFull()) stash.stash(m);

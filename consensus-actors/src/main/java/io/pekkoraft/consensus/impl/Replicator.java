@@ -9,6 +9,7 @@ import io.pekkoraft.consensus.rules.LogView;
 import io.pekkoraft.consensus.rules.ReplicationProgress;
 import io.pekkoraft.consensus.transport.Transport;
 import io.pekkoraft.persistence.LogEntry;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -68,6 +69,37 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
     INSTANCE
   }
 
+  /**
+   * What a replicator is given, once, by the leader that spawns it: nothing of the leader's mutable state.
+   *
+   * @param term the leader's term; the replicator lives for this term only
+   * @param leaderLastIndex the leader's last log index when it spawned this replicator (read on its thread)
+   * @param leader where fetches of entries and snapshots go
+   * @param snapshots this member's snapshot files (stateless), to send a snapshot from
+   */
+  record Setup(
+      String peer,
+      String selfId,
+      long term,
+      long leaderLastIndex,
+      Duration heartbeatInterval,
+      int maxEntriesPerBatch,
+      long maxBytesPerBatch,
+      int window,
+      int snapshotChunkBytes,
+      Transport transport,
+      ActorRef<ServerCommand> leader,
+      SnapshotFiles snapshots) {
+
+    /** The setup for a replicator to {@code peer}, taken from the leader's state now, on the leader's thread. */
+    static Setup of(String peer, RaftNode node) {
+      RaftSettings s = node.settings;
+      return new Setup(peer, node.selfId, node.currentTerm, node.log.lastIndex(), s.heartbeatInterval(),
+          s.maxEntriesPerBatch(), s.maxBytesPerBatch(), s.window(), s.snapshotChunkBytes(), node.transport,
+          node.ctx.getSelf(), node.snapshots);
+    }
+  }
+
   /** Answers in flight that did not come back within this many heartbeat intervals are presumed lost. */
   private static final int RETRANSMIT_TICKS = 3;
 
@@ -103,11 +135,18 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
     }
   }
 
+  private final Setup setup;
   private final String peer;
-  private final RaftNode node;
   private final long term;
   private final Transport transport;
   private final ActorRef<ServerCommand> leader;
+  /**
+   * The leader's commit index, written by the leader, read here whenever an AppendEntries or a heartbeat
+   * leaves. Shared rather than sent: the commit index moves on nearly every acknowledgement, and telling
+   * every replicator each time would add a message per peer per commit on the write path, for a value
+   * most replicators read only at their next send. A value read a little late is safe: the follower
+   * learns a lower commit index, never a wrong one (it only rises, and the heartbeat caps it at matchIndex).
+   */
   private final AtomicLong commitIndex;
   private final ReplicationProgress progress;
   private final long bufferBytesMax;
@@ -129,36 +168,25 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
   /** Where entries read back from the leader's journal arrive. */
   private final ActorRef<RaftLog.ReadResult> journalReads;
 
-  static Behavior<Command> create(String peer, RaftNode node, AtomicLong commitIndex) {
-    long term = node.currentTerm;
-    long lastIndex = node.log.lastIndex();
-    ActorRef<ServerCommand> leader = node.ctx.getSelf();
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new Replicator(ctx, timers, peer, node, term, leader, commitIndex, lastIndex)));
+  /** @param commitIndex the leader's commit index, shared (see {@link #commitIndex}) */
+  static Behavior<Command> create(Setup setup, AtomicLong commitIndex) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Replicator(ctx, timers, setup, commitIndex)));
   }
 
-  private Replicator(
-      ActorContext<Command> ctx,
-      TimerScheduler<Command> timers,
-      String peer,
-      RaftNode node,
-      long term,
-      ActorRef<ServerCommand> leader,
-      AtomicLong commitIndex,
-      long leaderLastIndex) {
+  private Replicator(ActorContext<Command> ctx, TimerScheduler<Command> timers, Setup setup, AtomicLong commitIndex) {
     super(ctx);
-    this.peer = peer;
-    this.node = node;
-    this.term = term;
-    this.transport = node.transport;
-    this.leader = leader;
+    this.setup = setup;
+    this.peer = setup.peer();
+    this.term = setup.term();
+    this.transport = setup.transport();
+    this.leader = setup.leader();
     this.commitIndex = commitIndex;
-    this.leaderLastIndex = leaderLastIndex;
-    this.progress = new ReplicationProgress(leaderLastIndex + 1, node.settings.window());
-    this.bufferBytesMax = node.settings.maxBytesPerBatch() * node.settings.window() * 4L;
+    this.leaderLastIndex = setup.leaderLastIndex();
+    this.progress = new ReplicationProgress(leaderLastIndex + 1, setup.window());
+    this.bufferBytesMax = setup.maxBytesPerBatch() * setup.window() * 4L;
     this.journalReads = ctx.messageAdapter(RaftLog.ReadResult.class,
         r -> new Entries(r.fromIndex() - 1, r.prevTerm(), r.entries(), true));
-    timers.startTimerAtFixedRate(Tick.INSTANCE, node.settings.heartbeatInterval());
+    timers.startTimerAtFixedRate(Tick.INSTANCE, setup.heartbeatInterval());
     sendHeartbeat();
   }
 
@@ -270,7 +298,7 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
   private void sendHeartbeat() {
     // Capped at the follower's match index, so the follower can commit without a log check.
     long commit = Math.min(commitIndex.get(), progress.matchIndex());
-    transport.send(peer, new Heartbeat(term, node.selfId, commit, round));
+    transport.send(peer, new Heartbeat(term, setup.selfId(), commit, round));
   }
 
   // ---- snapshots (§7) ----
@@ -284,15 +312,15 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
     }
     try {
       endTransfer();
-      transfer = new Transfer(s.snapshot(), node.snapshots.open(s.snapshot().index(), s.snapshot().term()));
+      transfer = new Transfer(s.snapshot(), setup.snapshots().open(s.snapshot().index(), s.snapshot().term()));
     } catch (java.io.IOException e) {
       // Two newer snapshots replaced it since the leader named it: ask again, for the latest.
       getContext().getLog().debug("{} cannot open its snapshot up to {} for {} ({}); asking for the latest",
-          node.selfId, s.snapshot().index(), peer, e.toString());
+          setup.selfId(), s.snapshot().index(), peer, e.toString());
       fetch(progress.nextIndex());
       return this;
     }
-    getContext().getLog().debug("{} sends its snapshot up to {} ({} bytes) to {}", node.selfId,
+    getContext().getLog().debug("{} sends its snapshot up to {} ({} bytes) to {}", setup.selfId(),
         s.snapshot().index(), s.snapshot().bytes(), peer);
     sendChunk();
     return this;
@@ -303,12 +331,12 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
     RaftNode.Snapshot snap = transfer.snapshot;
     byte[] chunk;
     try {
-      chunk = SnapshotFiles.readChunk(transfer.file, transfer.offset, node.settings.snapshotChunkBytes());
+      chunk = SnapshotFiles.readChunk(transfer.file, transfer.offset, setup.snapshotChunkBytes());
     } catch (java.io.IOException e) {
-      throw new IllegalStateException(node.selfId + ": cannot read its snapshot " + node.snapshots.path(
+      throw new IllegalStateException(setup.selfId() + ": cannot read its snapshot " + setup.snapshots().path(
           snap.index(), snap.term()) + " to send it to " + peer + ": " + e, e);
     }
-    transport.send(peer, new InstallSnapshot(term, node.selfId, snap.index(), snap.term(), snap.bytes(),
+    transport.send(peer, new InstallSnapshot(term, setup.selfId(), snap.index(), snap.term(), snap.bytes(),
         transfer.offset, chunk));
   }
 
@@ -329,7 +357,7 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
     ticksWithoutAnswer = 0;
     if (a.nextOffset() < 0 || a.nextOffset() > transfer.snapshot.bytes()) {
       getContext().getLog().warn("{} got an InstallSnapshot answer from {} with offset {} outside the snapshot of {}"
-          + " bytes; starting over", node.selfId, peer, a.nextOffset(), transfer.snapshot.bytes());
+          + " bytes; starting over", setup.selfId(), peer, a.nextOffset(), transfer.snapshot.bytes());
       transfer.offset = 0;
     } else {
       transfer.offset = a.nextOffset();
@@ -371,7 +399,7 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
       List<LogEntry> batch = batchFrom(next);
       long last = batch.get(batch.size() - 1).index();
       seq++;
-      transport.send(peer, new AppendEntries(term, node.selfId, next - 1, termInBuffer(next - 1), batch, commitIndex.get(), seq));
+      transport.send(peer, new AppendEntries(term, setup.selfId(), next - 1, termInBuffer(next - 1), batch, commitIndex.get(), seq));
       progress.onSent(seq, last);
     }
   }
@@ -385,8 +413,8 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
   }
 
   private List<LogEntry> batchFrom(long next) {
-    return LogView.batch(buffer, (int) (next - bufferPrevIndex - 1), node.settings.maxEntriesPerBatch(),
-        node.settings.maxBytesPerBatch());
+    return LogView.batch(buffer, (int) (next - bufferPrevIndex - 1), setup.maxEntriesPerBatch(),
+        setup.maxBytesPerBatch());
   }
 
   /** Drop buffered entries the follower has stored; keep the term of the last one for the next prevLogTerm. */

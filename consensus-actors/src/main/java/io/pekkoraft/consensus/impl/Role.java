@@ -1,5 +1,6 @@
 package io.pekkoraft.consensus.impl;
 
+import io.pekkoraft.consensus.RaftRole;
 import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.protocol.ClientBatch;
 import io.pekkoraft.consensus.protocol.ClientReply;
@@ -18,6 +19,7 @@ import io.pekkoraft.consensus.protocol.RaftMessage.TimeoutNow;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.protocol.TransferLeadership;
 import io.pekkoraft.consensus.protocol.TransferReply;
+import io.pekkoraft.consensus.rules.RoleTransitions;
 import io.pekkoraft.consensus.rules.VoteRules;
 import java.util.List;
 import org.apache.pekko.actor.typed.Behavior;
@@ -32,6 +34,10 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * the leader, and group commit bookkeeping. Each role ({@link Follower}, {@link PreCandidate},
  * {@link Candidate}, {@link Leader}) overrides the handlers where it differs. Handlers return the next
  * behavior; a role change hands the message that caused it to the new role.
+ *
+ * <p>Roles change in one place, {@link #become}: it checks the change against the role state diagram
+ * ({@link RoleTransitions}), runs the leaving role's {@link #onLeave}, logs the change and runs the new
+ * role's {@link #start}. A constructor only sets fields; whatever entering a role does is in its start.
  */
 abstract class Role extends AbstractBehavior<ServerCommand> {
 
@@ -40,6 +46,42 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
   Role(RaftNode node) {
     super(node.ctx);
     this.node = node;
+  }
+
+  /** The first role of a server that recovered its state: a follower. */
+  static Behavior<ServerCommand> initial(RaftNode node) {
+    node.ctx.getLog().debug("{} of group {} starts as {} in term {}", node.selfId, node.groupId, RaftRole.FOLLOWER,
+        node.currentTerm);
+    return new Follower(node).start();
+  }
+
+  /** Which role this is, as the diagram and {@link io.pekkoraft.consensus.RoleChanged} name it. */
+  abstract RaftRole role();
+
+  /**
+   * Enter this role, once, after the previous one left: timers, RoleChanged, the requests it sends. Returns
+   * the behavior to continue with, which may be a further role (an election a single voter wins at once).
+   */
+  abstract Behavior<ServerCommand> start();
+
+  /**
+   * The one way to change roles. {@code next} has not started yet (its constructor only set fields).
+   * A change the role state diagram does not have is a broken invariant: the server stops.
+   */
+  final Behavior<ServerCommand> become(Role next) {
+    return become(next, false);
+  }
+
+  private Behavior<ServerCommand> become(Role next, boolean newerTerm) {
+    if (!RoleTransitions.allowed(role(), next.role(), newerTerm)) {
+      throw new IllegalStateException(node.selfId + " of group " + node.groupId + " in term " + node.currentTerm
+          + ": " + role() + " -> " + next.role() + (newerTerm ? " on a higher term" : "")
+          + " is not a transition of the role state diagram");
+    }
+    onLeave();
+    node.ctx.getLog().debug("{} of group {}: {} -> {} in term {}", node.selfId, node.groupId, role(), next.role(),
+        node.currentTerm);
+    return next.start();
   }
 
   @Override
@@ -90,7 +132,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
         return onRequestVoteResponse(r); // carries the proposed term, not the voter's
       }
       node.adoptTerm(m.term());
-      return becomeFollower().dispatch(m);
+      return becomeFollower(true).dispatch(m);
     }
     return dispatch(m);
   }
@@ -110,11 +152,16 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
 
   /** Leave this role (stop what belongs to it) and become a follower in the current term. */
   final Follower becomeFollower() {
-    onLeave();
-    return new Follower(node);
+    return becomeFollower(false);
   }
 
-  /** Stop timers, children and pending work that belong to this role only. */
+  private Follower becomeFollower(boolean newerTerm) {
+    Follower follower = new Follower(node);
+    become(follower, newerTerm); // a follower's start returns the follower itself
+    return follower;
+  }
+
+  /** Stop timers, children and pending work that belong to this role only; run by {@link #become} alone. */
   void onLeave() {}
 
   /** The server stops (a failure, or its ActorSystem terminates): answer at once what this role waits on. */
@@ -123,17 +170,15 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
   // ---- votes: the same rules in every role ----
 
   Behavior<ServerCommand> onRequestVote(RequestVote rv) {
-    long lastTerm = node.log.lastTerm();
-    long lastIndex = node.log.lastIndex();
+    VoteRules.Voter voter = new VoteRules.Voter(node.currentTerm, node.votedFor, node.log.lastTerm(),
+        node.log.lastIndex(), node.leaderContact);
     if (rv.preVote()) {
-      VoteRules.Decision d = VoteRules.decidePreVote(
-          rv.term(), rv.lastLogTerm(), rv.lastLogIndex(), node.currentTerm, lastTerm, lastIndex, node.leaderContact);
+      VoteRules.Decision d = VoteRules.decidePreVote(rv, voter);
       long term = d.granted() ? rv.term() : node.currentTerm;
       node.sendAfterDurable(rv.from(), new RequestVoteResponse(term, node.selfId, d.granted(), true));
       return this;
     }
-    VoteRules.Decision d = VoteRules.decideVote(rv.term(), rv.from(), rv.lastLogTerm(), rv.lastLogIndex(),
-        node.currentTerm, node.votedFor, lastTerm, lastIndex, node.leaderContact, rv.transfer());
+    VoteRules.Decision d = VoteRules.decideVote(rv, voter);
     if (!d.granted()) {
       reject(rv, d);
       return this;

@@ -1,10 +1,21 @@
 package io.pekkoraft.consensus.rules;
 
+import io.pekkoraft.consensus.protocol.RaftMessage.RequestVote;
+
 /**
  * May this node grant a vote (or a pre-vote)? Every refusal names the rule of the paper it enforces.
- * Pure: the caller supplies the node's durable state and log position.
+ * Pure: the caller supplies the request and the voter's state ({@link Voter}).
  */
 public final class VoteRules {
+
+  /**
+   * What a voter decides on: its durable state and log position, and whether it hears from a leader.
+   *
+   * @param currentTerm taken after the voter adopted the request's term if it was higher (a real vote)
+   * @param votedFor its vote in currentTerm, or null
+   * @param leaderAlive it heard from a leader within the minimum election timeout
+   */
+  public record Voter(long currentTerm, String votedFor, long lastLogTerm, long lastLogIndex, boolean leaderAlive) {}
 
   /** The answer to a vote request, with the reason for a refusal. */
   public enum Decision {
@@ -41,49 +52,31 @@ public final class VoteRules {
   }
 
   /**
-   * A real vote. {@code currentTerm} and {@code votedFor} are taken after the node has adopted the
-   * request's term if it was higher (so a higher term arrives here with votedFor == null).
-   *
-   * @param leaderAlive the node heard from a leader within the minimum election timeout
-   * @param transfer the request is a leadership transfer ordered by the current leader
+   * A real vote. The voter's {@code currentTerm} and {@code votedFor} are taken after it has adopted the
+   * request's term if it was higher (so a higher term arrives here with votedFor == null). A request with
+   * {@code transfer} (ordered by the current leader, thesis §3.10) skips only the leader-alive check.
    */
-  public static Decision decideVote(
-      long requestTerm,
-      String candidateId,
-      long candidateLastTerm,
-      long candidateLastIndex,
-      long currentTerm,
-      String votedFor,
-      long ourLastTerm,
-      long ourLastIndex,
-      boolean leaderAlive,
-      boolean transfer) {
-    if (requestTerm < currentTerm) return Decision.REJECT_STALE_TERM;
-    if (leaderAlive && !transfer) return Decision.REJECT_LEADER_ALIVE;
-    if (votedFor != null && !votedFor.equals(candidateId)) return Decision.REJECT_ALREADY_VOTED;
-    if (!isUpToDate(candidateLastTerm, candidateLastIndex, ourLastTerm, ourLastIndex)) {
+  public static Decision decideVote(RequestVote request, Voter voter) {
+    if (request.term() < voter.currentTerm()) return Decision.REJECT_STALE_TERM;
+    if (voter.leaderAlive() && !request.transfer()) return Decision.REJECT_LEADER_ALIVE;
+    if (voter.votedFor() != null && !voter.votedFor().equals(request.from())) return Decision.REJECT_ALREADY_VOTED;
+    if (!isUpToDate(request.lastLogTerm(), request.lastLogIndex(), voter.lastLogTerm(), voter.lastLogIndex())) {
       return Decision.REJECT_LOG_NOT_UP_TO_DATE;
     }
     return Decision.GRANT;
   }
 
   /**
-   * A pre-vote (thesis §9.6): would we vote for this candidate in the term it proposes? Changes no state:
-   * neither our term nor our vote.
+   * A pre-vote (thesis §9.6): would we vote for this candidate in the term it proposes ({@code
+   * request.term()})? Changes no state: neither our term nor our vote; {@code votedFor} does not count.
    */
-  public static Decision decidePreVote(
-      long proposedTerm,
-      long candidateLastTerm,
-      long candidateLastIndex,
-      long currentTerm,
-      long ourLastTerm,
-      long ourLastIndex,
-      boolean leaderAlive) {
-    if (proposedTerm <= currentTerm) return Decision.REJECT_STALE_TERM;
-    if (leaderAlive) return Decision.REJECT_LEADER_ALIVE;
-    if (!isUpToDate(candidateLastTerm, candidateLastIndex, ourLastTerm, ourLastIndex)) {
+  public static Decision decidePreVote(RequestVote request, Voter voter) {
+    if (request.term() <= voter.currentTerm()) return Decision.REJECT_STALE_TERM;
+    if (voter.leaderAlive()) return Decision.REJECT_LEADER_ALIVE;
+    if (!isUpToDate(request.lastLogTerm(), request.lastLogIndex(), voter.lastLogTerm(), voter.lastLogIndex())) {
       return Decision.REJECT_LOG_NOT_UP_TO_DATE;
     }
     return Decision.GRANT;
   }
+
 }
