@@ -28,7 +28,7 @@ import org.apache.pekko.actor.typed.javadsl.StashBuffer;
  * be recovered from the journal, and then plays one role at a time:
  *
  * <pre>
- * RaftServer "&lt;group&gt;"            role: Follower | PreCandidate | Candidate | Leader
+ * RaftServer "pekko-raft-&lt;group&gt;" role: Follower | PreCandidate | Candidate | Leader
  * ├── log            RaftLog, event-sourced: term, vote, snapshot and entries
  * ├── state-machine  StateMachineRunner: applies committed entries, serves reads, takes snapshots
  * └── (leader only)  one Replicator per peer
@@ -139,6 +139,15 @@ public final class RaftServer {
       reported = true;
       onStop.accept(failure == null ? "stopped" : String.valueOf(failure.getMessage()));
     }
+  }
+
+  /**
+   * The name of a group's server actor, a system actor: on every member it lives at
+   * {@code <member address>/system/<this name>}, so a client can address it before the receptionist
+   * lists it.
+   */
+  public static String actorName(String groupId) {
+    return "pekko-raft-" + groupId;
   }
 
   /** The journal's persistence id of a member's log; stable, never change it. */

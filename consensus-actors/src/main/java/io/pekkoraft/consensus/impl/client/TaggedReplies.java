@@ -1,4 +1,4 @@
-package io.pekkoraft.consensus;
+package io.pekkoraft.consensus.impl.client;
 
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ServerCommand;
@@ -16,6 +16,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.annotation.InternalApi;
 
 /**
  * The answers to the requests of one system's clients of a group, all taken by one long-lived actor: each
@@ -27,6 +28,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * <p>Answers complete on that actor, on the system's dispatcher; a caller's non-async callbacks run
  * there too, so they must not block.
  */
+@InternalApi
 final class TaggedReplies implements RequestLoop.Asker {
 
   private final ActorSystem<?> system;

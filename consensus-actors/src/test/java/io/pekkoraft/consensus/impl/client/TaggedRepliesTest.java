@@ -1,4 +1,4 @@
-package io.pekkoraft.consensus;
+package io.pekkoraft.consensus.impl.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
