@@ -3,6 +3,7 @@ package io.pekkoraft.consensus.impl;
 import com.esotericsoftware.kryo.Kryo;
 import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.protocol.ClientBatch;
+import io.pekkoraft.consensus.protocol.ClientEnvelope;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.RaftMessage;
@@ -45,8 +46,8 @@ public final class ConsensusKryoRegistrar implements KryoRegistrar {
     kryo.register(ClientReply.Timeout.class, 232);
     kryo.register(ClientReply.NoQuorum.class, 233);
     kryo.register(ClientReply.Rejected.class, 234);
-    kryo.register(ClientReply.Tagged.class, new ProtocolSerializers.TaggedSerializer(), 235);
-    kryo.register(ClientReply.TaggedBatch.class, new ProtocolSerializers.TaggedBatchSerializer(), 236);
+    kryo.register(ClientEnvelope.Tagged.class, new ProtocolSerializers.TaggedSerializer(), 235);
+    kryo.register(ClientEnvelope.TaggedBatch.class, new ProtocolSerializers.TaggedBatchSerializer(), 236);
     kryo.register(ClientReply.CommandFailed.class, 237);
 
     // leadership transfer: 210-214 and 240-249

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.protocol.ClientBatch;
+import io.pekkoraft.consensus.protocol.ClientEnvelope;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.RaftMessage;
@@ -43,8 +44,8 @@ class ProtocolSerializersTest {
 
   private ActorTestKit testKit;
   private KryoCodec codec;
-  private TestProbe<ClientReply> client;
-  private TestProbe<ClientReply> otherClient;
+  private TestProbe<ClientEnvelope> client;
+  private TestProbe<ClientEnvelope> otherClient;
 
   @BeforeAll
   void start() {
@@ -68,7 +69,7 @@ class ProtocolSerializersTest {
   private List<Object> messages() {
     List<LogEntry> thirteen = new ArrayList<>();
     for (int i = 0; i < 13; i++) thirteen.add(new LogEntry(1000 + i, 7, LogEntry.Type.COMMAND, bytes(256, i)));
-    ActorRef<ClientReply> replyTo = client.getRef();
+    ActorRef<ClientReply> replyTo = replyTo(client);
     ClientRequest.ClientCommand command = new ClientRequest.ClientCommand(bytes(256, 1), 0, replyTo, 42);
     ClientRequest.ClientQuery query =
         new ClientRequest.ClientQuery("count".getBytes(StandardCharsets.UTF_8), ReadConsistency.LINEARIZABLE, 1, replyTo, 7);
@@ -104,7 +105,7 @@ class ProtocolSerializersTest {
         new ClientBatch(List.of(command)),
         new ClientBatch(List.of(command, query, command.forwarded())),
         new ClientBatch(
-            List.of(command, new ClientRequest.ClientCommand(bytes(5, 5), 0, otherClient.getRef(), 1), query)),
+            List.of(command, new ClientRequest.ClientCommand(bytes(5, 5), 0, replyTo(otherClient), 1), query)),
         new ClientReply.Applied(null, 0),
         new ClientReply.Applied("ok", Long.MAX_VALUE),
         new ClientReply.Applied(Long.MIN_VALUE, 5),
@@ -112,17 +113,22 @@ class ProtocolSerializersTest {
         new ClientReply.Applied(bytes(1000, 6), 7),
         new ClientReply.NotLeader(null),
         new ClientReply.NotLeader("node-3"),
-        new ClientReply.Tagged(0, new ClientReply.NotLeader(null)),
-        new ClientReply.Tagged(Long.MAX_VALUE, new ClientReply.Applied("x", 3)),
-        new ClientReply.Tagged(-5, new ClientReply.Timeout("slow")),
+        new ClientEnvelope.Tagged(0, new ClientReply.NotLeader(null)),
+        new ClientEnvelope.Tagged(Long.MAX_VALUE, new ClientReply.Applied("x", 3)),
+        new ClientEnvelope.Tagged(-5, new ClientReply.Timeout("slow")),
         new ClientReply.CommandFailed("java.lang.IllegalArgumentException: overflow", Long.MAX_VALUE),
-        new ClientReply.Tagged(8, new ClientReply.CommandFailed("refused", 9)),
-        new ClientReply.TaggedBatch(List.of(new ClientReply.Tagged(1, new ClientReply.Applied(null, 1)))),
-        new ClientReply.TaggedBatch(
+        new ClientEnvelope.Tagged(8, new ClientReply.CommandFailed("refused", 9)),
+        new ClientEnvelope.TaggedBatch(List.of(new ClientEnvelope.Tagged(1, new ClientReply.Applied(null, 1)))),
+        new ClientEnvelope.TaggedBatch(
             List.of(
-                new ClientReply.Tagged(1, new ClientReply.Applied(2L, 1)),
-                new ClientReply.Tagged(2, new ClientReply.NotLeader("node-2")),
-                new ClientReply.Tagged(Long.MAX_VALUE, new ClientReply.Rejected("too large")))));
+                new ClientEnvelope.Tagged(1, new ClientReply.Applied(2L, 1)),
+                new ClientEnvelope.Tagged(2, new ClientReply.NotLeader("node-2")),
+                new ClientEnvelope.Tagged(Long.MAX_VALUE, new ClientReply.Rejected("too large")))));
+  }
+
+  /** A probe as a request's replyTo: it takes the tagged envelopes too. */
+  private static ActorRef<ClientReply> replyTo(TestProbe<ClientEnvelope> probe) {
+    return probe.getRef().narrow();
   }
 
   @Test
@@ -171,7 +177,7 @@ class ProtocolSerializersTest {
   void aBatchWritesItsSharedReplyToOnceAndItsReaderResolvesItOnce() {
     // The usual batch: every request answers to one client actor. Its path is in the bytes once, and all
     // requests read back share one resolved ref, which still reaches the client.
-    ActorRef<ClientReply> replyTo = client.getRef();
+    ActorRef<ClientReply> replyTo = replyTo(client);
     List<ClientRequest> requests = new ArrayList<>();
     for (int i = 1; i <= 5; i++) requests.add(new ClientRequest.ClientCommand(bytes(16, i), 0, replyTo, i));
     requests.add(new ClientRequest.ClientQuery(new byte[] {1}, ReadConsistency.STALE, 0, replyTo, 6));
@@ -183,23 +189,23 @@ class ProtocolSerializersTest {
     assertEquals(replyTo, resolved);
     for (ClientRequest request : copy.requests()) assertSame(resolved, request.replyTo());
     copy.requests().get(5).reply(new ClientReply.Applied("done", 9));
-    assertEquals(new ClientReply.Tagged(6, new ClientReply.Applied("done", 9)), client.receiveMessage());
+    assertEquals(new ClientEnvelope.Tagged(6, new ClientReply.Applied("done", 9)), client.receiveMessage());
   }
 
   @Test
   void aBatchWithSeveralReplyTosKeepsEachRequestsOwn() {
-    ClientRequest.ClientCommand first = new ClientRequest.ClientCommand(new byte[] {1}, 0, client.getRef(), 1);
-    ClientRequest.ClientCommand second = new ClientRequest.ClientCommand(new byte[] {2}, 0, otherClient.getRef(), 2);
-    ClientRequest.ClientCommand third = new ClientRequest.ClientCommand(new byte[] {3}, 0, client.getRef(), 3);
+    ClientRequest.ClientCommand first = new ClientRequest.ClientCommand(new byte[] {1}, 0, replyTo(client), 1);
+    ClientRequest.ClientCommand second = new ClientRequest.ClientCommand(new byte[] {2}, 0, replyTo(otherClient), 2);
+    ClientRequest.ClientCommand third = new ClientRequest.ClientCommand(new byte[] {3}, 0, replyTo(client), 3);
     byte[] bytes = codec.toBytes(new ClientBatch(List.of(first, second, third)));
-    assertEquals(2, occurrences(bytes, client.getRef().path().toStringWithoutAddress()));
+    assertEquals(2, occurrences(bytes, replyTo(client).path().toStringWithoutAddress()));
 
     ClientBatch copy = codec.fromBytes(bytes, ClientBatch.class);
-    assertEquals(client.getRef(), copy.requests().get(0).replyTo());
-    assertEquals(otherClient.getRef(), copy.requests().get(1).replyTo());
-    assertEquals(client.getRef(), copy.requests().get(2).replyTo());
+    assertEquals(replyTo(client), copy.requests().get(0).replyTo());
+    assertEquals(replyTo(otherClient), copy.requests().get(1).replyTo());
+    assertEquals(replyTo(client), copy.requests().get(2).replyTo());
     copy.requests().get(1).reply(new ClientReply.NotLeader(null));
-    assertEquals(new ClientReply.Tagged(2, new ClientReply.NotLeader(null)), otherClient.receiveMessage());
+    assertEquals(new ClientEnvelope.Tagged(2, new ClientReply.NotLeader(null)), otherClient.receiveMessage());
   }
 
   @Test
