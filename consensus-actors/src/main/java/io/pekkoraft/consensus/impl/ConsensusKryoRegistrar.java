@@ -10,6 +10,7 @@ import io.pekkoraft.consensus.protocol.RaftMessage;
 import io.pekkoraft.consensus.protocol.TransferLeadership;
 import io.pekkoraft.consensus.protocol.TransferReply;
 import io.pekkoraft.persistence.serialization.KryoRegistrar;
+import org.apache.pekko.annotation.InternalApi;
 
 /**
  * Ids 200-299: the messages Raft servers and clients exchange. Never renumber an id or reuse a retired one:
@@ -20,6 +21,7 @@ import io.pekkoraft.persistence.serialization.KryoRegistrar;
  * serializer. Registered after {@code PersistenceKryoRegistrar}, whose LogEntry serializer
  * AppendEntries uses.
  */
+@InternalApi
 public final class ConsensusKryoRegistrar implements KryoRegistrar {
 
   public ConsensusKryoRegistrar() {}

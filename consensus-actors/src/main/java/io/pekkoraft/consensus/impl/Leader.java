@@ -4,7 +4,6 @@ import io.pekkoraft.consensus.RaftRole;
 import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
-import io.pekkoraft.consensus.protocol.Internal;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;

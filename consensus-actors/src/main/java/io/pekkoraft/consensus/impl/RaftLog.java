@@ -1,6 +1,5 @@
 package io.pekkoraft.consensus.impl;
 
-import io.pekkoraft.consensus.protocol.Internal;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.rules.LogView;
 import io.pekkoraft.persistence.LogEntry;
@@ -59,7 +58,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * stops (Pekko Persistence's rule for write failures) and the server, which watches it, stops too: a node
  * that cannot store must not answer as if it had.
  */
-public final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, RaftLog.State> {
+final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, RaftLog.State> {
 
   /** The log's protocol. */
   public interface Command extends NoSerializationVerificationNeeded {}

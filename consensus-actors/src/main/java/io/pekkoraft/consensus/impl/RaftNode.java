@@ -4,7 +4,6 @@ import io.pekkoraft.consensus.RaftRole;
 import io.pekkoraft.consensus.RoleChanged;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
-import io.pekkoraft.consensus.protocol.Internal;
 import io.pekkoraft.consensus.protocol.RaftMessage;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.rules.Configuration;

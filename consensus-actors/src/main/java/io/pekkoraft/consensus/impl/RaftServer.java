@@ -4,7 +4,6 @@ import io.pekkoraft.consensus.StateMachine;
 import io.pekkoraft.consensus.protocol.ClientBatch;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
-import io.pekkoraft.consensus.protocol.Internal;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.protocol.TransferLeadership;
 import io.pekkoraft.consensus.protocol.TransferReply;
@@ -22,6 +21,7 @@ import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.TypedActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
+import org.apache.pekko.annotation.InternalApi;
 
 /**
  * One member of one Raft group: the server actor. It starts its children, waits for its durable state to
@@ -40,6 +40,7 @@ import org.apache.pekko.actor.typed.javadsl.StashBuffer;
  * once what waits on it: a leader's appended commands Timeout (outcome unknown), reads and requests it
  * held or stashed NotLeader(null) (not applied).
  */
+@InternalApi
 public final class RaftServer {
 
   private static final int RECOVERY_STASH = 1000;

@@ -5,11 +5,13 @@ import com.typesafe.config.ConfigException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.apache.pekko.annotation.InternalApi;
 
 /**
  * The {@code pekko-raft} configuration, read and checked once. A wrong value fails with an error naming
  * the key, at start, never later.
  */
+@InternalApi
 public record RaftSettings(
     String selfId,
     Map<String, String> members,

@@ -1,6 +1,5 @@
 package io.pekkoraft.consensus.impl;
 
-import io.pekkoraft.consensus.protocol.Internal;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
 import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
 import io.pekkoraft.consensus.protocol.RaftMessage.InstallSnapshot;

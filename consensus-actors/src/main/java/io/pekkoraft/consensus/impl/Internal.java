@@ -1,14 +1,18 @@
-package io.pekkoraft.consensus.protocol;
+package io.pekkoraft.consensus.impl;
 
-import io.pekkoraft.consensus.impl.RaftLog;
+import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.rules.LogView;
 import io.pekkoraft.persistence.LogEntry;
 import java.util.List;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 
-/** Messages a Raft server sends itself or receives from its own children. They never leave the node. */
-public final class Internal {
+/**
+ * Messages a Raft server sends itself (its timers) or receives from its own children (adapted replies of
+ * the log and the state machine runner). They never leave the node, and nothing outside this package
+ * sends them.
+ */
+final class Internal {
 
   private Internal() {}
 
