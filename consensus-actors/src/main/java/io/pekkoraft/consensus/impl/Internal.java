@@ -63,8 +63,8 @@ final class Internal {
 
   /**
    * A replicator needs entries from {@code fromIndex} that it no longer buffers; entries that left the
-   * leader's memory are read back from the journal and sent straight to {@code readReplyTo}.
+   * leader's memory are read back from the journal and sent straight to {@code replyTo}.
    */
-  public record FetchEntries(String peer, long fromIndex, ActorRef<RaftLog.ReadResult> readReplyTo)
+  public record FetchEntries(String peer, long fromIndex, ActorRef<RaftLog.ReadResult> replyTo)
       implements ServerCommand, NoSerializationVerificationNeeded {}
 }

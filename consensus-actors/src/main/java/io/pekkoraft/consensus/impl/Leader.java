@@ -241,7 +241,7 @@ final class Leader extends Role {
     if (!node.log.holds(from) && from <= node.log.lastIndex()) {
       // Left memory (log.max-bytes-in-memory): read back from the journal, straight to the replicator.
       node.raftLog.tell(new RaftLog.Read(from, node.settings.maxEntriesPerBatch() * window,
-          node.settings.maxBytesPerBatch() * window, f.readReplyTo()));
+          node.settings.maxBytesPerBatch() * window, f.replyTo()));
       return this;
     }
     List<LogEntry> slice = node.log.slice(from, node.settings.maxEntriesPerBatch() * window,

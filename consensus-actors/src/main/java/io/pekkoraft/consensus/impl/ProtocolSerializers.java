@@ -307,7 +307,7 @@ final class ProtocolSerializers {
     byte[] command = readNullableBytes(input, "ClientCommand command");
     int hops = input.readVarInt(true);
     long tag = input.readVarLong(true);
-    return new ClientRequest.ClientCommand(command, hops, withReplyTo ? readReplyTo(kryo, input) : replyTo, tag);
+    return new ClientRequest.ClientCommand(command, hops, tag, withReplyTo ? readReplyTo(kryo, input) : replyTo);
   }
 
   private static final ReadConsistency[] CONSISTENCIES = ReadConsistency.values();
@@ -333,8 +333,8 @@ final class ProtocolSerializers {
         query,
         consistency == 0 ? null : CONSISTENCIES[consistency - 1],
         hops,
-        withReplyTo ? readReplyTo(kryo, input) : replyTo,
-        tag);
+        tag,
+        withReplyTo ? readReplyTo(kryo, input) : replyTo);
   }
 
   // -- Client replies ------------------------------------------------------------------------------

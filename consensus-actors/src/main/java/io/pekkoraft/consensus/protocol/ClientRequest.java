@@ -39,26 +39,26 @@ public sealed interface ClientRequest extends ServerCommand, RaftSerializable {
     }
   }
 
-  record ClientCommand(byte[] command, int hops, ActorRef<ClientReply> replyTo, long tag) implements ClientRequest {
+  record ClientCommand(byte[] command, int hops, long tag, ActorRef<ClientReply> replyTo) implements ClientRequest {
     public ClientCommand(byte[] command, int hops, ActorRef<ClientReply> replyTo) {
-      this(command, hops, replyTo, 0);
+      this(command, hops, 0, replyTo);
     }
 
     @Override
     public ClientCommand forwarded() {
-      return new ClientCommand(command, hops + 1, replyTo, tag);
+      return new ClientCommand(command, hops + 1, tag, replyTo);
     }
   }
 
-  record ClientQuery(byte[] query, ReadConsistency consistency, int hops, ActorRef<ClientReply> replyTo, long tag)
+  record ClientQuery(byte[] query, ReadConsistency consistency, int hops, long tag, ActorRef<ClientReply> replyTo)
       implements ClientRequest {
     public ClientQuery(byte[] query, ReadConsistency consistency, int hops, ActorRef<ClientReply> replyTo) {
-      this(query, consistency, hops, replyTo, 0);
+      this(query, consistency, hops, 0, replyTo);
     }
 
     @Override
     public ClientQuery forwarded() {
-      return new ClientQuery(query, consistency, hops + 1, replyTo, tag);
+      return new ClientQuery(query, consistency, hops + 1, tag, replyTo);
     }
   }
 }

@@ -93,7 +93,7 @@ class StateMachineRunnerFailureTest {
   }
 
   private static ClientRequest waiting(TestProbe<ClientEnvelope> client, long tag) {
-    return new ClientRequest.ClientCommand(new byte[0], 0, client.getRef().narrow(), tag);
+    return new ClientRequest.ClientCommand(new byte[0], 0, tag, client.getRef().narrow());
   }
 
   @Test

@@ -50,9 +50,9 @@ public final class RequestLoop {
     int hops();
   }
 
-  /** How a request is made from its serialized payload, hop count, reply address and tag. */
+  /** How a request is made from its serialized payload, hop count, tag and reply address. */
   interface RequestMaker {
-    ClientRequest make(byte[] payload, int hops, ActorRef<ClientReply> replyTo, long tag);
+    ClientRequest make(byte[] payload, int hops, long tag, ActorRef<ClientReply> replyTo);
   }
 
   /** How one request is sent and its answer awaited: the answer, or a failed stage when none came in time. */
@@ -76,7 +76,7 @@ public final class RequestLoop {
   /** Asks with a temporary actor per request (Pekko's ask): right for a member asking its own server. */
   public RequestLoop(ActorSystem<?> system, KryoCodec codec) {
     this(system, codec, (server, maker, payload, hops, timeout) -> AskPattern.<ServerCommand, ClientReply>ask(
-        server, replyTo -> maker.make(payload, hops, replyTo, 0), timeout, system.scheduler()));
+        server, replyTo -> maker.make(payload, hops, 0, replyTo), timeout, system.scheduler()));
   }
 
   RequestLoop(ActorSystem<?> system, KryoCodec codec, Asker asker) {
@@ -91,7 +91,7 @@ public final class RequestLoop {
 
   public <R> CompletionStage<R> query(Object query, ReadConsistency consistency, Route route, Duration timeout) {
     return encodeAndRequest(query, "query",
-        (bytes, hops, replyTo, tag) -> new ClientRequest.ClientQuery(bytes, consistency, hops, replyTo, tag), route,
+        (bytes, hops, tag, replyTo) -> new ClientRequest.ClientQuery(bytes, consistency, hops, tag, replyTo), route,
         timeout);
   }
 

@@ -139,7 +139,7 @@ final class TaggedReplies implements RequestLoop.Asker {
     long tag = lastTag.incrementAndGet();
     Waiting w = new Waiting(nanoTime.getAsLong() + timeout.toNanos(), timeout);
     waiting.put(tag, w);
-    outbox.send(server, maker.make(payload, hops, inbox.narrow(), tag), w);
+    outbox.send(server, maker.make(payload, hops, tag, inbox.narrow()), w);
     return w.answer;
   }
 

@@ -75,7 +75,7 @@ class TaggedRepliesTest {
    * unpacked. All of it was sent on this thread, so a marker told now arrives after all of it.
    */
   private List<Byte> sentSinceLastLook() {
-    ClientRequest.ClientCommand marker = new ClientRequest.ClientCommand(new byte[0], 1, null, -1);
+    ClientRequest.ClientCommand marker = new ClientRequest.ClientCommand(new byte[0], 1, -1, null);
     server.getRef().tell(marker);
     List<Byte> sent = new ArrayList<>();
     for (ServerCommand m = server.receiveMessage(); m != marker; m = server.receiveMessage()) {
