@@ -64,43 +64,43 @@ final class Leader extends Role {
   private ActorRef<TransferWatch.Command> transferWatch;
   private boolean timeoutNowSent;
 
-  static Behavior<ServerCommand> start(RaftNode node) {
-    Leader leader = new Leader(node);
+  static Behavior<ServerCommand> start(ServerState state) {
+    Leader leader = new Leader(state);
     // Requests held during the hand-over that made us leader (or during one of ours that we survived):
     // served now, so that the commands join our no-op in one write and one AppendEntries.
-    for (ClientRequest held : node.held.takeAll()) leader.onClientRequest(held);
+    for (ClientRequest held : state.held.takeAll()) leader.onClientRequest(held);
     return leader.maybeCommit();
   }
 
-  private Leader(RaftNode node) {
-    super(node);
-    node.timers.cancel(RaftNode.ELECTION_TIMER);
-    node.timers.cancel(RaftNode.LEADER_CONTACT_TIMER);
-    node.leaderId = node.selfId;
-    node.leaderContact = true; // we are the leader: vote requests must not unseat us while a quorum answers
-    node.becameRole(RaftRole.LEADER);
-    node.ctx.getLog().info("{} is the leader of group {} in term {}", node.selfId, node.groupId, node.currentTerm);
-    sharedCommit = new AtomicLong(node.commitIndex);
-    codec = RaftSerialization.get(node.ctx.getSystem()).codec();
-    long lastAtElection = node.log.lastIndex();
-    node.persist.afterDurable(() -> selfPersisted = Math.max(selfPersisted, lastAtElection));
-    for (String peer : node.config.members()) {
-      if (peer.equals(node.selfId)) continue;
+  private Leader(ServerState state) {
+    super(state);
+    state.timers.cancel(ServerState.ELECTION_TIMER);
+    state.timers.cancel(ServerState.LEADER_CONTACT_TIMER);
+    state.leaderId = state.selfId;
+    state.leaderContact = true; // we are the leader: vote requests must not unseat us while a quorum answers
+    state.becameRole(RaftRole.LEADER);
+    state.ctx.getLog().info("{} is the leader of group {} in term {}", state.selfId, state.groupId, state.currentTerm);
+    sharedCommit = new AtomicLong(state.commitIndex);
+    codec = RaftSerialization.get(state.ctx.getSystem()).codec();
+    long lastAtElection = state.log.lastIndex();
+    state.persist.afterDurable(() -> selfPersisted = Math.max(selfPersisted, lastAtElection));
+    for (String peer : state.config.members()) {
+      if (peer.equals(state.selfId)) continue;
       matchIndex.put(peer, 0L);
       spawnReplicator(peer);
     }
-    if (node.settings.checkQuorum()) {
-      node.timers.startTimerWithFixedDelay(RaftNode.CHECK_QUORUM_TIMER, Internal.CheckQuorum.INSTANCE,
-          node.settings.electionTimeoutMin());
+    if (state.settings.checkQuorum()) {
+      state.timers.startTimerWithFixedDelay(ServerState.CHECK_QUORUM_TIMER, Internal.CheckQuorum.INSTANCE,
+          state.settings.electionTimeoutMin());
     }
     // §5.4.2 and §8: a no-op of our term lets earlier entries commit, and lets reads start.
-    appendAsLeader(LogEntry.noop(node.log.lastIndex() + 1, node.currentTerm));
+    appendAsLeader(LogEntry.noop(state.log.lastIndex() + 1, state.currentTerm));
   }
 
   /** A replicator for {@code peer}, watched: should it fail, {@link #onChildTerminated} starts another. */
   private void spawnReplicator(String peer) {
-    ActorRef<Replicator.Command> replicator = node.ctx.spawnAnonymous(Replicator.create(peer, node, sharedCommit));
-    node.ctx.watch(replicator);
+    ActorRef<Replicator.Command> replicator = state.ctx.spawnAnonymous(Replicator.create(peer, state, sharedCommit));
+    state.ctx.watch(replicator);
     replicators.put(peer, replicator);
   }
 
@@ -115,8 +115,8 @@ final class Leader extends Role {
       if (!e.getValue().equals(t.getRef())) continue;
       String peer = e.getKey();
       Throwable cause = t instanceof ChildFailed failed ? failed.getCause() : null;
-      node.ctx.getLog().error("{}, leader of group {} in term {}: the replicator to {} stopped unexpectedly ({});"
-          + " starting a new one", node.selfId, node.groupId, node.currentTerm, peer,
+      state.ctx.getLog().error("{}, leader of group {} in term {}: the replicator to {} stopped unexpectedly ({});"
+          + " starting a new one", state.selfId, state.groupId, state.currentTerm, peer,
           cause != null ? cause.toString() : "no failure reported", cause);
       spawnReplicator(peer);
       if (roundInFlight != 0) replicators.get(peer).tell(new Replicator.HeartbeatNow(roundInFlight)); // reads waiting
@@ -132,11 +132,11 @@ final class Leader extends Role {
 
   private void appendAsLeader(LogEntry entry) {
     if (unpushed.isEmpty()) {
-      unpushedPrevIndex = node.log.lastIndex();
-      unpushedPrevTerm = node.log.lastTerm();
-      node.ctx.getSelf().tell(Internal.PushEntries.INSTANCE);
+      unpushedPrevIndex = state.log.lastIndex();
+      unpushedPrevTerm = state.log.lastTerm();
+      state.ctx.getSelf().tell(Internal.PushEntries.INSTANCE);
     }
-    node.append(List.of(entry));
+    state.append(List.of(entry));
     unpushed.add(entry);
   }
 
@@ -145,7 +145,7 @@ final class Leader extends Role {
     if (unpushed.isEmpty()) return this;
     // Our own vote for the whole burst, once: everything appended so far is queued for the journal.
     long last = unpushed.get(unpushed.size() - 1).index();
-    node.persist.afterDurable(() -> selfPersisted = Math.max(selfPersisted, last));
+    state.persist.afterDurable(() -> selfPersisted = Math.max(selfPersisted, last));
     Replicator.Entries push = new Replicator.Entries(unpushedPrevIndex, unpushedPrevTerm, List.copyOf(unpushed), false);
     unpushed.clear();
     for (ActorRef<Replicator.Command> r : replicators.values()) r.tell(push);
@@ -159,14 +159,14 @@ final class Leader extends Role {
 
   /** The commit rule: highest index on a quorum, counting only entries of our term (Figure 8). */
   private Behavior<ServerCommand> maybeCommit() {
-    long quorumIndex = Quorum.quorumIndex(node.config,
-        id -> id.equals(node.selfId) ? selfPersisted : matchIndex.getOrDefault(id, 0L));
-    long newCommit = CommitRule.advance(node.commitIndex, quorumIndex, node.log::termAt, node.currentTerm);
-    if (newCommit > node.commitIndex) {
+    long quorumIndex = Quorum.quorumIndex(state.config,
+        id -> id.equals(state.selfId) ? selfPersisted : matchIndex.getOrDefault(id, 0L));
+    long newCommit = CommitRule.advance(state.commitIndex, quorumIndex, state.log::termAt, state.currentTerm);
+    if (newCommit > state.commitIndex) {
       NavigableMap<Long, ClientRequest> answered = pendingCommands.headMap(newCommit, true);
       Map<Long, ClientRequest> replies = Map.copyOf(answered);
       answered.clear();
-      node.commitTo(newCommit, replies);
+      state.commitTo(newCommit, replies);
       sharedCommit.set(newCommit);
       while (!readsAwaitingTermCommit.isEmpty()) startRead(readsAwaitingTermCommit.poll());
     }
@@ -178,26 +178,26 @@ final class Leader extends Role {
 
   @Override
   Behavior<ServerCommand> onAppendEntriesResponse(AppendEntriesResponse r) {
-    if (r.term() < node.currentTerm) return this;
+    if (r.term() < state.currentTerm) return this;
     ActorRef<Replicator.Command> replicator = replicators.get(r.from());
     if (replicator == null) return this;
     recentlyActive.add(r.from());
     if (r.success()) {
-      if (r.matchIndex() > node.log.lastIndex()) {
-        throw new IllegalStateException(node.selfId + ": " + r.from() + " acknowledged index " + r.matchIndex()
-            + " beyond our last index " + node.log.lastIndex() + " in term " + node.currentTerm);
+      if (r.matchIndex() > state.log.lastIndex()) {
+        throw new IllegalStateException(state.selfId + ": " + r.from() + " acknowledged index " + r.matchIndex()
+            + " beyond our last index " + state.log.lastIndex() + " in term " + state.currentTerm);
       }
       matchIndex.merge(r.from(), r.matchIndex(), Math::max);
       replicator.tell(new Replicator.Acked(r.seq(), r.matchIndex()));
       return maybeCommit();
     }
-    replicator.tell(new Replicator.Rejected(r.seq(), node.log.nextIndexAfterReject(r.conflictTerm(), r.conflictIndex())));
+    replicator.tell(new Replicator.Rejected(r.seq(), state.log.nextIndexAfterReject(r.conflictTerm(), r.conflictIndex())));
     return this;
   }
 
   @Override
   Behavior<ServerCommand> onInstallSnapshotResponse(InstallSnapshotResponse r) {
-    if (r.term() < node.currentTerm) return this;
+    if (r.term() < state.currentTerm) return this;
     ActorRef<Replicator.Command> replicator = replicators.get(r.from());
     if (replicator == null) return this;
     recentlyActive.add(r.from());
@@ -209,13 +209,13 @@ final class Leader extends Role {
 
   @Override
   void onNewSnapshot() {
-    Replicator.NewerSnapshot newer = new Replicator.NewerSnapshot(node.snapshot.index());
+    Replicator.NewerSnapshot newer = new Replicator.NewerSnapshot(state.snapshot.index());
     for (ActorRef<Replicator.Command> r : replicators.values()) r.tell(newer);
   }
 
   @Override
   Behavior<ServerCommand> onHeartbeatResponse(HeartbeatResponse r) {
-    if (r.term() < node.currentTerm || !replicators.containsKey(r.from())) return this;
+    if (r.term() < state.currentTerm || !replicators.containsKey(r.from())) return this;
     recentlyActive.add(r.from());
     roundAcked.merge(r.from(), r.round(), Math::max);
     confirmReads();
@@ -227,41 +227,41 @@ final class Leader extends Role {
   Behavior<ServerCommand> onFetchEntries(Internal.FetchEntries f) {
     ActorRef<Replicator.Command> replicator = replicators.get(f.peer());
     if (replicator == null) return this;
-    if (f.fromIndex() < node.log.firstIndex()) {
+    if (f.fromIndex() < state.log.firstIndex()) {
       // Compacted away (§7): the follower needs our snapshot first.
-      if (node.snapshot.index() < node.log.firstIndex() - 1) {
-        throw new IllegalStateException(node.selfId + ": the log starts at " + node.log.firstIndex()
-            + " but the latest snapshot covers only up to " + node.snapshot.index());
+      if (state.snapshot.index() < state.log.firstIndex() - 1) {
+        throw new IllegalStateException(state.selfId + ": the log starts at " + state.log.firstIndex()
+            + " but the latest snapshot covers only up to " + state.snapshot.index());
       }
-      replicator.tell(new Replicator.SendSnapshot(node.snapshot));
+      replicator.tell(new Replicator.SendSnapshot(state.snapshot));
       return this;
     }
     long from = f.fromIndex();
-    int window = node.settings.window();
-    if (!node.log.holds(from) && from <= node.log.lastIndex()) {
+    int window = state.settings.window();
+    if (!state.log.holds(from) && from <= state.log.lastIndex()) {
       // Left memory (log.max-bytes-in-memory): read back from the journal, straight to the replicator.
-      node.raftLog.tell(new RaftLog.Read(from, node.settings.maxEntriesPerBatch() * window,
-          node.settings.maxBytesPerBatch() * window, f.replyTo()));
+      state.logActor.tell(new RaftLog.Read(from, state.settings.maxEntriesPerBatch() * window,
+          state.settings.maxBytesPerBatch() * window, f.replyTo()));
       return this;
     }
-    List<LogEntry> slice = node.log.slice(from, node.settings.maxEntriesPerBatch() * window,
-        node.settings.maxBytesPerBatch() * window);
-    replicator.tell(new Replicator.Entries(from - 1, node.log.termAt(from - 1), slice, true));
+    List<LogEntry> slice = state.log.slice(from, state.settings.maxEntriesPerBatch() * window,
+        state.settings.maxBytesPerBatch() * window);
+    replicator.tell(new Replicator.Entries(from - 1, state.log.termAt(from - 1), slice, true));
     return this;
   }
 
   /** Election Safety: two leaders in one term is a broken invariant, never an operational condition. */
   @Override
   Behavior<ServerCommand> onAppendEntries(AppendEntries ae) {
-    if (ae.term() < node.currentTerm) return rejectStaleTerm(ae);
-    throw new IllegalStateException(node.selfId + " is leader of term " + node.currentTerm + " but " + ae.from()
+    if (ae.term() < state.currentTerm) return rejectStaleTerm(ae);
+    throw new IllegalStateException(state.selfId + " is leader of term " + state.currentTerm + " but " + ae.from()
         + " also sends AppendEntries as leader of that term");
   }
 
   @Override
   Behavior<ServerCommand> onHeartbeat(Heartbeat hb) {
-    if (hb.term() < node.currentTerm) return super.onHeartbeat(hb);
-    throw new IllegalStateException(node.selfId + " is leader of term " + node.currentTerm + " but " + hb.from()
+    if (hb.term() < state.currentTerm) return super.onHeartbeat(hb);
+    throw new IllegalStateException(state.selfId + " is leader of term " + state.currentTerm + " but " + hb.from()
         + " also sends heartbeats as leader of that term");
   }
 
@@ -273,26 +273,26 @@ final class Leader extends Role {
       // Handing over: a new entry would move the goal the target must reach. Held until the new leader
       // is known, then named to the client (HeldRequests); when that cannot be, not applied: the client
       // retries. Naming the target now would not help: it does not lead yet.
-      if (!node.held.hold(c)) c.reply(new ClientReply.NotLeader(null));
+      if (!state.held.hold(c)) c.reply(new ClientReply.NotLeader(null));
       return this;
     }
-    if (c.command().length > node.settings.maxRequestBytes()) {
+    if (c.command().length > state.settings.maxRequestBytes()) {
       c.reply(new ClientReply.Rejected("command of " + c.command().length + " bytes exceeds"
-          + " pekko-raft.client.max-request-bytes = " + node.settings.maxRequestBytes()));
+          + " pekko-raft.client.max-request-bytes = " + state.settings.maxRequestBytes()));
       return this;
     }
     if (!readable(c.command())) {
       c.reply(new ClientReply.Rejected("the command cannot be deserialized by the leader; not applied"));
       return this;
     }
-    if (pendingCommands.size() >= node.settings.maxPending()) {
+    if (pendingCommands.size() >= state.settings.maxPending()) {
       c.reply(new ClientReply.Rejected("overloaded: " + pendingCommands.size()
           + " commands are waiting to commit (pekko-raft.client.max-pending); not applied, retry later"));
       return this;
     }
-    long index = node.log.lastIndex() + 1;
+    long index = state.log.lastIndex() + 1;
     pendingCommands.put(index, c);
-    appendAsLeader(new LogEntry(index, node.currentTerm, LogEntry.Type.COMMAND, c.command()));
+    appendAsLeader(new LogEntry(index, state.currentTerm, LogEntry.Type.COMMAND, c.command()));
     return maybeCommit(); // a single-node group commits as soon as its own write is durable
   }
 
@@ -305,7 +305,7 @@ final class Leader extends Role {
       codec.fromBytes(command);
       return true;
     } catch (RuntimeException e) {
-      node.ctx.getLog().debug("{} refuses a command that cannot be deserialized: {}", node.selfId, e.toString());
+      state.ctx.getLog().debug("{} refuses a command that cannot be deserialized: {}", state.selfId, e.toString());
       return false;
     }
   }
@@ -313,17 +313,17 @@ final class Leader extends Role {
   @Override
   Behavior<ServerCommand> onClientQuery(ClientRequest.ClientQuery q) {
     if (q.consistency() == ReadConsistency.STALE) return super.onClientQuery(q);
-    if (q.query().length > node.settings.maxRequestBytes()) {
+    if (q.query().length > state.settings.maxRequestBytes()) {
       q.reply(new ClientReply.Rejected("query of " + q.query().length + " bytes exceeds"
-          + " pekko-raft.client.max-request-bytes = " + node.settings.maxRequestBytes()));
+          + " pekko-raft.client.max-request-bytes = " + state.settings.maxRequestBytes()));
       return this;
     }
-    if (pendingReads.size() + readsAwaitingTermCommit.size() >= node.settings.maxPending()) {
+    if (pendingReads.size() + readsAwaitingTermCommit.size() >= state.settings.maxPending()) {
       q.reply(new ClientReply.Rejected("overloaded: " + pendingReads.size() + " reads are waiting to be"
           + " confirmed (pekko-raft.client.max-pending); retry later"));
       return this;
     }
-    if (node.log.termAt(node.commitIndex) != node.currentTerm) {
+    if (state.log.termAt(state.commitIndex) != state.currentTerm) {
       readsAwaitingTermCommit.add(q); // §6.4: wait until our no-op commits, so commitIndex is current
     } else {
       startRead(q);
@@ -333,7 +333,7 @@ final class Leader extends Role {
 
   /** ReadIndex (thesis §6.4): record the commit index, then confirm leadership with one heartbeat round. */
   private void startRead(ClientRequest.ClientQuery q) {
-    pendingReads.add(new PendingRead(node.commitIndex, q, round + 1));
+    pendingReads.add(new PendingRead(state.commitIndex, q, round + 1));
     if (roundInFlight == 0) startRound();
   }
 
@@ -349,14 +349,14 @@ final class Leader extends Role {
   private void confirmReads() {
     if (roundInFlight == 0) return;
     Set<String> acked = new HashSet<>();
-    acked.add(node.selfId);
+    acked.add(state.selfId);
     roundAcked.forEach((peer, r) -> {
       if (r >= roundInFlight) acked.add(peer);
     });
-    if (!Quorum.isQuorum(node.config, acked)) return;
+    if (!Quorum.isQuorum(state.config, acked)) return;
     while (!pendingReads.isEmpty() && pendingReads.peek().round() <= roundInFlight) {
       PendingRead read = pendingReads.poll();
-      node.runner.tell(new StateMachineRunner.Read(read.readIndex(), read.query()));
+      state.runner.tell(new StateMachineRunner.Read(read.readIndex(), read.query()));
     }
     roundInFlight = 0;
     if (!pendingReads.isEmpty()) startRound();
@@ -370,34 +370,34 @@ final class Leader extends Role {
       if (t.target() == null || t.target().equals(transferTarget)) {
         transferWatch.tell(new TransferWatch.Waiter(t.replyTo()));
       } else {
-        t.replyTo().tell(new TransferReply.Rejected("leadership of group " + node.groupId + " is being handed over"
+        t.replyTo().tell(new TransferReply.Rejected("leadership of group " + state.groupId + " is being handed over"
             + " to " + transferTarget + "; not to " + t.target() + " at the same time"));
       }
       return this;
     }
     String target = t.target() != null ? t.target() : mostUpToDateVoter();
     if (target == null) {
-      t.replyTo().tell(new TransferReply.Rejected("group " + node.groupId + " has no other voting member to hand"
+      t.replyTo().tell(new TransferReply.Rejected("group " + state.groupId + " has no other voting member to hand"
           + " leadership to"));
       return this;
     }
-    if (target.equals(node.selfId)) {
-      t.replyTo().tell(new TransferReply.Transferred(node.selfId));
+    if (target.equals(state.selfId)) {
+      t.replyTo().tell(new TransferReply.Transferred(state.selfId));
       return this;
     }
-    if (!node.config.isVoter(target)) {
-      t.replyTo().tell(new TransferReply.Rejected(target + " is not a voting member of group " + node.groupId
-          + " " + node.config.voters() + "; only a voter can lead"));
+    if (!state.config.isVoter(target)) {
+      t.replyTo().tell(new TransferReply.Rejected(target + " is not a voting member of group " + state.groupId
+          + " " + state.config.voters() + "; only a voter can lead"));
       return this;
     }
-    node.ctx.getLog().info("{} hands leadership of group {} in term {} over to {}", node.selfId, node.groupId,
-        node.currentTerm, target);
+    state.ctx.getLog().info("{} hands leadership of group {} in term {} over to {}", state.selfId, state.groupId,
+        state.currentTerm, target);
     transferTarget = target;
     timeoutNowSent = false;
-    transferWatch = node.ctx.spawnAnonymous(TransferWatch.create(node.groupId, node.selfId, target,
-        node.currentTerm, node.settings.leadershipTransferTimeout(), node.ctx.getSelf(), t.replyTo()));
-    node.held.begin();
-    if (matchIndex.getOrDefault(target, 0L) < node.log.lastIndex()) {
+    transferWatch = state.ctx.spawnAnonymous(TransferWatch.create(state.groupId, state.selfId, target,
+        state.currentTerm, state.settings.leadershipTransferTimeout(), state.ctx.getSelf(), t.replyTo()));
+    state.held.begin();
+    if (matchIndex.getOrDefault(target, 0L) < state.log.lastIndex()) {
       // Catch the target up now rather than after the retransmit interval, if a batch to it was lost.
       ActorRef<Replicator.Command> replicator = replicators.get(target);
       if (replicator != null) replicator.tell(Replicator.ResendNow.INSTANCE);
@@ -409,8 +409,8 @@ final class Leader extends Role {
   /** The voter (other than us) with the highest match index; the first by member id among equals. */
   private String mostUpToDateVoter() {
     String best = null;
-    for (String peer : node.config.members()) {
-      if (peer.equals(node.selfId) || !node.config.isVoter(peer)) continue;
+    for (String peer : state.config.members()) {
+      if (peer.equals(state.selfId) || !state.config.isVoter(peer)) continue;
       if (best == null || matchIndex.getOrDefault(peer, 0L) > matchIndex.getOrDefault(best, 0L)) best = peer;
     }
     return best;
@@ -424,22 +424,22 @@ final class Leader extends Role {
    */
   private void handOverWhenCaughtUp(boolean again) {
     if (transferTarget == null || (timeoutNowSent && !again)) return;
-    long last = node.log.lastIndex();
-    if (matchIndex.getOrDefault(transferTarget, 0L) < last || node.commitIndex < last) return;
+    long last = state.log.lastIndex();
+    if (matchIndex.getOrDefault(transferTarget, 0L) < last || state.commitIndex < last) return;
     timeoutNowSent = true;
-    node.sendAfterDurable(transferTarget, new TimeoutNow(node.currentTerm, node.selfId));
+    state.sendAfterDurable(transferTarget, new TimeoutNow(state.currentTerm, state.selfId));
   }
 
   /** The transfer's deadline passed and we still lead: serve clients again. */
   @Override
   Behavior<ServerCommand> onTransferEnded(TransferWatch.Ended e) {
     if (!e.watch().equals(transferWatch)) return this;
-    node.ctx.getLog().warn("{} keeps leading group {} in term {}: {} did not take over in time", node.selfId,
-        node.groupId, node.currentTerm, transferTarget);
+    state.ctx.getLog().warn("{} keeps leading group {} in term {}: {} did not take over in time", state.selfId,
+        state.groupId, state.currentTerm, transferTarget);
     transferTarget = null;
     transferWatch = null;
     timeoutNowSent = false;
-    node.held.release(); // still within the hold's bound: serve them
+    state.held.release(); // still within the hold's bound: serve them
     return this;
   }
 
@@ -447,31 +447,31 @@ final class Leader extends Role {
 
   @Override
   Behavior<ServerCommand> onCheckQuorum() {
-    recentlyActive.add(node.selfId);
-    boolean quorum = Quorum.isQuorum(node.config, recentlyActive);
+    recentlyActive.add(state.selfId);
+    boolean quorum = Quorum.isQuorum(state.config, recentlyActive);
     recentlyActive.clear();
     if (quorum) return this;
-    node.ctx.getLog().warn("{} steps down as leader of group {} in term {}: no quorum answered within {} ms",
-        node.selfId, node.groupId, node.currentTerm, node.settings.electionTimeoutMin().toMillis());
+    state.ctx.getLog().warn("{} steps down as leader of group {} in term {}: no quorum answered within {} ms",
+        state.selfId, state.groupId, state.currentTerm, state.settings.electionTimeoutMin().toMillis());
     failPending(new ClientReply.NoQuorum("the leader lost contact with a quorum; outcome unknown"));
-    node.leaderContact = false;
+    state.leaderContact = false;
     return becomeFollower();
   }
 
   @Override
   void onLeave() {
-    node.timers.cancel(RaftNode.CHECK_QUORUM_TIMER);
-    for (ActorRef<Replicator.Command> r : replicators.values()) node.ctx.stop(r);
+    state.timers.cancel(ServerState.CHECK_QUORUM_TIMER);
+    for (ActorRef<Replicator.Command> r : replicators.values()) state.ctx.stop(r);
     replicators.clear();
-    if (node.leaderId != null && node.leaderId.equals(node.selfId)) node.leaderId = null;
-    node.leaderContact = false;
+    if (state.leaderId != null && state.leaderId.equals(state.selfId)) state.leaderId = null;
+    state.leaderContact = false;
     failPending(new ClientReply.Timeout("leadership was lost before the command committed; outcome unknown"));
   }
 
   /** Appended commands: outcome unknown (another leader may commit them); reads: not served. */
   @Override
   void onStop() {
-    failPending(new ClientReply.Timeout("the server of group " + node.groupId + " on member " + node.selfId
+    failPending(new ClientReply.Timeout("the server of group " + state.groupId + " on member " + state.selfId
         + " stopped before the command committed; outcome unknown"));
   }
 

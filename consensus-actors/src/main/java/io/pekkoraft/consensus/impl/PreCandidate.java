@@ -20,21 +20,21 @@ final class PreCandidate extends Role {
   private final long proposedTerm;
   private final Map<String, Boolean> votes = new HashMap<>();
 
-  static Behavior<ServerCommand> start(RaftNode node) {
-    PreCandidate pc = new PreCandidate(node);
+  static Behavior<ServerCommand> start(ServerState state) {
+    PreCandidate pc = new PreCandidate(state);
     return pc.evaluate();
   }
 
-  private PreCandidate(RaftNode node) {
-    super(node);
-    node.forgetLeader();
-    proposedTerm = node.currentTerm + 1;
-    node.becameRole(RaftRole.PRE_CANDIDATE);
-    node.resetElectionTimer();
-    votes.put(node.selfId, true);
-    RequestVote request = new RequestVote(proposedTerm, node.selfId, node.log.lastIndex(), node.log.lastTerm(), true, false);
-    for (String voter : node.config.members()) {
-      if (!voter.equals(node.selfId) && node.config.isVoter(voter)) node.sendAfterDurable(voter, request);
+  private PreCandidate(ServerState state) {
+    super(state);
+    state.forgetLeader();
+    proposedTerm = state.currentTerm + 1;
+    state.becameRole(RaftRole.PRE_CANDIDATE);
+    state.resetElectionTimer();
+    votes.put(state.selfId, true);
+    RequestVote request = new RequestVote(proposedTerm, state.selfId, state.log.lastIndex(), state.log.lastTerm(), true, false);
+    for (String voter : state.config.members()) {
+      if (!voter.equals(state.selfId) && state.config.isVoter(voter)) state.sendAfterDurable(voter, request);
     }
   }
 
@@ -47,14 +47,14 @@ final class PreCandidate extends Role {
   }
 
   private Behavior<ServerCommand> evaluate() {
-    Quorum.VoteResult result = Quorum.voteResult(node.config, votes);
-    if (result == Quorum.VoteResult.WON) return Candidate.start(node, false);
+    Quorum.VoteResult result = Quorum.voteResult(state.config, votes);
+    if (result == Quorum.VoteResult.WON) return Candidate.start(state, false);
     if (result == Quorum.VoteResult.LOST) return becomeFollower();
     return this;
   }
 
   @Override
   Behavior<ServerCommand> onElectionTimeout() {
-    return PreCandidate.start(node);
+    return PreCandidate.start(state);
   }
 }

@@ -67,21 +67,21 @@ public final class RaftServer {
       SnapshotFiles snapshots = new SnapshotFiles(settings.snapshotDir(), persistenceId(groupId, settings.selfId()));
       ActorRef<StateMachineRunner.Command> runner = ctx.spawn(StateMachineRunner.create(groupId, stateMachine,
           RaftSerialization.get(ctx.getSystem()).codec(), snapshots, settings, ctx.getSelf()), "state-machine");
-      ActorRef<RaftLog.Command> raftLog = ctx.spawn(
+      ActorRef<RaftLog.Command> logActor = ctx.spawn(
           RaftLog.create(persistenceId(groupId, settings.selfId()), settings.journalPluginId(),
               settings.snapshotPluginId(), settings.maxLogBytesInMemory(), ctx.getSelf()), "log");
-      ctx.watch(raftLog);
+      ctx.watch(logActor);
       ctx.watch(runner);
       StopReason stopReason = new StopReason(onStop);
       return Behaviors.receive(ServerCommand.class)
           .onMessage(Internal.Recovered.class, recovered -> {
-            RaftNode node = new RaftNode(groupId, settings, ctx, timers, transport, raftLog, runner, snapshots, recovered);
+            ServerState state = new ServerState(groupId, settings, ctx, timers, transport, logActor, runner, snapshots, recovered);
             ctx.getLog().info("{} of group {} recovered term {}, a snapshot up to index {} and {} log entries after it"
                     + " ({} of them in memory)", settings.selfId(), groupId, recovered.currentTerm(),
                 recovered.snapshotIndex(), recovered.log().size(), recovered.log().lastIndex() + 1 - recovered.log().tailStart());
             transport.bind(settings.selfId(), ctx.getSelf(), ctx);
             return stash.unstashAll(
-                Behaviors.intercept(() -> new FlushAfterEachMessage(node, stopReason), new Follower(node)));
+                Behaviors.intercept(() -> new FlushAfterEachMessage(state, stopReason), new Follower(state)));
           })
           .onMessage(ServerCommand.class, m -> {
             if (!stash.isFull()) stash.stash(m);
@@ -158,12 +158,12 @@ public final class RaftServer {
 
   /** Flush the journal batch after every message: one write covers all that queued while the last was in flight. */
   private static final class FlushAfterEachMessage extends BehaviorInterceptor<ServerCommand, ServerCommand> {
-    private final RaftNode node;
+    private final ServerState state;
     private final StopReason stopReason;
 
-    FlushAfterEachMessage(RaftNode node, StopReason stopReason) {
+    FlushAfterEachMessage(ServerState state, StopReason stopReason) {
       super(ServerCommand.class);
-      this.node = node;
+      this.state = state;
       this.stopReason = stopReason;
     }
 
@@ -177,7 +177,7 @@ public final class RaftServer {
         stopReason.failed(e); // a broken invariant: the server stops with it
         throw e;
       }
-      node.persist.flush();
+      state.persist.flush();
       return next;
     }
 
@@ -195,7 +195,7 @@ public final class RaftServer {
         stopReason.report();
         return next;
       }
-      node.persist.flush();
+      state.persist.flush();
       return next;
     }
   }

@@ -50,7 +50,7 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
   record HeartbeatNow(long round) implements Command {}
 
   /** The entries the follower needs are compacted: send it this snapshot of the leader's (answer to a fetch). */
-  record SendSnapshot(RaftNode.Snapshot snapshot) implements Command {}
+  record SendSnapshot(ServerState.Snapshot snapshot) implements Command {}
 
   /** The follower's answer to the InstallSnapshot chunk at {@code chunkOffset} of the snapshot at {@code index}. */
   record SnapshotAck(long index, long chunkOffset, long nextOffset, boolean installed) implements Command {}
@@ -84,11 +84,11 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
    * deletes it does not cut the transfer short.
    */
   private static final class Transfer {
-    final RaftNode.Snapshot snapshot;
+    final ServerState.Snapshot snapshot;
     final java.nio.channels.FileChannel file;
     long offset;
 
-    Transfer(RaftNode.Snapshot snapshot, java.nio.channels.FileChannel file) {
+    Transfer(ServerState.Snapshot snapshot, java.nio.channels.FileChannel file) {
       this.snapshot = snapshot;
       this.file = file;
     }
@@ -103,7 +103,7 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
   }
 
   private final String peer;
-  private final RaftNode node;
+  private final ServerState state;
   private final long term;
   private final Transport transport;
   private final ActorRef<ServerCommand> leader;
@@ -128,36 +128,36 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
   /** Where entries read back from the leader's journal arrive. */
   private final ActorRef<RaftLog.ReadResult> journalReads;
 
-  static Behavior<Command> create(String peer, RaftNode node, AtomicLong commitIndex) {
-    long term = node.currentTerm;
-    long lastIndex = node.log.lastIndex();
-    ActorRef<ServerCommand> leader = node.ctx.getSelf();
+  static Behavior<Command> create(String peer, ServerState state, AtomicLong commitIndex) {
+    long term = state.currentTerm;
+    long lastIndex = state.log.lastIndex();
+    ActorRef<ServerCommand> leader = state.ctx.getSelf();
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new Replicator(ctx, timers, peer, node, term, leader, commitIndex, lastIndex)));
+        new Replicator(ctx, timers, peer, state, term, leader, commitIndex, lastIndex)));
   }
 
   private Replicator(
       ActorContext<Command> ctx,
       TimerScheduler<Command> timers,
       String peer,
-      RaftNode node,
+      ServerState state,
       long term,
       ActorRef<ServerCommand> leader,
       AtomicLong commitIndex,
       long leaderLastIndex) {
     super(ctx);
     this.peer = peer;
-    this.node = node;
+    this.state = state;
     this.term = term;
-    this.transport = node.transport;
+    this.transport = state.transport;
     this.leader = leader;
     this.commitIndex = commitIndex;
     this.leaderLastIndex = leaderLastIndex;
-    this.progress = new ReplicationProgress(leaderLastIndex + 1, node.settings.window());
-    this.bufferBytesMax = node.settings.maxBytesPerBatch() * node.settings.window() * 4L;
+    this.progress = new ReplicationProgress(leaderLastIndex + 1, state.settings.window());
+    this.bufferBytesMax = state.settings.maxBytesPerBatch() * state.settings.window() * 4L;
     this.journalReads = ctx.messageAdapter(RaftLog.ReadResult.class,
         r -> new Entries(r.fromIndex() - 1, r.prevTerm(), r.entries(), true));
-    timers.startTimerAtFixedRate(Tick.INSTANCE, node.settings.heartbeatInterval());
+    timers.startTimerAtFixedRate(Tick.INSTANCE, state.settings.heartbeatInterval());
     sendHeartbeat();
   }
 
@@ -269,7 +269,7 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
   private void sendHeartbeat() {
     // Capped at the follower's match index, so the follower can commit without a log check.
     long commit = Math.min(commitIndex.get(), progress.matchIndex());
-    transport.send(peer, new Heartbeat(term, node.selfId, commit, round));
+    transport.send(peer, new Heartbeat(term, state.selfId, commit, round));
   }
 
   // ---- snapshots (§7) ----
@@ -283,15 +283,15 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
     }
     try {
       endTransfer();
-      transfer = new Transfer(s.snapshot(), node.snapshots.open(s.snapshot().index(), s.snapshot().term()));
+      transfer = new Transfer(s.snapshot(), state.snapshots.open(s.snapshot().index(), s.snapshot().term()));
     } catch (java.io.IOException e) {
       // Two newer snapshots replaced it since the leader named it: ask again, for the latest.
       getContext().getLog().debug("{} cannot open its snapshot up to {} for {} ({}); asking for the latest",
-          node.selfId, s.snapshot().index(), peer, e.toString());
+          state.selfId, s.snapshot().index(), peer, e.toString());
       fetch(progress.nextIndex());
       return this;
     }
-    getContext().getLog().debug("{} sends its snapshot up to {} ({} bytes) to {}", node.selfId,
+    getContext().getLog().debug("{} sends its snapshot up to {} ({} bytes) to {}", state.selfId,
         s.snapshot().index(), s.snapshot().bytes(), peer);
     sendChunk();
     return this;
@@ -299,15 +299,15 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
 
   private void sendChunk() {
     ticksWithoutAnswer = 0;
-    RaftNode.Snapshot snap = transfer.snapshot;
+    ServerState.Snapshot snap = transfer.snapshot;
     byte[] chunk;
     try {
-      chunk = SnapshotFiles.readChunk(transfer.file, transfer.offset, node.settings.snapshotChunkBytes());
+      chunk = SnapshotFiles.readChunk(transfer.file, transfer.offset, state.settings.snapshotChunkBytes());
     } catch (java.io.IOException e) {
-      throw new IllegalStateException(node.selfId + ": cannot read its snapshot " + node.snapshots.path(
+      throw new IllegalStateException(state.selfId + ": cannot read its snapshot " + state.snapshots.path(
           snap.index(), snap.term()) + " to send it to " + peer + ": " + e, e);
     }
-    transport.send(peer, new InstallSnapshot(term, node.selfId, snap.index(), snap.term(), snap.bytes(),
+    transport.send(peer, new InstallSnapshot(term, state.selfId, snap.index(), snap.term(), snap.bytes(),
         transfer.offset, chunk));
   }
 
@@ -328,7 +328,7 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
     ticksWithoutAnswer = 0;
     if (a.nextOffset() < 0 || a.nextOffset() > transfer.snapshot.bytes()) {
       getContext().getLog().warn("{} got an InstallSnapshot answer from {} with offset {} outside the snapshot of {}"
-          + " bytes; starting over", node.selfId, peer, a.nextOffset(), transfer.snapshot.bytes());
+          + " bytes; starting over", state.selfId, peer, a.nextOffset(), transfer.snapshot.bytes());
       transfer.offset = 0;
     } else {
       transfer.offset = a.nextOffset();
@@ -370,7 +370,7 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
       List<LogEntry> batch = batchFrom(next);
       long last = batch.get(batch.size() - 1).index();
       seq++;
-      transport.send(peer, new AppendEntries(term, node.selfId, next - 1, termInBuffer(next - 1), batch, commitIndex.get(), seq));
+      transport.send(peer, new AppendEntries(term, state.selfId, next - 1, termInBuffer(next - 1), batch, commitIndex.get(), seq));
       progress.onSent(seq, last);
     }
   }
@@ -384,8 +384,8 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
   }
 
   private List<LogEntry> batchFrom(long next) {
-    return LogView.batch(buffer, (int) (next - bufferPrevIndex - 1), node.settings.maxEntriesPerBatch(),
-        node.settings.maxBytesPerBatch());
+    return LogView.batch(buffer, (int) (next - bufferPrevIndex - 1), state.settings.maxEntriesPerBatch(),
+        state.settings.maxBytesPerBatch());
   }
 
   /** Drop buffered entries the follower has stored; keep the term of the last one for the next prevLogTerm. */
