@@ -130,11 +130,11 @@ public final class PekkoRaft implements Extension {
         || provider.contains("Remote");
     if (!remote) return;
     long frame = config.getBytes("pekko.remote.artery.advanced.maximum-frame-size");
-    long needed = Math.max(settings.maxBytesPerBatch(), settings.snapshotChunkBytes()) + FRAME_OVERHEAD;
+    long needed = Math.max(settings.batchBytesMax(), settings.snapshotChunkBytes()) + FRAME_OVERHEAD;
     if (frame < needed) {
       throw new IllegalArgumentException("pekko.remote.artery.advanced.maximum-frame-size = " + frame + " bytes is"
-          + " too small for the messages Raft sends: pekko-raft.replication.max-bytes-per-batch = "
-          + settings.maxBytesPerBatch() + " and pekko-raft.snapshot.chunk-size = " + settings.snapshotChunkBytes()
+          + " too small for the messages Raft sends: pekko-raft.replication.batch-bytes-max = "
+          + settings.batchBytesMax() + " and pekko-raft.snapshot.chunk-size = " + settings.snapshotChunkBytes()
           + " need at least " + needed + " bytes (64 KiB of framing above the larger one). Start application.conf"
           + " with include \"pekko-raft-node.conf\" (it sets 2 MiB), or set"
           + " pekko.remote.artery.advanced.maximum-frame-size = 2 MiB, or lower those two settings");

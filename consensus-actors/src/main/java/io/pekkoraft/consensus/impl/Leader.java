@@ -239,13 +239,13 @@ final class Leader extends Role {
     long from = f.fromIndex();
     int window = state.settings.window();
     if (!state.log.holds(from) && from <= state.log.lastIndex()) {
-      // Left memory (log.max-bytes-in-memory): read back from the journal, straight to the replicator.
-      state.logActor.tell(new RaftLog.Read(from, state.settings.maxEntriesPerBatch() * window,
-          state.settings.maxBytesPerBatch() * window, f.replyTo()));
+      // Left memory (log.memory-bytes-max): read back from the journal, straight to the replicator.
+      state.logActor.tell(new RaftLog.Read(from, state.settings.batchEntriesMax() * window,
+          state.settings.batchBytesMax() * window, f.replyTo()));
       return this;
     }
-    List<LogEntry> slice = state.log.slice(from, state.settings.maxEntriesPerBatch() * window,
-        state.settings.maxBytesPerBatch() * window);
+    List<LogEntry> slice = state.log.slice(from, state.settings.batchEntriesMax() * window,
+        state.settings.batchBytesMax() * window);
     replicator.tell(new Replicator.Entries(from - 1, state.log.termAt(from - 1), slice, true));
     return this;
   }
@@ -276,18 +276,18 @@ final class Leader extends Role {
       if (!state.held.hold(c)) c.reply(new ClientReply.NotLeader(null));
       return this;
     }
-    if (c.command().length > state.settings.maxRequestBytes()) {
+    if (c.command().length > state.settings.requestBytesMax()) {
       c.reply(new ClientReply.Rejected("command of " + c.command().length + " bytes exceeds"
-          + " pekko-raft.client.max-request-bytes = " + state.settings.maxRequestBytes()));
+          + " pekko-raft.client.request-bytes-max = " + state.settings.requestBytesMax()));
       return this;
     }
     if (!readable(c.command())) {
       c.reply(new ClientReply.Rejected("the command cannot be deserialized by the leader; not applied"));
       return this;
     }
-    if (pendingCommands.size() >= state.settings.maxPending()) {
+    if (pendingCommands.size() >= state.settings.pendingMax()) {
       c.reply(new ClientReply.Rejected("overloaded: " + pendingCommands.size()
-          + " commands are waiting to commit (pekko-raft.client.max-pending); not applied, retry later"));
+          + " commands are waiting to commit (pekko-raft.client.pending-max); not applied, retry later"));
       return this;
     }
     long index = state.log.lastIndex() + 1;
@@ -313,14 +313,14 @@ final class Leader extends Role {
   @Override
   Behavior<ServerCommand> onClientQuery(ClientRequest.ClientQuery q) {
     if (q.consistency() == ReadConsistency.STALE) return super.onClientQuery(q);
-    if (q.query().length > state.settings.maxRequestBytes()) {
+    if (q.query().length > state.settings.requestBytesMax()) {
       q.reply(new ClientReply.Rejected("query of " + q.query().length + " bytes exceeds"
-          + " pekko-raft.client.max-request-bytes = " + state.settings.maxRequestBytes()));
+          + " pekko-raft.client.request-bytes-max = " + state.settings.requestBytesMax()));
       return this;
     }
-    if (pendingReads.size() + readsAwaitingTermCommit.size() >= state.settings.maxPending()) {
+    if (pendingReads.size() + readsAwaitingTermCommit.size() >= state.settings.pendingMax()) {
       q.reply(new ClientReply.Rejected("overloaded: " + pendingReads.size() + " reads are waiting to be"
-          + " confirmed (pekko-raft.client.max-pending); retry later"));
+          + " confirmed (pekko-raft.client.pending-max); retry later"));
       return this;
     }
     if (state.log.termAt(state.commitIndex) != state.currentTerm) {

@@ -69,7 +69,7 @@ public final class RaftServer {
           RaftSerialization.get(ctx.getSystem()).codec(), snapshots, settings, ctx.getSelf()), "state-machine");
       ActorRef<RaftLog.Command> logActor = ctx.spawn(
           RaftLog.create(persistenceId(groupId, settings.selfId()), settings.journalPluginId(),
-              settings.snapshotPluginId(), settings.maxLogBytesInMemory(), ctx.getSelf()), "log");
+              settings.snapshotPluginId(), settings.logMemoryBytesMax(), ctx.getSelf()), "log");
       ctx.watch(logActor);
       ctx.watch(runner);
       StopReason stopReason = new StopReason(onStop);

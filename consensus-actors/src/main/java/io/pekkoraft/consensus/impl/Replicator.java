@@ -154,7 +154,7 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
     this.commitIndex = commitIndex;
     this.leaderLastIndex = leaderLastIndex;
     this.progress = new ReplicationProgress(leaderLastIndex + 1, state.settings.window());
-    this.bufferBytesMax = state.settings.maxBytesPerBatch() * state.settings.window() * 4L;
+    this.bufferBytesMax = state.settings.batchBytesMax() * state.settings.window() * 4L;
     this.journalReads = ctx.messageAdapter(RaftLog.ReadResult.class,
         r -> new Entries(r.fromIndex() - 1, r.prevTerm(), r.entries(), true));
     timers.startTimerAtFixedRate(Tick.INSTANCE, state.settings.heartbeatInterval());
@@ -384,8 +384,8 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
   }
 
   private List<LogEntry> batchFrom(long next) {
-    return LogView.batch(buffer, (int) (next - bufferPrevIndex - 1), state.settings.maxEntriesPerBatch(),
-        state.settings.maxBytesPerBatch());
+    return LogView.batch(buffer, (int) (next - bufferPrevIndex - 1), state.settings.batchEntriesMax(),
+        state.settings.batchBytesMax());
   }
 
   /** Drop buffered entries the follower has stored; keep the term of the last one for the next prevLogTerm. */

@@ -90,12 +90,12 @@ final class ServerState {
     this.logActor = logActor;
     this.runner = runner;
     this.log = recovered.log();
-    this.persist = new PersistQueue(logActor, ctx.getSelf(), settings.maxBytesPerWrite(), log.lastIndex(), log::markDurable);
+    this.persist = new PersistQueue(logActor, ctx.getSelf(), settings.logWriteBytesMax(), log.lastIndex(), log::markDurable);
     this.snapshots = snapshots;
     this.applyReads = ctx.messageAdapter(RaftLog.ReadResult.class, r -> new Internal.EntriesRead(r.fromIndex(), r.entries()));
     Duration hold = settings.heartbeatInterval().compareTo(settings.leadershipTransferTimeout()) < 0
         ? settings.heartbeatInterval() : settings.leadershipTransferTimeout();
-    this.held = new HeldRequests(ctx.getSelf(), timers, transport, settings.maxPending(), hold);
+    this.held = new HeldRequests(ctx.getSelf(), timers, transport, settings.pendingMax(), hold);
     this.currentTerm = recovered.currentTerm();
     this.votedFor = recovered.votedFor();
     if (recovered.snapshotIndex() > 0) {
@@ -270,7 +270,7 @@ final class ServerState {
     } else {
       readingForApply = true;
       int window = settings.window();
-      logActor.tell(new RaftLog.Read(from, settings.maxEntriesPerBatch() * window, settings.maxBytesPerBatch() * window,
+      logActor.tell(new RaftLog.Read(from, settings.batchEntriesMax() * window, settings.batchBytesMax() * window,
           applyReads));
     }
   }
