@@ -1,6 +1,5 @@
 package io.pekkoraft.benchmarks;
 
-import io.pekkoraft.consensus.transport.LocalPorts;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
@@ -9,6 +8,7 @@ import io.pekkoraft.consensus.PekkoRaft;
 import io.pekkoraft.consensus.RaftGroup;
 import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.ReplicatedStateMachine;
+import io.pekkoraft.consensus.testing.LocalPorts;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

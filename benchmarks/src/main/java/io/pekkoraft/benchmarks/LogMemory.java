@@ -67,7 +67,7 @@ final class LogMemory {
       String follower = cluster.nodes().keySet().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
       Output.result("log_memory_settings", Map.of("commands", options.commands(), "stop_at", options.stopAt(),
           "clients", options.clients(), "payload_bytes", options.payload(), "leader", leader, "cut_off", follower,
-          "max_bytes_in_memory", cluster.memberConfig().getBytes("pekko-raft.log.max-bytes-in-memory"),
+          "max_bytes_in_memory", cluster.memberConfig().getBytes("pekko-raft.log.memory-bytes-max"),
           "max_heap_mb", Runtime.getRuntime().maxMemory() >> 20));
       sampleHeap(0);
 

@@ -44,11 +44,11 @@ final class Settings {
       s.put("leadership_transfer_timeout_ms", millis(c, "pekko-raft.leadership-transfer-timeout"));
     }
     s.put("coordinated_shutdown_phase_timeout_ms", millis(c, "pekko.coordinated-shutdown.default-phase-timeout"));
-    s.put("max_entries_per_batch", c.getInt("pekko-raft.replication.max-entries-per-batch"));
-    s.put("max_bytes_per_batch", c.getBytes("pekko-raft.replication.max-bytes-per-batch"));
+    s.put("max_entries_per_batch", c.getInt("pekko-raft.replication.batch-entries-max"));
+    s.put("max_bytes_per_batch", c.getBytes("pekko-raft.replication.batch-bytes-max"));
     s.put("replication_window", c.getInt("pekko-raft.replication.window"));
-    s.put("max_pending", c.getInt("pekko-raft.client.max-pending"));
-    s.put("max_request_bytes", c.getBytes("pekko-raft.client.max-request-bytes"));
+    s.put("max_pending", c.getInt("pekko-raft.client.pending-max"));
+    s.put("max_request_bytes", c.getBytes("pekko-raft.client.request-bytes-max"));
     s.put("ask_timeout_ms", millis(c, "pekko-raft.client.ask-timeout"));
     s.put("failover_ask_timeout_ms", FailoverPhase.FAILOVER_ASK_TIMEOUT.toMillis());
     s.put("failover_retry_pause_ms", FailoverPhase.RETRY_PAUSE.toMillis());

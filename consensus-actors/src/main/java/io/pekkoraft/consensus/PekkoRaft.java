@@ -69,15 +69,6 @@ public final class PekkoRaft implements Extension {
     return settings.selfId();
   }
 
-  /**
-   * The name of a group's server actor, a system actor: on every member it lives at
-   * {@code <member address>/system/<this name>}, so a client can address it before the receptionist
-   * lists it.
-   */
-  static String serverName(String groupId) {
-    return "pekko-raft-" + groupId;
-  }
-
   /** Start the group on this node (once; later calls return the same handle). */
   @SuppressWarnings("unchecked")
   public <C, Q, R> RaftGroup<C, Q, R> init(ReplicatedStateMachine<C, Q, R> declaration) {
@@ -87,7 +78,7 @@ public final class PekkoRaft implements Extension {
           RaftServer.create(groupId, settings,
               declaration.transportDecorator().apply(new ReceptionistTransport(groupId, memberAddresses)),
               declaration.factory(), stopped::complete),
-          serverName(groupId), Props.empty());
+          RaftServer.actorName(groupId), Props.empty());
       handOverLeadershipOnShutdown(groupId, server);
       return new RaftGroup<C, Q, R>(groupId, settings.selfId(), server, system,
           RaftSerialization.get(system).codec(), settings.askTimeout(), stopped);
@@ -123,7 +114,7 @@ public final class PekkoRaft implements Extension {
                 + " leader after their election timeout: {}", selfId(), groupId, failure != null ? failure : reply);
           }
           return Done.getInstance();
-        }, system.executionContext()); // not the common pool: see RequestLoop
+        }, system.executionContext()); // not the common pool: see impl.client.RequestLoop
   }
 
   /** Room for the envelope, Kryo's framing and the per-entry fields of a full batch. */
@@ -139,11 +130,11 @@ public final class PekkoRaft implements Extension {
         || provider.contains("Remote");
     if (!remote) return;
     long frame = config.getBytes("pekko.remote.artery.advanced.maximum-frame-size");
-    long needed = Math.max(settings.maxBytesPerBatch(), settings.snapshotChunkBytes()) + FRAME_OVERHEAD;
+    long needed = Math.max(settings.batchBytesMax(), settings.snapshotChunkBytes()) + FRAME_OVERHEAD;
     if (frame < needed) {
       throw new IllegalArgumentException("pekko.remote.artery.advanced.maximum-frame-size = " + frame + " bytes is"
-          + " too small for the messages Raft sends: pekko-raft.replication.max-bytes-per-batch = "
-          + settings.maxBytesPerBatch() + " and pekko-raft.snapshot.chunk-size = " + settings.snapshotChunkBytes()
+          + " too small for the messages Raft sends: pekko-raft.replication.batch-bytes-max = "
+          + settings.batchBytesMax() + " and pekko-raft.snapshot.chunk-size = " + settings.snapshotChunkBytes()
           + " need at least " + needed + " bytes (64 KiB of framing above the larger one). Start application.conf"
           + " with include \"pekko-raft-node.conf\" (it sets 2 MiB), or set"
           + " pekko.remote.artery.advanced.maximum-frame-size = 2 MiB, or lower those two settings");

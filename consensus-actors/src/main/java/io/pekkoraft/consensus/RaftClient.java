@@ -1,6 +1,7 @@
 package io.pekkoraft.consensus;
 
 import io.pekkoraft.consensus.impl.RaftSettings;
+import io.pekkoraft.consensus.impl.client.ClientConnection;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
@@ -68,12 +69,12 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
 
   /** The member this client currently believes leads, or null. */
   public String leaderHint() {
-    return connection.leaderHint;
+    return connection.leaderHint();
   }
 
   /** Replicate {@code command}; completes with the state machine's result once committed and applied. */
   public CompletionStage<R> submit(C command) {
-    return connection.requests.command(command, connection, askTimeout);
+    return connection.requests().command(command, connection, askTimeout);
   }
 
   /** A linearizable read: sees every command acknowledged before it started. */
@@ -82,7 +83,7 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
   }
 
   public CompletionStage<R> read(Q query, ReadConsistency consistency) {
-    return connection.requests.query(query, consistency, connection, askTimeout);
+    return connection.requests().query(query, consistency, connection, askTimeout);
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.pekkoraft.consensus;
 
+import io.pekkoraft.consensus.impl.client.RequestLoop;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.persistence.serialization.KryoCodec;
@@ -147,6 +148,6 @@ public final class RaftGroup<C, Q, R> {
           if (reply instanceof TransferReply.Timeout t) throw new RaftException.Timeout(t.reason());
           throw new RaftException.Timeout("no answer to the leadership transfer within " + askTimeout.toMillis()
               + " ms (pekko-raft.client.ask-timeout)");
-        }, system.executionContext()); // not the common pool: see RequestLoop
+        }, system.executionContext()); // not the common pool: see impl.client.RequestLoop
   }
 }

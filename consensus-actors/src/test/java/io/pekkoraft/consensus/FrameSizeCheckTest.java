@@ -30,8 +30,8 @@ class FrameSizeCheckTest {
   void aLargerFrameOrSmallerMessagesPass() {
     Config large = config("pekko.actor.provider = cluster\npekko.remote.artery.advanced.maximum-frame-size = 2 MiB");
     assertDoesNotThrow(() -> PekkoRaft.checkFrameSize(large, RaftSettings.fromConfig(large)));
-    Config small = config("pekko.actor.provider = cluster\npekko-raft.replication.max-bytes-per-batch = 128 KiB\n"
-        + "pekko-raft.client.max-request-bytes = 128 KiB\npekko-raft.snapshot.chunk-size = 128 KiB");
+    Config small = config("pekko.actor.provider = cluster\npekko-raft.replication.batch-bytes-max = 128 KiB\n"
+        + "pekko-raft.client.request-bytes-max = 128 KiB\npekko-raft.snapshot.chunk-size = 128 KiB");
     assertDoesNotThrow(() -> PekkoRaft.checkFrameSize(small, RaftSettings.fromConfig(small)));
   }
 

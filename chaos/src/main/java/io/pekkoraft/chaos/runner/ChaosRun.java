@@ -1,11 +1,11 @@
 package io.pekkoraft.chaos.runner;
 
-import io.pekkoraft.consensus.transport.LocalPorts;
 import io.pekkoraft.chaos.ChaosCluster;
 import io.pekkoraft.chaos.history.Event;
 import io.pekkoraft.chaos.history.HistoryWriter;
 import io.pekkoraft.chaos.kv.KvStateMachine;
 import io.pekkoraft.consensus.RaftClient;
+import io.pekkoraft.consensus.testing.LocalPorts;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;

@@ -20,8 +20,8 @@ final class Candidate extends Role {
   private final boolean transfer;
 
   /** @param transfer this election was ordered by the leader handing over leadership */
-  Candidate(RaftNode node, boolean transfer) {
-    super(node);
+  Candidate(ServerState state, boolean transfer) {
+    super(state);
     this.transfer = transfer;
   }
 
@@ -32,26 +32,26 @@ final class Candidate extends Role {
 
   @Override
   Behavior<ServerCommand> start() {
-    node.forgetLeader();
-    node.adoptTerm(node.currentTerm + 1);
-    node.castVote(node.selfId);
-    node.becameRole(RaftRole.CANDIDATE);
-    if (transfer) node.held.begin(); // clients sent here by the departing leader wait for the outcome
-    node.resetElectionTimer();
-    long term = node.currentTerm;
-    node.persist.afterDurable(() -> {
-      if (node.currentTerm == term) votes.put(node.selfId, true);
+    state.forgetLeader();
+    state.adoptTerm(state.currentTerm + 1);
+    state.castVote(state.selfId);
+    state.becameRole(RaftRole.CANDIDATE);
+    if (transfer) state.held.begin(); // clients sent here by the departing leader wait for the outcome
+    state.resetElectionTimer();
+    long term = state.currentTerm;
+    state.persist.afterDurable(() -> {
+      if (state.currentTerm == term) votes.put(state.selfId, true);
     });
-    RequestVote request = new RequestVote(term, node.selfId, node.log.lastIndex(), node.log.lastTerm(), false, transfer);
-    for (String voter : node.config.members()) {
-      if (!voter.equals(node.selfId) && node.config.isVoter(voter)) node.sendAfterDurable(voter, request);
+    RequestVote request = new RequestVote(term, state.selfId, state.log.lastIndex(), state.log.lastTerm(), false, transfer);
+    for (String voter : state.config.members()) {
+      if (!voter.equals(state.selfId) && state.config.isVoter(voter)) state.sendAfterDurable(voter, request);
     }
     return evaluate();
   }
 
   @Override
   Behavior<ServerCommand> onRequestVoteResponse(RequestVoteResponse r) {
-    if (r.preVote() || r.term() != node.currentTerm) return this;
+    if (r.preVote() || r.term() != state.currentTerm) return this;
     votes.put(r.from(), r.granted());
     return evaluate();
   }
@@ -62,15 +62,15 @@ final class Candidate extends Role {
   }
 
   private Behavior<ServerCommand> evaluate() {
-    if (!votes.containsKey(node.selfId)) return this;
-    Quorum.VoteResult result = Quorum.voteResult(node.config, votes);
-    if (result == Quorum.VoteResult.WON) return become(new Leader(node));
+    if (!votes.containsKey(state.selfId)) return this;
+    Quorum.VoteResult result = Quorum.voteResult(state.config, votes);
+    if (result == Quorum.VoteResult.WON) return become(new Leader(state));
     if (result == Quorum.VoteResult.LOST) return becomeFollower();
     return this;
   }
 
   @Override
   Behavior<ServerCommand> onElectionTimeout() {
-    return become(node.settings.preVote() ? new PreCandidate(node) : new Candidate(node, false));
+    return become(state.settings.preVote() ? new PreCandidate(state) : new Candidate(state, false));
   }
 }

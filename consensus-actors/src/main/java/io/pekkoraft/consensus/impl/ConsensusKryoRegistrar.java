@@ -3,12 +3,14 @@ package io.pekkoraft.consensus.impl;
 import com.esotericsoftware.kryo.Kryo;
 import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.protocol.ClientBatch;
+import io.pekkoraft.consensus.protocol.ClientEnvelope;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.RaftMessage;
 import io.pekkoraft.consensus.protocol.TransferLeadership;
 import io.pekkoraft.consensus.protocol.TransferReply;
 import io.pekkoraft.persistence.serialization.KryoRegistrar;
+import org.apache.pekko.annotation.InternalApi;
 
 /**
  * Ids 200-299: the messages Raft servers and clients exchange. Never renumber an id or reuse a retired one:
@@ -19,6 +21,7 @@ import io.pekkoraft.persistence.serialization.KryoRegistrar;
  * serializer. Registered after {@code PersistenceKryoRegistrar}, whose LogEntry serializer
  * AppendEntries uses.
  */
+@InternalApi
 public final class ConsensusKryoRegistrar implements KryoRegistrar {
 
   public ConsensusKryoRegistrar() {}
@@ -45,8 +48,8 @@ public final class ConsensusKryoRegistrar implements KryoRegistrar {
     kryo.register(ClientReply.Timeout.class, 232);
     kryo.register(ClientReply.NoQuorum.class, 233);
     kryo.register(ClientReply.Rejected.class, 234);
-    kryo.register(ClientReply.Tagged.class, new ProtocolSerializers.TaggedSerializer(), 235);
-    kryo.register(ClientReply.TaggedBatch.class, new ProtocolSerializers.TaggedBatchSerializer(), 236);
+    kryo.register(ClientEnvelope.Tagged.class, new ProtocolSerializers.TaggedSerializer(), 235);
+    kryo.register(ClientEnvelope.TaggedBatch.class, new ProtocolSerializers.TaggedBatchSerializer(), 236);
     kryo.register(ClientReply.CommandFailed.class, 237);
 
     // leadership transfer: 210-214 and 240-249

@@ -21,8 +21,8 @@ import org.apache.pekko.actor.typed.Behavior;
  */
 final class Follower extends Role {
 
-  Follower(RaftNode node) {
-    super(node);
+  Follower(ServerState state) {
+    super(state);
   }
 
   @Override
@@ -32,29 +32,29 @@ final class Follower extends Role {
 
   @Override
   Follower start() {
-    node.becameRole(RaftRole.FOLLOWER);
-    node.resetElectionTimer();
+    state.becameRole(RaftRole.FOLLOWER);
+    state.resetElectionTimer();
     return this;
   }
 
   @Override
   Behavior<ServerCommand> onElectionTimeout() {
-    if (!node.config.isVoter(node.selfId)) {
-      node.resetElectionTimer(); // learners never campaign
+    if (!state.config.isVoter(state.selfId)) {
+      state.resetElectionTimer(); // learners never campaign
       return this;
     }
-    node.ctx.getLog().info("{} of group {} heard from no leader in term {}: starting an election",
-        node.selfId, node.groupId, node.currentTerm);
-    return become(node.settings.preVote() ? new PreCandidate(node) : new Candidate(node, false));
+    state.ctx.getLog().info("{} of group {} heard from no leader in term {}: starting an election",
+        state.selfId, state.groupId, state.currentTerm);
+    return become(state.settings.preVote() ? new PreCandidate(state) : new Candidate(state, false));
   }
 
   /** §5.3, receiver implementation of AppendEntries. */
   @Override
   Behavior<ServerCommand> onAppendEntries(AppendEntries ae) {
-    if (ae.term() < node.currentTerm) return rejectStaleTerm(ae);
-    node.noteLeaderContact(ae.from());
-    node.resetElectionTimer();
-    LogView log = node.log;
+    if (ae.term() < state.currentTerm) return rejectStaleTerm(ae);
+    state.noteLeaderContact(ae.from());
+    state.resetElectionTimer();
+    LogView log = state.log;
     long prev = ae.prevLogIndex();
     List<LogEntry> entries = ae.entries();
     if (prev < log.snapshotIndex()) {
@@ -62,14 +62,14 @@ final class Follower extends Role {
       // log (Leader Completeness). Skip the entries it covers and go on from the compaction point.
       int covered = (int) Math.min(entries.size(), log.snapshotIndex() - prev);
       if (covered == entries.size()) {
-        node.sendAfterDurable(ae.from(), new AppendEntriesResponse(
-            node.currentTerm, node.selfId, true, prev + entries.size(), 0, 0, ae.seq()));
+        state.sendAfterDurable(ae.from(), new AppendEntriesResponse(
+            state.currentTerm, state.selfId, true, prev + entries.size(), 0, 0, ae.seq()));
         return this;
       }
       entries = entries.subList(covered, entries.size());
       prev = log.snapshotIndex();
       if (!log.matches(prev, ae.entries().get(covered - 1).term())) {
-        throw new IllegalStateException(node.selfId + ": the leader's entry at " + prev + " has term "
+        throw new IllegalStateException(state.selfId + ": the leader's entry at " + prev + " has term "
             + ae.entries().get(covered - 1).term() + " but our snapshot holds term " + log.snapshotTerm()
             + " there: committed entries differ");
       }
@@ -77,29 +77,29 @@ final class Follower extends Role {
       // Our log has no entry at prevLogIndex with prevLogTerm: reject with a hint to skip a whole term.
       long conflictTerm = prev > log.lastIndex() ? 0 : log.termAt(prev);
       long conflictIndex = prev > log.lastIndex() ? log.lastIndex() + 1 : log.firstIndexOfTermAt(prev);
-      node.sendAfterDurable(ae.from(), new AppendEntriesResponse(
-          node.currentTerm, node.selfId, false, 0, conflictTerm, conflictIndex, ae.seq()));
+      state.sendAfterDurable(ae.from(), new AppendEntriesResponse(
+          state.currentTerm, state.selfId, false, 0, conflictTerm, conflictIndex, ae.seq()));
       return this;
     }
     LogView.Merge merge = log.merge(entries);
-    if (merge.truncateFrom() != -1) node.truncateFrom(merge.truncateFrom());
-    node.append(merge.toAppend());
+    if (merge.truncateFrom() != -1) state.truncateFrom(merge.truncateFrom());
+    state.append(merge.toAppend());
     long lastNew = prev + entries.size();
     // Only what is known to match the leader's log may commit here.
-    node.commitTo(Math.min(ae.leaderCommit(), lastNew), Map.of());
-    node.sendAfterDurable(ae.from(), new AppendEntriesResponse(
-        node.currentTerm, node.selfId, true, lastNew, 0, 0, ae.seq()));
+    state.commitTo(Math.min(ae.leaderCommit(), lastNew), Map.of());
+    state.sendAfterDurable(ae.from(), new AppendEntriesResponse(
+        state.currentTerm, state.selfId, true, lastNew, 0, 0, ae.seq()));
     return this;
   }
 
   @Override
   Behavior<ServerCommand> onHeartbeat(Heartbeat hb) {
-    if (hb.term() < node.currentTerm) return super.onHeartbeat(hb);
-    node.noteLeaderContact(hb.from());
-    node.resetElectionTimer();
+    if (hb.term() < state.currentTerm) return super.onHeartbeat(hb);
+    state.noteLeaderContact(hb.from());
+    state.resetElectionTimer();
     // The leader caps commitIndex at what it knows we hold, so it matches its log.
-    node.commitTo(Math.min(hb.commitIndex(), node.log.lastIndex()), Map.of());
-    node.sendAfterDurable(hb.from(), new HeartbeatResponse(node.currentTerm, node.selfId, hb.round()));
+    state.commitTo(Math.min(hb.commitIndex(), state.log.lastIndex()), Map.of());
+    state.sendAfterDurable(hb.from(), new HeartbeatResponse(state.currentTerm, state.selfId, hb.round()));
     return this;
   }
 
@@ -111,14 +111,14 @@ final class Follower extends Role {
    */
   @Override
   Behavior<ServerCommand> onTimeoutNow(TimeoutNow t) {
-    if (t.term() != node.currentTerm || !t.from().equals(node.leaderId) || !node.config.isVoter(node.selfId)) {
-      node.ctx.getLog().debug("{} ignores TimeoutNow from {} of term {}: not from our leader of term {} ({})",
-          node.selfId, t.from(), t.term(), node.currentTerm, node.leaderId);
+    if (t.term() != state.currentTerm || !t.from().equals(state.leaderId) || !state.config.isVoter(state.selfId)) {
+      state.ctx.getLog().debug("{} ignores TimeoutNow from {} of term {}: not from our leader of term {} ({})",
+          state.selfId, t.from(), t.term(), state.currentTerm, state.leaderId);
       return this;
     }
-    node.ctx.getLog().info("{} of group {} takes over leadership from {} after term {}",
-        node.selfId, node.groupId, t.from(), node.currentTerm);
-    return become(new Candidate(node, true));
+    state.ctx.getLog().info("{} of group {} takes over leadership from {} after term {}",
+        state.selfId, state.groupId, t.from(), state.currentTerm);
+    return become(new Candidate(state, true));
   }
 
   /**
@@ -129,32 +129,32 @@ final class Follower extends Role {
    */
   @Override
   Behavior<ServerCommand> onInstallSnapshot(InstallSnapshot is) {
-    if (is.term() < node.currentTerm) return super.onInstallSnapshot(is);
-    node.noteLeaderContact(is.from());
-    node.resetElectionTimer();
+    if (is.term() < state.currentTerm) return super.onInstallSnapshot(is);
+    state.noteLeaderContact(is.from());
+    state.resetElectionTimer();
     long index = is.lastIncludedIndex();
-    if (index <= node.commitIndex) {
+    if (index <= state.commitIndex) {
       // We hold everything it covers, committed, hence matching the leader's log up to there.
-      node.dropIncoming();
+      state.dropIncoming();
       reply(is, is.totalBytes(), true);
       return this;
     }
     if (is.totalBytes() < 1 || is.offset() < 0 || is.offset() + is.chunk().length > is.totalBytes()
         || is.lastIncludedTerm() < 1) {
-      node.ctx.getLog().warn("{} ignores a malformed InstallSnapshot from {}: offset {} + {} bytes of {}",
-          node.selfId, is.from(), is.offset(), is.chunk().length, is.totalBytes());
+      state.ctx.getLog().warn("{} ignores a malformed InstallSnapshot from {}: offset {} + {} bytes of {}",
+          state.selfId, is.from(), is.offset(), is.chunk().length, is.totalBytes());
       return this;
     }
-    RaftNode.IncomingSnapshot in = node.incoming;
+    ServerState.IncomingSnapshot in = state.incoming;
     if (in == null || !in.isFor(is.from(), is.term(), index, is.lastIncludedTerm(), is.totalBytes())) {
       if (is.offset() != 0) {
         reply(is, 0, false); // a transfer we know nothing of (restarted, or a newer snapshot): from the start
         return this;
       }
-      node.dropIncoming();
-      in = new RaftNode.IncomingSnapshot(is.from(), is.term(),
-          node.snapshots.receive(index, is.lastIncludedTerm(), is.totalBytes()));
-      node.incoming = in;
+      state.dropIncoming();
+      in = new ServerState.IncomingSnapshot(is.from(), is.term(),
+          state.snapshots.receive(index, is.lastIncludedTerm(), is.totalBytes()));
+      state.incoming = in;
     }
     if (is.offset() != in.file.received()) {
       reply(is, in.file.received(), false); // a lost or duplicated chunk: say where to go on from
@@ -165,17 +165,17 @@ final class Follower extends Role {
       reply(is, in.file.received(), false);
       return this;
     }
-    node.incoming = null;
+    state.incoming = null;
     in.file.complete();
-    node.ctx.getLog().info("{} of group {} installs the leader's snapshot up to index {} ({} bytes)", node.selfId,
-        node.groupId, index, is.totalBytes());
-    node.installSnapshot(index, is.lastIncludedTerm(), is.totalBytes());
+    state.ctx.getLog().info("{} of group {} installs the leader's snapshot up to index {} ({} bytes)", state.selfId,
+        state.groupId, index, is.totalBytes());
+    state.installSnapshot(index, is.lastIncludedTerm(), is.totalBytes());
     reply(is, is.totalBytes(), true);
     return this;
   }
 
   private void reply(InstallSnapshot is, long nextOffset, boolean installed) {
-    node.sendAfterDurable(is.from(), new InstallSnapshotResponse(
-        node.currentTerm, node.selfId, is.lastIncludedIndex(), is.offset(), nextOffset, installed));
+    state.sendAfterDurable(is.from(), new InstallSnapshotResponse(
+        state.currentTerm, state.selfId, is.lastIncludedIndex(), is.offset(), nextOffset, installed));
   }
 }

@@ -4,7 +4,6 @@ import io.pekkoraft.consensus.RaftRole;
 import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
-import io.pekkoraft.consensus.protocol.Internal;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
@@ -56,12 +55,12 @@ final class Leader extends Role {
   /** Leadership transfer (thesis §3.10): the target, its watch, the TimeoutNow. */
   private final LeadershipHandOver handOver;
 
-  Leader(RaftNode node) {
-    super(node);
-    sharedCommit = new AtomicLong(node.commitIndex);
-    codec = RaftSerialization.get(node.ctx.getSystem()).codec();
-    handOver = new LeadershipHandOver(node, peer -> matchIndex.getOrDefault(peer, 0L), replicators::get);
-    reads = new ReadIndex<>(node.selfId, new ReadIndex.Output<>() {
+  Leader(ServerState state) {
+    super(state);
+    sharedCommit = new AtomicLong(state.commitIndex);
+    codec = RaftSerialization.get(state.ctx.getSystem()).codec();
+    handOver = new LeadershipHandOver(state, peer -> matchIndex.getOrDefault(peer, 0L), replicators::get);
+    reads = new ReadIndex<>(state.selfId, new ReadIndex.Output<>() {
       @Override
       public void heartbeatRound(long round) {
         Replicator.HeartbeatNow now = new Replicator.HeartbeatNow(round);
@@ -70,7 +69,7 @@ final class Leader extends Role {
 
       @Override
       public void serve(long readIndex, ClientRequest.ClientQuery query) {
-        node.runner.tell(new StateMachineRunner.Read(readIndex, query));
+        state.runner.tell(new StateMachineRunner.Read(readIndex, query));
       }
     });
   }
@@ -82,35 +81,35 @@ final class Leader extends Role {
 
   @Override
   Behavior<ServerCommand> start() {
-    node.timers.cancel(RaftNode.ELECTION_TIMER);
-    node.timers.cancel(RaftNode.LEADER_CONTACT_TIMER);
-    node.leaderId = node.selfId;
-    node.leaderContact = true; // we are the leader: vote requests must not unseat us while a quorum answers
-    node.becameRole(RaftRole.LEADER);
-    node.ctx.getLog().info("{} is the leader of group {} in term {}", node.selfId, node.groupId, node.currentTerm);
-    long lastAtElection = node.log.lastIndex();
-    node.persist.afterDurable(() -> selfPersisted = Math.max(selfPersisted, lastAtElection));
-    for (String peer : node.config.members()) {
-      if (peer.equals(node.selfId)) continue;
+    state.timers.cancel(ServerState.ELECTION_TIMER);
+    state.timers.cancel(ServerState.LEADER_CONTACT_TIMER);
+    state.leaderId = state.selfId;
+    state.leaderContact = true; // we are the leader: vote requests must not unseat us while a quorum answers
+    state.becameRole(RaftRole.LEADER);
+    state.ctx.getLog().info("{} is the leader of group {} in term {}", state.selfId, state.groupId, state.currentTerm);
+    long lastAtElection = state.log.lastIndex();
+    state.persist.afterDurable(() -> selfPersisted = Math.max(selfPersisted, lastAtElection));
+    for (String peer : state.config.members()) {
+      if (peer.equals(state.selfId)) continue;
       matchIndex.put(peer, 0L);
       spawnReplicator(peer);
     }
-    if (node.settings.checkQuorum()) {
-      node.timers.startTimerWithFixedDelay(RaftNode.CHECK_QUORUM_TIMER, Internal.CheckQuorum.INSTANCE,
-          node.settings.electionTimeoutMin());
+    if (state.settings.checkQuorum()) {
+      state.timers.startTimerWithFixedDelay(ServerState.CHECK_QUORUM_TIMER, Internal.CheckQuorum.INSTANCE,
+          state.settings.electionTimeoutMin());
     }
     // §5.4.2 and §8: a no-op of our term lets earlier entries commit, and lets reads start.
-    appendAsLeader(LogEntry.noop(node.log.lastIndex() + 1, node.currentTerm));
+    appendAsLeader(LogEntry.noop(state.log.lastIndex() + 1, state.currentTerm));
     // Requests held during the hand-over that made us leader (or during one of ours that we survived):
     // served now, so that the commands join our no-op in one write and one AppendEntries.
-    for (ClientRequest held : node.held.takeAll()) onClientRequest(held);
+    for (ClientRequest held : state.held.takeAll()) onClientRequest(held);
     return maybeCommit();
   }
 
   /** A replicator for {@code peer}, watched: should it fail, {@link #onChildTerminated} starts another. */
   private void spawnReplicator(String peer) {
-    ActorRef<Replicator.Command> replicator = node.ctx.spawnAnonymous(Replicator.create(Replicator.Setup.of(peer, node), sharedCommit));
-    node.ctx.watch(replicator);
+    ActorRef<Replicator.Command> replicator = state.ctx.spawnAnonymous(Replicator.create(Replicator.Setup.of(peer, state), sharedCommit));
+    state.ctx.watch(replicator);
     replicators.put(peer, replicator);
   }
 
@@ -125,8 +124,8 @@ final class Leader extends Role {
       if (!e.getValue().equals(t.getRef())) continue;
       String peer = e.getKey();
       Throwable cause = t instanceof ChildFailed failed ? failed.getCause() : null;
-      node.ctx.getLog().error("{}, leader of group {} in term {}: the replicator to {} stopped unexpectedly ({});"
-          + " starting a new one", node.selfId, node.groupId, node.currentTerm, peer,
+      state.ctx.getLog().error("{}, leader of group {} in term {}: the replicator to {} stopped unexpectedly ({});"
+          + " starting a new one", state.selfId, state.groupId, state.currentTerm, peer,
           cause != null ? cause.toString() : "no failure reported", cause);
       spawnReplicator(peer);
       if (reads.roundInFlight() != 0) { // reads wait for this round
@@ -144,11 +143,11 @@ final class Leader extends Role {
 
   private void appendAsLeader(LogEntry entry) {
     if (unpushed.isEmpty()) {
-      unpushedPrevIndex = node.log.lastIndex();
-      unpushedPrevTerm = node.log.lastTerm();
-      node.ctx.getSelf().tell(Internal.PushEntries.INSTANCE);
+      unpushedPrevIndex = state.log.lastIndex();
+      unpushedPrevTerm = state.log.lastTerm();
+      state.ctx.getSelf().tell(Internal.PushEntries.INSTANCE);
     }
-    node.append(List.of(entry));
+    state.append(List.of(entry));
     unpushed.add(entry);
   }
 
@@ -157,7 +156,7 @@ final class Leader extends Role {
     if (unpushed.isEmpty()) return this;
     // Our own vote for the whole burst, once: everything appended so far is queued for the journal.
     long last = unpushed.get(unpushed.size() - 1).index();
-    node.persist.afterDurable(() -> selfPersisted = Math.max(selfPersisted, last));
+    state.persist.afterDurable(() -> selfPersisted = Math.max(selfPersisted, last));
     Replicator.Entries push = new Replicator.Entries(unpushedPrevIndex, unpushedPrevTerm, List.copyOf(unpushed), false);
     unpushed.clear();
     for (ActorRef<Replicator.Command> r : replicators.values()) r.tell(push);
@@ -171,16 +170,16 @@ final class Leader extends Role {
 
   /** The commit rule: highest index on a quorum, counting only entries of our term (Figure 8). */
   private Behavior<ServerCommand> maybeCommit() {
-    long quorumIndex = Quorum.quorumIndex(node.config,
-        id -> id.equals(node.selfId) ? selfPersisted : matchIndex.getOrDefault(id, 0L));
-    long newCommit = CommitRule.advance(node.commitIndex, quorumIndex, node.log::termAt, node.currentTerm);
-    if (newCommit > node.commitIndex) {
+    long quorumIndex = Quorum.quorumIndex(state.config,
+        id -> id.equals(state.selfId) ? selfPersisted : matchIndex.getOrDefault(id, 0L));
+    long newCommit = CommitRule.advance(state.commitIndex, quorumIndex, state.log::termAt, state.currentTerm);
+    if (newCommit > state.commitIndex) {
       NavigableMap<Long, ClientRequest> answered = pendingCommands.headMap(newCommit, true);
       Map<Long, ClientRequest> replies = Map.copyOf(answered);
       answered.clear();
-      node.commitTo(newCommit, replies);
+      state.commitTo(newCommit, replies);
       sharedCommit.set(newCommit);
-      reads.committed(newCommit, node.config); // CommitRule commits only entries of our term
+      reads.committed(newCommit, state.config); // CommitRule commits only entries of our term
     }
     handOver.whenCaughtUp(false);
     return this;
@@ -190,26 +189,26 @@ final class Leader extends Role {
 
   @Override
   Behavior<ServerCommand> onAppendEntriesResponse(AppendEntriesResponse r) {
-    if (r.term() < node.currentTerm) return this;
+    if (r.term() < state.currentTerm) return this;
     ActorRef<Replicator.Command> replicator = replicators.get(r.from());
     if (replicator == null) return this;
     recentlyActive.add(r.from());
     if (r.success()) {
-      if (r.matchIndex() > node.log.lastIndex()) {
-        throw new IllegalStateException(node.selfId + ": " + r.from() + " acknowledged index " + r.matchIndex()
-            + " beyond our last index " + node.log.lastIndex() + " in term " + node.currentTerm);
+      if (r.matchIndex() > state.log.lastIndex()) {
+        throw new IllegalStateException(state.selfId + ": " + r.from() + " acknowledged index " + r.matchIndex()
+            + " beyond our last index " + state.log.lastIndex() + " in term " + state.currentTerm);
       }
       matchIndex.merge(r.from(), r.matchIndex(), Math::max);
       replicator.tell(new Replicator.Acked(r.seq(), r.matchIndex()));
       return maybeCommit();
     }
-    replicator.tell(new Replicator.Rejected(r.seq(), node.log.nextIndexAfterReject(r.conflictTerm(), r.conflictIndex())));
+    replicator.tell(new Replicator.Rejected(r.seq(), state.log.nextIndexAfterReject(r.conflictTerm(), r.conflictIndex())));
     return this;
   }
 
   @Override
   Behavior<ServerCommand> onInstallSnapshotResponse(InstallSnapshotResponse r) {
-    if (r.term() < node.currentTerm) return this;
+    if (r.term() < state.currentTerm) return this;
     ActorRef<Replicator.Command> replicator = replicators.get(r.from());
     if (replicator == null) return this;
     recentlyActive.add(r.from());
@@ -221,15 +220,15 @@ final class Leader extends Role {
 
   @Override
   void onNewSnapshot() {
-    Replicator.NewerSnapshot newer = new Replicator.NewerSnapshot(node.snapshot.index());
+    Replicator.NewerSnapshot newer = new Replicator.NewerSnapshot(state.snapshot.index());
     for (ActorRef<Replicator.Command> r : replicators.values()) r.tell(newer);
   }
 
   @Override
   Behavior<ServerCommand> onHeartbeatResponse(HeartbeatResponse r) {
-    if (r.term() < node.currentTerm || !replicators.containsKey(r.from())) return this;
+    if (r.term() < state.currentTerm || !replicators.containsKey(r.from())) return this;
     recentlyActive.add(r.from());
-    reads.acked(r.from(), r.round(), node.config);
+    reads.acked(r.from(), r.round(), state.config);
     handOver.onHeartbeatResponse(r.from());
     return this;
   }
@@ -238,41 +237,41 @@ final class Leader extends Role {
   Behavior<ServerCommand> onFetchEntries(Internal.FetchEntries f) {
     ActorRef<Replicator.Command> replicator = replicators.get(f.peer());
     if (replicator == null) return this;
-    if (f.fromIndex() < node.log.firstIndex()) {
+    if (f.fromIndex() < state.log.firstIndex()) {
       // Compacted away (§7): the follower needs our snapshot first.
-      if (node.snapshot.index() < node.log.firstIndex() - 1) {
-        throw new IllegalStateException(node.selfId + ": the log starts at " + node.log.firstIndex()
-            + " but the latest snapshot covers only up to " + node.snapshot.index());
+      if (state.snapshot.index() < state.log.firstIndex() - 1) {
+        throw new IllegalStateException(state.selfId + ": the log starts at " + state.log.firstIndex()
+            + " but the latest snapshot covers only up to " + state.snapshot.index());
       }
-      replicator.tell(new Replicator.SendSnapshot(node.snapshot));
+      replicator.tell(new Replicator.SendSnapshot(state.snapshot));
       return this;
     }
     long from = f.fromIndex();
-    int window = node.settings.window();
-    if (!node.log.holds(from) && from <= node.log.lastIndex()) {
-      // Left memory (log.max-bytes-in-memory): read back from the journal, straight to the replicator.
-      node.raftLog.tell(new RaftLog.Read(from, node.settings.maxEntriesPerBatch() * window,
-          node.settings.maxBytesPerBatch() * window, f.readReplyTo()));
+    int window = state.settings.window();
+    if (!state.log.holds(from) && from <= state.log.lastIndex()) {
+      // Left memory (log.memory-bytes-max): read back from the journal, straight to the replicator.
+      state.logActor.tell(new RaftLog.Read(from, state.settings.batchEntriesMax() * window,
+          state.settings.batchBytesMax() * window, f.replyTo()));
       return this;
     }
-    List<LogEntry> slice = node.log.slice(from, node.settings.maxEntriesPerBatch() * window,
-        node.settings.maxBytesPerBatch() * window);
-    replicator.tell(new Replicator.Entries(from - 1, node.log.termAt(from - 1), slice, true));
+    List<LogEntry> slice = state.log.slice(from, state.settings.batchEntriesMax() * window,
+        state.settings.batchBytesMax() * window);
+    replicator.tell(new Replicator.Entries(from - 1, state.log.termAt(from - 1), slice, true));
     return this;
   }
 
   /** Election Safety: two leaders in one term is a broken invariant, never an operational condition. */
   @Override
   Behavior<ServerCommand> onAppendEntries(AppendEntries ae) {
-    if (ae.term() < node.currentTerm) return rejectStaleTerm(ae);
-    throw new IllegalStateException(node.selfId + " is leader of term " + node.currentTerm + " but " + ae.from()
+    if (ae.term() < state.currentTerm) return rejectStaleTerm(ae);
+    throw new IllegalStateException(state.selfId + " is leader of term " + state.currentTerm + " but " + ae.from()
         + " also sends AppendEntries as leader of that term");
   }
 
   @Override
   Behavior<ServerCommand> onHeartbeat(Heartbeat hb) {
-    if (hb.term() < node.currentTerm) return super.onHeartbeat(hb);
-    throw new IllegalStateException(node.selfId + " is leader of term " + node.currentTerm + " but " + hb.from()
+    if (hb.term() < state.currentTerm) return super.onHeartbeat(hb);
+    throw new IllegalStateException(state.selfId + " is leader of term " + state.currentTerm + " but " + hb.from()
         + " also sends heartbeats as leader of that term");
   }
 
@@ -284,26 +283,26 @@ final class Leader extends Role {
       // Handing over: a new entry would move the goal the target must reach. Held until the new leader
       // is known, then named to the client (HeldRequests); when that cannot be, not applied: the client
       // retries. Naming the target now would not help: it does not lead yet.
-      if (!node.held.hold(c)) c.reply(new ClientReply.NotLeader(null));
+      if (!state.held.hold(c)) c.reply(new ClientReply.NotLeader(null));
       return this;
     }
-    if (c.command().length > node.settings.maxRequestBytes()) {
+    if (c.command().length > state.settings.requestBytesMax()) {
       c.reply(new ClientReply.Rejected("command of " + c.command().length + " bytes exceeds"
-          + " pekko-raft.client.max-request-bytes = " + node.settings.maxRequestBytes()));
+          + " pekko-raft.client.request-bytes-max = " + state.settings.requestBytesMax()));
       return this;
     }
     if (!readable(c.command())) {
       c.reply(new ClientReply.Rejected("the command cannot be deserialized by the leader; not applied"));
       return this;
     }
-    if (pendingCommands.size() >= node.settings.maxPending()) {
+    if (pendingCommands.size() >= state.settings.pendingMax()) {
       c.reply(new ClientReply.Rejected("overloaded: " + pendingCommands.size()
-          + " commands are waiting to commit (pekko-raft.client.max-pending); not applied, retry later"));
+          + " commands are waiting to commit (pekko-raft.client.pending-max); not applied, retry later"));
       return this;
     }
-    long index = node.log.lastIndex() + 1;
+    long index = state.log.lastIndex() + 1;
     pendingCommands.put(index, c);
-    appendAsLeader(new LogEntry(index, node.currentTerm, LogEntry.Type.COMMAND, c.command()));
+    appendAsLeader(new LogEntry(index, state.currentTerm, LogEntry.Type.COMMAND, c.command()));
     return maybeCommit(); // a single-node group commits as soon as its own write is durable
   }
 
@@ -316,7 +315,7 @@ final class Leader extends Role {
       codec.fromBytes(command);
       return true;
     } catch (RuntimeException e) {
-      node.ctx.getLog().debug("{} refuses a command that cannot be deserialized: {}", node.selfId, e.toString());
+      state.ctx.getLog().debug("{} refuses a command that cannot be deserialized: {}", state.selfId, e.toString());
       return false;
     }
   }
@@ -324,18 +323,18 @@ final class Leader extends Role {
   @Override
   Behavior<ServerCommand> onClientQuery(ClientRequest.ClientQuery q) {
     if (q.consistency() == ReadConsistency.STALE) return super.onClientQuery(q);
-    if (q.query().length > node.settings.maxRequestBytes()) {
+    if (q.query().length > state.settings.requestBytesMax()) {
       q.reply(new ClientReply.Rejected("query of " + q.query().length + " bytes exceeds"
-          + " pekko-raft.client.max-request-bytes = " + node.settings.maxRequestBytes()));
+          + " pekko-raft.client.request-bytes-max = " + state.settings.requestBytesMax()));
       return this;
     }
-    if (reads.waiting() >= node.settings.maxPending()) {
+    if (reads.waiting() >= state.settings.pendingMax()) {
       q.reply(new ClientReply.Rejected("overloaded: " + reads.waiting() + " reads are waiting to be"
-          + " confirmed (pekko-raft.client.max-pending); retry later"));
+          + " confirmed (pekko-raft.client.pending-max); retry later"));
       return this;
     }
     // §6.4: until our no-op commits, commitIndex may be behind; the read waits for it.
-    reads.read(q, node.commitIndex, node.log.termAt(node.commitIndex) == node.currentTerm, node.config);
+    reads.read(q, state.commitIndex, state.log.termAt(state.commitIndex) == state.currentTerm, state.config);
     return this;
   }
 
@@ -357,31 +356,31 @@ final class Leader extends Role {
 
   @Override
   Behavior<ServerCommand> onCheckQuorum() {
-    recentlyActive.add(node.selfId);
-    boolean quorum = Quorum.isQuorum(node.config, recentlyActive);
+    recentlyActive.add(state.selfId);
+    boolean quorum = Quorum.isQuorum(state.config, recentlyActive);
     recentlyActive.clear();
     if (quorum) return this;
-    node.ctx.getLog().warn("{} steps down as leader of group {} in term {}: no quorum answered within {} ms",
-        node.selfId, node.groupId, node.currentTerm, node.settings.electionTimeoutMin().toMillis());
+    state.ctx.getLog().warn("{} steps down as leader of group {} in term {}: no quorum answered within {} ms",
+        state.selfId, state.groupId, state.currentTerm, state.settings.electionTimeoutMin().toMillis());
     failPending(new ClientReply.NoQuorum("the leader lost contact with a quorum; outcome unknown"));
-    node.leaderContact = false;
+    state.leaderContact = false;
     return becomeFollower();
   }
 
   @Override
   void onLeave() {
-    node.timers.cancel(RaftNode.CHECK_QUORUM_TIMER);
-    for (ActorRef<Replicator.Command> r : replicators.values()) node.ctx.stop(r);
+    state.timers.cancel(ServerState.CHECK_QUORUM_TIMER);
+    for (ActorRef<Replicator.Command> r : replicators.values()) state.ctx.stop(r);
     replicators.clear();
-    if (node.leaderId != null && node.leaderId.equals(node.selfId)) node.leaderId = null;
-    node.leaderContact = false;
+    if (state.leaderId != null && state.leaderId.equals(state.selfId)) state.leaderId = null;
+    state.leaderContact = false;
     failPending(new ClientReply.Timeout("leadership was lost before the command committed; outcome unknown"));
   }
 
   /** Appended commands: outcome unknown (another leader may commit them); reads: not served. */
   @Override
   void onStop() {
-    failPending(new ClientReply.Timeout("the server of group " + node.groupId + " on member " + node.selfId
+    failPending(new ClientReply.Timeout("the server of group " + state.groupId + " on member " + state.selfId
         + " stopped before the command committed; outcome unknown"));
   }
 

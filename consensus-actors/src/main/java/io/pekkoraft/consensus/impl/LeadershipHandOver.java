@@ -15,7 +15,7 @@ import org.apache.pekko.actor.typed.ActorRef;
  */
 final class LeadershipHandOver {
 
-  private final RaftNode node;
+  private final ServerState state;
   /** The leader's match index of a peer (0 when unknown). */
   private final ToLongFunction<String> matchIndex;
   /** The leader's replicator to a peer, or null. */
@@ -26,9 +26,9 @@ final class LeadershipHandOver {
   private ActorRef<TransferWatch.Command> transferWatch;
   private boolean timeoutNowSent;
 
-  LeadershipHandOver(RaftNode node, ToLongFunction<String> matchIndex,
+  LeadershipHandOver(ServerState state, ToLongFunction<String> matchIndex,
       Function<String, ActorRef<Replicator.Command>> replicators) {
-    this.node = node;
+    this.state = state;
     this.matchIndex = matchIndex;
     this.replicators = replicators;
   }
@@ -49,34 +49,34 @@ final class LeadershipHandOver {
       if (t.target() == null || t.target().equals(transferTarget)) {
         transferWatch.tell(new TransferWatch.Waiter(t.replyTo()));
       } else {
-        t.replyTo().tell(new TransferReply.Rejected("leadership of group " + node.groupId + " is being handed over"
+        t.replyTo().tell(new TransferReply.Rejected("leadership of group " + state.groupId + " is being handed over"
             + " to " + transferTarget + "; not to " + t.target() + " at the same time"));
       }
       return;
     }
     String target = t.target() != null ? t.target() : mostUpToDateVoter();
     if (target == null) {
-      t.replyTo().tell(new TransferReply.Rejected("group " + node.groupId + " has no other voting member to hand"
+      t.replyTo().tell(new TransferReply.Rejected("group " + state.groupId + " has no other voting member to hand"
           + " leadership to"));
       return;
     }
-    if (target.equals(node.selfId)) {
-      t.replyTo().tell(new TransferReply.Transferred(node.selfId));
+    if (target.equals(state.selfId)) {
+      t.replyTo().tell(new TransferReply.Transferred(state.selfId));
       return;
     }
-    if (!node.config.isVoter(target)) {
-      t.replyTo().tell(new TransferReply.Rejected(target + " is not a voting member of group " + node.groupId
-          + " " + node.config.voters() + "; only a voter can lead"));
+    if (!state.config.isVoter(target)) {
+      t.replyTo().tell(new TransferReply.Rejected(target + " is not a voting member of group " + state.groupId
+          + " " + state.config.voters() + "; only a voter can lead"));
       return;
     }
-    node.ctx.getLog().info("{} hands leadership of group {} in term {} over to {}", node.selfId, node.groupId,
-        node.currentTerm, target);
+    state.ctx.getLog().info("{} hands leadership of group {} in term {} over to {}", state.selfId, state.groupId,
+        state.currentTerm, target);
     transferTarget = target;
     timeoutNowSent = false;
-    transferWatch = node.ctx.spawnAnonymous(TransferWatch.create(node.groupId, node.selfId, target,
-        node.currentTerm, node.settings.leadershipTransferTimeout(), node.ctx.getSelf(), t.replyTo()));
-    node.held.begin();
-    if (matchIndex.applyAsLong(target) < node.log.lastIndex()) {
+    transferWatch = state.ctx.spawnAnonymous(TransferWatch.create(state.groupId, state.selfId, target,
+        state.currentTerm, state.settings.leadershipTransferTimeout(), state.ctx.getSelf(), t.replyTo()));
+    state.held.begin();
+    if (matchIndex.applyAsLong(target) < state.log.lastIndex()) {
       // Catch the target up now rather than after the retransmit interval, if a batch to it was lost.
       ActorRef<Replicator.Command> replicator = replicators.apply(target);
       if (replicator != null) replicator.tell(Replicator.ResendNow.INSTANCE);
@@ -87,8 +87,8 @@ final class LeadershipHandOver {
   /** The voter (other than us) with the highest match index; the first by member id among equals. */
   private String mostUpToDateVoter() {
     String best = null;
-    for (String peer : node.config.members()) {
-      if (peer.equals(node.selfId) || !node.config.isVoter(peer)) continue;
+    for (String peer : state.config.members()) {
+      if (peer.equals(state.selfId) || !state.config.isVoter(peer)) continue;
       if (best == null || matchIndex.applyAsLong(peer) > matchIndex.applyAsLong(best)) best = peer;
     }
     return best;
@@ -102,20 +102,20 @@ final class LeadershipHandOver {
    */
   void whenCaughtUp(boolean again) {
     if (transferTarget == null || (timeoutNowSent && !again)) return;
-    long last = node.log.lastIndex();
-    if (matchIndex.applyAsLong(transferTarget) < last || node.commitIndex < last) return;
+    long last = state.log.lastIndex();
+    if (matchIndex.applyAsLong(transferTarget) < last || state.commitIndex < last) return;
     timeoutNowSent = true;
-    node.sendAfterDurable(transferTarget, new TimeoutNow(node.currentTerm, node.selfId));
+    state.sendAfterDurable(transferTarget, new TimeoutNow(state.currentTerm, state.selfId));
   }
 
   /** The transfer's deadline passed and we still lead: serve clients again. */
   void ended(TransferWatch.Ended e) {
     if (!e.watch().equals(transferWatch)) return;
-    node.ctx.getLog().warn("{} keeps leading group {} in term {}: {} did not take over in time", node.selfId,
-        node.groupId, node.currentTerm, transferTarget);
+    state.ctx.getLog().warn("{} keeps leading group {} in term {}: {} did not take over in time", state.selfId,
+        state.groupId, state.currentTerm, transferTarget);
     transferTarget = null;
     transferWatch = null;
     timeoutNowSent = false;
-    node.held.release(); // still within the hold's bound: serve them
+    state.held.release(); // still within the hold's bound: serve them
   }
 }

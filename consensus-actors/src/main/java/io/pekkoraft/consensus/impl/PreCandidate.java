@@ -20,8 +20,8 @@ final class PreCandidate extends Role {
   private long proposedTerm;
   private final Map<String, Boolean> votes = new HashMap<>();
 
-  PreCandidate(RaftNode node) {
-    super(node);
+  PreCandidate(ServerState state) {
+    super(state);
   }
 
   @Override
@@ -31,14 +31,14 @@ final class PreCandidate extends Role {
 
   @Override
   Behavior<ServerCommand> start() {
-    node.forgetLeader();
-    proposedTerm = node.currentTerm + 1;
-    node.becameRole(RaftRole.PRE_CANDIDATE);
-    node.resetElectionTimer();
-    votes.put(node.selfId, true);
-    RequestVote request = new RequestVote(proposedTerm, node.selfId, node.log.lastIndex(), node.log.lastTerm(), true, false);
-    for (String voter : node.config.members()) {
-      if (!voter.equals(node.selfId) && node.config.isVoter(voter)) node.sendAfterDurable(voter, request);
+    state.forgetLeader();
+    proposedTerm = state.currentTerm + 1;
+    state.becameRole(RaftRole.PRE_CANDIDATE);
+    state.resetElectionTimer();
+    votes.put(state.selfId, true);
+    RequestVote request = new RequestVote(proposedTerm, state.selfId, state.log.lastIndex(), state.log.lastTerm(), true, false);
+    for (String voter : state.config.members()) {
+      if (!voter.equals(state.selfId) && state.config.isVoter(voter)) state.sendAfterDurable(voter, request);
     }
     return evaluate();
   }
@@ -52,14 +52,14 @@ final class PreCandidate extends Role {
   }
 
   private Behavior<ServerCommand> evaluate() {
-    Quorum.VoteResult result = Quorum.voteResult(node.config, votes);
-    if (result == Quorum.VoteResult.WON) return become(new Candidate(node, false));
+    Quorum.VoteResult result = Quorum.voteResult(state.config, votes);
+    if (result == Quorum.VoteResult.WON) return become(new Candidate(state, false));
     if (result == Quorum.VoteResult.LOST) return becomeFollower();
     return this;
   }
 
   @Override
   Behavior<ServerCommand> onElectionTimeout() {
-    return become(new PreCandidate(node)); // a new round: earlier answers no longer count
+    return become(new PreCandidate(state)); // a new round: earlier answers no longer count
   }
 }

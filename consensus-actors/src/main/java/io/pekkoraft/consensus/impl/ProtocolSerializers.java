@@ -7,6 +7,7 @@ import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.protocol.ClientBatch;
+import io.pekkoraft.consensus.protocol.ClientEnvelope;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.RaftMessage;
@@ -306,7 +307,7 @@ final class ProtocolSerializers {
     byte[] command = readNullableBytes(input, "ClientCommand command");
     int hops = input.readVarInt(true);
     long tag = input.readVarLong(true);
-    return new ClientRequest.ClientCommand(command, hops, withReplyTo ? readReplyTo(kryo, input) : replyTo, tag);
+    return new ClientRequest.ClientCommand(command, hops, tag, withReplyTo ? readReplyTo(kryo, input) : replyTo);
   }
 
   private static final ReadConsistency[] CONSISTENCIES = ReadConsistency.values();
@@ -332,8 +333,8 @@ final class ProtocolSerializers {
         query,
         consistency == 0 ? null : CONSISTENCIES[consistency - 1],
         hops,
-        withReplyTo ? readReplyTo(kryo, input) : replyTo,
-        tag);
+        tag,
+        withReplyTo ? readReplyTo(kryo, input) : replyTo);
   }
 
   // -- Client replies ------------------------------------------------------------------------------
@@ -366,44 +367,44 @@ final class ProtocolSerializers {
   }
 
   /** The tag, then the wrapped reply with its class. */
-  static final class TaggedSerializer extends MessageSerializer<ClientReply.Tagged> {
+  static final class TaggedSerializer extends MessageSerializer<ClientEnvelope.Tagged> {
     @Override
-    public void write(Kryo kryo, Output output, ClientReply.Tagged m) {
+    public void write(Kryo kryo, Output output, ClientEnvelope.Tagged m) {
       output.writeVarLong(m.tag(), true);
       kryo.writeClassAndObject(output, m.reply());
     }
 
     @Override
-    public ClientReply.Tagged read(Kryo kryo, Input input, Class<? extends ClientReply.Tagged> type) {
+    public ClientEnvelope.Tagged read(Kryo kryo, Input input, Class<? extends ClientEnvelope.Tagged> type) {
       long tag = input.readVarLong(true);
       Object reply = kryo.readClassAndObject(input);
       if (reply != null && !(reply instanceof ClientReply)) {
         throw new KryoException("a Tagged reply holds a " + reply.getClass().getName() + ", not a ClientReply");
       }
-      return new ClientReply.Tagged(tag, (ClientReply) reply);
+      return new ClientEnvelope.Tagged(tag, (ClientReply) reply);
     }
   }
 
-  /** The count, then each {@link ClientReply.Tagged} without its class (they all are one). */
-  static final class TaggedBatchSerializer extends MessageSerializer<ClientReply.TaggedBatch> {
+  /** The count, then each {@link ClientEnvelope.Tagged} without its class (they all are one). */
+  static final class TaggedBatchSerializer extends MessageSerializer<ClientEnvelope.TaggedBatch> {
     /** Tag and the reply's class id take one byte each at least. */
     private static final int TAGGED_BYTES_MIN = 2;
 
     private final TaggedSerializer tagged = new TaggedSerializer();
 
     @Override
-    public void write(Kryo kryo, Output output, ClientReply.TaggedBatch batch) {
+    public void write(Kryo kryo, Output output, ClientEnvelope.TaggedBatch batch) {
       output.writeVarInt(batch.replies().size(), true);
-      for (ClientReply.Tagged reply : batch.replies()) tagged.write(kryo, output, reply);
+      for (ClientEnvelope.Tagged reply : batch.replies()) tagged.write(kryo, output, reply);
     }
 
     @Override
-    public ClientReply.TaggedBatch read(Kryo kryo, Input input, Class<? extends ClientReply.TaggedBatch> type) {
-      ClientReply.Tagged[] replies =
-          new ClientReply.Tagged[SizeGuard.checkedSize(input, input.readVarInt(true), TAGGED_BYTES_MIN, "TaggedBatch")];
-      for (int i = 0; i < replies.length; i++) replies[i] = tagged.read(kryo, input, ClientReply.Tagged.class);
+    public ClientEnvelope.TaggedBatch read(Kryo kryo, Input input, Class<? extends ClientEnvelope.TaggedBatch> type) {
+      ClientEnvelope.Tagged[] replies =
+          new ClientEnvelope.Tagged[SizeGuard.checkedSize(input, input.readVarInt(true), TAGGED_BYTES_MIN, "TaggedBatch")];
+      for (int i = 0; i < replies.length; i++) replies[i] = tagged.read(kryo, input, ClientEnvelope.Tagged.class);
       try {
-        return new ClientReply.TaggedBatch(List.of(replies));
+        return new ClientEnvelope.TaggedBatch(List.of(replies));
       } catch (IllegalArgumentException e) {
         throw new KryoException("not a TaggedBatch: " + e.getMessage(), e);
       }

@@ -1,6 +1,5 @@
 package io.pekkoraft.consensus.impl;
 
-import io.pekkoraft.consensus.protocol.Internal;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.rules.LogView;
 import io.pekkoraft.persistence.LogEntry;
@@ -39,7 +38,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * than one write.
  *
  * <p>Memory: the entries themselves are not kept here. During recovery a tail of them (at most
- * {@code log.max-bytes-in-memory}) is collected for the server; afterwards only positions are: each
+ * {@code log.memory-bytes-max}) is collected for the server; afterwards only positions are: each
  * index's term ({@link LogView}) and where its entry is in the journal ({@link JournalPositions}).
  *
  * <p>Reading back ({@link Read}): a reader replays this log's own events from the journal, from the
@@ -59,7 +58,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * stops (Pekko Persistence's rule for write failures) and the server, which watches it, stops too: a node
  * that cannot store must not answer as if it had.
  */
-public final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, RaftLog.State> {
+final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, RaftLog.State> {
 
   /** The log's protocol. */
   public interface Command extends NoSerializationVerificationNeeded {}
@@ -109,26 +108,26 @@ public final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEve
   private final ActorRef<ServerCommand> server;
   private final String journalPluginId;
   private final String snapshotPluginId;
-  private final long maxBytesInMemory;
+  private final long memoryBytesMax;
   private final ActorContext<Command> ctx;
   /** Receives the snapshot store's and the journal's answers to a state save and the deletes that follow it. */
   private final org.apache.pekko.actor.ActorRef compaction;
   private long lastSaveTimestamp;
 
   public static Behavior<Command> create(String persistenceId, String journalPluginId, String snapshotPluginId,
-      long maxBytesInMemory, ActorRef<ServerCommand> server) {
+      long memoryBytesMax, ActorRef<ServerCommand> server) {
     return Behaviors.setup(ctx -> new RaftLog(ctx, PersistenceId.ofUniqueId(persistenceId), journalPluginId,
-        snapshotPluginId, maxBytesInMemory, server));
+        snapshotPluginId, memoryBytesMax, server));
   }
 
   private RaftLog(ActorContext<Command> ctx, PersistenceId id, String journalPluginId, String snapshotPluginId,
-      long maxBytesInMemory, ActorRef<ServerCommand> server) {
+      long memoryBytesMax, ActorRef<ServerCommand> server) {
     super(id);
     this.ctx = ctx;
     this.server = server;
     this.journalPluginId = journalPluginId;
     this.snapshotPluginId = snapshotPluginId;
-    this.maxBytesInMemory = maxBytesInMemory;
+    this.memoryBytesMax = memoryBytesMax;
     this.compaction = Adapter.toClassic(ctx.spawn(compaction(id.id()), "compaction"));
   }
 
@@ -144,7 +143,7 @@ public final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEve
 
   @Override
   public State emptyState() {
-    return new State(new LogView(0, 0, maxBytesInMemory));
+    return new State(new LogView(0, 0, memoryBytesMax));
   }
 
   @Override
@@ -244,7 +243,7 @@ public final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEve
       @Override
       public State fromJournal(Object from) {
         RaftLogSnapshot snap = (RaftLogSnapshot) from;
-        State s = new State(new LogView(snap.compactedIndex(), snap.compactedTerm(), maxBytesInMemory));
+        State s = new State(new LogView(snap.compactedIndex(), snap.compactedTerm(), memoryBytesMax));
         s.currentTerm = snap.currentTerm();
         s.votedFor = snap.votedFor();
         s.snapshotIndex = snap.snapshotIndex();
@@ -267,7 +266,7 @@ public final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEve
                 + " but the journal's sequence number is " + journalSeq + " (events missing from the journal?)");
           }
           server.tell(new Internal.Recovered(s.currentTerm, s.votedFor, s.snapshotIndex, s.snapshotTerm,
-              s.snapshotBytes, s.log.copy(maxBytesInMemory)));
+              s.snapshotBytes, s.log.copy(memoryBytesMax)));
           s.log = s.log.copy(0); // from now on entries are read back from the journal, never kept here
         })
         .build();

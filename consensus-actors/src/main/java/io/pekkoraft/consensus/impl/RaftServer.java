@@ -4,7 +4,6 @@ import io.pekkoraft.consensus.StateMachine;
 import io.pekkoraft.consensus.protocol.ClientBatch;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
-import io.pekkoraft.consensus.protocol.Internal;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.protocol.TransferLeadership;
 import io.pekkoraft.consensus.protocol.TransferReply;
@@ -22,13 +21,14 @@ import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.TypedActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
+import org.apache.pekko.annotation.InternalApi;
 
 /**
  * One member of one Raft group: the server actor. It starts its children, waits for its durable state to
  * be recovered from the journal, and then plays one role at a time:
  *
  * <pre>
- * RaftServer "&lt;group&gt;"            role: Follower | PreCandidate | Candidate | Leader
+ * RaftServer "pekko-raft-&lt;group&gt;" role: Follower | PreCandidate | Candidate | Leader
  * ├── log            RaftLog, event-sourced: term, vote, snapshot and entries
  * ├── state-machine  StateMachineRunner: applies committed entries, serves reads, takes snapshots
  * └── (leader only)  one Replicator per peer
@@ -40,6 +40,7 @@ import org.apache.pekko.actor.typed.javadsl.StashBuffer;
  * once what waits on it: a leader's appended commands Timeout (outcome unknown), reads and requests it
  * held or stashed NotLeader(null) (not applied).
  */
+@InternalApi
 public final class RaftServer {
 
   private static final int RECOVERY_STASH = 1000;
@@ -66,21 +67,21 @@ public final class RaftServer {
       SnapshotFiles snapshots = new SnapshotFiles(settings.snapshotDir(), persistenceId(groupId, settings.selfId()));
       ActorRef<StateMachineRunner.Command> runner = ctx.spawn(StateMachineRunner.create(groupId, stateMachine,
           RaftSerialization.get(ctx.getSystem()).codec(), snapshots, settings, ctx.getSelf()), "state-machine");
-      ActorRef<RaftLog.Command> raftLog = ctx.spawn(
+      ActorRef<RaftLog.Command> logActor = ctx.spawn(
           RaftLog.create(persistenceId(groupId, settings.selfId()), settings.journalPluginId(),
-              settings.snapshotPluginId(), settings.maxLogBytesInMemory(), ctx.getSelf()), "log");
-      ctx.watch(raftLog);
+              settings.snapshotPluginId(), settings.logMemoryBytesMax(), ctx.getSelf()), "log");
+      ctx.watch(logActor);
       ctx.watch(runner);
       StopReason stopReason = new StopReason(onStop);
       return Behaviors.receive(ServerCommand.class)
           .onMessage(Internal.Recovered.class, recovered -> {
-            RaftNode node = new RaftNode(groupId, settings, ctx, timers, transport, raftLog, runner, snapshots, recovered);
+            ServerState state = new ServerState(groupId, settings, ctx, timers, transport, logActor, runner, snapshots, recovered);
             ctx.getLog().info("{} of group {} recovered term {}, a snapshot up to index {} and {} log entries after it"
                     + " ({} of them in memory)", settings.selfId(), groupId, recovered.currentTerm(),
                 recovered.snapshotIndex(), recovered.log().size(), recovered.log().lastIndex() + 1 - recovered.log().tailStart());
             transport.bind(settings.selfId(), ctx.getSelf(), ctx);
             return stash.unstashAll(
-                Behaviors.intercept(() -> new FlushAfterEachMessage(node, stopReason), Role.initial(node)));
+                Behaviors.intercept(() -> new FlushAfterEachMessage(state, stopReason), Role.initial(state)));
           })
           .onMessage(ServerCommand.class, m -> {
             if (!stash.isFull()) stash.stash(m);
@@ -141,6 +142,15 @@ public final class RaftServer {
     }
   }
 
+  /**
+   * The name of a group's server actor, a system actor: on every member it lives at
+   * {@code <member address>/system/<this name>}, so a client can address it before the receptionist
+   * lists it.
+   */
+  public static String actorName(String groupId) {
+    return "pekko-raft-" + groupId;
+  }
+
   /** The journal's persistence id of a member's log; stable, never change it. */
   public static String persistenceId(String groupId, String memberId) {
     return "pekko-raft|" + groupId + "|" + memberId;
@@ -148,12 +158,12 @@ public final class RaftServer {
 
   /** Flush the journal batch after every message: one write covers all that queued while the last was in flight. */
   private static final class FlushAfterEachMessage extends BehaviorInterceptor<ServerCommand, ServerCommand> {
-    private final RaftNode node;
+    private final ServerState state;
     private final StopReason stopReason;
 
-    FlushAfterEachMessage(RaftNode node, StopReason stopReason) {
+    FlushAfterEachMessage(ServerState state, StopReason stopReason) {
       super(ServerCommand.class);
-      this.node = node;
+      this.state = state;
       this.stopReason = stopReason;
     }
 
@@ -167,7 +177,7 @@ public final class RaftServer {
         stopReason.failed(e); // a broken invariant: the server stops with it
         throw e;
       }
-      node.persist.flush();
+      state.persist.flush();
       return next;
     }
 
@@ -185,7 +195,7 @@ public final class RaftServer {
         stopReason.report();
         return next;
       }
-      node.persist.flush();
+      state.persist.flush();
       return next;
     }
   }

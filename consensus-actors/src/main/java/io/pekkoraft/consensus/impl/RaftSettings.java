@@ -5,11 +5,13 @@ import com.typesafe.config.ConfigException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.apache.pekko.annotation.InternalApi;
 
 /**
  * The {@code pekko-raft} configuration, read and checked once. A wrong value fails with an error naming
  * the key, at start, never later.
  */
+@InternalApi
 public record RaftSettings(
     String selfId,
     Map<String, String> members,
@@ -19,11 +21,11 @@ public record RaftSettings(
     boolean preVote,
     boolean checkQuorum,
     long randomSeed,
-    int maxEntriesPerBatch,
-    long maxBytesPerBatch,
+    int batchEntriesMax,
+    long batchBytesMax,
     int window,
-    long maxRequestBytes,
-    int maxPending,
+    long requestBytesMax,
+    int pendingMax,
     Duration askTimeout,
     String journalPluginId,
     long snapshotEveryEntries,
@@ -33,8 +35,8 @@ public record RaftSettings(
     long snapshotTrailingEntries,
     Duration leadershipTransferTimeout,
     java.nio.file.Path snapshotDir,
-    long maxLogBytesInMemory,
-    long maxBytesPerWrite) {
+    long logMemoryBytesMax,
+    long logWriteBytesMax) {
 
   public RaftSettings {
     members = Map.copyOf(members);
@@ -43,21 +45,21 @@ public record RaftSettings(
     require(electionTimeoutMax.compareTo(electionTimeoutMin) >= 0, "election-timeout-max",
         "must be at least election-timeout-min (" + electionTimeoutMin.toMillis() + " ms)");
     require(!heartbeatInterval.isNegative() && !heartbeatInterval.isZero(), "heartbeat-interval", "must be positive");
-    require(maxEntriesPerBatch >= 1, "replication.max-entries-per-batch", "must be at least 1");
-    require(maxBytesPerBatch >= 1024, "replication.max-bytes-per-batch", "must be at least 1 KiB");
+    require(batchEntriesMax >= 1, "replication.batch-entries-max", "must be at least 1");
+    require(batchBytesMax >= 1024, "replication.batch-bytes-max", "must be at least 1 KiB");
     require(window >= 1, "replication.window", "must be at least 1");
-    require(maxRequestBytes >= 1 && maxRequestBytes <= maxBytesPerBatch, "client.max-request-bytes",
-        "must be between 1 and replication.max-bytes-per-batch");
-    require(maxPending >= 1, "client.max-pending", "must be at least 1");
+    require(requestBytesMax >= 1 && requestBytesMax <= batchBytesMax, "client.request-bytes-max",
+        "must be between 1 and replication.batch-bytes-max");
+    require(pendingMax >= 1, "client.pending-max", "must be at least 1");
     require(snapshotEveryEntries >= 0, "snapshot.every-entries", "must be 0 (off) or positive");
     require(!snapshotEveryTime.isNegative(), "snapshot.every-time", "must be 0 (off) or positive");
     require(snapshotChunkBytes >= 1024, "snapshot.chunk-size", "must be at least 1 KiB");
     require(snapshotTrailingEntries >= 0, "snapshot.trailing-entries", "must be 0 or positive");
     require(!leadershipTransferTimeout.isNegative() && !leadershipTransferTimeout.isZero(),
         "leadership-transfer-timeout", "must be positive (0 in the configuration means election-timeout-min)");
-    require(maxLogBytesInMemory >= 0, "log.max-bytes-in-memory", "must be 0 or positive");
-    require(maxBytesPerWrite >= maxBytesPerBatch + 64 * 1024, "log.max-bytes-per-write",
-        "must be at least replication.max-bytes-per-batch (" + maxBytesPerBatch + " bytes) + 64 KiB, so that every"
+    require(logMemoryBytesMax >= 0, "log.memory-bytes-max", "must be 0 or positive");
+    require(logWriteBytesMax >= batchBytesMax + 64 * 1024, "log.write-bytes-max",
+        "must be at least replication.batch-bytes-max (" + batchBytesMax + " bytes) + 64 KiB, so that every"
             + " batch a follower receives fits in one write");
   }
 
@@ -65,9 +67,28 @@ public record RaftSettings(
     if (!ok) throw new ConfigException.BadValue("pekko-raft." + key, what);
   }
 
+  /**
+   * Keys renamed so that the qualifier comes last, as in {@code election-timeout-min} and the journal's
+   * {@code batch-bytes-max}: old name, new name. A configuration that still sets an old one fails at start
+   * naming the new one, instead of the value being silently ignored.
+   */
+  private static final Map<String, String> RENAMED_KEYS = Map.of(
+      "replication.max-entries-per-batch", "replication.batch-entries-max",
+      "replication.max-bytes-per-batch", "replication.batch-bytes-max",
+      "client.max-request-bytes", "client.request-bytes-max",
+      "client.max-pending", "client.pending-max",
+      "log.max-bytes-in-memory", "log.memory-bytes-max",
+      "log.max-bytes-per-write", "log.write-bytes-max");
+
   /** Reads the {@code pekko-raft} section of {@code root}. */
   public static RaftSettings fromConfig(Config root) {
     Config c = root.getConfig("pekko-raft");
+    for (Map.Entry<String, String> renamed : RENAMED_KEYS.entrySet()) {
+      if (c.hasPath(renamed.getKey())) {
+        throw new ConfigException.BadValue("pekko-raft." + renamed.getKey(),
+            "was renamed to pekko-raft." + renamed.getValue() + "; set that key instead");
+      }
+    }
     Map<String, String> members = new LinkedHashMap<>();
     for (Config m : c.getConfigList("members")) {
       String id = m.getString("id");
@@ -85,11 +106,11 @@ public record RaftSettings(
         c.getBoolean("pre-vote"),
         c.getBoolean("check-quorum"),
         c.getLong("random-seed"),
-        c.getInt("replication.max-entries-per-batch"),
-        c.getBytes("replication.max-bytes-per-batch"),
+        c.getInt("replication.batch-entries-max"),
+        c.getBytes("replication.batch-bytes-max"),
         c.getInt("replication.window"),
-        c.getBytes("client.max-request-bytes"),
-        c.getInt("client.max-pending"),
+        c.getBytes("client.request-bytes-max"),
+        c.getInt("client.pending-max"),
         c.getDuration("client.ask-timeout"),
         c.getString("journal-plugin-id"),
         c.getLong("snapshot.every-entries"),
@@ -99,8 +120,8 @@ public record RaftSettings(
         c.getLong("snapshot.trailing-entries"),
         orElse(c.getDuration("leadership-transfer-timeout"), c.getDuration("election-timeout-min")),
         snapshotDir(root),
-        c.getBytes("log.max-bytes-in-memory"),
-        maxBytesPerWrite(root));
+        c.getBytes("log.memory-bytes-max"),
+        logWriteBytesMax(root));
   }
 
   /**
@@ -118,17 +139,17 @@ public record RaftSettings(
   }
 
   /**
-   * {@code log.max-bytes-per-write}, checked against the segment size of this project's journal when it is
+   * {@code log.write-bytes-max}, checked against the segment size of this project's journal when it is
    * the one in use (it refuses a record larger than a segment).
    */
-  private static long maxBytesPerWrite(Config root) {
-    long max = root.getBytes("pekko-raft.log.max-bytes-per-write");
+  private static long logWriteBytesMax(Config root) {
+    long max = root.getBytes("pekko-raft.log.write-bytes-max");
     String journal = root.getString("pekko-raft.journal-plugin-id");
     String segmentKey = journal + ".segment-size";
     if (!journal.isEmpty() && root.hasPath(journal + ".class")
         && root.getString(journal + ".class").equals("io.pekkoraft.persistence.journal.SegmentJournal")
         && root.hasPath(segmentKey) && max > root.getBytes(segmentKey) - 64 * 1024) {
-      throw new ConfigException.BadValue("pekko-raft.log.max-bytes-per-write", "must be at most " + segmentKey
+      throw new ConfigException.BadValue("pekko-raft.log.write-bytes-max", "must be at most " + segmentKey
           + " (" + root.getBytes(segmentKey) + " bytes) - 64 KiB: the journal refuses a write larger than a segment");
     }
     return max;
@@ -142,23 +163,23 @@ public record RaftSettings(
   /** A copy for another member id (tests run several nodes from one configuration). */
   public RaftSettings withSelfId(String id) {
     return new RaftSettings(id, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote,
-        checkQuorum, randomSeed, maxEntriesPerBatch, maxBytesPerBatch, window, maxRequestBytes, maxPending,
+        checkQuorum, randomSeed, batchEntriesMax, batchBytesMax, window, requestBytesMax, pendingMax,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
-        snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, maxLogBytesInMemory, maxBytesPerWrite);
+        snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax);
   }
 
   public RaftSettings withRandomSeed(long seed) {
     return new RaftSettings(selfId, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote,
-        checkQuorum, seed, maxEntriesPerBatch, maxBytesPerBatch, window, maxRequestBytes, maxPending,
+        checkQuorum, seed, batchEntriesMax, batchBytesMax, window, requestBytesMax, pendingMax,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
-        snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, maxLogBytesInMemory, maxBytesPerWrite);
+        snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax);
   }
 
   public RaftSettings withPreVote(boolean on) {
     return new RaftSettings(selfId, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, on,
-        checkQuorum, randomSeed, maxEntriesPerBatch, maxBytesPerBatch, window, maxRequestBytes, maxPending,
+        checkQuorum, randomSeed, batchEntriesMax, batchBytesMax, window, requestBytesMax, pendingMax,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
-        snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, maxLogBytesInMemory, maxBytesPerWrite);
+        snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax);
   }
 
   /** Whether the state machine is snapshotted at all (either trigger set). */

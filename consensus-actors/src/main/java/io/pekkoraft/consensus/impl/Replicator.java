@@ -1,6 +1,5 @@
 package io.pekkoraft.consensus.impl;
 
-import io.pekkoraft.consensus.protocol.Internal;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
 import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
 import io.pekkoraft.consensus.protocol.RaftMessage.InstallSnapshot;
@@ -52,7 +51,7 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
   record HeartbeatNow(long round) implements Command {}
 
   /** The entries the follower needs are compacted: send it this snapshot of the leader's (answer to a fetch). */
-  record SendSnapshot(RaftNode.Snapshot snapshot) implements Command {}
+  record SendSnapshot(ServerState.Snapshot snapshot) implements Command {}
 
   /** The follower's answer to the InstallSnapshot chunk at {@code chunkOffset} of the snapshot at {@code index}. */
   record SnapshotAck(long index, long chunkOffset, long nextOffset, boolean installed) implements Command {}
@@ -83,8 +82,8 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
       long term,
       long leaderLastIndex,
       Duration heartbeatInterval,
-      int maxEntriesPerBatch,
-      long maxBytesPerBatch,
+      int batchEntriesMax,
+      long batchBytesMax,
       int window,
       int snapshotChunkBytes,
       Transport transport,
@@ -92,11 +91,11 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
       SnapshotFiles snapshots) {
 
     /** The setup for a replicator to {@code peer}, taken from the leader's state now, on the leader's thread. */
-    static Setup of(String peer, RaftNode node) {
-      RaftSettings s = node.settings;
-      return new Setup(peer, node.selfId, node.currentTerm, node.log.lastIndex(), s.heartbeatInterval(),
-          s.maxEntriesPerBatch(), s.maxBytesPerBatch(), s.window(), s.snapshotChunkBytes(), node.transport,
-          node.ctx.getSelf(), node.snapshots);
+    static Setup of(String peer, ServerState state) {
+      RaftSettings s = state.settings;
+      return new Setup(peer, state.selfId, state.currentTerm, state.log.lastIndex(), s.heartbeatInterval(),
+          s.batchEntriesMax(), s.batchBytesMax(), s.window(), s.snapshotChunkBytes(), state.transport,
+          state.ctx.getSelf(), state.snapshots);
     }
   }
 
@@ -117,11 +116,11 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
    * deletes it does not cut the transfer short.
    */
   private static final class Transfer {
-    final RaftNode.Snapshot snapshot;
+    final ServerState.Snapshot snapshot;
     final java.nio.channels.FileChannel file;
     long offset;
 
-    Transfer(RaftNode.Snapshot snapshot, java.nio.channels.FileChannel file) {
+    Transfer(ServerState.Snapshot snapshot, java.nio.channels.FileChannel file) {
       this.snapshot = snapshot;
       this.file = file;
     }
@@ -183,7 +182,7 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
     this.commitIndex = commitIndex;
     this.leaderLastIndex = setup.leaderLastIndex();
     this.progress = new ReplicationProgress(leaderLastIndex + 1, setup.window());
-    this.bufferBytesMax = setup.maxBytesPerBatch() * setup.window() * 4L;
+    this.bufferBytesMax = setup.batchBytesMax() * setup.window() * 4L;
     this.journalReads = ctx.messageAdapter(RaftLog.ReadResult.class,
         r -> new Entries(r.fromIndex() - 1, r.prevTerm(), r.entries(), true));
     timers.startTimerAtFixedRate(Tick.INSTANCE, setup.heartbeatInterval());
@@ -328,7 +327,7 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
 
   private void sendChunk() {
     ticksWithoutAnswer = 0;
-    RaftNode.Snapshot snap = transfer.snapshot;
+    ServerState.Snapshot snap = transfer.snapshot;
     byte[] chunk;
     try {
       chunk = SnapshotFiles.readChunk(transfer.file, transfer.offset, setup.snapshotChunkBytes());
@@ -413,8 +412,8 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
   }
 
   private List<LogEntry> batchFrom(long next) {
-    return LogView.batch(buffer, (int) (next - bufferPrevIndex - 1), setup.maxEntriesPerBatch(),
-        setup.maxBytesPerBatch());
+    return LogView.batch(buffer, (int) (next - bufferPrevIndex - 1), setup.batchEntriesMax(),
+        setup.batchBytesMax());
   }
 
   /** Drop buffered entries the follower has stored; keep the term of the last one for the next prevLogTerm. */

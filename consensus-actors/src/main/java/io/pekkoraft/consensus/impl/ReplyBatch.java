@@ -1,5 +1,6 @@
 package io.pekkoraft.consensus.impl;
 
+import io.pekkoraft.consensus.protocol.ClientEnvelope;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import java.util.ArrayList;
@@ -10,26 +11,27 @@ import org.apache.pekko.actor.typed.ActorRef;
 
 /**
  * Answers gathered while one batch of work is done, then sent: the tagged answers for the same client
- * actor travel as one {@link ClientReply.TaggedBatch}, in the order they were added. A remote client
+ * actor travel as one {@link ClientEnvelope.TaggedBatch}, in the order they were added. A remote client
  * then pays for one message per batch of applied entries instead of one per command. Untagged requests
  * are answered at once.
  */
 final class ReplyBatch {
 
-  private final Map<ActorRef<ClientReply>, List<ClientReply.Tagged>> tagged = new LinkedHashMap<>();
+  private final Map<ActorRef<ClientEnvelope>, List<ClientEnvelope.Tagged>> tagged = new LinkedHashMap<>();
 
   void add(ClientRequest request, ClientReply reply) {
     if (request.tag() == 0) {
       request.reply(reply);
     } else {
-      tagged.computeIfAbsent(request.replyTo(), r -> new ArrayList<>()).add(new ClientReply.Tagged(request.tag(), reply));
+      tagged.computeIfAbsent(request.envelopeReplyTo(), r -> new ArrayList<>())
+          .add(new ClientEnvelope.Tagged(request.tag(), reply));
     }
   }
 
   void send() {
-    for (Map.Entry<ActorRef<ClientReply>, List<ClientReply.Tagged>> e : tagged.entrySet()) {
-      List<ClientReply.Tagged> replies = e.getValue();
-      e.getKey().tell(replies.size() == 1 ? replies.get(0) : new ClientReply.TaggedBatch(replies));
+    for (Map.Entry<ActorRef<ClientEnvelope>, List<ClientEnvelope.Tagged>> e : tagged.entrySet()) {
+      List<ClientEnvelope.Tagged> replies = e.getValue();
+      e.getKey().tell(replies.size() == 1 ? replies.get(0) : new ClientEnvelope.TaggedBatch(replies));
     }
     tagged.clear();
   }

@@ -5,7 +5,6 @@ import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.protocol.ClientBatch;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
-import io.pekkoraft.consensus.protocol.Internal;
 import io.pekkoraft.consensus.protocol.RaftMessage;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
@@ -41,18 +40,18 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  */
 abstract class Role extends AbstractBehavior<ServerCommand> {
 
-  protected final RaftNode node;
+  protected final ServerState state;
 
-  Role(RaftNode node) {
-    super(node.ctx);
-    this.node = node;
+  Role(ServerState state) {
+    super(state.ctx);
+    this.state = state;
   }
 
   /** The first role of a server that recovered its state: a follower. */
-  static Behavior<ServerCommand> initial(RaftNode node) {
-    node.ctx.getLog().debug("{} of group {} starts as {} in term {}", node.selfId, node.groupId, RaftRole.FOLLOWER,
-        node.currentTerm);
-    return new Follower(node).start();
+  static Behavior<ServerCommand> initial(ServerState state) {
+    state.ctx.getLog().debug("{} of group {} starts as {} in term {}", state.selfId, state.groupId, RaftRole.FOLLOWER,
+        state.currentTerm);
+    return new Follower(state).start();
   }
 
   /** Which role this is, as the diagram and {@link io.pekkoraft.consensus.RoleChanged} name it. */
@@ -74,13 +73,13 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
 
   private Behavior<ServerCommand> become(Role next, boolean newerTerm) {
     if (!RoleTransitions.allowed(role(), next.role(), newerTerm)) {
-      throw new IllegalStateException(node.selfId + " of group " + node.groupId + " in term " + node.currentTerm
+      throw new IllegalStateException(state.selfId + " of group " + state.groupId + " in term " + state.currentTerm
           + ": " + role() + " -> " + next.role() + (newerTerm ? " on a higher term" : "")
           + " is not a transition of the role state diagram");
     }
     onLeave();
-    node.ctx.getLog().debug("{} of group {}: {} -> {} in term {}", node.selfId, node.groupId, role(), next.role(),
-        node.currentTerm);
+    state.ctx.getLog().debug("{} of group {}: {} -> {} in term {}", state.selfId, state.groupId, role(), next.role(),
+        state.currentTerm);
     return next.start();
   }
 
@@ -98,19 +97,19 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
         .onMessage(Internal.FetchEntries.class, this::onFetchEntries)
         .onMessage(Internal.SnapshotTaken.class, this::onSnapshotTaken)
         .onMessage(Internal.EntriesRead.class, r -> {
-          node.onEntriesRead(r);
+          state.onEntriesRead(r);
           return this;
         })
         .onMessageEquals(Internal.PushEntries.INSTANCE, this::onPushEntries)
         .onMessage(TransferLeadership.class, this::onTransferLeadership)
         .onMessage(TransferWatch.Ended.class, this::onTransferEnded)
         .onMessageEquals(HeldRequests.Expired.INSTANCE, () -> {
-          node.held.release(); // no leader within the bound: handled now, answered NotLeader unless one is known
+          state.held.release(); // no leader within the bound: handled now, answered NotLeader unless one is known
           return this;
         })
         .onSignal(Terminated.class, this::onTerminated)
         .onSignal(PostStop.class, stop -> {
-          node.held.answerAllNotLeader();
+          state.held.answerAllNotLeader();
           onStop();
           return this;
         })
@@ -119,19 +118,19 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
 
   /** §5.1: "If RPC request or response contains term T > currentTerm: set currentTerm = T, convert to follower." */
   private Behavior<ServerCommand> onRaftMessage(RaftMessage m) {
-    if (m.term() > node.currentTerm) {
+    if (m.term() > state.currentTerm) {
       if (m instanceof RequestVote rv) {
         // A pre-vote proposes a term; it never changes ours (thesis §9.6).
         if (rv.preVote()) return onRequestVote(rv);
         // Thesis §4.2.3: while we hear from a leader, a vote request must not even raise our term.
-        if (node.leaderContact && !rv.transfer()) {
+        if (state.leaderContact && !rv.transfer()) {
           reject(rv, VoteRules.Decision.REJECT_LEADER_ALIVE);
           return this;
         }
       } else if (m instanceof RequestVoteResponse r && r.preVote() && r.granted()) {
         return onRequestVoteResponse(r); // carries the proposed term, not the voter's
       }
-      node.adoptTerm(m.term());
+      state.adoptTerm(m.term());
       return becomeFollower(true).dispatch(m);
     }
     return dispatch(m);
@@ -156,7 +155,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
   }
 
   private Follower becomeFollower(boolean newerTerm) {
-    Follower follower = new Follower(node);
+    Follower follower = new Follower(state);
     become(follower, newerTerm); // a follower's start returns the follower itself
     return follower;
   }
@@ -170,12 +169,12 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
   // ---- votes: the same rules in every role ----
 
   Behavior<ServerCommand> onRequestVote(RequestVote rv) {
-    VoteRules.Voter voter = new VoteRules.Voter(node.currentTerm, node.votedFor, node.log.lastTerm(),
-        node.log.lastIndex(), node.leaderContact);
+    VoteRules.Voter voter = new VoteRules.Voter(state.currentTerm, state.votedFor, state.log.lastTerm(),
+        state.log.lastIndex(), state.leaderContact);
     if (rv.preVote()) {
       VoteRules.Decision d = VoteRules.decidePreVote(rv, voter);
-      long term = d.granted() ? rv.term() : node.currentTerm;
-      node.sendAfterDurable(rv.from(), new RequestVoteResponse(term, node.selfId, d.granted(), true));
+      long term = d.granted() ? rv.term() : state.currentTerm;
+      state.sendAfterDurable(rv.from(), new RequestVoteResponse(term, state.selfId, d.granted(), true));
       return this;
     }
     VoteRules.Decision d = VoteRules.decideVote(rv, voter);
@@ -183,16 +182,16 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
       reject(rv, d);
       return this;
     }
-    node.castVote(rv.from());
-    if (rv.transfer()) node.held.votedFor(rv.from()); // a departing leader sends its clients to its successor
-    node.resetElectionTimer(); // §5.2: granting a vote restarts the election timeout
-    node.sendAfterDurable(rv.from(), new RequestVoteResponse(node.currentTerm, node.selfId, true, false));
+    state.castVote(rv.from());
+    if (rv.transfer()) state.held.votedFor(rv.from()); // a departing leader sends its clients to its successor
+    state.resetElectionTimer(); // §5.2: granting a vote restarts the election timeout
+    state.sendAfterDurable(rv.from(), new RequestVoteResponse(state.currentTerm, state.selfId, true, false));
     return this;
   }
 
   private void reject(RequestVote rv, VoteRules.Decision d) {
-    node.ctx.getLog().debug("{} refuses vote to {} for term {}: {}", node.selfId, rv.from(), rv.term(), d.rule);
-    node.sendAfterDurable(rv.from(), new RequestVoteResponse(node.currentTerm, node.selfId, false, false));
+    state.ctx.getLog().debug("{} refuses vote to {} for term {}: {}", state.selfId, rv.from(), rv.term(), d.rule);
+    state.sendAfterDurable(rv.from(), new RequestVoteResponse(state.currentTerm, state.selfId, false, false));
   }
 
   Behavior<ServerCommand> onRequestVoteResponse(RequestVoteResponse r) {
@@ -202,28 +201,28 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
   // ---- replication: followers handle it; other roles defer to a follower of the same term ----
 
   Behavior<ServerCommand> onAppendEntries(AppendEntries ae) {
-    if (ae.term() < node.currentTerm) return rejectStaleTerm(ae);
+    if (ae.term() < state.currentTerm) return rejectStaleTerm(ae);
     return becomeFollower().onAppendEntries(ae); // a leader exists in our term (§5.2)
   }
 
   /** §5.1: reply false to an AppendEntries from an older term; our term in the reply makes that leader step down. */
   final Behavior<ServerCommand> rejectStaleTerm(AppendEntries ae) {
-    node.sendAfterDurable(ae.from(), new AppendEntriesResponse(node.currentTerm, node.selfId, false, 0, 0, 0, ae.seq()));
+    state.sendAfterDurable(ae.from(), new AppendEntriesResponse(state.currentTerm, state.selfId, false, 0, 0, 0, ae.seq()));
     return this;
   }
 
   Behavior<ServerCommand> onHeartbeat(Heartbeat hb) {
-    if (hb.term() < node.currentTerm) {
-      node.sendAfterDurable(hb.from(), new HeartbeatResponse(node.currentTerm, node.selfId, hb.round()));
+    if (hb.term() < state.currentTerm) {
+      state.sendAfterDurable(hb.from(), new HeartbeatResponse(state.currentTerm, state.selfId, hb.round()));
       return this;
     }
     return becomeFollower().onHeartbeat(hb);
   }
 
   Behavior<ServerCommand> onInstallSnapshot(InstallSnapshot is) {
-    if (is.term() < node.currentTerm) {
-      node.sendAfterDurable(is.from(),
-          new InstallSnapshotResponse(node.currentTerm, node.selfId, is.lastIncludedIndex(), is.offset(), 0, false));
+    if (is.term() < state.currentTerm) {
+      state.sendAfterDurable(is.from(),
+          new InstallSnapshotResponse(state.currentTerm, state.selfId, is.lastIncludedIndex(), is.offset(), 0, false));
       return this;
     }
     return becomeFollower().onInstallSnapshot(is); // a leader exists in our term
@@ -235,9 +234,9 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
 
   /** Every role keeps the state machine's snapshots and compacts its log to them. */
   private Behavior<ServerCommand> onSnapshotTaken(Internal.SnapshotTaken t) {
-    if (node.storeSnapshot(t.index(), t.term(), t.bytes())) {
-      node.ctx.getLog().debug("{} of group {} compacted its log up to {} ({} bytes of snapshot)", node.selfId,
-          node.groupId, t.index(), t.bytes());
+    if (state.storeSnapshot(t.index(), t.term(), t.bytes())) {
+      state.ctx.getLog().debug("{} of group {} compacted its log up to {} ({} bytes of snapshot)", state.selfId,
+          state.groupId, t.index(), t.bytes());
       onNewSnapshot();
     }
     return this;
@@ -269,7 +268,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
     for (int i = 0; i < requests.size(); i++) {
       Behavior<ServerCommand> next = onClientRequest(requests.get(i));
       if (next != this) {
-        if (i + 1 < requests.size()) node.ctx.getSelf().tell(new ClientBatch(requests.subList(i + 1, requests.size())));
+        if (i + 1 < requests.size()) state.ctx.getSelf().tell(new ClientBatch(requests.subList(i + 1, requests.size())));
         return next;
       }
     }
@@ -289,7 +288,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
 
   Behavior<ServerCommand> onClientQuery(ClientRequest.ClientQuery q) {
     if (q.consistency() == ReadConsistency.STALE) {
-      node.runner.tell(new StateMachineRunner.Read(0, q));
+      state.runner.tell(new StateMachineRunner.Read(0, q));
     } else {
       forwardToLeader(q);
     }
@@ -303,12 +302,12 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
    * departing leader and on its target ({@link HeldRequests}): then the request waits for the new leader.
    */
   private void forwardToLeader(ClientRequest request) {
-    String leader = node.leaderId;
-    if (leader == null && node.held.hold(request)) return;
-    boolean sent = leader != null && !leader.equals(node.selfId) && request.hops() == 0
-        && node.transport.send(leader, request.forwarded());
+    String leader = state.leaderId;
+    if (leader == null && state.held.hold(request)) return;
+    boolean sent = leader != null && !leader.equals(state.selfId) && request.hops() == 0
+        && state.transport.send(leader, request.forwarded());
     if (!sent) {
-      request.reply(new ClientReply.NotLeader(leader == null || leader.equals(node.selfId) ? null : leader));
+      request.reply(new ClientReply.NotLeader(leader == null || leader.equals(state.selfId) ? null : leader));
     }
   }
 
@@ -321,8 +320,8 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
 
   /** Not the leader: forward the request once to the leader we know, or name it. */
   Behavior<ServerCommand> onTransferLeadership(TransferLeadership t) {
-    String leader = node.leaderId == null || node.leaderId.equals(node.selfId) ? null : node.leaderId;
-    boolean sent = t.forward() && leader != null && node.transport.send(leader, t.forwarded());
+    String leader = state.leaderId == null || state.leaderId.equals(state.selfId) ? null : state.leaderId;
+    boolean sent = t.forward() && leader != null && state.transport.send(leader, t.forwarded());
     if (!sent) t.replyTo().tell(new TransferReply.NotLeader(leader));
     return this;
   }
@@ -335,7 +334,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
   // ---- internal ----
 
   private Behavior<ServerCommand> onPersisted(Internal.Persisted p) {
-    node.persist.onPersisted(p.batchSeq());
+    state.persist.onPersisted(p.batchSeq());
     return afterPersisted();
   }
 
@@ -349,7 +348,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
   }
 
   private Behavior<ServerCommand> onLeaderContactExpired() {
-    node.leaderContact = false;
+    state.leaderContact = false;
     return this;
   }
 
@@ -362,9 +361,9 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
   }
 
   private Behavior<ServerCommand> onTerminated(Terminated t) {
-    if (t.getRef().equals(node.raftLog) || t.getRef().equals(node.runner)) {
+    if (t.getRef().equals(state.logActor) || t.getRef().equals(state.runner)) {
       Throwable cause = t instanceof ChildFailed failed ? failed.getCause() : null;
-      throw new IllegalStateException(node.selfId + " of group " + node.groupId + ": " + t.getRef().path().name()
+      throw new IllegalStateException(state.selfId + " of group " + state.groupId + ": " + t.getRef().path().name()
           + " stopped (journal or state machine failure" + (cause != null ? ": " + cause.getMessage() : "")
           + "); stopping this node so it never answers for state it did not store", cause);
     }

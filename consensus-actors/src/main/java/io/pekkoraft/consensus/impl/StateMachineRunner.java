@@ -3,7 +3,6 @@ package io.pekkoraft.consensus.impl;
 import io.pekkoraft.consensus.StateMachine;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
-import io.pekkoraft.consensus.protocol.Internal;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.persistence.LogEntry;
 import io.pekkoraft.persistence.serialization.KryoCodec;
@@ -28,7 +27,7 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * <p>A committed command is never skipped: one that cannot be deserialized, or an Error from the state
  * machine, stops this actor, and the server, which watches it, stops too.
  */
-public final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Command> {
+final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Command> {
 
   public interface Command extends NoSerializationVerificationNeeded {}
 

@@ -1,10 +1,10 @@
 package io.pekkoraft.consensus.protocol;
 
-import io.pekkoraft.persistence.serialization.RaftSerializable;
-import java.util.List;
-
-/** The typed answer to a client command or query. */
-public sealed interface ClientReply extends RaftSerializable {
+/**
+ * The typed answer to a client command or query. (To a tagged request it arrives inside a
+ * {@link ClientEnvelope.Tagged}.)
+ */
+public sealed interface ClientReply extends ClientEnvelope {
 
   /** The command was committed and applied (or the query evaluated); {@code result} is the state machine's answer. */
   record Applied(Object result, long index) implements ClientReply {}
@@ -37,18 +37,4 @@ public sealed interface ClientReply extends RaftSerializable {
    * unchanged. It stays in the log: submitting it again appends it again, and it fails again.
    */
   record CommandFailed(String reason, long index) implements ClientReply {}
-
-  /** The answer {@code reply} to the request the client tagged with {@code tag} (see {@link ClientRequest#tag}). */
-  record Tagged(long tag, ClientReply reply) implements ClientReply {}
-
-  /**
-   * Several tagged answers for the same client actor, sent as one message: what a leader applied for
-   * that client's requests in one go.
-   */
-  record TaggedBatch(List<Tagged> replies) implements ClientReply {
-    public TaggedBatch {
-      if (replies.isEmpty()) throw new IllegalArgumentException("an empty batch of replies");
-      replies = List.copyOf(replies);
-    }
-  }
 }

@@ -16,39 +16,49 @@ public sealed interface ClientRequest extends ServerCommand, RaftSerializable {
   int hops();
 
   /**
-   * 0, or a number the client chose: then the answer arrives wrapped in {@link ClientReply.Tagged} with
+   * 0, or a number the client chose: then the answer arrives wrapped in {@link ClientEnvelope.Tagged} with
    * it, so that one long-lived actor of the client can take the answers of all its requests (no
-   * temporary actor per request, whose one-off address every remote answer would have to resolve).
+   * temporary actor per request, whose one-off address every remote answer would have to resolve). A
+   * request with a tag promises that its {@code replyTo} takes every {@link ClientEnvelope}.
    */
   long tag();
+
+  /** The {@code replyTo} of a tagged request, as the envelope-taking actor its tag promises it is. */
+  default ActorRef<ClientEnvelope> envelopeReplyTo() {
+    return replyTo().unsafeUpcast();
+  }
 
   ClientRequest forwarded();
 
   /** Answer this request: to its replyTo, wrapped with its tag when it has one. */
   default void reply(ClientReply reply) {
-    replyTo().tell(tag() == 0 ? reply : new ClientReply.Tagged(tag(), reply));
+    if (tag() == 0) {
+      replyTo().tell(reply);
+    } else {
+      envelopeReplyTo().tell(new ClientEnvelope.Tagged(tag(), reply));
+    }
   }
 
-  record ClientCommand(byte[] command, int hops, ActorRef<ClientReply> replyTo, long tag) implements ClientRequest {
+  record ClientCommand(byte[] command, int hops, long tag, ActorRef<ClientReply> replyTo) implements ClientRequest {
     public ClientCommand(byte[] command, int hops, ActorRef<ClientReply> replyTo) {
-      this(command, hops, replyTo, 0);
+      this(command, hops, 0, replyTo);
     }
 
     @Override
     public ClientCommand forwarded() {
-      return new ClientCommand(command, hops + 1, replyTo, tag);
+      return new ClientCommand(command, hops + 1, tag, replyTo);
     }
   }
 
-  record ClientQuery(byte[] query, ReadConsistency consistency, int hops, ActorRef<ClientReply> replyTo, long tag)
+  record ClientQuery(byte[] query, ReadConsistency consistency, int hops, long tag, ActorRef<ClientReply> replyTo)
       implements ClientRequest {
     public ClientQuery(byte[] query, ReadConsistency consistency, int hops, ActorRef<ClientReply> replyTo) {
-      this(query, consistency, hops, replyTo, 0);
+      this(query, consistency, hops, 0, replyTo);
     }
 
     @Override
     public ClientQuery forwarded() {
-      return new ClientQuery(query, consistency, hops + 1, replyTo, tag);
+      return new ClientQuery(query, consistency, hops + 1, tag, replyTo);
     }
   }
 }

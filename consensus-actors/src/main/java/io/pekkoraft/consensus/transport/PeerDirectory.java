@@ -10,6 +10,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import org.apache.pekko.annotation.InternalApi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +20,7 @@ import org.slf4j.LoggerFactory;
  * from an address other than the member's configured one is ignored (with a warning), so a misconfigured
  * node cannot take a member's place. Used by the servers' transport and by clients outside the group.
  */
+@InternalApi
 public final class PeerDirectory {
 
   private static final Logger log = LoggerFactory.getLogger(PeerDirectory.class);

@@ -1,6 +1,5 @@
 package io.pekkoraft.consensus.cluster;
 
-import io.pekkoraft.consensus.transport.LocalPorts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,6 +13,7 @@ import io.pekkoraft.consensus.RaftRole;
 import io.pekkoraft.consensus.ReplicatedStateMachine;
 import io.pekkoraft.consensus.RoleChanged;
 import io.pekkoraft.consensus.cluster.ArteryClusterTest.ListQuery;
+import io.pekkoraft.consensus.testing.LocalPorts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
-import io.pekkoraft.consensus.protocol.Internal;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.rules.LogView;
 import io.pekkoraft.consensus.transport.Transport;
@@ -66,15 +65,15 @@ class IllegalRoleChangeTest {
     // A follower told to become leader (no election won) fails loudly instead of leading.
     TestProbe<RaftLog.Command> journal = testKit.createTestProbe();
     TestProbe<StateMachineRunner.Command> runner = testKit.createTestProbe();
-    AtomicReference<RaftNode> server = new AtomicReference<>();
+    AtomicReference<ServerState> server = new AtomicReference<>();
     CompletableFuture<Throwable> failure = new CompletableFuture<>();
     testKit.spawn(Behaviors.<Void>setup(parent -> {
       ActorRef<ServerCommand> child = parent.spawn(Behaviors.<ServerCommand>setup(ctx -> Behaviors.withTimers(timers -> {
-        RaftNode node = new RaftNode("g", settings, ctx, timers, NOWHERE, journal.getRef(), runner.getRef(),
+        ServerState state = new ServerState("g", settings, ctx, timers, NOWHERE, journal.getRef(), runner.getRef(),
             new SnapshotFiles(settings.snapshotDir(), "unused"), new Internal.Recovered(3, null, 0, 0, 0, new LogView()));
-        server.set(node);
-        Follower follower = (Follower) Role.initial(node);
-        return follower.become(new Leader(node));
+        server.set(state);
+        Follower follower = (Follower) Role.initial(state);
+        return follower.become(new Leader(state));
       })), "server");
       parent.watch(child);
       return Behaviors.receive(Void.class)

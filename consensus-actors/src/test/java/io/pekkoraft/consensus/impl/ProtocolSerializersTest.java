@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.protocol.ClientBatch;
+import io.pekkoraft.consensus.protocol.ClientEnvelope;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.RaftMessage;
@@ -43,8 +44,8 @@ class ProtocolSerializersTest {
 
   private ActorTestKit testKit;
   private KryoCodec codec;
-  private TestProbe<ClientReply> client;
-  private TestProbe<ClientReply> otherClient;
+  private TestProbe<ClientEnvelope> client;
+  private TestProbe<ClientEnvelope> otherClient;
 
   @BeforeAll
   void start() {
@@ -68,10 +69,10 @@ class ProtocolSerializersTest {
   private List<Object> messages() {
     List<LogEntry> thirteen = new ArrayList<>();
     for (int i = 0; i < 13; i++) thirteen.add(new LogEntry(1000 + i, 7, LogEntry.Type.COMMAND, bytes(256, i)));
-    ActorRef<ClientReply> replyTo = client.getRef();
-    ClientRequest.ClientCommand command = new ClientRequest.ClientCommand(bytes(256, 1), 0, replyTo, 42);
+    ActorRef<ClientReply> replyTo = replyTo(client);
+    ClientRequest.ClientCommand command = new ClientRequest.ClientCommand(bytes(256, 1), 0, 42, replyTo);
     ClientRequest.ClientQuery query =
-        new ClientRequest.ClientQuery("count".getBytes(StandardCharsets.UTF_8), ReadConsistency.LINEARIZABLE, 1, replyTo, 7);
+        new ClientRequest.ClientQuery("count".getBytes(StandardCharsets.UTF_8), ReadConsistency.LINEARIZABLE, 1, 7, replyTo);
     return List.of(
         new RaftMessage.RequestVote(0, "node-1", 0, 0, false, false),
         new RaftMessage.RequestVote(Long.MAX_VALUE, "node-ü", Long.MAX_VALUE, Long.MAX_VALUE, true, true),
@@ -96,15 +97,15 @@ class ProtocolSerializersTest {
         new RaftMessage.TimeoutNow(Long.MAX_VALUE, null),
         command,
         new ClientRequest.ClientCommand(new byte[0], 0, replyTo),
-        new ClientRequest.ClientCommand(bytes(1_000_000, 2), Integer.MAX_VALUE, replyTo, Long.MAX_VALUE),
-        new ClientRequest.ClientCommand(bytes(3, 3), -1, replyTo, Long.MIN_VALUE),
+        new ClientRequest.ClientCommand(bytes(1_000_000, 2), Integer.MAX_VALUE, Long.MAX_VALUE, replyTo),
+        new ClientRequest.ClientCommand(bytes(3, 3), -1, Long.MIN_VALUE, replyTo),
         query,
-        new ClientRequest.ClientQuery(new byte[0], ReadConsistency.STALE, 0, replyTo, 0),
-        new ClientRequest.ClientQuery(bytes(10, 4), ReadConsistency.LINEARIZABLE, Integer.MAX_VALUE, replyTo, Long.MAX_VALUE),
+        new ClientRequest.ClientQuery(new byte[0], ReadConsistency.STALE, 0, 0, replyTo),
+        new ClientRequest.ClientQuery(bytes(10, 4), ReadConsistency.LINEARIZABLE, Integer.MAX_VALUE, Long.MAX_VALUE, replyTo),
         new ClientBatch(List.of(command)),
         new ClientBatch(List.of(command, query, command.forwarded())),
         new ClientBatch(
-            List.of(command, new ClientRequest.ClientCommand(bytes(5, 5), 0, otherClient.getRef(), 1), query)),
+            List.of(command, new ClientRequest.ClientCommand(bytes(5, 5), 0, 1, replyTo(otherClient)), query)),
         new ClientReply.Applied(null, 0),
         new ClientReply.Applied("ok", Long.MAX_VALUE),
         new ClientReply.Applied(Long.MIN_VALUE, 5),
@@ -112,17 +113,22 @@ class ProtocolSerializersTest {
         new ClientReply.Applied(bytes(1000, 6), 7),
         new ClientReply.NotLeader(null),
         new ClientReply.NotLeader("node-3"),
-        new ClientReply.Tagged(0, new ClientReply.NotLeader(null)),
-        new ClientReply.Tagged(Long.MAX_VALUE, new ClientReply.Applied("x", 3)),
-        new ClientReply.Tagged(-5, new ClientReply.Timeout("slow")),
+        new ClientEnvelope.Tagged(0, new ClientReply.NotLeader(null)),
+        new ClientEnvelope.Tagged(Long.MAX_VALUE, new ClientReply.Applied("x", 3)),
+        new ClientEnvelope.Tagged(-5, new ClientReply.Timeout("slow")),
         new ClientReply.CommandFailed("java.lang.IllegalArgumentException: overflow", Long.MAX_VALUE),
-        new ClientReply.Tagged(8, new ClientReply.CommandFailed("refused", 9)),
-        new ClientReply.TaggedBatch(List.of(new ClientReply.Tagged(1, new ClientReply.Applied(null, 1)))),
-        new ClientReply.TaggedBatch(
+        new ClientEnvelope.Tagged(8, new ClientReply.CommandFailed("refused", 9)),
+        new ClientEnvelope.TaggedBatch(List.of(new ClientEnvelope.Tagged(1, new ClientReply.Applied(null, 1)))),
+        new ClientEnvelope.TaggedBatch(
             List.of(
-                new ClientReply.Tagged(1, new ClientReply.Applied(2L, 1)),
-                new ClientReply.Tagged(2, new ClientReply.NotLeader("node-2")),
-                new ClientReply.Tagged(Long.MAX_VALUE, new ClientReply.Rejected("too large")))));
+                new ClientEnvelope.Tagged(1, new ClientReply.Applied(2L, 1)),
+                new ClientEnvelope.Tagged(2, new ClientReply.NotLeader("node-2")),
+                new ClientEnvelope.Tagged(Long.MAX_VALUE, new ClientReply.Rejected("too large")))));
+  }
+
+  /** A probe as a request's replyTo: it takes the tagged envelopes too. */
+  private static ActorRef<ClientReply> replyTo(TestProbe<ClientEnvelope> probe) {
+    return probe.getRef().narrow();
   }
 
   @Test
@@ -171,10 +177,10 @@ class ProtocolSerializersTest {
   void aBatchWritesItsSharedReplyToOnceAndItsReaderResolvesItOnce() {
     // The usual batch: every request answers to one client actor. Its path is in the bytes once, and all
     // requests read back share one resolved ref, which still reaches the client.
-    ActorRef<ClientReply> replyTo = client.getRef();
+    ActorRef<ClientReply> replyTo = replyTo(client);
     List<ClientRequest> requests = new ArrayList<>();
-    for (int i = 1; i <= 5; i++) requests.add(new ClientRequest.ClientCommand(bytes(16, i), 0, replyTo, i));
-    requests.add(new ClientRequest.ClientQuery(new byte[] {1}, ReadConsistency.STALE, 0, replyTo, 6));
+    for (int i = 1; i <= 5; i++) requests.add(new ClientRequest.ClientCommand(bytes(16, i), 0, i, replyTo));
+    requests.add(new ClientRequest.ClientQuery(new byte[] {1}, ReadConsistency.STALE, 0, 6, replyTo));
     byte[] bytes = codec.toBytes(new ClientBatch(requests));
     assertEquals(1, occurrences(bytes, replyTo.path().toStringWithoutAddress()));
 
@@ -183,30 +189,30 @@ class ProtocolSerializersTest {
     assertEquals(replyTo, resolved);
     for (ClientRequest request : copy.requests()) assertSame(resolved, request.replyTo());
     copy.requests().get(5).reply(new ClientReply.Applied("done", 9));
-    assertEquals(new ClientReply.Tagged(6, new ClientReply.Applied("done", 9)), client.receiveMessage());
+    assertEquals(new ClientEnvelope.Tagged(6, new ClientReply.Applied("done", 9)), client.receiveMessage());
   }
 
   @Test
   void aBatchWithSeveralReplyTosKeepsEachRequestsOwn() {
-    ClientRequest.ClientCommand first = new ClientRequest.ClientCommand(new byte[] {1}, 0, client.getRef(), 1);
-    ClientRequest.ClientCommand second = new ClientRequest.ClientCommand(new byte[] {2}, 0, otherClient.getRef(), 2);
-    ClientRequest.ClientCommand third = new ClientRequest.ClientCommand(new byte[] {3}, 0, client.getRef(), 3);
+    ClientRequest.ClientCommand first = new ClientRequest.ClientCommand(new byte[] {1}, 0, 1, replyTo(client));
+    ClientRequest.ClientCommand second = new ClientRequest.ClientCommand(new byte[] {2}, 0, 2, replyTo(otherClient));
+    ClientRequest.ClientCommand third = new ClientRequest.ClientCommand(new byte[] {3}, 0, 3, replyTo(client));
     byte[] bytes = codec.toBytes(new ClientBatch(List.of(first, second, third)));
-    assertEquals(2, occurrences(bytes, client.getRef().path().toStringWithoutAddress()));
+    assertEquals(2, occurrences(bytes, replyTo(client).path().toStringWithoutAddress()));
 
     ClientBatch copy = codec.fromBytes(bytes, ClientBatch.class);
-    assertEquals(client.getRef(), copy.requests().get(0).replyTo());
-    assertEquals(otherClient.getRef(), copy.requests().get(1).replyTo());
-    assertEquals(client.getRef(), copy.requests().get(2).replyTo());
+    assertEquals(replyTo(client), copy.requests().get(0).replyTo());
+    assertEquals(replyTo(otherClient), copy.requests().get(1).replyTo());
+    assertEquals(replyTo(client), copy.requests().get(2).replyTo());
     copy.requests().get(1).reply(new ClientReply.NotLeader(null));
-    assertEquals(new ClientReply.Tagged(2, new ClientReply.NotLeader(null)), otherClient.receiveMessage());
+    assertEquals(new ClientEnvelope.Tagged(2, new ClientReply.NotLeader(null)), otherClient.receiveMessage());
   }
 
   @Test
   void nullReplyTosAndPayloadsStayNull() {
     // The records allow nulls, so the serializers carry them rather than turn them into something else.
-    ClientRequest.ClientCommand command = new ClientRequest.ClientCommand(null, 0, null, 1);
-    ClientRequest.ClientQuery query = new ClientRequest.ClientQuery(null, null, 0, null, 2);
+    ClientRequest.ClientCommand command = new ClientRequest.ClientCommand(null, 0, 1, null);
+    ClientRequest.ClientQuery query = new ClientRequest.ClientQuery(null, null, 0, 2, null);
     ClientBatch copy = codec.fromBytes(codec.toBytes(new ClientBatch(List.of(command, query))), ClientBatch.class);
     ClientRequest.ClientCommand commandCopy = (ClientRequest.ClientCommand) copy.requests().get(0);
     ClientRequest.ClientQuery queryCopy = (ClientRequest.ClientQuery) copy.requests().get(1);
@@ -233,7 +239,7 @@ class ProtocolSerializersTest {
     vote[vote.length - 1] = 4;
     assertFailsWith(vote, "unknown flags 4 in a RequestVote");
 
-    byte[] batch = codec.toBytes(new ClientBatch(List.of(new ClientRequest.ClientCommand(new byte[0], 0, null, 0))));
+    byte[] batch = codec.toBytes(new ClientBatch(List.of(new ClientRequest.ClientCommand(new byte[0], 0, 0, null))));
     // class id (2 bytes), count 1, flags (shared), null ref, then the request's kind
     assertEquals(0, batch[5]);
     byte[] unknownKind = batch.clone();
@@ -244,7 +250,7 @@ class ProtocolSerializersTest {
     byte[] hugeCount = {batch[0], batch[1], (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x07, 0};
     assertFailsWith(hugeCount, "ClientBatch claims");
 
-    byte[] query = codec.toBytes(new ClientRequest.ClientQuery(new byte[0], ReadConsistency.STALE, 0, null, 0));
+    byte[] query = codec.toBytes(new ClientRequest.ClientQuery(new byte[0], ReadConsistency.STALE, 0, 0, null));
     // class id (2 bytes), payload length + 1 (1: empty), then the consistency
     query[3] = 17;
     assertFailsWith(query, "unknown read consistency 17");

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
-import io.pekkoraft.consensus.protocol.Internal;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.persistence.LogEntry;
 import io.pekkoraft.persistence.RaftEvent;

@@ -38,11 +38,11 @@ class RaftSettingsTest {
     assertTrue(s.preVote());
     assertTrue(s.checkQuorum());
     assertEquals(0, s.randomSeed());
-    assertEquals(512, s.maxEntriesPerBatch());
-    assertEquals(1024 * 1024, s.maxBytesPerBatch());
+    assertEquals(512, s.batchEntriesMax());
+    assertEquals(1024 * 1024, s.batchBytesMax());
     assertEquals(8, s.window());
-    assertEquals(1024 * 1024, s.maxRequestBytes());
-    assertEquals(10000, s.maxPending());
+    assertEquals(1024 * 1024, s.requestBytesMax());
+    assertEquals(10000, s.pendingMax());
     assertEquals(Duration.ofSeconds(10), s.askTimeout());
     assertEquals("pekko-raft.journal", s.journalPluginId(), "the durable journal is the default");
     assertEquals(10000, s.snapshotEveryEntries());
@@ -81,8 +81,8 @@ class RaftSettingsTest {
           pre-vote = off
           check-quorum = off
           random-seed = 7
-          replication { max-entries-per-batch = 64, max-bytes-per-batch = 64 KiB, window = 2 }
-          client { max-request-bytes = 4 KiB, max-pending = 10, ask-timeout = 3s }
+          replication { batch-entries-max = 64, batch-bytes-max = 64 KiB, window = 2 }
+          client { request-bytes-max = 4 KiB, pending-max = 10, ask-timeout = 3s }
           journal-plugin-id = "my-journal"
         }
         """);
@@ -94,11 +94,11 @@ class RaftSettingsTest {
     assertEquals(false, s.preVote());
     assertEquals(false, s.checkQuorum());
     assertEquals(7, s.randomSeed());
-    assertEquals(64, s.maxEntriesPerBatch());
-    assertEquals(64 * 1024, s.maxBytesPerBatch());
+    assertEquals(64, s.batchEntriesMax());
+    assertEquals(64 * 1024, s.batchBytesMax());
     assertEquals(2, s.window());
-    assertEquals(4 * 1024, s.maxRequestBytes());
-    assertEquals(10, s.maxPending());
+    assertEquals(4 * 1024, s.requestBytesMax());
+    assertEquals(10, s.pendingMax());
     assertEquals(Duration.ofSeconds(3), s.askTimeout());
     assertEquals("my-journal", s.journalPluginId());
   }
@@ -146,28 +146,47 @@ class RaftSettingsTest {
   @Test
   void aZeroBatchSizeFails() {
     // A batch must carry at least one entry.
-    assertFailsNaming("pekko-raft.replication.max-entries-per-batch",
-        "pekko-raft.replication.max-entries-per-batch = 0");
+    assertFailsNaming("pekko-raft.replication.batch-entries-max",
+        "pekko-raft.replication.batch-entries-max = 0");
   }
 
   @Test
   void aTinyBatchByteLimitFails() {
     // The batch byte limit must be at least 1 KiB.
-    assertFailsNaming("pekko-raft.replication.max-bytes-per-batch",
-        "pekko-raft.replication.max-bytes-per-batch = 512 B, pekko-raft.client.max-request-bytes = 100 B");
+    assertFailsNaming("pekko-raft.replication.batch-bytes-max",
+        "pekko-raft.replication.batch-bytes-max = 512 B, pekko-raft.client.request-bytes-max = 100 B");
   }
 
   @Test
   void aRequestLargerThanABatchFails() {
     // A client request must fit in one AppendEntries batch.
-    assertFailsNaming("pekko-raft.client.max-request-bytes",
-        "pekko-raft.replication.max-bytes-per-batch = 64 KiB, pekko-raft.client.max-request-bytes = 65 KiB");
+    assertFailsNaming("pekko-raft.client.request-bytes-max",
+        "pekko-raft.replication.batch-bytes-max = 64 KiB, pekko-raft.client.request-bytes-max = 65 KiB");
   }
 
   @Test
   void aZeroPendingLimitFails() {
     // The leader must accept at least one pending command.
-    assertFailsNaming("pekko-raft.client.max-pending", "pekko-raft.client.max-pending = 0");
+    assertFailsNaming("pekko-raft.client.pending-max", "pekko-raft.client.pending-max = 0");
+  }
+
+  @Test
+  void aKeyRenamedSoThatItsQualifierComesLastFailsNamingTheNewKey() {
+    // An old key (qualifier first) would otherwise be ignored in silence, its value with it: the start fails
+    // and the message names both the old key and the one to set instead.
+    for (String[] renamed : new String[][] {
+        {"replication.max-entries-per-batch = 64", "replication.batch-entries-max"},
+        {"replication.max-bytes-per-batch = 64 KiB", "replication.batch-bytes-max"},
+        {"client.max-request-bytes = 4 KiB", "client.request-bytes-max"},
+        {"client.max-pending = 10", "client.pending-max"},
+        {"log.max-bytes-in-memory = 1 MiB", "log.memory-bytes-max"},
+        {"log.max-bytes-per-write = 8 MiB", "log.write-bytes-max"}}) {
+      String oldKey = "pekko-raft." + renamed[0].substring(0, renamed[0].indexOf(' '));
+      ConfigException e = assertThrows(ConfigException.class, () -> parse("pekko-raft." + renamed[0]), oldKey);
+      assertTrue(e.getMessage().contains(oldKey), "message should name " + oldKey + ": " + e.getMessage());
+      assertTrue(e.getMessage().contains("renamed to pekko-raft." + renamed[1]),
+          "message should name pekko-raft." + renamed[1] + ": " + e.getMessage());
+    }
   }
 
   @Test

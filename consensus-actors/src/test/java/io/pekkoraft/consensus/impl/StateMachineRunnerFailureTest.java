@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.pekkoraft.consensus.StateMachine;
+import io.pekkoraft.consensus.protocol.ClientEnvelope;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.ServerCommand;
@@ -91,13 +92,13 @@ class StateMachineRunnerFailureTest {
     return new LogEntry(index, 1, LogEntry.Type.COMMAND, codec.toBytes(command));
   }
 
-  private static ClientRequest waiting(TestProbe<ClientReply> client, long tag) {
-    return new ClientRequest.ClientCommand(new byte[0], 0, client.getRef(), tag);
+  private static ClientRequest waiting(TestProbe<ClientEnvelope> client, long tag) {
+    return new ClientRequest.ClientCommand(new byte[0], 0, tag, client.getRef().narrow());
   }
 
   @Test
   void anUnreadableCommittedCommandStopsTheRunnerInsteadOfBeingSkipped() throws Exception {
-    TestProbe<ClientReply> client = testKit.createTestProbe();
+    TestProbe<ClientEnvelope> client = testKit.createTestProbe();
     LogEntry unreadable = new LogEntry(2, 1, LogEntry.Type.COMMAND, new byte[] {(byte) 0xff, 0x13, 0x37});
     Throwable cause = runWatched(List.of(command(1, "a"), unreadable, command(3, "c")),
         Map.of(1L, waiting(client, 1), 2L, waiting(client, 2), 3L, waiting(client, 3)))
@@ -106,9 +107,9 @@ class StateMachineRunnerFailureTest {
     assertInstanceOf(IllegalStateException.class, cause);
     assertTrue(cause.getMessage().contains("member node-1 of group g"), cause.getMessage());
     assertTrue(cause.getMessage().contains("committed command at index 2"), cause.getMessage());
-    assertEquals(new ClientReply.Tagged(1, new ClientReply.Applied(1L, 1)), client.receiveMessage());
+    assertEquals(new ClientEnvelope.Tagged(1, new ClientReply.Applied(1L, 1)), client.receiveMessage());
     for (long tag = 2; tag <= 3; tag++) {
-      ClientReply.Tagged answer = assertInstanceOf(ClientReply.Tagged.class, client.receiveMessage());
+      ClientEnvelope.Tagged answer = assertInstanceOf(ClientEnvelope.Tagged.class, client.receiveMessage());
       assertEquals(tag, answer.tag());
       assertInstanceOf(ClientReply.Timeout.class, answer.reply(), answer.toString());
     }
@@ -116,7 +117,7 @@ class StateMachineRunnerFailureTest {
 
   @Test
   void anErrorFromTheStateMachineStopsTheRunnerWithAClearMessage() throws Exception {
-    TestProbe<ClientReply> client = testKit.createTestProbe();
+    TestProbe<ClientEnvelope> client = testKit.createTestProbe();
     Throwable cause = runWatched(List.of(command(1, "boom")), Map.of(1L, waiting(client, 7)))
         .get(10, TimeUnit.SECONDS);
 
@@ -124,7 +125,7 @@ class StateMachineRunnerFailureTest {
     assertTrue(cause.getMessage().contains("member node-1 of group g"), cause.getMessage());
     assertTrue(cause.getMessage().contains("java.lang.Error: boom"), cause.getMessage());
     assertTrue(cause.getMessage().contains("java.lang.String at index 1"), cause.getMessage());
-    ClientReply.Tagged answer = assertInstanceOf(ClientReply.Tagged.class, client.receiveMessage());
+    ClientEnvelope.Tagged answer = assertInstanceOf(ClientEnvelope.Tagged.class, client.receiveMessage());
     assertInstanceOf(ClientReply.Timeout.class, answer.reply(), answer.toString());
   }
 }

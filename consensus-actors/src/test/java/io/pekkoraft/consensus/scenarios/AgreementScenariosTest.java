@@ -179,12 +179,12 @@ class AgreementScenariosTest {
     // A command over the size limit, or one that cannot be deserialized, is refused by the leader before it
     // is appended (a committed command no replica can read would stop them all); neither disturbs the
     // commands around them.
-    try (SimCluster c = SimCluster.start(3, 19, "pekko-raft.client.max-request-bytes = 2 KiB")) {
+    try (SimCluster c = SimCluster.start(3, 19, "pekko-raft.client.request-bytes-max = 2 KiB")) {
       String leader = c.awaitOneLeader(ELECTION_WAIT);
       ReplyBox big = c.submit(leader, "x".repeat(4096));
       c.settle();
       assertInstanceOf(ClientReply.Rejected.class, big.first());
-      assertTrue(((ClientReply.Rejected) big.first()).reason().contains("max-request-bytes"), big.first().toString());
+      assertTrue(((ClientReply.Rejected) big.first()).reason().contains("request-bytes-max"), big.first().toString());
 
       ReplyBox garbage = c.submitBytes(leader, new byte[] {(byte) 0xff, 0x13, 0x37});
       assertTrue(c.advanceUntil(() -> garbage.first() != null, Duration.ofSeconds(1)));

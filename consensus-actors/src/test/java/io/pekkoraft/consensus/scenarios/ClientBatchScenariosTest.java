@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pekkoraft.consensus.protocol.ClientEnvelope;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.sim.ReplyBox;
 import io.pekkoraft.consensus.sim.SimCluster;
@@ -29,10 +30,10 @@ class ClientBatchScenariosTest {
   /** The answers the box holds, by tag; fails on an untagged answer or a tag answered twice. */
   private static Map<Long, ClientReply> byTag(ReplyBox box) {
     Map<Long, ClientReply> answers = new TreeMap<>();
-    for (ClientReply message : box.all()) {
-      List<ClientReply.Tagged> tagged = message instanceof ClientReply.TaggedBatch batch ? batch.replies()
-          : List.of(assertInstanceOf(ClientReply.Tagged.class, message, "every answer carries its tag"));
-      for (ClientReply.Tagged t : tagged) {
+    for (ClientEnvelope message : box.all()) {
+      List<ClientEnvelope.Tagged> tagged = message instanceof ClientEnvelope.TaggedBatch batch ? batch.replies()
+          : List.of(assertInstanceOf(ClientEnvelope.Tagged.class, message, "every answer carries its tag"));
+      for (ClientEnvelope.Tagged t : tagged) {
         ClientReply before = answers.put(t.tag(), t.reply());
         assertEquals(null, before, "tag " + t.tag() + " answered twice");
       }
@@ -56,7 +57,7 @@ class ClientBatchScenariosTest {
         previousIndex = applied.index();
       }
       assertTrue(box.all().size() < 20, "answers applied together travel together: " + box.all().size() + " messages");
-      assertTrue(box.all().stream().anyMatch(m -> m instanceof ClientReply.TaggedBatch));
+      assertTrue(box.all().stream().anyMatch(m -> m instanceof ClientEnvelope.TaggedBatch));
       assertTrue(c.advanceUntil(() -> c.members().stream().allMatch(m -> c.checker.applied(m).equals(batch)),
           Duration.ofSeconds(2)), "every member applies the batch, in order");
       c.checker.assertSafe();

@@ -16,15 +16,15 @@ import org.junit.jupiter.api.Test;
  * write of more than 128 KiB, as this project's journal refuses a record larger than a segment, and the
  * state machine's snapshot is several times that. The snapshot data goes to its own file, never through
  * the journal; the journal only records where it is, and every write stays within
- * {@code log.max-bytes-per-write}. Before, the snapshot travelled in one journal event: the write was
+ * {@code log.write-bytes-max}. Before, the snapshot travelled in one journal event: the write was
  * refused, the log actor stopped, and the server with it, again after every restart.
  */
 class LargeSnapshotScenariosTest {
 
   private static final String CONFIG = "pekko-raft-test.sim-journal.max-write-bytes = 128 KiB\n"
-      + "pekko-raft.log.max-bytes-per-write = 96 KiB\n"
-      + "pekko-raft.replication.max-bytes-per-batch = 16 KiB\n"
-      + "pekko-raft.client.max-request-bytes = 16 KiB\n"
+      + "pekko-raft.log.write-bytes-max = 96 KiB\n"
+      + "pekko-raft.replication.batch-bytes-max = 16 KiB\n"
+      + "pekko-raft.client.request-bytes-max = 16 KiB\n"
       + "pekko-raft.snapshot.every-entries = 40\n"
       + "pekko-raft.snapshot.trailing-entries = 5\n"
       + "pekko-raft.snapshot.chunk-size = 32 KiB\n";

@@ -167,7 +167,7 @@ class LeadershipTransferTest {
   void aLaggingTargetIsCaughtUpBeforeItIsToldToCampaign() {
     // Small batches and no pipelining: catching up 40 entries takes 20 round trips. A TimeoutNow sent
     // before that would start an election the target cannot win (its log would be behind both others').
-    String config = "pekko-raft.replication { max-entries-per-batch = 2, window = 1 }";
+    String config = "pekko-raft.replication { batch-entries-max = 2, window = 1 }";
     try (SimCluster c = startWithLatency(3, 43, config)) {
       String leader = c.awaitOneLeader(WAIT);
       long term = c.term(leader);

@@ -14,7 +14,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The log's memory is bounded by configuration, not by snapshots: with {@code log.max-bytes-in-memory = 0}
+ * The log's memory is bounded by configuration, not by snapshots: with {@code log.memory-bytes-max = 0}
  * a member keeps no durable entry in memory (but the last), so everything older is read back from the
  * journal: by a leader for a follower far behind, and by every member for entries committed but not yet
  * applied (after a restart). Truncations of entries that already left memory must be honoured by those
@@ -22,12 +22,12 @@ import org.junit.jupiter.api.Test;
  */
 class LogMemoryScenariosTest {
 
-  private static final String NO_MEMORY = "pekko-raft.log.max-bytes-in-memory = 0\n"
+  private static final String NO_MEMORY = "pekko-raft.log.memory-bytes-max = 0\n"
       // Small batches keep each replicator's buffer small (4 windows of batches), so a follower that
       // falls behind is served from the leader's log, which is no longer in memory.
-      + "pekko-raft.replication.max-bytes-per-batch = 1 KiB\n"
+      + "pekko-raft.replication.batch-bytes-max = 1 KiB\n"
       + "pekko-raft.replication.window = 2\n"
-      + "pekko-raft.client.max-request-bytes = 1 KiB\n";
+      + "pekko-raft.client.request-bytes-max = 1 KiB\n";
   private static final String NO_SNAPSHOTS = "pekko-raft.snapshot.every-entries = 0\npekko-raft.snapshot.every-time = 0\n";
   private static final Duration WAIT = Duration.ofSeconds(20);
 

@@ -51,7 +51,7 @@ class ReplicationTest {
   void pipelinesAWindowOfBoundedBatches() {
     // With nothing acknowledged yet, the leader sends exactly a window of batches, each within the entry
     // bound, and sends more as acknowledgements free the window.
-    String config = "pekko-raft.replication { window = 4, max-entries-per-batch = 3 }";
+    String config = "pekko-raft.replication { window = 4, batch-entries-max = 3 }";
     try (SimCluster c = SimCluster.startWithPuppets(3, 41, config, PEERS)) {
       electAndAcknowledgeProbe(c);
       int before = appends(c, "node-2").size();
@@ -73,8 +73,8 @@ class ReplicationTest {
 
   @Test
   void batchesAreBoundedInBytes() {
-    // A batch never exceeds max-bytes-per-batch (unless one entry alone is larger).
-    String config = "pekko-raft.replication.max-bytes-per-batch = 2 KiB\npekko-raft.client.max-request-bytes = 1 KiB";
+    // A batch never exceeds batch-bytes-max (unless one entry alone is larger).
+    String config = "pekko-raft.replication.batch-bytes-max = 2 KiB\npekko-raft.client.request-bytes-max = 1 KiB";
     try (SimCluster c = SimCluster.startWithPuppets(3, 42, config, PEERS)) {
       electAndAcknowledgeProbe(c);
       List<String> big = new ArrayList<>();
@@ -91,7 +91,7 @@ class ReplicationTest {
   void heartbeatsKeepFlowingWhileTheWindowIsFull() {
     // A follower that never acknowledges appends still gets a heartbeat every heartbeat interval: heartbeats
     // do not wait behind the full window.
-    String config = "pekko-raft.replication { window = 2, max-entries-per-batch = 1 }";
+    String config = "pekko-raft.replication { window = 2, batch-entries-max = 1 }";
     try (SimCluster c = SimCluster.startWithPuppets(3, 43, config, PEERS)) {
       c.electWithPuppetVote("node-1", "node-2");
       c.submitAll("node-1", commands("h", 50));
@@ -153,8 +153,8 @@ class ReplicationTest {
 
   @Test
   void overloadIsATypedRejection() {
-    // Beyond max-pending uncommitted commands (or waiting reads), the leader refuses new ones at once.
-    try (SimCluster c = SimCluster.startWithPuppets(3, 46, "pekko-raft.client.max-pending = 5", PEERS)) {
+    // Beyond pending-max uncommitted commands (or waiting reads), the leader refuses new ones at once.
+    try (SimCluster c = SimCluster.startWithPuppets(3, 46, "pekko-raft.client.pending-max = 5", PEERS)) {
       c.electWithPuppetVote("node-1", "node-2");
       List<ReplyBox> replies = c.submitAll("node-1", commands("o", 6));
       assertInstanceOf(ClientReply.Rejected.class, replies.get(5).first());

@@ -83,7 +83,7 @@ class SafetyRulesTest {
   void leaderCommitsOnlyEntriesOfItsTermByCounting() {
     // Raft Figure 8: an entry of an older term stored on a quorum is not committed until an entry of the
     // leader's own term above it is; committing it by counting could lose it to a later leader.
-    try (SimCluster c = SimCluster.startWithPuppets(3, 34, "pekko-raft.replication.max-entries-per-batch = 1", PEERS)) {
+    try (SimCluster c = SimCluster.startWithPuppets(3, 34, "pekko-raft.replication.batch-entries-max = 1", PEERS)) {
       byte[] command = RaftSerialization.get(c.testKit.system()).codec().toBytes("old-term-entry");
       // node-1 holds index 1 from a leader of term 1 and index 2 from a leader of term 2
       c.sendAs("node-2", "node-1", new AppendEntries(1, "node-2", 0, 0, List.of(LogEntry.noop(1, 1)), 0, 1));

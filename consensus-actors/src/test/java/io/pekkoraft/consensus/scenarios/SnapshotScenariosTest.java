@@ -31,9 +31,9 @@ class SnapshotScenariosTest {
       + "pekko-raft.snapshot.chunk-size = 1 KiB\n"
       // Small batches keep each replicator's buffer small (4 windows of batches), so a follower that falls
       // behind is served from the leader's log, which is compacted: it needs the snapshot.
-      + "pekko-raft.replication.max-bytes-per-batch = 1 KiB\n"
+      + "pekko-raft.replication.batch-bytes-max = 1 KiB\n"
       + "pekko-raft.replication.window = 2\n"
-      + "pekko-raft.client.max-request-bytes = 1 KiB\n";
+      + "pekko-raft.client.request-bytes-max = 1 KiB\n";
   private static final Duration WAIT = Duration.ofSeconds(20);
 
   @Test

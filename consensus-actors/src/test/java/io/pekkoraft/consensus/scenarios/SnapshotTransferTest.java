@@ -22,9 +22,9 @@ class SnapshotTransferTest {
   private static final String CONFIG = "pekko-raft.snapshot.every-entries = 20\n"
       + "pekko-raft.snapshot.trailing-entries = 5\n"
       + "pekko-raft.snapshot.chunk-size = 1 KiB\n"
-      + "pekko-raft.replication.max-bytes-per-batch = 1 KiB\n"
+      + "pekko-raft.replication.batch-bytes-max = 1 KiB\n"
       + "pekko-raft.replication.window = 2\n"
-      + "pekko-raft.client.max-request-bytes = 1 KiB\n";
+      + "pekko-raft.client.request-bytes-max = 1 KiB\n";
 
   /** Leader node-1 holds a compacted log of 200 commands of random text; node-3 (a puppet) has nothing. */
   private static SimCluster leaderWithASnapshot(long seed) {

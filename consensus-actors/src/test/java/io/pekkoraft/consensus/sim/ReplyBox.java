@@ -1,5 +1,6 @@
 package io.pekkoraft.consensus.sim;
 
+import io.pekkoraft.consensus.protocol.ClientEnvelope;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,10 +11,10 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 /** Collects the replies to one client request; read it after the simulation is quiescent. */
 public final class ReplyBox {
 
-  private final List<ClientReply> replies = new ArrayList<>();
-  private ActorRef<ClientReply> ref;
+  private final List<ClientEnvelope> replies = new ArrayList<>();
+  private ActorRef<ClientEnvelope> ref;
 
-  static Behavior<ClientReply> behavior(ReplyBox box) {
+  static Behavior<ClientEnvelope> behavior(ReplyBox box) {
     return Behaviors.receiveMessage(reply -> {
       synchronized (box) {
         box.replies.add(reply);
@@ -22,20 +23,22 @@ public final class ReplyBox {
     });
   }
 
-  void bind(ActorRef<ClientReply> ref) {
+  void bind(ActorRef<ClientEnvelope> ref) {
     this.ref = ref;
   }
 
+  /** The box as a request's replyTo; it takes tagged replies too. */
   public ActorRef<ClientReply> ref() {
-    return ref;
+    return ref.narrow();
   }
 
-  /** The first reply, or null when none arrived yet. */
+  /** The first reply to an untagged request, or null when none arrived yet. */
   public synchronized ClientReply first() {
-    return replies.isEmpty() ? null : replies.get(0);
+    return replies.isEmpty() ? null : (ClientReply) replies.get(0);
   }
 
-  public synchronized List<ClientReply> all() {
+  /** Every reply, tagged envelopes included, in order of arrival. */
+  public synchronized List<ClientEnvelope> all() {
     return List.copyOf(replies);
   }
 }

@@ -415,8 +415,8 @@ public final class SimCluster implements AutoCloseable {
     for (int i = 0; i < requests.size(); i++) {
       String r = requests.get(i);
       batch.add(r.equals("?")
-          ? new ClientRequest.ClientQuery(codec.toBytes("count"), ReadConsistency.LINEARIZABLE, hops, box.ref(), i + 1)
-          : new ClientRequest.ClientCommand(codec.toBytes(r), hops, box.ref(), i + 1));
+          ? new ClientRequest.ClientQuery(codec.toBytes("count"), ReadConsistency.LINEARIZABLE, hops, i + 1, box.ref())
+          : new ClientRequest.ClientCommand(codec.toBytes(r), hops, i + 1, box.ref()));
     }
     settle();
     servers.get(id).tell(new ClientBatch(batch));

@@ -1,6 +1,5 @@
 package io.pekkoraft.samples.counter;
 
-import io.pekkoraft.consensus.transport.LocalPorts;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
@@ -12,6 +11,7 @@ import io.pekkoraft.consensus.RaftRole;
 import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.ReplicatedStateMachine;
 import io.pekkoraft.consensus.RoleChanged;
+import io.pekkoraft.consensus.testing.LocalPorts;
 import io.pekkoraft.samples.counter.Counter.GetValue;
 import io.pekkoraft.samples.counter.Counter.Increment;
 import java.nio.file.Files;

@@ -1,6 +1,5 @@
 package io.pekkoraft.samples.counter;
 
-import io.pekkoraft.consensus.transport.LocalPorts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
@@ -10,6 +9,7 @@ import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.testing.LocalPorts;
 import io.pekkoraft.consensus.transport.ReceptionistTransport;
 import io.pekkoraft.persistence.serialization.KryoCodec;
 import io.pekkoraft.persistence.serialization.RaftSerialization;

@@ -1,4 +1,4 @@
-package io.pekkoraft.consensus;
+package io.pekkoraft.consensus.impl.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.pekkoraft.consensus.protocol.ClientBatch;
+import io.pekkoraft.consensus.protocol.ClientEnvelope;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.ServerCommand;
@@ -74,7 +75,7 @@ class TaggedRepliesTest {
    * unpacked. All of it was sent on this thread, so a marker told now arrives after all of it.
    */
   private List<Byte> sentSinceLastLook() {
-    ClientRequest.ClientCommand marker = new ClientRequest.ClientCommand(new byte[0], 1, null, -1);
+    ClientRequest.ClientCommand marker = new ClientRequest.ClientCommand(new byte[0], 1, -1, null);
     server.getRef().tell(marker);
     List<Byte> sent = new ArrayList<>();
     for (ServerCommand m = server.receiveMessage(); m != marker; m = server.receiveMessage()) {
@@ -84,8 +85,8 @@ class TaggedRepliesTest {
     return sent;
   }
 
-  private static ClientReply.Tagged applied(ClientRequest.ClientCommand request) {
-    return new ClientReply.Tagged(request.tag(), new ClientReply.Applied((long) request.command()[0], 1));
+  private static ClientEnvelope.Tagged applied(ClientRequest.ClientCommand request) {
+    return new ClientEnvelope.Tagged(request.tag(), new ClientReply.Applied((long) request.command()[0], 1));
   }
 
   private static void assertTimedOut(CompletableFuture<ClientReply> answer) {
@@ -100,9 +101,9 @@ class TaggedRepliesTest {
     CompletableFuture<ClientReply> b = ask(LONG);
     ClientRequest.ClientCommand first = received();
     ClientRequest.ClientCommand second = received();
-    first.replyTo().tell(new ClientReply.TaggedBatch(List.of(
-        new ClientReply.Tagged(second.tag(), new ClientReply.Applied(20L, 2)),
-        new ClientReply.Tagged(first.tag(), new ClientReply.Applied(10L, 1)))));
+    first.envelopeReplyTo().tell(new ClientEnvelope.TaggedBatch(List.of(
+        new ClientEnvelope.Tagged(second.tag(), new ClientReply.Applied(20L, 2)),
+        new ClientEnvelope.Tagged(first.tag(), new ClientReply.Applied(10L, 1)))));
     assertEquals(new ClientReply.Applied(10L, 1), a.get(5, TimeUnit.SECONDS));
     assertEquals(new ClientReply.Applied(20L, 2), b.get(5, TimeUnit.SECONDS));
   }

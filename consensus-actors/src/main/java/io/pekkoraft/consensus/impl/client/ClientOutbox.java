@@ -1,4 +1,4 @@
-package io.pekkoraft.consensus;
+package io.pekkoraft.consensus.impl.client;
 
 import io.pekkoraft.consensus.protocol.ClientBatch;
 import io.pekkoraft.consensus.protocol.ClientRequest;
@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.annotation.InternalApi;
 
 /**
  * Sends the requests of all clients of one ActorSystem to a group, several at a time, as one
@@ -36,6 +37,7 @@ import org.apache.pekko.actor.typed.ActorRef;
  * sent: each request comes with a {@link Claim}, taken once, either here just before it is sent or by
  * whoever fails its caller, whichever comes first. One compare-and-set per request, no lock.
  */
+@InternalApi
 final class ClientOutbox {
 
   /** A request leaves at once while at most this many (itself included) await an answer. */

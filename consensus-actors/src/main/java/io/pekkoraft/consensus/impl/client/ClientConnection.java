@@ -1,5 +1,7 @@
-package io.pekkoraft.consensus;
+package io.pekkoraft.consensus.impl.client;
 
+import io.pekkoraft.consensus.RaftClient;
+import io.pekkoraft.consensus.impl.RaftServer;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.transport.PeerDirectory;
 import io.pekkoraft.persistence.serialization.RaftSerialization;
@@ -19,6 +21,7 @@ import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.annotation.InternalApi;
 import org.apache.pekko.cluster.ClusterEvent.CurrentClusterState;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
@@ -29,11 +32,12 @@ import org.apache.pekko.cluster.typed.Cluster;
  * the members' listing, the leader hint, one actor for all answers and one outbox that sends concurrent
  * requests together. Opened by the first client, closed with the last.
  */
-final class ClientConnection implements RequestLoop.Route {
+@InternalApi
+public final class ClientConnection implements RequestLoop.Route {
 
   /** The open connections of one system, by group. */
-  static final class Registry implements Extension {
-    static final ExtensionId<Registry> ID = new ExtensionId<>() {
+  public static final class Registry implements Extension {
+    public static final ExtensionId<Registry> ID = new ExtensionId<>() {
       @Override
       public Registry createExtension(ActorSystem<?> system) {
         return new Registry(system);
@@ -48,7 +52,7 @@ final class ClientConnection implements RequestLoop.Route {
       this.system = system;
     }
 
-    synchronized ClientConnection acquire(String groupId, Map<String, Address> members) {
+    public synchronized ClientConnection acquire(String groupId, Map<String, Address> members) {
       ClientConnection c = open.get(groupId);
       if (c != null && !c.directory.memberAddresses().equals(members)) {
         throw new IllegalStateException("clients of group " + groupId + " on this system already use the members "
@@ -62,7 +66,7 @@ final class ClientConnection implements RequestLoop.Route {
       return c;
     }
 
-    synchronized void release(ClientConnection c) {
+    public synchronized void release(ClientConnection c) {
       if (--c.references == 0) {
         open.remove(c.groupId, c);
         c.stop();
@@ -77,10 +81,10 @@ final class ClientConnection implements RequestLoop.Route {
   private final List<String> members;
   private final List<ActorRef<?>> subscribers = new ArrayList<>();
   private final TaggedReplies replies;
-  final RequestLoop requests;
+  private final RequestLoop requests;
   private final Cluster cluster;
   private final AtomicInteger roundRobin = new AtomicInteger();
-  volatile String leaderHint;
+  private volatile String leaderHint;
   private int references; // guarded by the registry
 
   private ClientConnection(ActorSystem<?> system, String groupId, Map<String, Address> members, int number) {
@@ -96,6 +100,16 @@ final class ClientConnection implements RequestLoop.Route {
     for (String member : this.members) {
       subscribers.add(system.systemActorOf(directory.subscriber(member), prefix + "-" + member, Props.empty()));
     }
+  }
+
+  /** The request loop every client of this connection shares. */
+  public RequestLoop requests() {
+    return requests;
+  }
+
+  /** The member the clients currently believe leads, or null. */
+  public String leaderHint() {
+    return leaderHint;
   }
 
   @Override
@@ -134,7 +148,7 @@ final class ClientConnection implements RequestLoop.Route {
 
   private ActorRef<ServerCommand> serverAt(String member) {
     return ActorRefResolver.get(system).resolveActorRef(
-        directory.memberAddresses().get(member).toString() + "/system/" + PekkoRaft.serverName(groupId));
+        directory.memberAddresses().get(member).toString() + "/system/" + RaftServer.actorName(groupId));
   }
 
   /** The addresses of the members Up and reachable in {@code state}. */

@@ -1,5 +1,6 @@
-package io.pekkoraft.consensus;
+package io.pekkoraft.consensus.impl.client;
 
+import io.pekkoraft.consensus.protocol.ClientEnvelope;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import java.time.Duration;
@@ -16,17 +17,19 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.annotation.InternalApi;
 
 /**
  * The answers to the requests of one system's clients of a group, all taken by one long-lived actor: each
- * request carries a tag, and the server wraps its answer with it ({@link ClientReply.Tagged}, or several
- * in a {@link ClientReply.TaggedBatch}). Pekko's ask would make a temporary actor per request instead,
+ * request carries a tag, and the server wraps its answer with it ({@link ClientEnvelope.Tagged}, or several
+ * in a {@link ClientEnvelope.TaggedBatch}). Pekko's ask would make a temporary actor per request instead,
  * whose one-off address the server's node must resolve for every answer it sends across the network.
  * Requests leave through a {@link ClientOutbox}, which sends those of concurrent clients together.
  *
  * <p>Answers complete on that actor, on the system's dispatcher; a caller's non-async callbacks run
  * there too, so they must not block.
  */
+@InternalApi
 final class TaggedReplies implements RequestLoop.Asker {
 
   private final ActorSystem<?> system;
@@ -58,7 +61,7 @@ final class TaggedReplies implements RequestLoop.Asker {
    */
   static final Duration SWEEP_INTERVAL = Duration.ofMillis(10);
 
-  private final ActorRef<ClientReply> inbox;
+  private final ActorRef<ClientEnvelope> inbox;
   private final ClientOutbox outbox;
 
   /** Deadlines on System.nanoTime, swept every {@link #SWEEP_INTERVAL} on the system's scheduler. */
@@ -75,12 +78,12 @@ final class TaggedReplies implements RequestLoop.Asker {
     this.system = system;
     this.nanoTime = nanoTime;
     this.outbox = new ClientOutbox();
-    this.inbox = system.systemActorOf(Behaviors.receive(ClientReply.class)
-        .onMessage(ClientReply.Tagged.class, tagged -> {
+    this.inbox = system.systemActorOf(Behaviors.receive(ClientEnvelope.class)
+        .onMessage(ClientEnvelope.Tagged.class, tagged -> {
           answer(tagged);
           return Behaviors.same();
         })
-        .onMessage(ClientReply.TaggedBatch.class, batch -> {
+        .onMessage(ClientEnvelope.TaggedBatch.class, batch -> {
           answer(batch);
           return Behaviors.same();
         })
@@ -92,19 +95,19 @@ final class TaggedReplies implements RequestLoop.Asker {
   }
 
   /** What the answer actor does with one answer (package-private so that a test can hand it one itself). */
-  void answer(ClientReply.Tagged tagged) {
+  void answer(ClientEnvelope.Tagged tagged) {
     if (complete(tagged)) outbox.answered(1);
   }
 
   /** What the answer actor does with a batch of answers. */
-  void answer(ClientReply.TaggedBatch batch) {
+  void answer(ClientEnvelope.TaggedBatch batch) {
     int answered = 0;
-    for (ClientReply.Tagged tagged : batch.replies()) answered += complete(tagged) ? 1 : 0;
+    for (ClientEnvelope.Tagged tagged : batch.replies()) answered += complete(tagged) ? 1 : 0;
     if (answered > 0) outbox.answered(answered);
   }
 
   /** False when the answer came after its request's deadline. */
-  private boolean complete(ClientReply.Tagged tagged) {
+  private boolean complete(ClientEnvelope.Tagged tagged) {
     Waiting w = waiting.remove(tagged.tag());
     if (w == null) return false; // it came after its deadline
     w.answer.complete(tagged.reply());
@@ -136,7 +139,7 @@ final class TaggedReplies implements RequestLoop.Asker {
     long tag = lastTag.incrementAndGet();
     Waiting w = new Waiting(nanoTime.getAsLong() + timeout.toNanos(), timeout);
     waiting.put(tag, w);
-    outbox.send(server, maker.make(payload, hops, inbox, tag), w);
+    outbox.send(server, maker.make(payload, hops, tag, inbox.narrow()), w);
     return w.answer;
   }
 

@@ -1,4 +1,4 @@
-package io.pekkoraft.consensus;
+package io.pekkoraft.consensus.impl.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -45,7 +45,7 @@ class ClientOutboxTest {
   }
 
   private ClientRequest.ClientCommand command(int bytes) {
-    return new ClientRequest.ClientCommand(new byte[bytes], 1, client.getRef(), ++tag);
+    return new ClientRequest.ClientCommand(new byte[bytes], 1, ++tag, client.getRef());
   }
 
   /** Fills the eager allowance: EAGER_IN_FLIGHT requests, each sent alone at once. */

@@ -4,7 +4,6 @@ import io.pekkoraft.consensus.RaftRole;
 import io.pekkoraft.consensus.RoleChanged;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
-import io.pekkoraft.consensus.protocol.Internal;
 import io.pekkoraft.consensus.protocol.RaftMessage;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.rules.Configuration;
@@ -26,7 +25,7 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * it. currentTerm, votedFor and the log change here and nowhere else, each change queued for the journal
  * in the same step ({@link PersistQueue}). The role behaviors decide; this class records.
  */
-final class RaftNode {
+final class ServerState {
 
   static final String ELECTION_TIMER = "election";
   static final String LEADER_CONTACT_TIMER = "leader-contact";
@@ -38,7 +37,7 @@ final class RaftNode {
   final ActorContext<ServerCommand> ctx;
   final TimerScheduler<ServerCommand> timers;
   final Transport transport;
-  final ActorRef<RaftLog.Command> raftLog;
+  final ActorRef<RaftLog.Command> logActor;
   final ActorRef<StateMachineRunner.Command> runner;
   final PersistQueue persist;
   /** The state machine snapshots of this member, one file each. */
@@ -72,13 +71,13 @@ final class RaftNode {
   Configuration config;
   private RaftRole role;
 
-  RaftNode(
+  ServerState(
       String groupId,
       RaftSettings settings,
       ActorContext<ServerCommand> ctx,
       TimerScheduler<ServerCommand> timers,
       Transport transport,
-      ActorRef<RaftLog.Command> raftLog,
+      ActorRef<RaftLog.Command> logActor,
       ActorRef<StateMachineRunner.Command> runner,
       SnapshotFiles snapshots,
       Internal.Recovered recovered) {
@@ -88,15 +87,15 @@ final class RaftNode {
     this.ctx = ctx;
     this.timers = timers;
     this.transport = transport;
-    this.raftLog = raftLog;
+    this.logActor = logActor;
     this.runner = runner;
     this.log = recovered.log();
-    this.persist = new PersistQueue(raftLog, ctx.getSelf(), settings.maxBytesPerWrite(), log.lastIndex(), log::markDurable);
+    this.persist = new PersistQueue(logActor, ctx.getSelf(), settings.logWriteBytesMax(), log.lastIndex(), log::markDurable);
     this.snapshots = snapshots;
     this.applyReads = ctx.messageAdapter(RaftLog.ReadResult.class, r -> new Internal.EntriesRead(r.fromIndex(), r.entries()));
     Duration hold = settings.heartbeatInterval().compareTo(settings.leadershipTransferTimeout()) < 0
         ? settings.heartbeatInterval() : settings.leadershipTransferTimeout();
-    this.held = new HeldRequests(ctx.getSelf(), timers, transport, settings.maxPending(), hold);
+    this.held = new HeldRequests(ctx.getSelf(), timers, transport, settings.pendingMax(), hold);
     this.currentTerm = recovered.currentTerm();
     this.votedFor = recovered.votedFor();
     if (recovered.snapshotIndex() > 0) {
@@ -271,7 +270,7 @@ final class RaftNode {
     } else {
       readingForApply = true;
       int window = settings.window();
-      raftLog.tell(new RaftLog.Read(from, settings.maxEntriesPerBatch() * window, settings.maxBytesPerBatch() * window,
+      logActor.tell(new RaftLog.Read(from, settings.batchEntriesMax() * window, settings.batchBytesMax() * window,
           applyReads));
     }
   }

@@ -1,4 +1,4 @@
-package io.pekkoraft.consensus.transport;
+package io.pekkoraft.consensus.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,6 +12,9 @@ import java.util.List;
  * every member's address, port included, is configured on every node before any starts, so Artery
  * cannot bind port 0 and report it afterwards. A port is free when asked; another process could take it
  * before the member binds it.
+ *
+ * <p>Test support, not part of the Raft API nor of the transport plug-in point: it lives in
+ * {@code io.pekkoraft.consensus.testing} beside whatever else running a local cluster needs.
  */
 public final class LocalPorts {
 

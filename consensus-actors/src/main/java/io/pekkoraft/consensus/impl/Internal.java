@@ -1,14 +1,18 @@
-package io.pekkoraft.consensus.protocol;
+package io.pekkoraft.consensus.impl;
 
-import io.pekkoraft.consensus.impl.RaftLog;
+import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.rules.LogView;
 import io.pekkoraft.persistence.LogEntry;
 import java.util.List;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 
-/** Messages a Raft server sends itself or receives from its own children. They never leave the node. */
-public final class Internal {
+/**
+ * Messages a Raft server sends itself (its timers) or receives from its own children (adapted replies of
+ * the log and the state machine runner). They never leave the node, and nothing outside this package
+ * sends them.
+ */
+final class Internal {
 
   private Internal() {}
 
@@ -59,8 +63,8 @@ public final class Internal {
 
   /**
    * A replicator needs entries from {@code fromIndex} that it no longer buffers; entries that left the
-   * leader's memory are read back from the journal and sent straight to {@code readReplyTo}.
+   * leader's memory are read back from the journal and sent straight to {@code replyTo}.
    */
-  public record FetchEntries(String peer, long fromIndex, ActorRef<RaftLog.ReadResult> readReplyTo)
+  public record FetchEntries(String peer, long fromIndex, ActorRef<RaftLog.ReadResult> replyTo)
       implements ServerCommand, NoSerializationVerificationNeeded {}
 }

@@ -1,5 +1,9 @@
-package io.pekkoraft.consensus;
+package io.pekkoraft.consensus.impl.client;
 
+import io.pekkoraft.consensus.RaftClient;
+import io.pekkoraft.consensus.RaftException;
+import io.pekkoraft.consensus.RaftGroup;
+import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.ServerCommand;
@@ -13,6 +17,7 @@ import java.util.function.BiConsumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.annotation.InternalApi;
 
 /**
  * How {@link RaftGroup} and {@link RaftClient} make a request: serialize the payload once (an unregistered
@@ -21,10 +26,11 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * unknown", so they are never retried here: the caller decides. CommandFailed (committed, refused by the state
  * machine) is final: retrying would fail again.
  */
-final class RequestLoop {
+@InternalApi
+public final class RequestLoop {
 
   /** Which server to ask, and what the answers teach about where the leader is. */
-  interface Route {
+  public interface Route {
     /** The server to ask now, or null when none is known (the request waits and tries again). */
     ActorRef<ServerCommand> next();
 
@@ -44,9 +50,9 @@ final class RequestLoop {
     int hops();
   }
 
-  /** How a request is made from its serialized payload, hop count, reply address and tag. */
+  /** How a request is made from its serialized payload, hop count, tag and reply address. */
   interface RequestMaker {
-    ClientRequest make(byte[] payload, int hops, ActorRef<ClientReply> replyTo, long tag);
+    ClientRequest make(byte[] payload, int hops, long tag, ActorRef<ClientReply> replyTo);
   }
 
   /** How one request is sent and its answer awaited: the answer, or a failed stage when none came in time. */
@@ -68,9 +74,9 @@ final class RequestLoop {
   private final Asker asker;
 
   /** Asks with a temporary actor per request (Pekko's ask): right for a member asking its own server. */
-  RequestLoop(ActorSystem<?> system, KryoCodec codec) {
+  public RequestLoop(ActorSystem<?> system, KryoCodec codec) {
     this(system, codec, (server, maker, payload, hops, timeout) -> AskPattern.<ServerCommand, ClientReply>ask(
-        server, replyTo -> maker.make(payload, hops, replyTo, 0), timeout, system.scheduler()));
+        server, replyTo -> maker.make(payload, hops, 0, replyTo), timeout, system.scheduler()));
   }
 
   RequestLoop(ActorSystem<?> system, KryoCodec codec, Asker asker) {
@@ -79,13 +85,13 @@ final class RequestLoop {
     this.asker = asker;
   }
 
-  <R> CompletionStage<R> command(Object command, Route route, Duration timeout) {
+  public <R> CompletionStage<R> command(Object command, Route route, Duration timeout) {
     return encodeAndRequest(command, "command", ClientRequest.ClientCommand::new, route, timeout);
   }
 
-  <R> CompletionStage<R> query(Object query, ReadConsistency consistency, Route route, Duration timeout) {
+  public <R> CompletionStage<R> query(Object query, ReadConsistency consistency, Route route, Duration timeout) {
     return encodeAndRequest(query, "query",
-        (bytes, hops, replyTo, tag) -> new ClientRequest.ClientQuery(bytes, consistency, hops, replyTo, tag), route,
+        (bytes, hops, tag, replyTo) -> new ClientRequest.ClientQuery(bytes, consistency, hops, tag, replyTo), route,
         timeout);
   }
 
