@@ -2,6 +2,7 @@ package io.pekkoraft.benchmarks;
 
 import io.pekkoraft.benchmarks.W1Options.FailoverMode;
 import io.pekkoraft.consensus.RaftRole;
+import io.pekkoraft.testkit.TestNetwork;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,7 +23,7 @@ import java.util.concurrent.TimeoutException;
  *   <li>{@code stop}: t0 is the call that terminates the leader's ActorSystem (CoordinatedShutdown runs,
  *       as on a graceful stop of the process).
  *   <li>{@code crash}: t0 is the moment every Raft message from and to the leader starts being dropped
- *       ({@link NetworkCut}); its ActorSystem is terminated right after. No hand-over is possible.
+ *       ({@link TestNetwork#isolate}); its ActorSystem is terminated right after. No hand-over is possible.
  * </ul>
  *
  * Whether a graceful stop hands leadership over is judged by when the new leader appears: without a
@@ -71,7 +72,7 @@ final class FailoverPhase {
    * cluster once it is up (the first trial prints the settings from it).
    */
   static Trial trial(FailoverMode mode, Path dataDir, W1Options options, ClusterListener onStarted) throws Exception {
-    NetworkCut network = new NetworkCut();
+    TestNetwork network = new TestNetwork();
     try (BenchCluster cluster = BenchCluster.start(dataDir, network)) {
       onStarted.started(cluster);
       cluster.roles().awaitLeader(BenchCluster.STEP_TIMEOUT);

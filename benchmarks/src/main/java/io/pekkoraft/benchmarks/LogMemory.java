@@ -1,6 +1,7 @@
 package io.pekkoraft.benchmarks;
 
 import io.pekkoraft.consensus.ReadConsistency;
+import io.pekkoraft.testkit.TestNetwork;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.nio.file.Files;
@@ -60,7 +61,7 @@ final class LogMemory {
 
   static boolean run(Options options) throws Exception {
     Path root = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "pekko-raft-log-memory-");
-    NetworkCut network = new NetworkCut();
+    TestNetwork network = new TestNetwork();
     try (BenchCluster cluster = BenchCluster.start(root, network)) {
       RoleWatch.Seen first = cluster.roles().awaitLeader(BenchCluster.STEP_TIMEOUT);
       String leader = first.change().memberId();
@@ -114,7 +115,7 @@ final class LogMemory {
       long behind = leaderValue - cluster.node(follower).group().read(Register.Get.INSTANCE, ReadConsistency.STALE)
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
       long healed = System.nanoTime();
-      network.isolate(null);
+      network.heal();
       Map<String, Long> values = cluster.registersReaching(leaderValue, Duration.ofMinutes(10));
       long catchUpNanos = System.nanoTime() - healed;
       boolean caughtUp = values.get(follower) >= leaderValue;

@@ -2,6 +2,7 @@ package io.pekkoraft.benchmarks;
 
 import io.pekkoraft.benchmarks.W1Options.FailoverMode;
 import io.pekkoraft.benchmarks.W1Options.Phase;
+import io.pekkoraft.testkit.TestNetwork;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -55,7 +56,7 @@ final class W1 {
   }
 
   private boolean throughput() throws Exception {
-    try (BenchCluster cluster = BenchCluster.start(dataRoot.resolve("throughput"), new NetworkCut())) {
+    try (BenchCluster cluster = BenchCluster.start(dataRoot.resolve("throughput"), new TestNetwork())) {
       ClientPath path = new RaftClientPath(cluster.clientSystem());
       printSettingsOnce(cluster);
       RoleWatch.Seen first = cluster.roles().awaitLeader(BenchCluster.STEP_TIMEOUT);
@@ -70,12 +71,12 @@ final class W1 {
       for (int clients : options.clients()) {
         Output.comment("throughput: " + clients + " clients, " + options.warmupSeconds() + " s warm-up, "
             + options.measureSeconds() + " s measured");
-        TrafficCounter.Counts before = cluster.traffic().counts();
+        TestNetwork.Counts before = cluster.traffic();
         long cpuBefore = processCpuNanos();
         ThroughputPhase.Result result = ThroughputPhase.run(path, clients, options);
         long cpuNanos = processCpuNanos() - cpuBefore;
         Output.result("throughput", result.fields());
-        writePath(clients, result, cluster.traffic().counts().minus(before), cpuNanos);
+        writePath(clients, result, cluster.traffic().minus(before), cpuNanos);
         acknowledged += result.acknowledged();
         unknown += result.unknownOutcome();
       }
@@ -87,12 +88,16 @@ final class W1 {
    * Not part of W1's comparison: how the write path batched during this client count (warm-up included),
    * from what the members' transports sent.
    */
-  private static void writePath(int clients, ThroughputPhase.Result result, TrafficCounter.Counts traffic,
+  private static void writePath(int clients, ThroughputPhase.Result result, TestNetwork.Counts traffic,
       long cpuNanos) {
     Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("clients", clients);
     fields.put("acked_ops", result.acknowledged());
-    fields.putAll(traffic.fields());
+    fields.put("append_entries_sent", traffic.appendEntries());
+    fields.put("entries_sent", traffic.entries());
+    fields.put("entries_per_append_entries",
+        traffic.appendEntries() == 0 ? 0 : ThroughputPhase.round((double) traffic.entries() / traffic.appendEntries(), 2));
+    fields.put("heartbeats_sent", traffic.heartbeats());
     if (cpuNanos >= 0 && result.acknowledged() > 0) {
       fields.put("cpu_us_per_op", Math.round(cpuNanos / 100.0 / result.acknowledged()) / 10.0);
     }

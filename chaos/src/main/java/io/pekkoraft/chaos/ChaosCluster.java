@@ -3,15 +3,16 @@ package io.pekkoraft.chaos;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
-import com.typesafe.config.ConfigValueFactory;
+import io.pekkoraft.testkit.LocalCluster;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Collectors;
 
 /**
  * The configuration of every process of a chaos run: {@code chaos.conf}, plus what only the runner knows at
  * run time (the ports). Member {@code node-i} listens on the i-th node port of 127.0.0.1; the runner's client
- * system on a port of its own, in the same Pekko Cluster, without being a Raft member.
+ * system on a port of its own, in the same Pekko Cluster, without being a Raft member. The members' settings
+ * are the testkit's ({@link LocalCluster#membershipConfig}, {@link LocalCluster#dataConfig}), as the nodes run in
+ * processes of their own.
  */
 public final class ChaosCluster {
 
@@ -21,7 +22,7 @@ public final class ChaosCluster {
   private ChaosCluster() {}
 
   public static String memberId(int index) {
-    return "node-" + (index + 1);
+    return LocalCluster.memberId(index);
   }
 
   /** The index of {@code node-i} among {@code memberCount} members, or an error naming the valid ids. */
@@ -32,44 +33,27 @@ public final class ChaosCluster {
     throw new IllegalArgumentException("the member id must be one of node-1 .. node-" + memberCount + ", not " + id);
   }
 
-  static String address(int port) {
-    return "pekko://" + SYSTEM_NAME + "@127.0.0.1:" + port;
-  }
-
   /** A node: its port among {@code nodePorts}, its member id, its journal and snapshots under {@code data}. */
   public static Config node(int index, List<Integer> nodePorts, Path data) {
-    return load(membership(nodePorts.get(index), nodePorts)
-            + "pekko-raft.self-id = \"" + memberId(index) + "\"\n",
-        data);
+    Config own = ConfigFactory.parseString("pekko-raft.self-id = \"" + memberId(index) + "\"")
+        .withFallback(LocalCluster.dataConfig(data))
+        .withFallback(membership(nodePorts.get(index), nodePorts));
+    return load(own);
   }
 
   /** The runner's client system on {@code port}: a cluster member that runs no Raft group. */
   public static Config client(int port, List<Integer> nodePorts) {
-    return load(membership(port, nodePorts), null);
+    return load(membership(port, nodePorts));
   }
 
-  private static String membership(int port, List<Integer> nodePorts) {
-    String seeds = nodePorts.stream().map(p -> "\"" + address(p) + "\"").collect(Collectors.joining(", "));
-    StringBuilder members = new StringBuilder("pekko-raft.members = [\n");
-    for (int i = 0; i < nodePorts.size(); i++) {
-      members.append("  { id = \"").append(memberId(i)).append("\", address = \"").append(address(nodePorts.get(i)))
-          .append("\" }\n");
-    }
-    return "pekko.remote.artery.canonical.port = " + port + "\n"
-        // Every node is a seed: a restarted node joins whichever of the others is up.
-        + "pekko.cluster.seed-nodes = [" + seeds + "]\n"
-        + members.append("]\n");
+  /** Every node is a seed: a restarted node joins whichever of the others is up. */
+  private static Config membership(int port, List<Integer> nodePorts) {
+    return LocalCluster.membershipConfig(SYSTEM_NAME, port, nodePorts, nodePorts);
   }
 
-  private static Config load(String settings, Path data) {
+  private static Config load(Config own) {
     ClassLoader loader = ChaosCluster.class.getClassLoader();
     Config shared = ConfigFactory.parseResources(loader, "chaos.conf", ConfigParseOptions.defaults().setAllowMissing(false));
-    Config own = ConfigFactory.parseString(settings);
-    if (data != null) {
-      own = own
-          .withValue("pekko-raft.journal.dir", ConfigValueFactory.fromAnyRef(data.resolve("journal").toString()))
-          .withValue("pekko-raft.snapshot-store.dir", ConfigValueFactory.fromAnyRef(data.resolve("snapshots").toString()));
-    }
     return ConfigFactory.load(loader, own.withFallback(shared));
   }
 }

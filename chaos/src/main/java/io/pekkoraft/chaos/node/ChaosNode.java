@@ -5,6 +5,7 @@ import io.pekkoraft.chaos.kv.KvStateMachine;
 import io.pekkoraft.consensus.PekkoRaft;
 import io.pekkoraft.consensus.ReplicatedStateMachine;
 import io.pekkoraft.consensus.RoleChanged;
+import io.pekkoraft.testkit.TestNetwork;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -16,7 +17,6 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -26,7 +26,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 /**
  * One node of a chaos run, as its own process: an ActorSystem on 127.0.0.1, a member of the Raft group
  * "chaos" running {@link KvStateMachine} on the durable journal in its data directory, with
- * {@link PartitionableTransport} around its Raft transport.
+ * a {@link TestNetwork} around its Raft transport.
  *
  * <pre>
  * java -cp ... io.pekkoraft.chaos.node.ChaosNode --id node-2 --ports 25521,25522,25523 --data /tmp/chaos/node-2
@@ -79,14 +79,10 @@ public final class ChaosNode {
 
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ChaosCluster.SYSTEM_NAME, ChaosCluster.node(index, ports, data));
     reportRoles(system, id, out);
-    AtomicReference<PartitionableTransport> layer = new AtomicReference<>();
+    TestNetwork network = new TestNetwork();
     PekkoRaft.get(system).init(ReplicatedStateMachine.of(ChaosCluster.GROUP_ID, KvStateMachine::new)
-        .withTransport(transport -> {
-          PartitionableTransport partitionable = new PartitionableTransport(transport);
-          layer.set(partitionable);
-          return partitionable;
-        }));
-    obeyCommands(layer, out);
+        .withTransport(network::decorate));
+    obeyCommands(id, network, out);
   }
 
   private static void reportRoles(ActorSystem<?> system, String id, PrintStream out) {
@@ -107,21 +103,18 @@ public final class ChaosNode {
   }
 
   /** Reads commands until standard input closes, then halts the process. */
-  private static void obeyCommands(AtomicReference<PartitionableTransport> layer, PrintStream out) {
+  private static void obeyCommands(String id, TestNetwork network, PrintStream out) {
     try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null) {
         String command = line.trim();
-        PartitionableTransport transport = layer.get();
         if (command.isEmpty()) continue;
-        if (transport == null) {
-          say(out, "ERROR the Raft transport is not bound yet: " + command);
-        } else if (command.equals("heal")) {
-          transport.heal();
-          say(out, "HEALED " + transport.dropped());
+        if (command.equals("heal")) {
+          network.heal();
+          say(out, "HEALED " + network.counts(id).dropped());
         } else if (command.startsWith("block ")) {
           Set<String> peers = new LinkedHashSet<>(Arrays.asList(command.substring(6).trim().split(",")));
-          transport.block(peers);
+          network.block(id, peers);
           say(out, "BLOCKED " + String.join(",", peers));
         } else {
           say(out, "ERROR unknown command: " + command);

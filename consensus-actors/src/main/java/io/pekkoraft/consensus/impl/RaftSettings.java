@@ -76,9 +76,7 @@ public record RaftSettings(
       "replication.max-entries-per-batch", "replication.batch-entries-max",
       "replication.max-bytes-per-batch", "replication.batch-bytes-max",
       "client.max-request-bytes", "client.request-bytes-max",
-      "client.max-pending", "client.pending-max",
-      "log.max-bytes-in-memory", "log.memory-bytes-max",
-      "log.max-bytes-per-write", "log.write-bytes-max");
+      "client.max-pending", "client.pending-max");
 
   /** Reads the {@code pekko-raft} section of {@code root}. */
   public static RaftSettings fromConfig(Config root) {

@@ -178,9 +178,7 @@ class RaftSettingsTest {
         {"replication.max-entries-per-batch = 64", "replication.batch-entries-max"},
         {"replication.max-bytes-per-batch = 64 KiB", "replication.batch-bytes-max"},
         {"client.max-request-bytes = 4 KiB", "client.request-bytes-max"},
-        {"client.max-pending = 10", "client.pending-max"},
-        {"log.max-bytes-in-memory = 1 MiB", "log.memory-bytes-max"},
-        {"log.max-bytes-per-write = 8 MiB", "log.write-bytes-max"}}) {
+        {"client.max-pending = 10", "client.pending-max"}}) {
       String oldKey = "pekko-raft." + renamed[0].substring(0, renamed[0].indexOf(' '));
       ConfigException e = assertThrows(ConfigException.class, () -> parse("pekko-raft." + renamed[0]), oldKey);
       assertTrue(e.getMessage().contains(oldKey), "message should name " + oldKey + ": " + e.getMessage());

@@ -1,5 +1,7 @@
 package io.pekkoraft.consensus.scenarios;
 
+import static io.pekkoraft.consensus.testing.Rpcs.appendEntriesResponse;
+import static io.pekkoraft.consensus.testing.Rpcs.requestVote;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -11,10 +13,8 @@ import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
-import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
 import io.pekkoraft.consensus.protocol.RaftMessage.HeartbeatResponse;
-import io.pekkoraft.consensus.protocol.RaftMessage.RequestVote;
 import io.pekkoraft.consensus.protocol.RaftMessage.RequestVoteResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.TimeoutNow;
 import io.pekkoraft.consensus.protocol.TransferLeadership;
@@ -313,10 +313,10 @@ class LeadershipTransferTest {
 
       TransferBox reply = transfer(c, "node-1", "node-2", false);
       assertEquals(0, c.inbox("node-2", TimeoutNow.class).size(), "TimeoutNow before the target holds the log");
-      c.sendAs("node-2", "node-1", new AppendEntriesResponse(term, "node-2", true, last, 0, 0, noop.seq()));
+      c.sendAs("node-2", "node-1", appendEntriesResponse().term(term).from("node-2").accepted(last).seq(noop.seq()).build());
       assertEquals(0, c.inbox("node-2", TimeoutNow.class).size(), "TimeoutNow before the last entry committed");
       AppendEntries toNode3 = lastOf(c.inbox("node-3", AppendEntries.class));
-      c.sendAs("node-3", "node-1", new AppendEntriesResponse(term, "node-3", true, last, 0, 0, toNode3.seq()));
+      c.sendAs("node-3", "node-1", appendEntriesResponse().term(term).from("node-3").accepted(last).seq(toNode3.seq()).build());
       assertEquals(List.of(new TimeoutNow(term, "node-1")), c.inbox("node-2", TimeoutNow.class));
 
       // The TimeoutNow was lost: node-2 still answers heartbeats as a follower, and gets it again.
@@ -324,7 +324,7 @@ class LeadershipTransferTest {
       assertEquals(2, c.inbox("node-2", TimeoutNow.class).size(), "TimeoutNow not repeated");
 
       // node-2 campaigns as ordered: node-1 steps down and votes for it, although it led a moment ago.
-      c.sendAs("node-2", "node-1", new RequestVote(term + 1, "node-2", last, term, false, true));
+      c.sendAs("node-2", "node-1", requestVote().term(term + 1).from("node-2").lastLog(last, term).transfer().build());
       assertTrue(c.inbox("node-2", RequestVoteResponse.class).stream()
           .anyMatch(r -> r.granted() && !r.preVote() && r.term() == term + 1), "the old leader did not vote for the target");
       assertEquals(RaftRole.FOLLOWER, c.role("node-1"));
@@ -346,8 +346,8 @@ class LeadershipTransferTest {
       AppendEntries noop = lastOf(c.inbox("node-2", AppendEntries.class));
       long last = noop.prevLogIndex() + noop.entries().size();
       for (String peer : List.of("node-2", "node-3")) {
-        c.sendAs(peer, "node-1", new AppendEntriesResponse(term, peer, true, last, 0, 0,
-            lastOf(c.inbox(peer, AppendEntries.class)).seq()));
+        c.sendAs(peer, "node-1", appendEntriesResponse().term(term).from(peer).accepted(last)
+            .seq(lastOf(c.inbox(peer, AppendEntries.class)).seq()).build());
       }
 
       TransferBox reply = transfer(c, "node-1", "node-2", false);
@@ -357,7 +357,7 @@ class LeadershipTransferTest {
       assertNull(outsideWhileLeading.first(), "answered before the new leader was known");
       assertNull(memberWhileLeading.first(), "answered before the new leader was known");
 
-      c.sendAs("node-2", "node-1", new RequestVote(term + 1, "node-2", last, term, false, true));
+      c.sendAs("node-2", "node-1", requestVote().term(term + 1).from("node-2").lastLog(last, term).transfer().build());
       assertEquals(RaftRole.FOLLOWER, c.role("node-1"));
       assertEquals(new ClientReply.NotLeader("node-2"), outsideWhileLeading.first());
       assertNull(memberWhileLeading.first(), "a member's request is forwarded, answered by the new leader");
@@ -402,7 +402,7 @@ class LeadershipTransferTest {
       for (String peer : List.of("node-3", "node-4")) {
         AppendEntries ae = c.inbox(peer, AppendEntries.class).stream()
             .filter(a -> !a.entries().isEmpty()).findFirst().orElseThrow();
-        c.sendAs(peer, "node-1", new AppendEntriesResponse(term + 1, peer, true, 2, 0, 0, ae.seq()));
+        c.sendAs(peer, "node-1", appendEntriesResponse().term(term + 1).from(peer).accepted(2).seq(ae.seq()).build());
       }
       assertTrue(c.advanceUntil(() -> client.first() != null, Duration.ofMillis(10)));
       assertInstanceOf(ClientReply.Applied.class, client.first());

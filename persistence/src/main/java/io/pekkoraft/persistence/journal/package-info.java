@@ -19,7 +19,7 @@
  * </ul>
  *
  * Enable it with {@code pekko.persistence.journal.plugin = "pekko-raft.journal"}; the settings are
- * documented in reference.conf under {@code pekko-raft.journal}. {@code JournalContractSuite} in the test
- * sources checks any journal against the Pekko Persistence journal contract.
+ * documented in reference.conf under {@code pekko-raft.journal}. {@code JournalContractSuite} in
+ * pekko-raft-testkit checks any journal against the Pekko Persistence journal contract.
  */
 package io.pekkoraft.persistence.journal;

@@ -7,22 +7,17 @@ import com.typesafe.config.ConfigValueFactory;
 import io.pekkoraft.consensus.PekkoRaft;
 import io.pekkoraft.consensus.RaftException;
 import io.pekkoraft.consensus.RaftGroup;
-import io.pekkoraft.consensus.RaftRole;
 import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.ReplicatedStateMachine;
-import io.pekkoraft.consensus.RoleChanged;
-import io.pekkoraft.consensus.testing.LocalPorts;
 import io.pekkoraft.samples.counter.Counter.GetValue;
 import io.pekkoraft.samples.counter.Counter.Increment;
+import io.pekkoraft.testkit.LocalCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -30,13 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.actor.typed.eventstream.EventStream;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.Cluster;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,10 +71,10 @@ public final class CounterSample {
 
   /** Every node's data lives under it, in a directory named by its member id. */
   private final Path dataDir;
-  private final List<ActorSystem<Void>> systems = new ArrayList<>();
+  /** The nodes' ActorSystems, and the role changes they report. */
+  private LocalCluster cluster;
   /** The nodes still running, by member id. */
   private final Map<String, Node> nodes = new LinkedHashMap<>();
-  private final Roles roles = new Roles();
 
   private long acknowledged;
   /** Timed out: each may or may not have been applied. */
@@ -129,13 +118,14 @@ public final class CounterSample {
     startNodes();
 
     log.info("Starting the Raft group \"{}\" on every node, and waiting for an election...", GROUP_ID);
-    for (ActorSystem<Void> system : systems) {
+    for (String id : cluster.memberIds()) {
+      ActorSystem<Void> system = cluster.system(id);
       RaftGroup<Increment, GetValue, Long> counter =
           PekkoRaft.get(system).init(ReplicatedStateMachine.of(GROUP_ID, Counter::new));
       nodes.put(counter.memberId(), new Node(counter.memberId(), system, counter));
     }
     long groupStarted = System.nanoTime();
-    Roles.Seen leader = await(roles.leaderKnownTo(nodes.keySet(), 0));
+    LocalCluster.RoleSeen leader = await(cluster.leaderKnownTo(GROUP_ID, nodes.keySet(), 0));
     log.info("{} is the leader of term {} ({} ms after the group started); {} follow it.",
         leader.change().memberId(), leader.change().term(), millis(groupStarted, leader.atNanos()),
         String.join(" and ", others(leader.change().memberId())));
@@ -154,12 +144,12 @@ public final class CounterSample {
     log.info("Stopping the leader's node {} (its ActorSystem terminates; its journal keeps its log for the next"
         + " run)...", stopped.id());
     long stopStarted = System.nanoTime();
-    CompletableFuture<Roles.Seen> nextLeader = roles.leaderKnownTo(nodes.keySet(), leader.change().term());
+    CompletableFuture<LocalCluster.RoleSeen> nextLeader = cluster.leaderKnownTo(GROUP_ID, nodes.keySet(), leader.change().term());
     stopped.system().terminate();
     await(stopped.system().getWhenTerminated().toCompletableFuture());
     log.info("{} has stopped ({} ms); {} remain.", stopped.id(), millis(stopStarted, System.nanoTime()),
         String.join(" and ", nodes.keySet()));
-    Roles.Seen newLeader = await(nextLeader);
+    LocalCluster.RoleSeen newLeader = await(nextLeader);
     log.info("{} took over as leader in term {} after {} ms (a leader that stops gracefully hands its leadership"
             + " over first; after a crash a follower campaigns once it has had no heartbeat for an election timeout,"
             + " {} to {} ms).", newLeader.change().memberId(), newLeader.change().term(),
@@ -198,30 +188,19 @@ public final class CounterSample {
     }
   }
 
-  private void startNodes() throws Exception {
-    List<Integer> ports = LocalPorts.free(NODE_COUNT);
-    log.info("Starting {} nodes: ActorSystems \"{}\" on 127.0.0.1, Artery TCP ports {}...", NODE_COUNT, SYSTEM_NAME,
-        ports.stream().map(String::valueOf).collect(Collectors.joining(", ")));
-    long started = System.nanoTime();
-    List<CompletableFuture<Void>> up = new ArrayList<>();
-    for (int i = 0; i < NODE_COUNT; i++) {
-      ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), SYSTEM_NAME, nodeConfig(ports, i));
-      systems.add(system);
-      roles.watch(system);
-      CompletableFuture<Void> memberUp = new CompletableFuture<>();
-      Cluster.get(Adapter.toClassic(system)).registerOnMemberUp(() -> memberUp.complete(null));
-      up.add(memberUp);
-    }
-    await(CompletableFuture.allOf(up.toArray(new CompletableFuture<?>[0])));
-    log.info("The {} nodes joined one Pekko Cluster in {} ms.", NODE_COUNT, millis(started, System.nanoTime()));
-  }
-
-  /** counter.conf, plus what the sample can only know once it has picked the ports and the data directory. */
-  private Config nodeConfig(List<Integer> ports, int index) {
-    String node = "pekko.remote.artery.canonical.port = " + ports.get(index) + "\n"
-        + "pekko.cluster.seed-nodes = [\"" + address(ports.get(0)) + "\"]\n"
-        + membersSetting(ports);
-    return counterConfig(node, dataDir.resolve(memberId(index)).resolve("journal"));
+  /** The nodes, started through the testkit's {@link LocalCluster}: free ports, the members' settings, Up. */
+  private void startNodes() {
+    log.info("Starting {} nodes: ActorSystems \"{}\" on 127.0.0.1...", NODE_COUNT, SYSTEM_NAME);
+    cluster = LocalCluster.builder()
+        .members(NODE_COUNT)
+        .systemName(SYSTEM_NAME)
+        .config(ConfigFactory.parseResources(CounterSample.class.getClassLoader(), "counter.conf",
+            ConfigParseOptions.defaults().setAllowMissing(false)))
+        .dataDir(dataDir)
+        .start();
+    log.info("The {} nodes ({}) joined one Pekko Cluster in {} ms.", NODE_COUNT,
+        cluster.memberIds().stream().map(id -> cluster.system(id).address().toString()).collect(Collectors.joining(", ")),
+        millis(cluster.startedNanos(), cluster.upNanos()));
   }
 
   /** pekko-raft.members for nodes listening on {@code ports}: node-1 on the first, and so on. */
@@ -341,7 +320,7 @@ public final class CounterSample {
     return value;
   }
 
-  private long electionTimeout(Roles.Seen leader, String bound) {
+  private long electionTimeout(LocalCluster.RoleSeen leader, String bound) {
     return nodes.get(leader.change().memberId()).system().settings().config().getDuration("pekko-raft.election-timeout-" + bound).toMillis();
   }
 
@@ -350,13 +329,11 @@ public final class CounterSample {
   }
 
   private void stopAll() {
-    for (ActorSystem<Void> system : systems) system.terminate();
-    for (ActorSystem<Void> system : systems) {
-      try {
-        system.getWhenTerminated().toCompletableFuture().get(STEP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        log.warn("{} did not stop in time: {}", system.name(), e.toString());
-      }
+    if (cluster == null) return;
+    try {
+      cluster.close();
+    } catch (RuntimeException e) {
+      log.warn("The nodes did not stop in time: {}", e.toString());
     }
   }
 
@@ -366,77 +343,5 @@ public final class CounterSample {
 
   private static long millis(long fromNanos, long toNanos) {
     return TimeUnit.NANOSECONDS.toMillis(toNanos - fromNanos);
-  }
-
-  /**
-   * Ports free on 127.0.0.1 right now. Artery cannot bind port 0 here: every member's address, port
-   * included, is configured on every node before it starts.
-   */
-
-  /**
-   * The latest {@link RoleChanged} that each member published on its node's event stream, and futures
-   * that complete once a leader is known to a set of members.
-   */
-  private static final class Roles {
-
-    /** A role change, and when this JVM saw it. */
-    record Seen(RoleChanged change, long atNanos) {}
-
-    private record Waiter(Set<String> members, long aboveTerm, CompletableFuture<Seen> leader) {}
-
-    private final Map<String, Seen> latest = new HashMap<>();
-    private final List<Waiter> waiters = new ArrayList<>();
-
-    void watch(ActorSystem<?> system) {
-      ActorRef<RoleChanged> listener = system.systemActorOf(
-          Behaviors.receive(RoleChanged.class)
-              .onMessage(RoleChanged.class, change -> {
-                onChange(change);
-                return Behaviors.same();
-              })
-              .build(),
-          "role-listener", Props.empty());
-      system.eventStream().tell(new EventStream.Subscribe<>(RoleChanged.class, listener));
-    }
-
-    private synchronized void onChange(RoleChanged change) {
-      if (!change.groupId().equals(GROUP_ID)) return;
-      latest.put(change.memberId(), new Seen(change, System.nanoTime()));
-      completeWaiters();
-    }
-
-    /** Completes with the leader's own report once one of {@code members} leads a term above {@code aboveTerm}
-     * and all the others follow it in that term. */
-    synchronized CompletableFuture<Seen> leaderKnownTo(Collection<String> members, long aboveTerm) {
-      Waiter waiter = new Waiter(Set.copyOf(members), aboveTerm, new CompletableFuture<>());
-      waiters.add(waiter);
-      completeWaiters();
-      return waiter.leader();
-    }
-
-    private void completeWaiters() {
-      waiters.removeIf(waiter -> {
-        Seen leader = agreedLeader(waiter);
-        if (leader != null) waiter.leader().complete(leader);
-        return leader != null;
-      });
-    }
-
-    private Seen agreedLeader(Waiter waiter) {
-      Seen leader = waiter.members().stream()
-          .map(latest::get)
-          .filter(s -> s != null && s.change().role() == RaftRole.LEADER && s.change().term() > waiter.aboveTerm())
-          .findFirst()
-          .orElse(null);
-      if (leader == null) return null;
-      for (String member : waiter.members()) {
-        Seen seen = latest.get(member);
-        if (seen == null || seen.change().term() != leader.change().term()
-            || !leader.change().memberId().equals(seen.change().leaderId())) {
-          return null;
-        }
-      }
-      return leader;
-    }
   }
 }

@@ -1,11 +1,12 @@
-package io.pekkoraft.persistence.snapshot;
+package io.pekkoraft.testkit.persistence;
 
-import static io.pekkoraft.persistence.snapshot.SnapshotClient.assertSnapshot;
+import static io.pekkoraft.testkit.persistence.SnapshotClient.assertSnapshot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What every Pekko Persistence snapshot store must do, in the spirit of Pekko's snapshot store TCK, in
- * Java: extend it with your store's configuration to check your own store.
+ * Java: extend it with your store's configuration to check your own store (this module's tests run it
+ * on the file snapshot store of pekko-raft-persistence).
  *
  * <p>The tests talk to the store actor with Pekko's snapshot protocol (SaveSnapshot, LoadSnapshot,
  * DeleteSnapshot, DeleteSnapshots), as persistent actors do. A subclass supplies
@@ -63,8 +65,21 @@ public abstract class SnapshotStoreContractSuite {
 
   /** Starts an actor system whose default snapshot store is the one under test, storing in {@code dir}. */
   protected ActorSystem startSystem(Path dir) {
-    Config config = SnapshotTestSupport.systemConfig(snapshotStoreConfig(dir), snapshotPluginId());
-    return ActorSystem.create("snapshots-" + systems.incrementAndGet(), config);
+    return ActorSystem.create("snapshots-" + systems.incrementAndGet(), systemConfig(snapshotStoreConfig(dir)));
+  }
+
+  /**
+   * The whole configuration of a test system: {@code storeConfig}, the store under test as the default
+   * snapshot store, Pekko's in-memory journal, quiet logging, then the application's configuration.
+   */
+  protected Config systemConfig(Config storeConfig) {
+    return storeConfig
+        .withFallback(ConfigFactory.parseString(
+            "pekko.persistence.snapshot-store.plugin = \"" + snapshotPluginId() + "\"\n"
+                + "pekko.persistence.journal.plugin = \"pekko.persistence.journal.inmem\"\n"
+                + "pekko.loglevel = WARNING\n"
+                + "pekko.actor.serialize-messages = off\n"))
+        .withFallback(ConfigFactory.load());
   }
 
   /** A persistence id no other test of this class uses. */

@@ -1,6 +1,6 @@
-package io.pekkoraft.consensus.cluster;
+package io.pekkoraft.testkit.cluster;
 
-import static io.pekkoraft.consensus.cluster.ArteryTestNodes.get;
+import static io.pekkoraft.testkit.cluster.ArteryTestNodes.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -8,11 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.pekkoraft.consensus.RaftException;
 import io.pekkoraft.consensus.RoleChanged;
-import io.pekkoraft.consensus.cluster.ArteryClusterTest.ListQuery;
+import io.pekkoraft.testkit.cluster.ArteryClusterTest.ListQuery;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.protocol.TransferLeadership;
 import io.pekkoraft.consensus.protocol.TransferReply;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -38,7 +37,7 @@ class LeadershipTransferArteryTest {
   private static ArteryTestNodes nodes;
 
   @BeforeAll
-  static void startThreeNodes() throws IOException {
+  static void startThreeNodes() {
     nodes = ArteryTestNodes.start(GROUP, 3);
     nodes.initGroups();
   }

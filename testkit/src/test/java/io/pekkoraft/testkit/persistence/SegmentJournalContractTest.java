@@ -1,4 +1,4 @@
-package io.pekkoraft.persistence.journal;
+package io.pekkoraft.testkit.persistence;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The journal contract, against our segment journal. Segments are small (8 KiB), so the suite's
+ * The journal contract, against the segment journal of pekko-raft-persistence. Segments are small (8 KiB), so the suite's
  * writes span many segments and its deletes remove some.
  */
 class SegmentJournalContractTest extends JournalContractSuite {

@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -28,24 +29,39 @@ import org.apache.pekko.persistence.SelectedSnapshot;
 import org.apache.pekko.persistence.SnapshotMetadata;
 import org.apache.pekko.persistence.SnapshotSelectionCriteria;
 import org.apache.pekko.testkit.javadsl.TestKit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The snapshot store contract against our file snapshot store, and what is particular to it: the
- * Raft node's state through Kryo, its file names, leftovers of a crashed save, and a persistent actor
- * that recovers from a snapshot after its events were deleted.
+ * What is particular to our file snapshot store: the Raft node's state through Kryo, its file names,
+ * leftovers of a crashed save, and a persistent actor that recovers from a snapshot after its events were
+ * deleted. The contract every store must keep runs on it in pekko-raft-testkit (FileSnapshotStoreContractTest).
  */
-class FileSnapshotStoreContractTest extends SnapshotStoreContractSuite {
+class FileSnapshotStoreTest {
 
-  @Override
-  protected Config snapshotStoreConfig(Path dir) {
-    return SnapshotTestSupport.storeConfig(dir, "");
+  private final AtomicInteger ids = new AtomicInteger();
+  private Path dir;
+  private ActorSystem system;
+
+  @BeforeEach
+  void start(@TempDir Path dir) {
+    this.dir = dir;
+    this.system = startSystem(dir);
   }
 
-  @Override
-  protected String snapshotPluginId() {
-    return PLUGIN;
+  @AfterEach
+  void stop() {
+    if (system != null) TestKit.shutdownActorSystem(system);
+  }
+
+  private static ActorSystem startSystem(Path dir) {
+    return SnapshotTestSupport.startSystem(SnapshotTestSupport.storeConfig(dir, ""));
+  }
+
+  private String newPersistenceId() {
+    return getClass().getSimpleName() + "-" + ids.incrementAndGet();
   }
 
   @Test

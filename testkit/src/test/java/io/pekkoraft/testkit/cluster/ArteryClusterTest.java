@@ -1,6 +1,6 @@
-package io.pekkoraft.consensus.cluster;
+package io.pekkoraft.testkit.cluster;
 
-import static io.pekkoraft.consensus.cluster.ArteryTestNodes.get;
+import static io.pekkoraft.testkit.cluster.ArteryTestNodes.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,24 +16,19 @@ import io.pekkoraft.consensus.StateMachine;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.ServerCommand;
-import io.pekkoraft.consensus.transport.Transport;
 import io.pekkoraft.persistence.serialization.KryoRegistrar;
 import io.pekkoraft.persistence.serialization.RaftSerialization;
-import java.io.IOException;
+import io.pekkoraft.testkit.TestNetwork;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.LongStream;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -80,35 +75,20 @@ class ArteryClusterTest {
   }
 
   private static ArteryTestNodes nodes;
-  /** Messages each member sent through its transport, counted by a decorator (ReplicatedStateMachine.withTransport). */
-  private static final Map<String, AtomicLong> sentThroughDecorator = new ConcurrentHashMap<>();
+  /** Between the members: counts what each sent through its transport (ReplicatedStateMachine.withTransport). */
+  private static final TestNetwork network = new TestNetwork();
   /** The client, on a cluster node that is not a member of the group. */
   private static RaftClient<String, ListQuery, Long> client;
   private static ActorSystem<Void> clientSystem;
 
   @BeforeAll
-  static void startThreeNodes() throws IOException {
+  static void startThreeNodes() {
     nodes = ArteryTestNodes.start(GROUP, 3);
     for (String memberId : nodes.memberIds()) {
       assertEquals(memberId, PekkoRaft.get(nodes.system(memberId)).selfId(), "member id resolved from the cluster address");
     }
-    nodes.initGroups(memberId -> {
-      AtomicLong sent = sentThroughDecorator.computeIfAbsent(memberId, k -> new AtomicLong());
-      return ReplicatedStateMachine.of(GROUP, ListStateMachine::new)
-          .withTransport(transport -> new Transport() {
-            @Override
-            public void bind(String selfId, ActorRef<ServerCommand> server, ActorContext<ServerCommand> context) {
-              transport.bind(selfId, server, context);
-            }
-
-            @Override
-            public boolean send(String to, ServerCommand message) {
-              sent.incrementAndGet();
-              return transport.send(to, message);
-            }
-          });
-    });
-    clientSystem = nodes.startClientSystem();
+    nodes.initGroups(memberId -> ReplicatedStateMachine.of(GROUP, ListStateMachine::new).withTransport(network::decorate));
+    clientSystem = nodes.clientSystem();
     client = RaftClient.create(clientSystem, GROUP);
   }
 
@@ -132,7 +112,7 @@ class ArteryClusterTest {
     }
     awaitSameStaleState(nodes.memberIds(), 30);
     for (String node : nodes.memberIds()) {
-      assertTrue(sentThroughDecorator.get(node).get() > 0, node + " sent through the decorated transport");
+      assertTrue(network.counts(node).messages() > 0, node + " sent through the decorated transport");
     }
 
     // The client outside the group: its commands and reads reach the leader over Artery.

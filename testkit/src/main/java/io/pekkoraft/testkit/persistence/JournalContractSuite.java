@@ -1,4 +1,4 @@
-package io.pekkoraft.persistence.journal;
+package io.pekkoraft.testkit.persistence;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
