@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * Workload W1 (see README, "Benchmarks"): the throughput phase (client counts one after another on one
+ * Workload W1 (see benchmarks/README.md): the throughput phase (client counts one after another on one
  * cluster, then the consistency check) and the failover phase (trials on fresh clusters), in the order of
  * {@code --phases}. Every data directory lives under one fresh temporary directory, deleted at the end.
  */
