@@ -2,6 +2,7 @@ package io.pekkoraft.consensus.testing;
 
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
+import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
 import io.pekkoraft.consensus.protocol.RaftMessage.RequestVote;
 import io.pekkoraft.persistence.LogEntry;
 import java.util.List;
@@ -9,8 +10,8 @@ import java.util.List;
 /**
  * Raft RPCs for tests, built by name instead of by position: a test that plays a peer says
  * {@code Rpcs.appendEntries().term(3).from("node-2").prev(1, 1).entries(e2).build()}, and what it leaves out
- * is zero, false or empty (sequence numbers: 1). A field added to a message then changes this class, not
- * every test that sends one.
+ * is zero, false or empty (sequence numbers and heartbeat rounds: 1). A field added to a message then
+ * changes this class, not every test that sends one.
  *
  * <p>In consensus-actors' test sources rather than in pekko-raft-testkit: the scenario tests that use it
  * run in this module, and this module's tests cannot depend on testkit, which depends on this module.
@@ -29,6 +30,10 @@ public final class Rpcs {
 
   public static AppendEntriesResponseBuilder appendEntriesResponse() {
     return new AppendEntriesResponseBuilder();
+  }
+
+  public static HeartbeatBuilder heartbeat() {
+    return new HeartbeatBuilder();
   }
 
   /** A (pre-)vote request; a real vote, not for a leadership transfer, unless set. */
@@ -167,6 +172,38 @@ public final class Rpcs {
 
     public AppendEntriesResponse build() {
       return new AppendEntriesResponse(term, from, success, matchIndex, conflictTerm, conflictIndex, seq);
+    }
+  }
+
+  /** A leader's heartbeat: its commit index (capped at what the follower holds) and the read round it confirms. */
+  public static final class HeartbeatBuilder {
+    private long term;
+    private String from;
+    private long commitIndex;
+    private long round = 1;
+
+    public HeartbeatBuilder term(long term) {
+      this.term = term;
+      return this;
+    }
+
+    public HeartbeatBuilder from(String leader) {
+      this.from = leader;
+      return this;
+    }
+
+    public HeartbeatBuilder commitIndex(long index) {
+      this.commitIndex = index;
+      return this;
+    }
+
+    public HeartbeatBuilder round(long round) {
+      this.round = round;
+      return this;
+    }
+
+    public Heartbeat build() {
+      return new Heartbeat(term, from, commitIndex, round);
     }
   }
 }
