@@ -212,6 +212,10 @@ final class Leader extends Role {
     ActorRef<Replicator.Command> replicator = replicators.get(r.from());
     if (replicator == null) return this;
     recentlyActive.add(r.from());
+    if (r.installed() && r.lastIncludedIndex() > state.log.lastIndex()) {
+      throw new IllegalStateException(state.selfId + ": " + r.from() + " installed a snapshot up to "
+          + r.lastIncludedIndex() + " beyond our last index " + state.log.lastIndex() + " in term " + state.currentTerm);
+    }
     replicator.tell(new Replicator.SnapshotAck(r.lastIncludedIndex(), r.chunkOffset(), r.nextOffset(), r.installed()));
     if (!r.installed()) return this;
     matchIndex.merge(r.from(), r.lastIncludedIndex(), Math::max);

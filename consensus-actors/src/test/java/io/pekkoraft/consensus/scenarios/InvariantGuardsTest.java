@@ -104,6 +104,19 @@ class InvariantGuardsTest {
     }
   }
 
+  @Test
+  void aLeaderStopsWhenAFollowerClaimsASnapshotBeyondItsLog() throws Exception {
+    // The same for InstallSnapshot: a follower can only have installed a snapshot the leader sent, which
+    // covers at most the leader's log. Counted as its match index, a larger one could help commit
+    // entries that exist nowhere once the leader's log grows that far.
+    try (SimCluster c = SimCluster.startWithPuppets(3, 79, "", PEERS)) {
+      long term = c.electWithPuppetVote("node-1", "node-2");
+      c.sendAs("node-2", "node-1", new io.pekkoraft.consensus.protocol.RaftMessage.InstallSnapshotResponse(
+          term, "node-2", 7, 0, 100, true));
+      assertStopped(c, "node-1: node-2 installed a snapshot up to 7 beyond our last index 1 in term " + term);
+    }
+  }
+
   // ---- Follower: guards a peer's message reaches ----
 
   @Test
