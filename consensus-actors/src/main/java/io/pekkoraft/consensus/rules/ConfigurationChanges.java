@@ -168,8 +168,9 @@ public final class ConfigurationChanges {
     if (violation == null) violation = stepViolation(step, before, voters, votersOutgoing, learners, learnersNext);
     if (violation != null) {
       throw new IllegalStateException("configuration change " + step + " from " + before
-          + " produced a broken configuration (voters " + voters + ", outgoing " + votersOutgoing + ", learners "
-          + learners + ", learners-next " + learnersNext + "): " + violation);
+          + " produced a broken configuration (voters " + new TreeSet<>(voters) + ", outgoing "
+          + new TreeSet<>(votersOutgoing) + ", learners " + new TreeSet<>(learners) + ", learners-next "
+          + new TreeSet<>(learnersNext) + "): " + violation);
     }
     return new Configuration(voters, votersOutgoing, learners, learnersNext);
   }
