@@ -101,4 +101,44 @@ class ConfigurationTest {
     assertEquals(new Configuration(Set.of("a", "b"), Set.of(), Set.of("l")),
         new Configuration(Set.of("b", "a"), Set.of(), Set.of("l")));
   }
+
+  @Test
+  void aLearnerNextIsAnOutgoingVoterThatIsNotYetALearner() {
+    // A voter demoted by a joint change votes in C_old until the change ends: it is a voter, not a learner.
+    Configuration c = new Configuration(Set.of("a", "b", "d"), Set.of("a", "b", "c"), Set.of("l"), Set.of("c"));
+    assertTrue(c.isVoter("c"));
+    assertFalse(c.isLearner("c"));
+    assertTrue(c.isLearner("l"));
+    assertEquals(Set.of("a", "b", "c", "d", "l"), c.members());
+  }
+
+  @Test
+  void rejectsALearnerNextOutsideAJointConfiguration() {
+    // Only a joint change demotes a voter through learnersNext: in a simple configuration it must be empty.
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new Configuration(Set.of("a", "b"), Set.of(), Set.of(), Set.of("b")));
+    assertTrue(e.getMessage().contains("b is a learner-next but not an outgoing voter"), e.getMessage());
+  }
+
+  @Test
+  void rejectsALearnerNextThatIsNotAnOutgoingVoter() {
+    // A member that never voted in C_old cannot wait in learnersNext: it would be a learner at once.
+    assertThrows(IllegalArgumentException.class,
+        () -> new Configuration(Set.of("a"), Set.of("a", "b"), Set.of(), Set.of("x")));
+  }
+
+  @Test
+  void rejectsALearnerNextThatIsAlsoAnIncomingVoter() {
+    // A member staying a voter in C_new is not being demoted.
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new Configuration(Set.of("a", "b"), Set.of("a", "b"), Set.of(), Set.of("b")));
+    assertTrue(e.getMessage().contains("both an incoming voter and a learner-next"), e.getMessage());
+  }
+
+  @Test
+  void theThreeSetConstructorHasNoLearnersNext() {
+    // The constructor without learnersNext is the four-set one with an empty learnersNext.
+    assertEquals(new Configuration(Set.of("a"), Set.of("b"), Set.of("l"), Set.of()),
+        new Configuration(Set.of("a"), Set.of("b"), Set.of("l")));
+  }
 }
