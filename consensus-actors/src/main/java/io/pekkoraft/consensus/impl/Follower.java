@@ -139,7 +139,7 @@ final class Follower extends Role {
       reply(is, is.totalBytes(), true);
       return this;
     }
-    if (is.totalBytes() < 1 || is.offset() < 0 || is.offset() + is.chunk().length > is.totalBytes()
+    if (is.totalBytes() < 1 || is.offset() < 0 || is.offset() > is.totalBytes() - is.chunk().length
         || is.lastIncludedTerm() < 1) {
       state.ctx.getLog().warn("{} ignores a malformed InstallSnapshot from {}: offset {} + {} bytes of {}",
           state.selfId, is.from(), is.offset(), is.chunk().length, is.totalBytes());

@@ -57,6 +57,11 @@ final class Internal {
   public record SnapshotTaken(long index, long term, long bytes)
       implements ServerCommand, NoSerializationVerificationNeeded {}
 
+  /** Try again to read back committed entries for the state machine (the last read found none). */
+  enum RetryApplyRead implements ServerCommand, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
+
   /** Committed entries from {@code fromIndex} on, read back from the journal for the state machine. */
   public record EntriesRead(long fromIndex, List<LogEntry> entries)
       implements ServerCommand, NoSerializationVerificationNeeded {}

@@ -3,6 +3,7 @@ package io.pekkoraft.consensus.impl;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.persistence.LogEntry;
 import io.pekkoraft.persistence.RaftEvent;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongConsumer;
@@ -31,6 +32,9 @@ final class PersistQueue {
   /** What an event other than appended entries counts for, in bytes, towards a batch. */
   private static final int EVENT_BYTES = 64;
 
+  /** An action to run once the first {@code units} events (each appended entry counts as one) are durable. */
+  private record Waiting(long units, Runnable action) {}
+
   private final ActorRef<RaftLog.Command> log;
   private final ActorRef<ServerCommand> server;
   private final long maxBytes;
@@ -41,13 +45,19 @@ final class PersistQueue {
    * many client commands is one journal event, serialized once, not one per command.
    */
   private ArrayList<LogEntry> appendRun;
-  private List<Runnable> pendingActions = new ArrayList<>();
-  private List<Runnable> inFlightActions = new ArrayList<>();
+  private final ArrayDeque<Waiting> actions = new ArrayDeque<>();
+  /** Events added so far (each appended entry counts as one), sent to the log, and stored. */
+  private long addedUnits;
+  private long sentUnits;
+  private long durableUnits;
   private boolean inFlight;
   private long batchSeq;
   /** The last index of the log as written by all batches sent so far. */
   private long writtenLastIndex;
-  /** What the batch in flight makes durable: writtenLastIndex when it was sent, less truncations since. */
+  /**
+   * What the batch in flight makes durable: writtenLastIndex when it was sent, less anything a truncation
+   * or a log-replacing snapshot not yet stored (still queued, or added since) removes.
+   */
   private long inFlightDurable;
 
   PersistQueue(ActorRef<RaftLog.Command> log, ActorRef<ServerCommand> server, long maxBytes, long lastIndex,
@@ -63,12 +73,20 @@ final class PersistQueue {
     if (event instanceof RaftEvent.EntriesAppended appended) {
       if (appendRun == null) appendRun = new ArrayList<>();
       appendRun.addAll(appended.entries());
+      addedUnits += appended.entries().size();
       return;
     }
-    if (inFlight && event instanceof RaftEvent.EntriesTruncated t) inFlightDurable = Math.min(inFlightDurable, t.fromIndex() - 1);
-    if (inFlight && event instanceof RaftEvent.SnapshotStored s) inFlightDurable = Math.min(inFlightDurable, s.compactTo());
+    if (inFlight) inFlightDurable = Math.min(inFlightDurable, cutFloor(event));
     closeAppendRun();
     pending.add(event);
+    addedUnits++;
+  }
+
+  /** The last index an event leaves as it was: below a truncation, up to a snapshot's compaction point. */
+  private static long cutFloor(RaftEvent event) {
+    if (event instanceof RaftEvent.EntriesTruncated t) return t.fromIndex() - 1;
+    if (event instanceof RaftEvent.SnapshotStored s) return s.compactTo(); // it may have replaced what follows
+    return Long.MAX_VALUE;
   }
 
   private void closeAppendRun() {
@@ -80,9 +98,8 @@ final class PersistQueue {
 
   /** Run {@code action} once everything added so far is durable: now, if it already is. */
   void afterDurable(Runnable action) {
-    if (!pending.isEmpty() || appendRun != null) pendingActions.add(action);
-    else if (inFlight) inFlightActions.add(action);
-    else action.run();
+    if (addedUnits == durableUnits) action.run();
+    else actions.add(new Waiting(addedUnits, action));
   }
 
   /** Send the queued events as one batch of at most maxBytes, unless a batch is already in flight. */
@@ -93,13 +110,9 @@ final class PersistQueue {
     List<RaftEvent> batch = takeBatch();
     batchSeq++;
     log.tell(new RaftLog.Persist(batchSeq, batch, server));
-    inFlightDurable = writtenLastIndex;
-    if (pending.isEmpty()) { // the actions wait for everything added before them: only the last part takes them
-      inFlightActions = pendingActions;
-      pendingActions = new ArrayList<>();
-    } else {
-      inFlightActions = new ArrayList<>();
-    }
+    long durable = writtenLastIndex;
+    for (RaftEvent later : pending) durable = Math.min(durable, cutFloor(later));
+    inFlightDurable = durable;
     inFlight = true;
   }
 
@@ -119,6 +132,7 @@ final class PersistQueue {
           n++;
         }
         if (n == 0) break;
+        sentUnits += n;
         if (n < entries.size()) {
           batch.add(new RaftEvent.EntriesAppended(List.copyOf(entries.subList(0, n))));
           pending.set(taken, new RaftEvent.EntriesAppended(List.copyOf(entries.subList(n, entries.size()))));
@@ -132,9 +146,10 @@ final class PersistQueue {
         if (!batch.isEmpty() && bytes + EVENT_BYTES > maxBytes) break;
         batch.add(e);
         bytes += EVENT_BYTES;
-        if (e instanceof RaftEvent.EntriesTruncated t) writtenLastIndex = Math.min(writtenLastIndex, t.fromIndex() - 1);
+        sentUnits++;
         // A snapshot may have replaced the entries after compactTo: count only up to it until the next append.
-        if (e instanceof RaftEvent.SnapshotStored s) writtenLastIndex = s.compactTo();
+        writtenLastIndex = Math.min(writtenLastIndex, cutFloor(e));
+        if (e instanceof RaftEvent.SnapshotStored st) writtenLastIndex = st.compactTo();
       }
     }
     pending.subList(0, taken).clear();
@@ -147,10 +162,9 @@ final class PersistQueue {
       throw new IllegalStateException("persisted batch " + seq + " but batch " + batchSeq + " was in flight=" + inFlight);
     }
     inFlight = false;
+    durableUnits = sentUnits;
     onDurable.accept(inFlightDurable);
-    List<Runnable> done = inFlightActions;
-    inFlightActions = new ArrayList<>();
-    for (Runnable action : done) action.run();
+    while (!actions.isEmpty() && actions.peek().units() <= durableUnits) actions.poll().action().run();
     flush();
   }
 }

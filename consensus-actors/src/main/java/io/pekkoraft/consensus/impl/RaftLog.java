@@ -104,6 +104,12 @@ final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, Raf
 
   /** Events replayed per request to the journal while reading entries back. */
   private static final int READ_EVENTS_PER_REPLAY = 512;
+  /** A read whose journal stays silent this long ends empty; its reader tries again. */
+  private static final java.time.Duration READ_TIMEOUT = java.time.Duration.ofSeconds(30);
+
+  private enum ReadTimedOut {
+    INSTANCE
+  }
 
   private final ActorRef<ServerCommand> server;
   private final String journalPluginId;
@@ -351,7 +357,8 @@ final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, Raf
     long cut = s.positions.truncatedAfter(d.lastSeq());
     List<LogEntry> kept = new ArrayList<>();
     for (LogEntry e : d.entries()) {
-      if (e.index() >= cut || e.index() > s.log.lastIndex()) break;
+      // Beyond a later truncation, or (defensively) not the entry the log holds now at that index.
+      if (e.index() >= cut || e.index() > s.log.lastIndex() || e.term() != s.log.termAt(e.index())) break;
       kept.add(e);
     }
     if (from < s.log.firstIndex() || kept.isEmpty() || kept.get(0).index() != from) {
@@ -373,6 +380,9 @@ final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, Raf
       long[] lastSeq = {startSeq - 1};
       long[] bytes = {0};
       int[] replayedThisRound = {0};
+      // Enough was collected, or the first index wanted is not there: the rounds end after this one.
+      boolean[] done = {false};
+      context.setReceiveTimeout(READ_TIMEOUT, ReadTimedOut.INSTANCE);
       Runnable nextRound = () -> {
         replayedThisRound[0] = 0;
         journal.tell(new JournalProtocol.ReplayMessages(lastSeq[0] + 1, Long.MAX_VALUE, READ_EVENTS_PER_REPLAY,
@@ -394,7 +404,8 @@ final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, Raf
                   || (!collected.isEmpty() && bytes[0] + e.sizeBytes() > read.maxBytes());
               boolean contiguous = collected.isEmpty() ? e.index() == read.fromIndex()
                   : e.index() == collected.get(collected.size() - 1).index() + 1;
-              if (!full && contiguous) {
+              if (full || (collected.isEmpty() && e.index() > read.fromIndex())) done[0] = true;
+              else if (contiguous) {
                 collected.add(e);
                 bytes[0] += e.sizeBytes();
               }
@@ -404,14 +415,19 @@ final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, Raf
           }
           return Behaviors.same();
         }
-        if (msg instanceof JournalProtocol.RecoverySuccess done) {
-          boolean enough = collected.size() >= read.maxEntries() || bytes[0] >= read.maxBytes();
-          if (enough || lastSeq[0] >= done.highestSequenceNr() || replayedThisRound[0] == 0) {
+        if (msg instanceof JournalProtocol.RecoverySuccess success) {
+          if (done[0] || lastSeq[0] >= success.highestSequenceNr() || replayedThisRound[0] == 0) {
             log.tell(new ReadDone(read, lastSeq[0], List.copyOf(collected)));
             return Behaviors.stopped();
           }
           nextRound.run();
           return Behaviors.same();
+        }
+        if (msg == ReadTimedOut.INSTANCE) {
+          c.getLog().warn("Reading entries from {} back from the journal of {}: no answer within {}", read.fromIndex(),
+              persistenceId, READ_TIMEOUT);
+          log.tell(new ReadDone(read, lastSeq[0], List.of()));
+          return Behaviors.stopped();
         }
         if (msg instanceof JournalProtocol.ReplayMessagesFailure f) {
           c.getLog().warn("Reading entries from {} back from the journal of {} failed: {}", read.fromIndex(),

@@ -48,6 +48,8 @@ public record RaftSettings(
     require(batchEntriesMax >= 1, "replication.batch-entries-max", "must be at least 1");
     require(batchBytesMax >= 1024, "replication.batch-bytes-max", "must be at least 1 KiB");
     require(window >= 1, "replication.window", "must be at least 1");
+    require((long) batchEntriesMax * window <= Integer.MAX_VALUE / 2, "replication.window",
+        "times replication.batch-entries-max must stay below 2^30 (a follower far behind is sent that many entries at once)");
     require(requestBytesMax >= 1 && requestBytesMax <= batchBytesMax, "client.request-bytes-max",
         "must be between 1 and replication.batch-bytes-max");
     require(pendingMax >= 1, "client.pending-max", "must be at least 1");

@@ -96,6 +96,10 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
         .onMessageEquals(Internal.CheckQuorum.INSTANCE, this::onCheckQuorum)
         .onMessage(Internal.FetchEntries.class, this::onFetchEntries)
         .onMessage(Internal.SnapshotTaken.class, this::onSnapshotTaken)
+        .onMessageEquals(Internal.RetryApplyRead.INSTANCE, () -> {
+          state.handCommittedToRunner();
+          return this;
+        })
         .onMessage(Internal.EntriesRead.class, r -> {
           state.onEntriesRead(r);
           return this;
@@ -110,6 +114,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
         .onSignal(Terminated.class, this::onTerminated)
         .onSignal(PostStop.class, stop -> {
           state.held.answerAllNotLeader();
+          state.dropIncoming();
           onStop();
           return this;
         })

@@ -30,6 +30,7 @@ final class ServerState {
   static final String ELECTION_TIMER = "election";
   static final String LEADER_CONTACT_TIMER = "leader-contact";
   static final String CHECK_QUORUM_TIMER = "check-quorum";
+  static final String APPLY_READ_TIMER = "apply-read";
 
   final String groupId;
   final String selfId;
@@ -179,6 +180,16 @@ final class ServerState {
    */
   boolean installSnapshot(long index, long term, long bytes) {
     if (index <= commitIndex) return false;
+    // Clients of entries the snapshot covers that this server had not applied yet (it led before): their
+    // commands committed, but their results are not known here.
+    java.util.NavigableMap<Long, ClientRequest> covered = repliesWaiting.headMap(index, true);
+    ReplyBatch unknown = new ReplyBatch();
+    for (ClientRequest request : covered.values()) {
+      unknown.add(request, new ClientReply.Timeout("committed, but this server installed a snapshot before applying"
+          + " it; its result is not known here"));
+    }
+    unknown.send();
+    covered.clear();
     Snapshot installed = new Snapshot(index, term, bytes);
     keepSnapshot(installed, index, term);
     startStateMachineFrom(installed);
@@ -262,7 +273,7 @@ final class ServerState {
   }
 
   /** Hand what is committed and not yet handed to the runner: from memory, or by reading the journal. */
-  private void handCommittedToRunner() {
+  void handCommittedToRunner() {
     if (readingForApply || handedToRunner >= commitIndex) return;
     long from = handedToRunner + 1;
     if (log.holds(from)) {
@@ -282,11 +293,20 @@ final class ServerState {
     if (r.fromIndex() == handedToRunner + 1 && !r.entries().isEmpty()) {
       List<LogEntry> wanted = r.entries();
       int n = 0;
-      while (n < wanted.size() && wanted.get(n).index() <= commitIndex) n++;
+      while (n < wanted.size() && wanted.get(n).index() <= commitIndex) {
+        LogEntry e = wanted.get(n);
+        if (e.term() != log.termAt(e.index())) {
+          throw new IllegalStateException(selfId + " of group " + groupId + ": the journal gave entry " + e.index()
+              + " of term " + e.term() + " for the state machine, but the committed log holds term "
+              + log.termAt(e.index()) + " there");
+        }
+        n++;
+      }
       if (n > 0) handToRunner(wanted.subList(0, n));
     } else if (r.fromIndex() == handedToRunner + 1) {
       ctx.getLog().warn("{} of group {} could not read committed entries from {} back from the journal; trying again"
-          + " with the next commit", selfId, groupId, r.fromIndex());
+          + " in {}", selfId, groupId, r.fromIndex(), settings.heartbeatInterval());
+      timers.startSingleTimer(APPLY_READ_TIMER, Internal.RetryApplyRead.INSTANCE, settings.heartbeatInterval());
       return;
     }
     handCommittedToRunner();

@@ -159,14 +159,18 @@ final class SnapshotFiles {
 
   /** Deletes the snapshot files older than the one at {@code keepFromIndex}. */
   void deleteBefore(long keepFromIndex) {
+    if (!Files.isDirectory(dir)) return;
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
       for (Path p : files) {
-        String name = p.getFileName().toString();
-        long index = Long.parseLong(name.substring(0, 20));
-        if (index < keepFromIndex) Files.deleteIfExists(p);
+        try {
+          String name = p.getFileName().toString();
+          if (Long.parseLong(name.substring(0, 20)) < keepFromIndex) Files.deleteIfExists(p);
+        } catch (IOException | RuntimeException e) {
+          // A file of another name, or one that cannot be deleted now: left behind, it costs disk only.
+        }
       }
-    } catch (IOException | RuntimeException e) {
-      // An old file left behind costs disk, nothing else; the next snapshot tries again.
+    } catch (IOException e) {
+      // The next snapshot tries again.
     }
   }
 

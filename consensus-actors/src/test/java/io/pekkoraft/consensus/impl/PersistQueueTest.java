@@ -74,4 +74,41 @@ class PersistQueueTest {
     q.onPersisted(second.batchSeq());
     assertEquals(95L, durable.get(durable.size() - 1));
   }
+
+  @Test
+  void aTruncationStillQueuedBehindASplitWriteKeepsWhatItReplacesNonDurable() {
+    // Entries 51-55 of 1 KiB wait behind a write in flight, then a new leader truncates from 51 and
+    // sends 51-52 anew. The next write takes only 51-53 (the bound); when it is stored, the new 51-52
+    // are not on disk yet: reporting 53 (or 52) durable would let them leave memory unwritten.
+    PersistQueue q = new PersistQueue(log.getRef(), server.getRef(), 3 * 1024, 0, durable::add);
+    q.add(new RaftEvent.EntriesAppended(entries(1, 50, 1, 10)));
+    q.flush();
+    RaftLog.Persist first = log.expectMessageClass(RaftLog.Persist.class);
+    q.add(new RaftEvent.EntriesAppended(entries(51, 55, 1, 1000)));
+    q.add(new RaftEvent.EntriesTruncated(51));
+    q.add(new RaftEvent.EntriesAppended(entries(51, 52, 2, 10)));
+    q.onPersisted(first.batchSeq());
+    RaftLog.Persist second = log.expectMessageClass(RaftLog.Persist.class);
+    assertEquals(3, appendedIn(second), "the write is cut at the bound");
+    q.onPersisted(second.batchSeq());
+    assertTrue(durable.get(durable.size() - 1) <= 50, "reported durable: " + durable);
+    RaftLog.Persist third = log.expectMessageClass(RaftLog.Persist.class);
+    q.onPersisted(third.batchSeq());
+    assertEquals(52L, durable.get(durable.size() - 1));
+  }
+
+  @Test
+  void underSteadySplitWritesAnAnswerWaitsOnlyForWhatCameBeforeIt() {
+    // An action waits for the events added before it, not for a queue that never empties.
+    PersistQueue q = new PersistQueue(log.getRef(), server.getRef(), 2 * 1024, 0, durable::add);
+    q.add(new RaftEvent.EntriesAppended(entries(1, 2, 1, 1000)));
+    boolean[] answered = {false};
+    q.afterDurable(() -> answered[0] = true);
+    q.add(new RaftEvent.EntriesAppended(entries(3, 10, 1, 1000)));
+    q.flush();
+    RaftLog.Persist p = log.expectMessageClass(RaftLog.Persist.class);
+    assertEquals(2, appendedIn(p));
+    q.onPersisted(p.batchSeq());
+    assertTrue(answered[0], "answered once the entries before it were stored, though more are queued");
+  }
 }
