@@ -105,6 +105,30 @@ class ConfigurationLogScenariosTest {
   }
 
   @Test
+  void aSnapshotTakenPastTheConfigurationEntryKeepsTheConfigurationAcrossARestart() {
+    // node-1 commits a configuration of four voters, snapshots and compacts its log past the entry; after
+    // a restart only the snapshot holds the configuration: node-2's pre-vote (2 of 4) is no quorum, as it
+    // would be with the three bootstrap voters, and node-3's makes one.
+    String settings = "pekko-raft.snapshot.every-entries = 5\npekko-raft.snapshot.trailing-entries = 0\n";
+    try (SimCluster c = SimCluster.startWithPuppets(3, 1205, settings, PEERS)) {
+      List<LogEntry> log = new ArrayList<>();
+      log.add(LogEntry.noop(1, 1));
+      log.add(configurationEntry(2, 1, FOUR_VOTERS));
+      for (long i = 3; i <= 10; i++) log.add(LogEntry.noop(i, 1));
+      c.sendAs("node-2", "node-1", new AppendEntries(1, "node-2", 0, 0, List.copyOf(log), 10, 1));
+      c.advance(Duration.ofMillis(50)); // applied, snapshotted at 10, compacted to 10
+      c.crash("node-1");
+      c.restart("node-1");
+      long term = awaitPreVoteAndGrant(c, "node-1", "node-2");
+      assertEquals(RaftRole.PRE_CANDIDATE, c.role("node-1"),
+          "2 pre-votes made a quorum after the restart: the configuration was lost with the compacted entry");
+      grantPreVote(c, "node-1", "node-3", term);
+      assertEquals(RaftRole.CANDIDATE, c.role("node-1"));
+      assertEquals(List.of(), c.stoppedOnTheirOwn());
+    }
+  }
+
+  @Test
   void aSnapshotCarriesTheConfigurationAcrossInstallSnapshotAndARestart() {
     // Four bootstrap voters; node-2 (leader of term 1) appends a configuration without node-3, then
     // commits 10 entries on node-1, which snapshots them and compacts its log past the configuration
