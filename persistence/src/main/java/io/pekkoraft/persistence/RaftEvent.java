@@ -30,6 +30,35 @@ public sealed interface RaftEvent extends RaftSerializable {
    * compactTo stay when the log holds that same entry, otherwise the whole log goes (§7). Keeping some
    * entries before the snapshot's index lets a follower that is a little behind catch up from the log
    * instead of receiving the whole snapshot.
+   *
+   * <p>{@code configuration} is the cluster configuration in effect at {@code index}, encoded (an opaque
+   * payload here, like a CONFIGURATION entry's), from the configuration entry at {@code configurationIndex};
+   * empty with configurationIndex 0 while the group still runs on its bootstrap configuration.
    */
-  record SnapshotStored(long index, long term, long bytes, long compactTo, long compactToTerm) implements RaftEvent {}
+  record SnapshotStored(long index, long term, long bytes, long compactTo, long compactToTerm,
+      long configurationIndex, byte[] configuration) implements RaftEvent {
+
+    public SnapshotStored {
+      if (configuration == null) configuration = new byte[0];
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof SnapshotStored s && s.index == index && s.term == term && s.bytes == bytes
+          && s.compactTo == compactTo && s.compactToTerm == compactToTerm && s.configurationIndex == configurationIndex
+          && java.util.Arrays.equals(s.configuration, configuration);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(index, term, bytes, compactTo, compactToTerm, configurationIndex,
+          java.util.Arrays.hashCode(configuration));
+    }
+
+    @Override
+    public String toString() {
+      return "SnapshotStored[" + index + "@" + term + " (" + bytes + " bytes), compactTo " + compactTo + "@"
+          + compactToTerm + ", configuration at " + configurationIndex + " (" + configuration.length + " bytes)]";
+    }
+  }
 }

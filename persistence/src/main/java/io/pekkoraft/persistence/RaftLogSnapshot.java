@@ -1,7 +1,6 @@
 package io.pekkoraft.persistence;
 
 import io.pekkoraft.persistence.serialization.RaftSerializable;
-import java.util.List;
 
 /**
  * The durable state of a Raft node up to one event of its journal, as saved in a Pekko snapshot store, so
@@ -14,7 +13,39 @@ import java.util.List;
  * stands at {@code replayFrom}, at most stateAsOf, the event before the first one that holds an entry
  * after compactedIndex. Recovery replays from replayFrom + 1: the events up to stateAsOf only for their
  * entries (their term, vote and snapshot are already here), the later ones whole.
+ *
+ * <p>{@code configuration} is the encoded cluster configuration the state machine snapshot covers, from
+ * the configuration entry at {@code configurationIndex} (empty with index 0: the bootstrap configuration).
  */
 public record RaftLogSnapshot(
     long currentTerm, String votedFor, long snapshotIndex, long snapshotTerm, long snapshotBytes,
-    long compactedIndex, long compactedTerm, long replayFrom, long stateAsOf) implements RaftSerializable {}
+    long compactedIndex, long compactedTerm, long replayFrom, long stateAsOf, long configurationIndex,
+    byte[] configuration) implements RaftSerializable {
+
+  public RaftLogSnapshot {
+    if (configuration == null) configuration = new byte[0];
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof RaftLogSnapshot s && s.currentTerm == currentTerm && java.util.Objects.equals(s.votedFor, votedFor)
+        && s.snapshotIndex == snapshotIndex && s.snapshotTerm == snapshotTerm && s.snapshotBytes == snapshotBytes
+        && s.compactedIndex == compactedIndex && s.compactedTerm == compactedTerm && s.replayFrom == replayFrom
+        && s.stateAsOf == stateAsOf && s.configurationIndex == configurationIndex
+        && java.util.Arrays.equals(s.configuration, configuration);
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(currentTerm, votedFor, snapshotIndex, snapshotTerm, snapshotBytes, compactedIndex,
+        compactedTerm, replayFrom, stateAsOf, configurationIndex, java.util.Arrays.hashCode(configuration));
+  }
+
+  @Override
+  public String toString() {
+    return "RaftLogSnapshot[term " + currentTerm + ", votedFor " + votedFor + ", snapshot " + snapshotIndex + "@"
+        + snapshotTerm + " (" + snapshotBytes + " bytes), compacted to " + compactedIndex + "@" + compactedTerm
+        + ", replayFrom " + replayFrom + ", stateAsOf " + stateAsOf + ", configuration at " + configurationIndex
+        + " (" + configuration.length + " bytes)]";
+  }
+}

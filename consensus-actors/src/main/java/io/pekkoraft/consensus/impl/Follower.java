@@ -169,7 +169,7 @@ final class Follower extends Role {
     in.file.complete();
     state.ctx.getLog().info("{} of group {} installs the leader's snapshot up to index {} ({} bytes)", state.selfId,
         state.groupId, index, is.totalBytes());
-    state.installSnapshot(index, is.lastIncludedTerm(), is.totalBytes());
+    state.installSnapshot(index, is.lastIncludedTerm(), is.totalBytes(), is.configurationIndex(), is.configuration());
     reply(is, is.totalBytes(), true);
     return this;
   }

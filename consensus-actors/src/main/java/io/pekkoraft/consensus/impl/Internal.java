@@ -1,6 +1,7 @@
 package io.pekkoraft.consensus.impl;
 
 import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.rules.Configuration;
 import io.pekkoraft.consensus.rules.LogView;
 import io.pekkoraft.persistence.LogEntry;
 import java.util.List;
@@ -45,10 +46,22 @@ final class Internal {
   /**
    * The log actor finished recovery: term, vote, the latest snapshot ({@code snapshotIndex} 0 when there
    * is none; its data, {@code snapshotBytes} long, is in the snapshot file named by index and term) and the
-   * log after the compaction point (at most snapshotIndex), with a tail of its entries in memory.
+   * log after the compaction point (at most snapshotIndex), with a tail of its entries in memory. The
+   * configuration the snapshot carries ({@code configuration}, from the entry at configurationIndex; null
+   * with no snapshot, or one taken on the bootstrap configuration) and the configuration entries of the
+   * log after the snapshot's index, in index order.
    */
   public record Recovered(long currentTerm, String votedFor, long snapshotIndex, long snapshotTerm,
-      long snapshotBytes, LogView log) implements ServerCommand, NoSerializationVerificationNeeded {}
+      long snapshotBytes, LogView log, long configurationIndex, Configuration configuration,
+      java.util.SortedMap<Long, Configuration> configurationEntries)
+      implements ServerCommand, NoSerializationVerificationNeeded {
+
+    /** A log that holds no configuration: the group runs on its bootstrap configuration. */
+    public Recovered(long currentTerm, String votedFor, long snapshotIndex, long snapshotTerm, long snapshotBytes,
+        LogView log) {
+      this(currentTerm, votedFor, snapshotIndex, snapshotTerm, snapshotBytes, log, 0, null, java.util.Collections.emptySortedMap());
+    }
+  }
 
   /**
    * The state machine runner wrote a snapshot of the state after applying {@code index} (of {@code term})

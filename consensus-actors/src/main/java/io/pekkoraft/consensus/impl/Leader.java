@@ -89,11 +89,7 @@ final class Leader extends Role {
     state.ctx.getLog().info("{} is the leader of group {} in term {}", state.selfId, state.groupId, state.currentTerm);
     long lastAtElection = state.log.lastIndex();
     state.persist.afterDurable(() -> selfPersisted = Math.max(selfPersisted, lastAtElection));
-    for (String peer : state.config.members()) {
-      if (peer.equals(state.selfId)) continue;
-      matchIndex.put(peer, 0L);
-      spawnReplicator(peer);
-    }
+    followConfiguration();
     if (state.settings.checkQuorum()) {
       state.timers.startTimerWithFixedDelay(ServerState.CHECK_QUORUM_TIMER, Internal.CheckQuorum.INSTANCE,
           state.settings.electionTimeoutMin());
@@ -104,6 +100,31 @@ final class Leader extends Role {
     // served now, so that the commands join our no-op in one write and one AppendEntries.
     for (ClientRequest held : state.held.takeAll()) onClientRequest(held);
     return maybeCommit();
+  }
+
+  /** The configuration changes seen, as {@link ServerState#configChanges} counts them. */
+  private long configChangesSeen;
+
+  /**
+   * One replicator per member of the configuration in effect (the latest in the log, committed or not):
+   * start those of new members, stop those of members it no longer names.
+   */
+  private void followConfiguration() {
+    configChangesSeen = state.configChanges;
+    java.util.Set<String> members = state.config.members();
+    for (String peer : members) {
+      if (peer.equals(state.selfId) || replicators.containsKey(peer)) continue;
+      matchIndex.put(peer, 0L);
+      spawnReplicator(peer);
+    }
+    for (String peer : List.copyOf(replicators.keySet())) {
+      if (members.contains(peer)) continue;
+      ActorRef<Replicator.Command> gone = replicators.remove(peer);
+      state.ctx.unwatch(gone);
+      state.ctx.stop(gone);
+      matchIndex.remove(peer);
+      recentlyActive.remove(peer);
+    }
   }
 
   /** A replicator for {@code peer}, watched: should it fail, {@link #onChildTerminated} starts another. */
@@ -160,6 +181,9 @@ final class Leader extends Role {
     Replicator.Entries push = new Replicator.Entries(unpushedPrevIndex, unpushedPrevTerm, List.copyOf(unpushed), false);
     unpushed.clear();
     for (ActorRef<Replicator.Command> r : replicators.values()) r.tell(push);
+    // A configuration entry among them took effect on append: replicators of new members start after
+    // what was just pushed, as at the start of a term, and probe from our last index.
+    if (state.configChanges != configChangesSeen) followConfiguration();
     return this;
   }
 

@@ -1,6 +1,8 @@
 package io.pekkoraft.consensus.impl;
 
 import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.rules.Configuration;
+import io.pekkoraft.consensus.rules.ConfigurationCodec;
 import io.pekkoraft.consensus.rules.LogView;
 import io.pekkoraft.persistence.LogEntry;
 import io.pekkoraft.persistence.RaftEvent;
@@ -92,6 +94,14 @@ final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, Raf
     long snapshotIndex;
     long snapshotTerm;
     long snapshotBytes;
+    /** The configuration the snapshot carries, from the entry at configurationIndex (null: the bootstrap one). */
+    long configurationIndex;
+    Configuration configuration;
+    /**
+     * The configuration entries of the log after the snapshot's index (a few: one per membership change
+     * since the snapshot); kept during recovery only, for the server.
+     */
+    java.util.TreeMap<Long, Configuration> configurationEntries = new java.util.TreeMap<>();
     /** Sequence number of the last event applied. */
     long seq;
     /** Events up to here are already reflected in term, vote and snapshot (a saved state): only their entries count. */
@@ -202,7 +212,13 @@ final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, Raf
           for (LogEntry entry : entries) {
             // Before a saved state's compaction point: covered by its snapshot (only the first events
             // replayed after a saved state can hold such entries).
-            if (entry.index() > s.log.snapshotIndex() || seq > s.stateAsOf) s.log.append(entry);
+            if (entry.index() > s.log.snapshotIndex() || seq > s.stateAsOf) {
+              s.log.append(entry);
+              if (entry.type() == LogEntry.Type.CONFIGURATION && entry.index() > s.snapshotIndex) {
+                s.configurationEntries.tailMap(entry.index(), true).clear();
+                s.configurationEntries.put(entry.index(), decode(entry));
+              }
+            }
           }
           s.log.markDurable(s.log.lastIndex());
           return s;
@@ -213,6 +229,7 @@ final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, Raf
           if (e.fromIndex() > s.log.snapshotIndex() || seq > s.stateAsOf) {
             if (e.fromIndex() <= s.log.lastIndex()) s.log.truncateFrom(e.fromIndex());
           }
+          s.configurationEntries.tailMap(e.fromIndex(), true).clear();
           return s;
         })
         .onEvent(RaftEvent.SnapshotStored.class, (s, e) -> {
@@ -227,6 +244,10 @@ final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, Raf
           s.snapshotIndex = e.index();
           s.snapshotTerm = e.term();
           s.snapshotBytes = e.bytes();
+          s.configurationIndex = e.configurationIndex();
+          s.configuration = e.configurationIndex() == 0 ? null : decodeSnapshotConfiguration(e.configuration(), e.index());
+          s.configurationEntries.headMap(e.index(), true).clear();
+          s.configurationEntries.tailMap(s.log.lastIndex(), false).clear(); // the log went whole (an installed snapshot)
           return s;
         })
         .build();
@@ -255,6 +276,9 @@ final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, Raf
         s.snapshotIndex = snap.snapshotIndex();
         s.snapshotTerm = snap.snapshotTerm();
         s.snapshotBytes = snap.snapshotBytes();
+        s.configurationIndex = snap.configurationIndex();
+        s.configuration = snap.configurationIndex() == 0 ? null
+            : decodeSnapshotConfiguration(snap.configuration(), snap.snapshotIndex());
         s.seq = snap.replayFrom();
         s.stateAsOf = snap.stateAsOf();
         return s;
@@ -272,10 +296,32 @@ final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, Raf
                 + " but the journal's sequence number is " + journalSeq + " (events missing from the journal?)");
           }
           server.tell(new Internal.Recovered(s.currentTerm, s.votedFor, s.snapshotIndex, s.snapshotTerm,
-              s.snapshotBytes, s.log.copy(memoryBytesMax)));
+              s.snapshotBytes, s.log.copy(memoryBytesMax), s.configurationIndex, s.configuration,
+              java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(s.configurationEntries))));
           s.log = s.log.copy(0); // from now on entries are read back from the journal, never kept here
+          s.configurationEntries = new java.util.TreeMap<>(); // the server keeps them from now on
         })
         .build();
+  }
+
+  private IllegalStateException unreadable(String what, IllegalArgumentException cause) {
+    return new IllegalStateException(persistenceId().id() + ": " + what + " cannot be read: " + cause.getMessage(), cause);
+  }
+
+  private Configuration decode(LogEntry entry) {
+    try {
+      return ConfigurationCodec.decode(entry.data());
+    } catch (IllegalArgumentException e) {
+      throw unreadable("the configuration entry at " + entry.index() + "@" + entry.term(), e);
+    }
+  }
+
+  private Configuration decodeSnapshotConfiguration(byte[] bytes, long snapshotIndex) {
+    try {
+      return ConfigurationCodec.decode(bytes);
+    } catch (IllegalArgumentException e) {
+      throw unreadable("the configuration of the snapshot up to " + snapshotIndex, e);
+    }
   }
 
   // ---- compaction ----
@@ -299,7 +345,8 @@ final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, Raf
       replayFrom = s.seq;
     }
     RaftLogSnapshot state = new RaftLogSnapshot(s.currentTerm, s.votedFor, s.snapshotIndex, s.snapshotTerm,
-        s.snapshotBytes, compactedIndex, s.log.snapshotTerm(), replayFrom, s.seq);
+        s.snapshotBytes, compactedIndex, s.log.snapshotTerm(), replayFrom, s.seq, s.configurationIndex,
+        s.configuration == null ? new byte[0] : ConfigurationCodec.encode(s.configuration));
     lastSaveTimestamp = Math.max(lastSaveTimestamp + 1, System.currentTimeMillis());
     SnapshotMetadata metadata = SnapshotMetadata.apply(persistenceId().id(), replayFrom, lastSaveTimestamp);
     persistence().snapshotStoreFor(snapshotPluginId, com.typesafe.config.ConfigFactory.empty())

@@ -336,7 +336,7 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
           snap.index(), snap.term()) + " to send it to " + peer + ": " + e, e);
     }
     transport.send(peer, new InstallSnapshot(term, setup.selfId(), snap.index(), snap.term(), snap.bytes(),
-        transfer.offset, chunk));
+        transfer.offset, chunk, snap.configurationIndex(), snap.configuration()));
   }
 
   private Behavior<Command> onSnapshotAck(SnapshotAck a) {

@@ -7,6 +7,8 @@ import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.RaftMessage;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.rules.Configuration;
+import io.pekkoraft.consensus.rules.ConfigurationCodec;
+import io.pekkoraft.consensus.rules.ConfigurationLog;
 import io.pekkoraft.consensus.rules.LogView;
 import io.pekkoraft.consensus.transport.Transport;
 import io.pekkoraft.persistence.LogEntry;
@@ -69,7 +71,16 @@ final class ServerState {
   String leaderId;
   /** We heard from a current leader within the minimum election timeout, so we refuse to disrupt it. */
   boolean leaderContact;
+  /**
+   * The configuration in effect: the latest in the log, committed or not (thesis §4.1), else the one the
+   * latest snapshot carries, else the bootstrap configuration ({@code pekko-raft.members}). Always
+   * {@code configs.latest()}; kept as a field because every quorum reads it.
+   */
   Configuration config;
+  /** The configuration entries of the log, from the one in effect at the latest snapshot on. */
+  private final ConfigurationLog configs;
+  /** Counts changes of {@link #config} (appends and rollbacks), so a leader sees cheaply whether it changed. */
+  long configChanges;
   private RaftRole role;
 
   ServerState(
@@ -99,8 +110,16 @@ final class ServerState {
     this.held = new HeldRequests(ctx.getSelf(), timers, transport, settings.pendingMax(), hold);
     this.currentTerm = recovered.currentTerm();
     this.votedFor = recovered.votedFor();
+    // pekko-raft.members only bootstraps a brand-new group: a configuration the log or a snapshot holds wins.
+    this.configs = recovered.configuration() != null
+        ? new ConfigurationLog(recovered.configurationIndex(), recovered.configuration())
+        : new ConfigurationLog(0, bootstrapConfiguration());
+    configs.onCommit(recovered.snapshotIndex());
+    recovered.configurationEntries().forEach(configs::onAppend);
+    this.config = configs.latest();
     if (recovered.snapshotIndex() > 0) {
-      Snapshot latest = new Snapshot(recovered.snapshotIndex(), recovered.snapshotTerm(), recovered.snapshotBytes());
+      Snapshot latest = new Snapshot(recovered.snapshotIndex(), recovered.snapshotTerm(), recovered.snapshotBytes(),
+          recovered.configurationIndex(), encode(recovered.configurationIndex(), recovered.configuration()));
       if (!snapshots.has(latest.index(), latest.term(), latest.bytes())) {
         throw new IllegalStateException(selfId + " of group " + groupId + ": the journal records a snapshot at "
             + latest.index() + "@" + latest.term() + " of " + latest.bytes() + " bytes, but "
@@ -111,7 +130,6 @@ final class ServerState {
       snapshot = latest;
       startStateMachineFrom(latest);
     }
-    this.config = Configuration.ofVoters(settings.members().keySet());
     long seed = settings.randomSeed() != 0 ? settings.randomSeed() : System.nanoTime();
     this.random = new SplittableRandom(seed ^ ((long) selfId.hashCode() << 32));
   }
@@ -145,6 +163,12 @@ final class ServerState {
     List<LogEntry> batch = List.copyOf(entries); // an immutable list, no copy when it already is one
     log.appendAll(batch);
     persist.add(new RaftEvent.EntriesAppended(batch));
+    for (LogEntry e : batch) {
+      if (e.type() == LogEntry.Type.CONFIGURATION) {
+        configs.onAppend(e.index(), decode(e));
+        configurationChanged("appended at " + e.index());
+      }
+    }
   }
 
   /** Remove conflicting entries from {@code index} on; committed entries are never removed (§5.3, Log Matching). */
@@ -154,6 +178,35 @@ final class ServerState {
     }
     log.truncateFrom(index);
     persist.add(new RaftEvent.EntriesTruncated(index));
+    if (configs.onTruncate(index)) configurationChanged("rolled back to the entry at " + configs.latestIndex());
+  }
+
+  /** The configuration in effect changed (an entry appended, or truncated away): use it from now on. */
+  private void configurationChanged(String how) {
+    Configuration previous = config;
+    config = configs.latest();
+    configChanges++;
+    ctx.getLog().info("{} of group {}: configuration {} ({}), was {}", selfId, groupId, config, how, previous);
+  }
+
+  /** The configuration a CONFIGURATION entry carries; one that cannot be read is a broken log. */
+  private Configuration decode(LogEntry e) {
+    try {
+      return ConfigurationCodec.decode(e.data());
+    } catch (IllegalArgumentException malformed) {
+      throw new IllegalStateException(selfId + " of group " + groupId + ": the configuration entry at " + e.index()
+          + "@" + e.term() + " cannot be read: " + malformed.getMessage(), malformed);
+    }
+  }
+
+  /** The configuration of a brand-new group, whose log and snapshots hold none: pekko-raft.members. */
+  private Configuration bootstrapConfiguration() {
+    return Configuration.ofVoters(settings.members().keySet());
+  }
+
+  /** How a snapshot carries a configuration: empty for the bootstrap one (index 0), which no entry holds. */
+  private static byte[] encode(long configurationIndex, Configuration c) {
+    return configurationIndex == 0 ? new byte[0] : ConfigurationCodec.encode(c);
   }
 
   /**
@@ -168,17 +221,22 @@ final class ServerState {
           + " (commit index " + commitIndex + ", term there " + log.termAt(index) + ")");
     }
     long compactTo = Math.max(log.snapshotIndex(), index - settings.snapshotTrailingEntries());
-    keepSnapshot(new Snapshot(index, term, bytes), compactTo, log.termAt(compactTo));
+    long configIndex = configs.indexAt(index);
+    keepSnapshot(new Snapshot(index, term, bytes, configIndex, encode(configIndex, configs.at(index))), compactTo,
+        log.termAt(compactTo));
+    configs.onCompact(index);
     return true;
   }
 
   /**
    * The leader's snapshot arrived whole: the log up to {@code index} is replaced by it (entries after it
    * stay when ours holds the same entry at index), the state machine restarts from it, and it counts as
-   * committed (only committed entries are ever snapshotted). Returns false when we already had everything
-   * it covers.
+   * committed (only committed entries are ever snapshotted). The configuration it carries
+   * ({@code configuration}, encoded, from the entry at {@code configurationIndex}) replaces ours up to
+   * index; configuration entries of our log after it stay if those entries do. Returns false when we
+   * already had everything it covers.
    */
-  boolean installSnapshot(long index, long term, long bytes) {
+  boolean installSnapshot(long index, long term, long bytes, long configurationIndex, byte[] configuration) {
     if (index <= commitIndex) return false;
     // Clients of entries the snapshot covers that this server had not applied yet (it led before): their
     // commands committed, but their results are not known here.
@@ -190,8 +248,18 @@ final class ServerState {
     }
     unknown.send();
     covered.clear();
-    Snapshot installed = new Snapshot(index, term, bytes);
+    Configuration carried;
+    try {
+      carried = configurationIndex == 0 ? bootstrapConfiguration() : ConfigurationCodec.decode(configuration);
+    } catch (IllegalArgumentException malformed) {
+      throw new IllegalStateException(selfId + " of group " + groupId + ": the leader's snapshot up to " + index
+          + " carries a configuration that cannot be read: " + malformed.getMessage(), malformed);
+    }
+    Snapshot installed = new Snapshot(index, term, bytes, configurationIndex, encode(configurationIndex, carried));
     keepSnapshot(installed, index, term);
+    configs.onSnapshot(index, configurationIndex, carried);
+    configs.onTruncate(log.lastIndex() + 1); // the log went whole if it did not hold the snapshot's last entry
+    if (!configs.latest().equals(config)) configurationChanged("from the snapshot up to " + index);
     startStateMachineFrom(installed);
     return true;
   }
@@ -201,7 +269,8 @@ final class ServerState {
     long previous = snapshot.index();
     snapshot = s;
     if (compactTo > log.snapshotIndex()) log.compactTo(compactTo, compactToTerm);
-    persist.add(new RaftEvent.SnapshotStored(s.index(), s.term(), s.bytes(), compactTo, compactToTerm));
+    persist.add(new RaftEvent.SnapshotStored(s.index(), s.term(), s.bytes(), compactTo, compactToTerm,
+        s.configurationIndex(), s.configuration()));
     // Once the journal names the new file, only it and the one before stay (a transfer may still read that one).
     persist.afterDurable(() -> snapshots.deleteBefore(previous));
   }
@@ -213,9 +282,13 @@ final class ServerState {
     runner.tell(new StateMachineRunner.Restore(s.index(), s.term()));
   }
 
-  /** A state machine snapshot covering the log up to {@code index}, whose entry has {@code term}; its file has {@code bytes}. */
-  record Snapshot(long index, long term, long bytes) {
-    static final Snapshot NONE = new Snapshot(0, 0, 0);
+  /**
+   * A state machine snapshot covering the log up to {@code index}, whose entry has {@code term}; its file has
+   * {@code bytes}. It carries the configuration in effect at index, encoded, from the entry at
+   * {@code configurationIndex} (empty with index 0: the bootstrap configuration).
+   */
+  record Snapshot(long index, long term, long bytes, long configurationIndex, byte[] configuration) {
+    static final Snapshot NONE = new Snapshot(0, 0, 0, 0, new byte[0]);
   }
 
   /** The chunks of a leader's snapshot received so far, written to a file as they come. */
@@ -262,6 +335,7 @@ final class ServerState {
       throw new IllegalStateException(selfId + ": commit index " + index + " past the last index " + log.lastIndex());
     }
     commitIndex = index;
+    configs.onCommit(index);
     long from = handedToRunner + 1;
     if (!readingForApply && repliesWaiting.isEmpty() && log.holds(from)) {
       runner.tell(new StateMachineRunner.Apply(log.range(from, commitIndex), replies));

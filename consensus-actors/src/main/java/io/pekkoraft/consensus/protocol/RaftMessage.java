@@ -67,9 +67,13 @@ public sealed interface RaftMessage extends ServerCommand, RaftSerializable {
    * The leader sends its latest snapshot, covering the log up to {@code lastIncludedIndex} (whose entry
    * has {@code lastIncludedTerm}), to a follower that needs entries the leader has compacted away (§7).
    * The snapshot is {@code totalBytes} long and travels in chunks; this one starts at {@code offset}.
+   * Every chunk carries the cluster configuration in effect at lastIncludedIndex (thesis §5.1: "the
+   * latest configuration as of lastIncludedIndex"), encoded by {@code ConfigurationCodec}, from the
+   * configuration entry at {@code configurationIndex} (empty with index 0: the bootstrap configuration).
    */
   record InstallSnapshot(
-      long term, String from, long lastIncludedIndex, long lastIncludedTerm, long totalBytes, long offset, byte[] chunk)
+      long term, String from, long lastIncludedIndex, long lastIncludedTerm, long totalBytes, long offset, byte[] chunk,
+      long configurationIndex, byte[] configuration)
       implements RaftMessage {}
 
   /**
