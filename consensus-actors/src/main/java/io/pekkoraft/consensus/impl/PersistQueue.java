@@ -147,9 +147,10 @@ final class PersistQueue {
         batch.add(e);
         bytes += EVENT_BYTES;
         sentUnits++;
-        // A snapshot may have replaced the entries after compactTo: count only up to it until the next append.
-        writtenLastIndex = Math.min(writtenLastIndex, cutFloor(e));
+        // A snapshot may have replaced the entries after compactTo (or put the log's end there): count only up
+        // to it until the next append.
         if (e instanceof RaftEvent.SnapshotStored st) writtenLastIndex = st.compactTo();
+        else writtenLastIndex = Math.min(writtenLastIndex, cutFloor(e));
       }
     }
     pending.subList(0, taken).clear();

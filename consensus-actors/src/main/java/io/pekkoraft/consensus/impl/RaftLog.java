@@ -349,12 +349,17 @@ final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, Raf
         s.configuration == null ? new byte[0] : ConfigurationCodec.encode(s.configuration));
     lastSaveTimestamp = Math.max(lastSaveTimestamp + 1, System.currentTimeMillis());
     SnapshotMetadata metadata = SnapshotMetadata.apply(persistenceId().id(), replayFrom, lastSaveTimestamp);
-    persistence().snapshotStoreFor(snapshotPluginId, com.typesafe.config.ConfigFactory.empty())
-        .tell(new SnapshotProtocol.SaveSnapshot(metadata, state), compaction);
+    snapshotStore().tell(new SnapshotProtocol.SaveSnapshot(metadata, state), compaction);
   }
 
-  private Persistence persistence() {
-    return Persistence.get(Adapter.toClassic(ctx.getSystem()));
+  private org.apache.pekko.actor.ActorRef journal() {
+    return Persistence.get(Adapter.toClassic(ctx.getSystem())).journalFor(journalPluginId,
+        com.typesafe.config.ConfigFactory.empty());
+  }
+
+  private org.apache.pekko.actor.ActorRef snapshotStore() {
+    return Persistence.get(Adapter.toClassic(ctx.getSystem())).snapshotStoreFor(snapshotPluginId,
+        com.typesafe.config.ConfigFactory.empty());
   }
 
   /** Answers to a state save: once saved, cut the journal up to it and delete the older saved states. */
@@ -363,11 +368,9 @@ final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, Raf
       if (reply instanceof SaveSnapshotSuccess ok) {
         SnapshotMetadata m = ok.metadata();
         org.apache.pekko.actor.ActorRef self = Adapter.toClassic(context.getSelf());
-        persistence().journalFor(journalPluginId, com.typesafe.config.ConfigFactory.empty())
-            .tell(new JournalProtocol.DeleteMessagesTo(persistenceId, m.sequenceNr(), self), self);
-        persistence().snapshotStoreFor(snapshotPluginId, com.typesafe.config.ConfigFactory.empty())
-            .tell(new SnapshotProtocol.DeleteSnapshots(persistenceId,
-                SnapshotSelectionCriteria.create(m.sequenceNr(), m.timestamp() - 1)), self);
+        journal().tell(new JournalProtocol.DeleteMessagesTo(persistenceId, m.sequenceNr(), self), self);
+        snapshotStore().tell(new SnapshotProtocol.DeleteSnapshots(persistenceId,
+            SnapshotSelectionCriteria.create(m.sequenceNr(), m.timestamp() - 1)), self);
       } else if (reply instanceof SaveSnapshotFailure f) {
         context.getLog().warn("Saving the state of {} to snapshot store {} failed; the journal is not compacted"
             + " this time: {}", persistenceId, snapshotPluginId, f.cause().toString());
@@ -393,9 +396,7 @@ final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, Raf
       r.replyTo().tell(new ReadResult(from, s.log.termAt(from - 1), List.of()));
       return;
     }
-    org.apache.pekko.actor.ActorRef journal =
-        persistence().journalFor(journalPluginId, com.typesafe.config.ConfigFactory.empty());
-    ctx.spawnAnonymous(reader(persistenceId().id(), journal, r, start, ctx.getSelf()));
+    ctx.spawnAnonymous(reader(persistenceId().id(), journal(), r, start, ctx.getSelf()));
   }
 
   /** Keeps what no event after the reader's last one truncated, from the first index wanted on. */

@@ -66,10 +66,6 @@ final class SnapshotFiles {
     }
   }
 
-  Path dir() {
-    return dir;
-  }
-
   Path path(long index, long term) {
     return dir.resolve(String.format("%020d-%020d", index, term) + SUFFIX);
   }

@@ -173,25 +173,24 @@ public final class LogView {
   }
 
   private void evict() {
-    while (bytes > maxTailBytes && tailStart <= durableTo && tailStart < lastIndex) {
-      LogEntry e = tail.set(tailHead++, null);
-      bytes -= e.sizeBytes();
-      tailStart++;
-    }
-    if (tailHead > 1024 && tailHead > tail.size() / 2) {
-      tail.subList(0, tailHead).clear();
-      tailHead = 0;
-    }
+    while (bytes > maxTailBytes && tailStart <= durableTo && tailStart < lastIndex) dropOldest();
+    reclaim();
   }
 
   private void dropTailBefore(long index) {
-    while (tailStart < index && tailStart <= lastIndex) {
-      LogEntry e = tail.set(tailHead++, null);
-      bytes -= e.sizeBytes();
-      tailStart++;
-    }
-    if (tailStart < index) tailStart = index;
-    if (tailHead > tail.size() / 2) {
+    while (tailStart < index && tailStart <= lastIndex) dropOldest();
+    reclaim();
+  }
+
+  /** The oldest entry held leaves memory. */
+  private void dropOldest() {
+    bytes -= tail.set(tailHead++, null).sizeBytes();
+    tailStart++;
+  }
+
+  /** Gives the slots of entries that left back, once they are more than half of the list. */
+  private void reclaim() {
+    if (tailHead > 1024 && tailHead > tail.size() / 2) {
       tail.subList(0, tailHead).clear();
       tailHead = 0;
     }
