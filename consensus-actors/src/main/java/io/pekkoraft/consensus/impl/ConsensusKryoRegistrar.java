@@ -9,6 +9,9 @@ import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.RaftMessage;
 import io.pekkoraft.consensus.protocol.TransferLeadership;
 import io.pekkoraft.consensus.protocol.TransferReply;
+import io.pekkoraft.consensus.protocol.ConfigurationChange;
+import io.pekkoraft.consensus.protocol.MembershipReply;
+import io.pekkoraft.consensus.protocol.MembershipRequest;
 import io.pekkoraft.persistence.serialization.KryoRegistrar;
 import org.apache.pekko.annotation.InternalApi;
 
@@ -59,5 +62,23 @@ public final class ConsensusKryoRegistrar implements KryoRegistrar {
     kryo.register(TransferReply.NotLeader.class, 242);
     kryo.register(TransferReply.Timeout.class, 243);
     kryo.register(TransferReply.Rejected.class, 244);
+
+    // membership: 250-269
+    kryo.register(MembershipRequest.ChangeMembership.class, 250);
+    kryo.register(MembershipRequest.GetMembership.class, 251);
+    kryo.register(ConfigurationChange.AddLearner.class, 252);
+    kryo.register(ConfigurationChange.Promote.class, 253);
+    kryo.register(ConfigurationChange.Demote.class, 254);
+    kryo.register(ConfigurationChange.AddVoter.class, 255);
+    kryo.register(ConfigurationChange.Remove.class, 256);
+    kryo.register(ConfigurationChange.ChangeVoters.class, 257);
+    kryo.register(MembershipReply.Changed.class, 258);
+    kryo.register(MembershipReply.Status.class, 259);
+    kryo.register(MembershipReply.MemberProgress.class, 260);
+    kryo.register(MembershipReply.NotLeader.class, 261);
+    kryo.register(MembershipReply.Refused.class, 262);
+    kryo.register(MembershipReply.OutcomeUnknown.class, 263);
+    kryo.register(MembershipReply.RefusalReason.class, 264);
+    kryo.register(io.pekkoraft.consensus.Membership.class, 265);
   }
 }

@@ -10,8 +10,10 @@ import static io.pekkoraft.consensus.rules.ConfigurationChangeException.Reason.N
 import static io.pekkoraft.consensus.rules.ConfigurationChangeException.Reason.NOT_JOINT;
 import static io.pekkoraft.consensus.rules.ConfigurationChangeException.Reason.WOULD_REMOVE_LAST_VOTER;
 
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -56,10 +58,19 @@ public final class ConfigurationChanges {
 
   /** Thesis §4.2.1: a new server joins as a learner (non-voting) and catches up before it votes. */
   public static Configuration addLearner(Configuration config, String id) throws ConfigurationChangeException {
+    return addLearner(config, id, null);
+  }
+
+  /**
+   * {@link #addLearner(Configuration, String)}, recording the member's Pekko {@code address} (null: none
+   * recorded, the transport knows it otherwise).
+   */
+  public static Configuration addLearner(Configuration config, String id, String address)
+      throws ConfigurationChangeException {
     checkInput(config, id);
     refuseWhileJoint(config, id);
     if (config.members().contains(id)) throw new ConfigurationChangeException(ALREADY_A_MEMBER, id, config);
-    return simple(config, config.voters(), plus(config.learners(), id));
+    return simple(config, config.voters(), plus(config.learners(), id), addressOf(id, address));
   }
 
   /** A learner becomes a voter: one voter added. Whether it has caught up is for the caller to decide. */
@@ -87,10 +98,16 @@ public final class ConfigurationChanges {
    * default. A learner is promoted with {@link #promote}, not added again.
    */
   public static Configuration addVoter(Configuration config, String id) throws ConfigurationChangeException {
+    return addVoter(config, id, null);
+  }
+
+  /** {@link #addVoter(Configuration, String)}, recording the member's Pekko {@code address} (null: none). */
+  public static Configuration addVoter(Configuration config, String id, String address)
+      throws ConfigurationChangeException {
     checkInput(config, id);
     refuseWhileJoint(config, id);
     if (config.members().contains(id)) throw new ConfigurationChangeException(ALREADY_A_MEMBER, id, config);
-    return simple(config, plus(config.voters(), id), config.learners());
+    return simple(config, plus(config.voters(), id), config.learners(), addressOf(id, address));
   }
 
   /** A voter or a learner leaves the group: at most one voter removed. */
@@ -115,6 +132,12 @@ public final class ConfigurationChanges {
    */
   public static Configuration simple(Configuration config, Set<String> newVoters, Set<String> newLearners)
       throws ConfigurationChangeException {
+    return simple(config, newVoters, newLearners, Map.of());
+  }
+
+  /** {@link #simple(Configuration, Set, Set)}, recording the addresses of members it adds. */
+  public static Configuration simple(Configuration config, Set<String> newVoters, Set<String> newLearners,
+      Map<String, String> newAddresses) throws ConfigurationChangeException {
     checkInput(config);
     refuseWhileJoint(config, "the configuration");
     checkTarget(config, newVoters, newLearners);
@@ -122,7 +145,7 @@ public final class ConfigurationChanges {
       throw new ConfigurationChangeException(NEEDS_JOINT, "going from voters " + config.voters() + " to "
           + new TreeSet<>(newVoters), config);
     }
-    return checkedStep(Step.SIMPLE, config, newVoters, Set.of(), newLearners, Set.of());
+    return checkedStep(Step.SIMPLE, config, newVoters, Set.of(), newLearners, Set.of(), newAddresses);
   }
 
   /**
@@ -134,6 +157,12 @@ public final class ConfigurationChanges {
    */
   public static Configuration enterJoint(Configuration config, Set<String> newVoters, Set<String> newLearners)
       throws ConfigurationChangeException {
+    return enterJoint(config, newVoters, newLearners, Map.of());
+  }
+
+  /** {@link #enterJoint(Configuration, Set, Set)}, recording the addresses of members it adds. */
+  public static Configuration enterJoint(Configuration config, Set<String> newVoters, Set<String> newLearners,
+      Map<String, String> newAddresses) throws ConfigurationChangeException {
     checkInput(config);
     refuseWhileJoint(config, "the configuration");
     checkTarget(config, newVoters, newLearners);
@@ -141,7 +170,7 @@ public final class ConfigurationChanges {
     learners.removeAll(config.voters());
     Set<String> learnersNext = new TreeSet<>(newLearners);
     learnersNext.retainAll(config.voters());
-    return checkedStep(Step.ENTER_JOINT, config, newVoters, config.voters(), learners, learnersNext);
+    return checkedStep(Step.ENTER_JOINT, config, newVoters, config.voters(), learners, learnersNext, newAddresses);
   }
 
   /**
@@ -152,7 +181,7 @@ public final class ConfigurationChanges {
     checkInput(config);
     if (!config.isJoint()) throw new ConfigurationChangeException(NOT_JOINT, "the configuration", config);
     return checkedStep(Step.LEAVE_JOINT, config, config.voters(), Set.of(),
-        union(config.learners(), config.learnersNext()), Set.of());
+        union(config.learners(), config.learnersNext()), Set.of(), Map.of());
   }
 
   /**
@@ -160,10 +189,12 @@ public final class ConfigurationChanges {
    * simple step starts from and ends in a simple configuration and changes at most one voter; entering
    * joint starts from a simple configuration and keeps its voters as the outgoing half, with learners-next
    * only among them; leaving joint keeps the incoming voters and turns learners-next into learners. Any
-   * violation is the planner's own bug (the refusals come before): {@link IllegalStateException}.
+   * violation is the planner's own bug (the refusals come before): {@link IllegalStateException}. The
+   * addresses and replica ids of the members that stay are carried over; {@code newAddresses} adds those
+   * of members the step adds (an address given for a member already there does not replace its own).
    */
   static Configuration checkedStep(Step step, Configuration before, Set<String> voters, Set<String> votersOutgoing,
-      Set<String> learners, Set<String> learnersNext) {
+      Set<String> learners, Set<String> learnersNext, Map<String, String> newAddresses) {
     String violation = Configuration.violation(voters, votersOutgoing, learners, learnersNext);
     if (violation == null) violation = stepViolation(step, before, voters, votersOutgoing, learners, learnersNext);
     if (violation != null) {
@@ -172,7 +203,23 @@ public final class ConfigurationChanges {
           + new TreeSet<>(votersOutgoing) + ", learners " + new TreeSet<>(learners) + ", learners-next "
           + new TreeSet<>(learnersNext) + "): " + violation);
     }
-    return new Configuration(voters, votersOutgoing, learners, learnersNext);
+    Map<String, String> addresses = new TreeMap<>(newAddresses);
+    addresses.keySet().removeAll(before.members());
+    addresses.putAll(before.addresses());
+    return new Configuration(voters, votersOutgoing, learners, learnersNext)
+        .withDetails(addresses, before.replicaIds());
+  }
+
+  /** {@link #checkedStep(Step, Configuration, Set, Set, Set, Set, Map)} adding no address. */
+  static Configuration checkedStep(Step step, Configuration before, Set<String> voters, Set<String> votersOutgoing,
+      Set<String> learners, Set<String> learnersNext) {
+    return checkedStep(step, before, voters, votersOutgoing, learners, learnersNext, Map.of());
+  }
+
+  private static Map<String, String> addressOf(String id, String address) {
+    if (address == null) return Map.of();
+    if (address.isBlank()) throw new IllegalArgumentException("the address of " + id + " is blank");
+    return Map.of(id, address);
   }
 
   private static String stepViolation(Step step, Configuration before, Set<String> voters,

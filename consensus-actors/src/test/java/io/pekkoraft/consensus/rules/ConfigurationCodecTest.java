@@ -37,7 +37,8 @@ class ConfigurationCodecTest {
         Configuration.ofVoters(Set.of("a")),
         new Configuration(Set.of("a", "b", "c"), Set.of(), Set.of("l1", "l2")),
         new Configuration(Set.of("a", "d"), Set.of("a", "b", "c"), Set.of()),
-        JOINT}) {
+        JOINT,
+        JOINT.withDetails(java.util.Map.of("node-4", "pekko://raft@10.0.0.4:2552"), java.util.Map.of("node-1", -5L, "node-4", 42L))}) {
       assertEquals(c, ConfigurationCodec.decode(ConfigurationCodec.encode(c)));
     }
   }
@@ -51,11 +52,16 @@ class ConfigurationCodecTest {
 
   @Test
   void theLayoutIsPinned() {
-    // Version 1: a version byte, then four u16-counted sets of u16-length-prefixed UTF-8 ids.
-    assertArrayEquals(bytes(1, 0, 1, 0, 1, 'a', 0, 0, 0, 0, 0, 0),
+    // Version 2: a version byte, then four u16-counted sets of u16-length-prefixed UTF-8 ids, then the
+    // u16-counted addresses (id, address) and replica ids (id, i64).
+    assertArrayEquals(bytes(2, 0, 1, 0, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
         ConfigurationCodec.encode(Configuration.ofVoters(Set.of("a"))));
-    assertArrayEquals(bytes(1, 0, 2, 0, 1, 'a', 0, 1, 'b', 0, 1, 0, 1, 'c', 0, 1, 0, 1, 'l', 0, 0),
+    assertArrayEquals(bytes(2, 0, 2, 0, 1, 'a', 0, 1, 'b', 0, 1, 0, 1, 'c', 0, 1, 0, 1, 'l', 0, 0, 0, 0, 0, 0),
         ConfigurationCodec.encode(new Configuration(Set.of("b", "a"), Set.of("c"), Set.of("l"))));
+    assertArrayEquals(bytes(2, 0, 1, 0, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 'a', 0, 2, 'h', ':', 0, 1, 0, 1, 'a',
+            0, 0, 0, 0, 0, 0, 0, 9),
+        ConfigurationCodec.encode(new Configuration(Set.of("a"), Set.of(), Set.of(), Set.of(), java.util.Map.of("a", "h:"),
+            java.util.Map.of("a", 9L))));
   }
 
   @Test
@@ -83,7 +89,8 @@ class ConfigurationCodecTest {
   @Test
   void refusesAnUnknownVersion() {
     // A payload written by a newer layout is refused by name, not misread.
-    assertMalformed(bytes(2, 0, 1, 0, 1, 'a', 0, 0, 0, 0, 0, 0), "at byte 0", "unknown version 2");
+    assertMalformed(bytes(3, 0, 1, 0, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), "at byte 0", "unknown version 3");
+    assertMalformed(bytes(1, 0, 1, 0, 1, 'a', 0, 0, 0, 0, 0, 0), "at byte 0", "unknown version 1");
   }
 
   @Test
@@ -101,36 +108,40 @@ class ConfigurationCodecTest {
   @Test
   void refusesAnIdLongerThanWhatIsLeft() {
     // A length prefix past the end names the member, its set and what was left.
-    assertMalformed(bytes(1, 0, 1, 0, 9, 'a'), "at byte 3", "member 0 of voters is 9 bytes long, only 1 bytes left");
+    assertMalformed(bytes(2, 0, 1, 0, 9, 'a'), "at byte 3", "member 0 of voters is 9 bytes long, only 1 bytes left");
   }
 
   @Test
   void refusesBytesLeftOver() {
     // Trailing bytes mean the payload is not what this layout wrote.
-    assertMalformed(bytes(1, 0, 1, 0, 1, 'a', 0, 0, 0, 0, 0, 0, 7), "at byte 12", "1 bytes left over");
+    assertMalformed(bytes(2, 0, 1, 0, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7), "at byte 16", "1 bytes left over");
   }
 
   @Test
   void refusesInvalidUtf8() {
     // 0xC3 0x28 is not UTF-8: refused, never replaced by U+FFFD.
-    assertMalformed(bytes(1, 0, 1, 0, 2, 0xC3, 0x28, 0, 0, 0, 0, 0, 0), "at byte 5",
+    assertMalformed(bytes(2, 0, 1, 0, 2, 0xC3, 0x28, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), "at byte 5",
         "member 0 of voters is not valid UTF-8");
   }
 
   @Test
   void refusesMembersOutOfOrderOrRepeated() {
     // The encoding is canonical: members in ascending order, each once.
-    assertMalformed(bytes(1, 0, 2, 0, 1, 'b', 0, 1, 'a', 0, 0, 0, 0, 0, 0), "at byte 6",
+    assertMalformed(bytes(2, 0, 2, 0, 1, 'b', 0, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), "at byte 6",
         "member 1 of voters (a) comes before the member before it (b)");
-    assertMalformed(bytes(1, 0, 2, 0, 1, 'a', 0, 1, 'a', 0, 0, 0, 0, 0, 0), "member 1 of voters (a) repeats");
+    assertMalformed(bytes(2, 0, 2, 0, 1, 'a', 0, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), "member 1 of voters (a) repeats");
   }
 
   @Test
   void refusesBytesThatBreakTheConfigurationInvariants() {
     // Well-formed sets that make no valid configuration are refused with the broken invariant.
-    assertMalformed(bytes(1, 0, 0, 0, 0, 0, 1, 0, 1, 'l', 0, 0), "not a valid configuration", "at least one voter");
-    assertMalformed(bytes(1, 0, 1, 0, 1, 'a', 0, 0, 0, 1, 0, 1, 'a', 0, 0), "a cannot be both a voter and a learner");
-    assertMalformed(bytes(1, 0, 1, 0, 1, 'a', 0, 0, 0, 0, 0, 1, 0, 1, 'a'), "learner-next but not an outgoing voter");
+    assertMalformed(bytes(2, 0, 0, 0, 0, 0, 1, 0, 1, 'l', 0, 0, 0, 0, 0, 0), "not a valid configuration", "at least one voter");
+    assertMalformed(bytes(2, 0, 1, 0, 1, 'a', 0, 0, 0, 1, 0, 1, 'a', 0, 0, 0, 0, 0, 0), "a cannot be both a voter and a learner");
+    assertMalformed(bytes(2, 0, 1, 0, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 'z', 0, 1, 'h', 0, 0),
+        "an address is recorded for z, which is not a member");
+    assertMalformed(bytes(2, 0, 1, 0, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 0),
+        "the replica id of a is 0");
+    assertMalformed(bytes(2, 0, 1, 0, 1, 'a', 0, 0, 0, 0, 0, 1, 0, 1, 'a', 0, 0, 0, 0), "learner-next but not an outgoing voter");
   }
 
   @Test
