@@ -19,7 +19,7 @@ import org.apache.pekko.actor.typed.Behavior;
  * Follower (§5.2): answers the leader's RPCs, votes, and starts an election when it hears from no leader
  * within its randomized election timeout.
  */
-final class Follower extends Role {
+class Follower extends Role {
 
   Follower(ServerState state) {
     super(state);
@@ -37,12 +37,25 @@ final class Follower extends Role {
     return this;
   }
 
+  /**
+   * The configuration may have changed with what we appended or installed: a follower that is no longer
+   * a voter becomes a learner, and a learner that became a voter a follower.
+   */
+  final Behavior<ServerCommand> roleForConfiguration() {
+    boolean voter = state.config.isVoter(state.selfId);
+    if (voter == (role() == RaftRole.FOLLOWER)) return this;
+    if (!voter) {
+      state.ctx.getLog().info("{} of group {} is not a voter of configuration {}: it goes on as a {}", state.selfId,
+          state.groupId, state.config, state.config.members().contains(state.selfId) ? "learner" : "non-member");
+      return become(new Learner(state));
+    }
+    state.ctx.getLog().info("{} of group {} is a voter of configuration {}", state.selfId, state.groupId, state.config);
+    return become(new Follower(state));
+  }
+
   @Override
   Behavior<ServerCommand> onElectionTimeout() {
-    if (!state.config.isVoter(state.selfId)) {
-      state.resetElectionTimer(); // learners never campaign
-      return this;
-    }
+    if (!state.config.isVoter(state.selfId)) return roleForConfiguration(); // learners never campaign
     state.ctx.getLog().info("{} of group {} heard from no leader in term {}: starting an election",
         state.selfId, state.groupId, state.currentTerm);
     return become(state.settings.preVote() ? new PreCandidate(state) : new Candidate(state, false));
@@ -89,7 +102,7 @@ final class Follower extends Role {
     state.commitTo(Math.min(ae.leaderCommit(), lastNew), Map.of());
     state.sendAfterDurable(ae.from(), new AppendEntriesResponse(
         state.currentTerm, state.selfId, true, lastNew, 0, 0, ae.seq()));
-    return this;
+    return roleForConfiguration();
   }
 
   @Override
@@ -171,7 +184,7 @@ final class Follower extends Role {
         state.groupId, index, is.totalBytes());
     state.installSnapshot(index, is.lastIncludedTerm(), is.totalBytes(), is.configurationIndex(), is.configuration());
     reply(is, is.totalBytes(), true);
-    return this;
+    return roleForConfiguration();
   }
 
   private void reply(InstallSnapshot is, long nextOffset, boolean installed) {

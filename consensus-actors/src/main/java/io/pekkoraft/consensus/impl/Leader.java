@@ -9,6 +9,7 @@ import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
 import io.pekkoraft.consensus.protocol.RaftMessage.HeartbeatResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.InstallSnapshotResponse;
+import io.pekkoraft.consensus.protocol.RaftMessage.TimeoutNow;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.protocol.TransferLeadership;
 import io.pekkoraft.consensus.rules.CommitRule;
@@ -46,6 +47,8 @@ final class Leader extends Role {
   private final KryoCodec codec;
   private final NavigableMap<Long, ClientRequest> pendingCommands = new TreeMap<>();
   private final Set<String> recentlyActive = new HashSet<>();
+  /** Those heard from in the check-quorum round before the current one. */
+  private Set<String> activeRoundBefore = new HashSet<>();
   /** Our own log is durable up to here: the leader's vote for its own entries (§10.2.1 of the thesis). */
   private long selfPersisted;
 
@@ -55,11 +58,16 @@ final class Leader extends Role {
   /** Leadership transfer (thesis §3.10): the target, its watch, the TimeoutNow. */
   private final LeadershipHandOver handOver;
 
+  /** Membership changes (thesis §4): admission, planning, the configuration entries, their answers. */
+  private final LeaderMembership membership;
+
   Leader(ServerState state) {
     super(state);
     sharedCommit = new AtomicLong(state.commitIndex);
     codec = RaftSerialization.get(state.ctx.getSystem()).codec();
     handOver = new LeadershipHandOver(state, peer -> matchIndex.getOrDefault(peer, 0L), replicators::get);
+    membership = new LeaderMembership(state, peer -> matchIndex.getOrDefault(peer, 0L), this::recentlyHeard,
+        this::appendAsLeader);
     reads = new ReadIndex<>(state.selfId, new ReadIndex.Output<>() {
       @Override
       public void heartbeatRound(long round) {
@@ -90,12 +98,13 @@ final class Leader extends Role {
     long lastAtElection = state.log.lastIndex();
     state.persist.afterDurable(() -> selfPersisted = Math.max(selfPersisted, lastAtElection));
     followConfiguration();
-    if (state.settings.checkQuorum()) {
-      state.timers.startTimerWithFixedDelay(ServerState.CHECK_QUORUM_TIMER, Internal.CheckQuorum.INSTANCE,
-          state.settings.electionTimeoutMin());
-    }
+    // Check-quorum rounds; with check-quorum off they still tell which members were heard from recently.
+    state.timers.startTimerWithFixedDelay(ServerState.CHECK_QUORUM_TIMER, Internal.CheckQuorum.INSTANCE,
+        state.settings.electionTimeoutMin());
     // §5.4.2 and §8: a no-op of our term lets earlier entries commit, and lets reads start.
+    membership.termStarted(state.log.lastIndex() + 1);
     appendAsLeader(LogEntry.noop(state.log.lastIndex() + 1, state.currentTerm));
+    termStarted = true;
     // Requests held during the hand-over that made us leader (or during one of ours that we survived):
     // served now, so that the commands join our no-op in one write and one AppendEntries.
     for (ClientRequest held : state.held.takeAll()) onClientRequest(held);
@@ -111,7 +120,10 @@ final class Leader extends Role {
    */
   private void followConfiguration() {
     configChangesSeen = state.configChanges;
-    java.util.Set<String> members = state.config.members();
+    // Members a change removes keep their replicator until it commits, so that they learn of their
+    // removal (and stop campaigning) instead of timing out; they no longer count for anything.
+    java.util.Set<String> members = new java.util.TreeSet<>(state.config.members());
+    if (!state.configurationCommitted()) members.addAll(state.committedConfiguration().members());
     for (String peer : members) {
       if (peer.equals(state.selfId) || replicators.containsKey(peer)) continue;
       matchIndex.put(peer, 0L);
@@ -129,10 +141,21 @@ final class Leader extends Role {
 
   /** A replicator for {@code peer}, watched: should it fail, {@link #onChildTerminated} starts another. */
   private void spawnReplicator(String peer) {
-    ActorRef<Replicator.Command> replicator = state.ctx.spawnAnonymous(Replicator.create(Replicator.Setup.of(peer, state), sharedCommit));
+    boolean midTerm = termStarted && state.log.lastIndex() > state.log.snapshotIndex();
+    Replicator.Setup setup = midTerm ? Replicator.Setup.probingFromLastEntry(peer, state) : Replicator.Setup.of(peer, state);
+    ActorRef<Replicator.Command> replicator = state.ctx.spawnAnonymous(Replicator.create(setup, sharedCommit));
     state.ctx.watch(replicator);
     replicators.put(peer, replicator);
+    if (midTerm) {
+      // Started after the last push: given our last entry, it probes the follower with it at once.
+      long last = state.log.lastIndex();
+      replicator.tell(new Replicator.Entries(last - 1, state.log.termAt(last - 1), state.log.slice(last, 1, Long.MAX_VALUE),
+          false));
+    }
   }
+
+  /** Our no-op is appended and the first replicators run: replicators started from now on probe at once. */
+  private boolean termStarted;
 
   /**
    * A replicator stopped that we did not stop (those are out of the map by then): it failed, and its
@@ -204,8 +227,44 @@ final class Leader extends Role {
       state.commitTo(newCommit, replies);
       sharedCommit.set(newCommit);
       reads.committed(newCommit, state.config); // CommitRule commits only entries of our term
+      if (state.configurationCommitted() && !state.config.members().containsAll(replicators.keySet())) {
+        followConfiguration(); // a removal committed: its member's replicator stops now
+      }
     }
+    if (membership.afterCommit()) return stepDownRemoved();
     handOver.whenCaughtUp(false);
+    return this;
+  }
+
+  /**
+   * Thesis §4.2.2: the committed configuration no longer makes us a voter (we removed or demoted
+   * ourselves). We led until it committed, without counting ourselves; now the most up-to-date voter is told
+   * to campaign at once, and we step down (to a learner, or a non-member that never campaigns).
+   */
+  private Behavior<ServerCommand> stepDownRemoved() {
+    String successor = null;
+    for (String voter : state.config.voters()) {
+      if (successor == null || matchIndex.getOrDefault(voter, 0L) > matchIndex.getOrDefault(successor, 0L)) {
+        successor = voter;
+      }
+    }
+    state.ctx.getLog().info("{} of group {} is not a voter of the committed configuration {}: it steps down as"
+        + " leader of term {} and asks {} to take over", state.selfId, state.groupId, state.config, state.currentTerm,
+        successor);
+    if (successor != null) state.transport.send(successor, new TimeoutNow(state.currentTerm, state.selfId));
+    return becomeFollower();
+  }
+
+  /** Did we hear from {@code peer} in this check-quorum round or the one before (about two election timeouts)? */
+  private boolean recentlyHeard(String peer) {
+    return recentlyActive.contains(peer) || activeRoundBefore.contains(peer);
+  }
+
+  // ---- membership (thesis §4): LeaderMembership ----
+
+  @Override
+  Behavior<ServerCommand> onMembershipRequest(io.pekkoraft.consensus.protocol.MembershipRequest request) {
+    membership.onRequest(request, handOver.underWay());
     return this;
   }
 
@@ -386,8 +445,9 @@ final class Leader extends Role {
   Behavior<ServerCommand> onCheckQuorum() {
     recentlyActive.add(state.selfId);
     boolean quorum = Quorum.isQuorum(state.config, recentlyActive);
+    activeRoundBefore = new HashSet<>(recentlyActive);
     recentlyActive.clear();
-    if (quorum) return this;
+    if (quorum || !state.settings.checkQuorum()) return this;
     state.ctx.getLog().warn("{} steps down as leader of group {} in term {}: no quorum answered within {} ms",
         state.selfId, state.groupId, state.currentTerm, state.settings.electionTimeoutMin().toMillis());
     failPending(new ClientReply.NoQuorum("the leader lost contact with a quorum; outcome unknown"));
@@ -403,6 +463,7 @@ final class Leader extends Role {
     if (state.leaderId != null && state.leaderId.equals(state.selfId)) state.leaderId = null;
     state.leaderContact = false;
     failPending(new ClientReply.Timeout("leadership was lost before the command committed; outcome unknown"));
+    membership.leadershipEnded(state.selfId + " lost its leadership before the change committed");
   }
 
   /** Appended commands: outcome unknown (another leader may commit them); reads: not served. */
@@ -410,6 +471,7 @@ final class Leader extends Role {
   void onStop() {
     failPending(new ClientReply.Timeout("the server of group " + state.groupId + " on member " + state.selfId
         + " stopped before the command committed; outcome unknown"));
+    membership.leadershipEnded("the server of " + state.selfId + " stopped before the change committed");
   }
 
   private void failPending(ClientReply reply) {

@@ -59,9 +59,10 @@ public final class RaftServer {
    */
   public static Behavior<ServerCommand> create(String groupId, RaftSettings settings, Transport transport,
       Supplier<? extends StateMachine<?, ?, ?>> stateMachine, Consumer<String> onStop) {
-    if (settings.selfId().isEmpty() || !settings.members().containsKey(settings.selfId())) {
-      throw new IllegalArgumentException("member id '" + settings.selfId() + "' is not among the members of group "
-          + groupId + ": " + settings.members().keySet() + " (pekko-raft.self-id, pekko-raft.members)");
+    // A self id outside pekko-raft.members is a node that joins: it waits as a non-member until added.
+    if (settings.selfId().isEmpty()) {
+      throw new IllegalArgumentException("the member id of this server in group " + groupId + " is empty"
+          + " (pekko-raft.self-id)");
     }
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> Behaviors.withStash(RECOVERY_STASH, stash -> {
       SnapshotFiles snapshots = new SnapshotFiles(settings.snapshotDir(), persistenceId(groupId, settings.selfId()));

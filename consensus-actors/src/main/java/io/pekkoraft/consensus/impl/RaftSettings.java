@@ -36,7 +36,8 @@ public record RaftSettings(
     Duration leadershipTransferTimeout,
     java.nio.file.Path snapshotDir,
     long logMemoryBytesMax,
-    long logWriteBytesMax) {
+    long logWriteBytesMax,
+    long catchUpGap) {
 
   public RaftSettings {
     members = Map.copyOf(members);
@@ -56,6 +57,7 @@ public record RaftSettings(
     require(snapshotEveryEntries >= 0, "snapshot.every-entries", "must be 0 (off) or positive");
     require(!snapshotEveryTime.isNegative(), "snapshot.every-time", "must be 0 (off) or positive");
     require(snapshotChunkBytes >= 1024, "snapshot.chunk-size", "must be at least 1 KiB");
+    require(catchUpGap >= 0, "membership.catch-up-gap", "must be 0 or positive");
     require(snapshotTrailingEntries >= 0, "snapshot.trailing-entries", "must be 0 or positive");
     require(!leadershipTransferTimeout.isNegative() && !leadershipTransferTimeout.isZero(),
         "leadership-transfer-timeout", "must be positive (0 in the configuration means election-timeout-min)");
@@ -121,7 +123,8 @@ public record RaftSettings(
         orElse(c.getDuration("leadership-transfer-timeout"), c.getDuration("election-timeout-min")),
         snapshotDir(root),
         c.getBytes("log.memory-bytes-max"),
-        logWriteBytesMax(root));
+        logWriteBytesMax(root),
+        c.getLong("membership.catch-up-gap"));
   }
 
   /**
@@ -165,21 +168,24 @@ public record RaftSettings(
     return new RaftSettings(id, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote,
         checkQuorum, randomSeed, batchEntriesMax, batchBytesMax, window, requestBytesMax, pendingMax,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
-        snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax);
+        snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax,
+        catchUpGap);
   }
 
   public RaftSettings withRandomSeed(long seed) {
     return new RaftSettings(selfId, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote,
         checkQuorum, seed, batchEntriesMax, batchBytesMax, window, requestBytesMax, pendingMax,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
-        snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax);
+        snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax,
+        catchUpGap);
   }
 
   public RaftSettings withPreVote(boolean on) {
     return new RaftSettings(selfId, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, on,
         checkQuorum, randomSeed, batchEntriesMax, batchBytesMax, window, requestBytesMax, pendingMax,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
-        snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax);
+        snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax,
+        catchUpGap);
   }
 
   /** Whether the state machine is snapshotted at all (either trigger set). */

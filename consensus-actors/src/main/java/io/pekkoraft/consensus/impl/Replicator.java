@@ -92,8 +92,21 @@ final class Replicator extends AbstractBehavior<Replicator.Command> {
 
     /** The setup for a replicator to {@code peer}, taken from the leader's state now, on the leader's thread. */
     static Setup of(String peer, ServerState state) {
+      return of(peer, state, state.log.lastIndex());
+    }
+
+    /**
+     * The setup for a replicator started in the middle of a term (a member added, a replicator that
+     * failed): it starts one entry back, at the leader's last entry, which the leader then pushes to it, so
+     * that it probes the follower at once instead of waiting for the next command.
+     */
+    static Setup probingFromLastEntry(String peer, ServerState state) {
+      return of(peer, state, state.log.lastIndex() - 1);
+    }
+
+    private static Setup of(String peer, ServerState state, long leaderLastIndex) {
       RaftSettings s = state.settings;
-      return new Setup(peer, state.selfId, state.currentTerm, state.log.lastIndex(), s.heartbeatInterval(),
+      return new Setup(peer, state.selfId, state.currentTerm, leaderLastIndex, s.heartbeatInterval(),
           s.batchEntriesMax(), s.batchBytesMax(), s.window(), s.snapshotChunkBytes(), state.transport,
           state.ctx.getSelf(), state.snapshots);
     }

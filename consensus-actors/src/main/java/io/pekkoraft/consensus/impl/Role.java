@@ -5,6 +5,8 @@ import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.protocol.ClientBatch;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
+import io.pekkoraft.consensus.protocol.MembershipReply;
+import io.pekkoraft.consensus.protocol.MembershipRequest;
 import io.pekkoraft.consensus.protocol.RaftMessage;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
@@ -49,9 +51,14 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
 
   /** The first role of a server that recovered its state: a follower. */
   static Behavior<ServerCommand> initial(ServerState state) {
-    state.ctx.getLog().debug("{} of group {} starts as {} in term {}", state.selfId, state.groupId, RaftRole.FOLLOWER,
+    Follower first = state.config.isVoter(state.selfId) ? new Follower(state) : new Learner(state);
+    state.ctx.getLog().debug("{} of group {} starts as {} in term {}", state.selfId, state.groupId, first.role(),
         state.currentTerm);
-    return new Follower(state).start();
+    if (!state.config.members().contains(state.selfId)) {
+      state.ctx.getLog().info("{} is not a member of group {} (configuration {}): it waits, as a non-member, until a"
+          + " leader adds it", state.selfId, state.groupId, state.config);
+    }
+    return first.start();
   }
 
   /** Which role this is, as the diagram and {@link io.pekkoraft.consensus.RoleChanged} name it. */
@@ -106,6 +113,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
         })
         .onMessageEquals(Internal.PushEntries.INSTANCE, this::onPushEntries)
         .onMessage(TransferLeadership.class, this::onTransferLeadership)
+        .onMessage(MembershipRequest.class, this::onMembershipRequest)
         .onMessage(TransferWatch.Ended.class, this::onTransferEnded)
         .onMessageEquals(HeldRequests.Expired.INSTANCE, () -> {
           state.held.release(); // no leader within the bound: handled now, answered NotLeader unless one is known
@@ -123,6 +131,11 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
 
   /** §5.1: "If RPC request or response contains term T > currentTerm: set currentTerm = T, convert to follower." */
   private Behavior<ServerCommand> onRaftMessage(RaftMessage m) {
+    if (m instanceof RequestVote rv && !VoteRules.decideCandidate(rv, state.config).granted()) {
+      // Not even the term of a non-voter's request counts (thesis §4.2.3).
+      reject(rv, VoteRules.Decision.REJECT_NOT_A_VOTER);
+      return this;
+    }
     if (m.term() > state.currentTerm) {
       if (m instanceof RequestVote rv) {
         // A pre-vote proposes a term; it never changes ours (thesis §9.6).
@@ -154,13 +167,16 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
     throw new IllegalStateException("unknown RPC " + m);
   }
 
-  /** Leave this role (stop what belongs to it) and become a follower in the current term. */
+  /**
+   * Leave this role (stop what belongs to it) and become a follower in the current term; a
+   * {@link Learner} when the configuration does not make this server a voter.
+   */
   final Follower becomeFollower() {
     return becomeFollower(false);
   }
 
   private Follower becomeFollower(boolean newerTerm) {
-    Follower follower = new Follower(state);
+    Follower follower = state.config.isVoter(state.selfId) ? new Follower(state) : new Learner(state);
     become(follower, newerTerm); // a follower's start returns the follower itself
     return follower;
   }
@@ -195,8 +211,9 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
   }
 
   private void reject(RequestVote rv, VoteRules.Decision d) {
-    state.ctx.getLog().debug("{} refuses vote to {} for term {}: {}", state.selfId, rv.from(), rv.term(), d.rule);
-    state.sendAfterDurable(rv.from(), new RequestVoteResponse(state.currentTerm, state.selfId, false, false));
+    state.ctx.getLog().debug("{} refuses {}vote to {} for term {}: {}", state.selfId, rv.preVote() ? "pre-" : "",
+        rv.from(), rv.term(), d.rule);
+    state.sendAfterDurable(rv.from(), new RequestVoteResponse(state.currentTerm, state.selfId, false, rv.preVote()));
   }
 
   Behavior<ServerCommand> onRequestVoteResponse(RequestVoteResponse r) {
@@ -328,6 +345,16 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
     String leader = state.leaderId == null || state.leaderId.equals(state.selfId) ? null : state.leaderId;
     boolean sent = t.forward() && leader != null && state.transport.send(leader, t.forwarded());
     if (!sent) t.replyTo().tell(new TransferReply.NotLeader(leader));
+    return this;
+  }
+
+  // ---- membership (thesis §4): the leader overrides this ----
+
+  /** Not the leader: forward the request once to the leader we know, or name it. */
+  Behavior<ServerCommand> onMembershipRequest(MembershipRequest request) {
+    String leader = state.leaderId == null || state.leaderId.equals(state.selfId) ? null : state.leaderId;
+    boolean sent = request.hops() == 0 && leader != null && state.transport.send(leader, request.forwarded());
+    if (!sent) request.replyTo().tell(new MembershipReply.NotLeader(leader));
     return this;
   }
 

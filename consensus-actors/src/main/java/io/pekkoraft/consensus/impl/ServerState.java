@@ -189,6 +189,31 @@ final class ServerState {
     ctx.getLog().info("{} of group {}: configuration {} ({}), was {}", selfId, groupId, config, how, previous);
   }
 
+  /** The index of the latest configuration entry, committed or not (0: the bootstrap configuration). */
+  long configurationIndex() {
+    return configs.latestIndex();
+  }
+
+  /** The latest committed configuration. */
+  Configuration committedConfiguration() {
+    return configs.committed();
+  }
+
+  /** Is the latest configuration entry committed (no change in flight)? */
+  boolean configurationCommitted() {
+    return configs.latestCommitted();
+  }
+
+  /** The index of the configuration entry since which {@code member} has been a member, or -1. */
+  long memberSince(String member) {
+    return configs.memberSince(member);
+  }
+
+  /** The configuration in effect, as the public view. */
+  io.pekkoraft.consensus.Membership membership() {
+    return io.pekkoraft.consensus.Membership.of(config, configs.latestIndex(), configs.latestCommitted());
+  }
+
   /** The configuration a CONFIGURATION entry carries; one that cannot be read is a broken log. */
   private Configuration decode(LogEntry e) {
     try {
@@ -401,6 +426,7 @@ final class ServerState {
   // ---- timers ----
 
   void resetElectionTimer() {
+    if (role == RaftRole.LEARNER) return; // a learner never campaigns: it has no election timer
     long min = settings.electionTimeoutMin().toMillis();
     long max = settings.electionTimeoutMax().toMillis();
     long timeout = min + (max > min ? random.nextLong(max - min + 1) : 0);

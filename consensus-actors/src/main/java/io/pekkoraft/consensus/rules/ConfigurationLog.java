@@ -71,6 +71,19 @@ public final class ConfigurationLog {
     return key;
   }
 
+  /**
+   * The index of the configuration entry since which {@code member} has been a member without a break, up
+   * to the latest (the base's index when it was one there already), or -1 when it is not a member now.
+   */
+  public long memberSince(String member) {
+    long since = -1;
+    for (Map.Entry<Long, Configuration> e : entries.entrySet()) {
+      if (!e.getValue().members().contains(member)) since = -1;
+      else if (since == -1) since = e.getKey();
+    }
+    return since;
+  }
+
   /** The configuration entries after the base, in index order (the uncommitted suffix among them). */
   public NavigableMap<Long, Configuration> entriesAfterBase() {
     return java.util.Collections.unmodifiableNavigableMap(entries.tailMap(entries.firstKey(), false));

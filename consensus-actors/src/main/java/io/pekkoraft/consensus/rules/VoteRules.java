@@ -27,7 +27,12 @@ public final class VoteRules {
     /** §5.4.1: the election restriction, the candidate's log must be at least as up-to-date. */
     REJECT_LOG_NOT_UP_TO_DATE("§5.4.1 the candidate's log is less up-to-date than ours"),
     /** §9.6 / thesis §4.2.3: a current leader is alive, so the request would only disrupt it. */
-    REJECT_LEADER_ALIVE("§4.2.3 we heard from a current leader within the minimum election timeout");
+    REJECT_LEADER_ALIVE("§4.2.3 we heard from a current leader within the minimum election timeout"),
+    /**
+     * Thesis §4.2.3 (removed servers) and hashicorp/raft #524: a candidate that our configuration does not
+     * make a voter (removed, or never added) must not win, nor raise our term and depose the leader.
+     */
+    REJECT_NOT_A_VOTER("§4.2.3 the candidate is not a voter of our configuration");
 
     public final String rule;
 
@@ -41,6 +46,15 @@ public final class VoteRules {
   }
 
   private VoteRules() {}
+
+  /**
+   * Checked before anything else, before the request's term is even adopted: is the candidate a voter of
+   * our configuration (either half of a joint one)? A removed server that has not learned of its removal
+   * keeps campaigning with ever higher terms; answering it would make the group elect again and again.
+   */
+  public static Decision decideCandidate(RequestVote request, Configuration config) {
+    return config.isVoter(request.from()) ? Decision.GRANT : Decision.REJECT_NOT_A_VOTER;
+  }
 
   /**
    * §5.4.1: "If the logs have last entries with different terms, then the log with the later term is more

@@ -3,6 +3,7 @@ package io.pekkoraft.consensus.rules;
 import static io.pekkoraft.consensus.RaftRole.CANDIDATE;
 import static io.pekkoraft.consensus.RaftRole.FOLLOWER;
 import static io.pekkoraft.consensus.RaftRole.LEADER;
+import static io.pekkoraft.consensus.RaftRole.LEARNER;
 import static io.pekkoraft.consensus.RaftRole.PRE_CANDIDATE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -76,9 +77,22 @@ class RoleTransitionsTest {
       }
     }
     assertEquals(List.of(
-        "FOLLOWER->PRE_CANDIDATE", "FOLLOWER->CANDIDATE",
-        "PRE_CANDIDATE->FOLLOWER", "PRE_CANDIDATE->PRE_CANDIDATE", "PRE_CANDIDATE->CANDIDATE",
+        "FOLLOWER->PRE_CANDIDATE", "FOLLOWER->CANDIDATE", "FOLLOWER->LEARNER",
+        "PRE_CANDIDATE->FOLLOWER", "PRE_CANDIDATE->PRE_CANDIDATE", "PRE_CANDIDATE->CANDIDATE", "PRE_CANDIDATE->LEARNER",
         "CANDIDATE->FOLLOWER", "CANDIDATE->PRE_CANDIDATE", "CANDIDATE->CANDIDATE", "CANDIDATE->LEADER",
-        "LEADER->FOLLOWER"), edges);
+        "CANDIDATE->LEARNER",
+        "LEADER->FOLLOWER", "LEADER->LEARNER",
+        "LEARNER->FOLLOWER"), edges);
+  }
+
+  @Test
+  void aLearnerNeverCampaignsNorLeads() {
+    // Thesis §4.2.1: a learner becomes a follower (promoted, or a newer term) and nothing else.
+    assertFalse(RoleTransitions.allowed(LEARNER, PRE_CANDIDATE, false));
+    assertFalse(RoleTransitions.allowed(LEARNER, CANDIDATE, false));
+    assertFalse(RoleTransitions.allowed(LEARNER, LEADER, false));
+    assertFalse(RoleTransitions.allowed(LEARNER, LEADER, true));
+    assertTrue(RoleTransitions.allowed(LEARNER, FOLLOWER, false));
+    assertTrue(RoleTransitions.allowed(LEARNER, LEARNER, true));
   }
 }

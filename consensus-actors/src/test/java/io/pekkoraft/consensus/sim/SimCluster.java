@@ -273,6 +273,43 @@ public final class SimCluster implements AutoCloseable {
     return term;
   }
 
+  /**
+   * Start a server that {@code pekko-raft.members} does not name, as a node that joins the group would be
+   * started: it waits as a non-member until a leader adds it ({@link #changeMembership}).
+   */
+  public void startJoining(String id) {
+    if (members.contains(id) || servers.containsKey(id)) throw new IllegalStateException(id + " is already a member");
+    startMember(id);
+    settle();
+  }
+
+  /** Ask member {@code via}'s server (which forwards to the leader) for a membership change. */
+  public java.util.concurrent.CompletableFuture<io.pekkoraft.consensus.protocol.MembershipReply> changeMembership(
+      String via, io.pekkoraft.consensus.protocol.ConfigurationChange change, long expectedConfigurationIndex) {
+    return askMembership(via, replyTo -> new io.pekkoraft.consensus.protocol.MembershipRequest.ChangeMembership(
+        change, expectedConfigurationIndex, 0, replyTo));
+  }
+
+  /** Ask member {@code via}'s server (which forwards to the leader) for the leader's view of the membership. */
+  public java.util.concurrent.CompletableFuture<io.pekkoraft.consensus.protocol.MembershipReply> getMembership(String via) {
+    return askMembership(via, replyTo -> new io.pekkoraft.consensus.protocol.MembershipRequest.GetMembership(0, replyTo));
+  }
+
+  private java.util.concurrent.CompletableFuture<io.pekkoraft.consensus.protocol.MembershipReply> askMembership(
+      String via, java.util.function.Function<ActorRef<io.pekkoraft.consensus.protocol.MembershipReply>,
+          io.pekkoraft.consensus.protocol.MembershipRequest> request) {
+    java.util.concurrent.CompletableFuture<io.pekkoraft.consensus.protocol.MembershipReply> reply =
+        new java.util.concurrent.CompletableFuture<>();
+    ActorRef<io.pekkoraft.consensus.protocol.MembershipReply> box = testKit.spawn(
+        Behaviors.<io.pekkoraft.consensus.protocol.MembershipReply>receiveMessage(m -> {
+          reply.complete(m);
+          return Behaviors.stopped();
+        }));
+    server(via).tell(request.apply(box));
+    settle();
+    return reply;
+  }
+
   /** Stop a member as a crash would: its unflushed writes are lost. */
   public void crash(String id) {
     ActorRef<ServerCommand> ref = servers.remove(id);

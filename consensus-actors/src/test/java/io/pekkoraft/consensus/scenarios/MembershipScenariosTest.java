@@ -1,0 +1,122 @@
+package io.pekkoraft.consensus.scenarios;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pekkoraft.consensus.Membership;
+import io.pekkoraft.consensus.RaftRole;
+import io.pekkoraft.consensus.protocol.ConfigurationChange;
+import io.pekkoraft.consensus.protocol.MembershipReply;
+import io.pekkoraft.consensus.protocol.MembershipRequest;
+import io.pekkoraft.consensus.sim.SimCluster;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Membership changes through the servers (thesis §4), in the simulation: a node that joins waits as a
+ * non-member, is added as a learner, catches up, is promoted; voters are removed one at a time or changed
+ * through joint consensus, which the leader leaves on its own; a leader that removes itself steps down.
+ */
+class MembershipScenariosTest {
+
+  private static final long ANY = MembershipRequest.ANY_CONFIGURATION;
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
+  static MembershipReply change(SimCluster c, String via, ConfigurationChange change) {
+    var reply = c.changeMembership(via, change, ANY);
+    assertTrue(c.advanceUntil(reply::isDone, WAIT), "no answer to " + change);
+    return reply.join();
+  }
+
+  static Membership changed(SimCluster c, String via, ConfigurationChange change) {
+    MembershipReply reply = change(c, via, change);
+    return assertInstanceOf(MembershipReply.Changed.class, reply, change + " answered " + reply).membership();
+  }
+
+  /** Promote {@code id}, asking again while the leader answers NOT_CAUGHT_UP. */
+  static Membership promoteWhenCaughtUp(SimCluster c, String via, String id) {
+    for (int i = 0; i < 50; i++) {
+      MembershipReply reply = change(c, via, new ConfigurationChange.Promote(id));
+      if (reply instanceof MembershipReply.Changed ok) return ok.membership();
+      MembershipReply.Refused refused = assertInstanceOf(MembershipReply.Refused.class, reply, reply.toString());
+      assertEquals(MembershipReply.RefusalReason.NOT_CAUGHT_UP, refused.reason(), refused.message());
+      c.advance(Duration.ofMillis(200));
+    }
+    throw new AssertionError(id + " never caught up");
+  }
+
+  @Test
+  void aJoiningNodeWaitsIsAddedAsALearnerCatchesUpAndIsPromoted() {
+    try (SimCluster c = SimCluster.start(3, 4101)) {
+      String leader = c.awaitOneLeader(WAIT);
+      for (int i = 0; i < 20; i++) c.one("x" + i, 3, true);
+      c.startJoining("node-4");
+      c.advance(Duration.ofSeconds(3));
+      assertEquals(RaftRole.LEARNER, c.role("node-4"), "a node that no configuration names waits, never campaigns");
+      assertEquals(List.of(), c.checker.applied("node-4"));
+
+      Membership added = changed(c, leader, new ConfigurationChange.AddLearner("node-4", null));
+      assertEquals(Set.of("node-4"), added.learners());
+      boolean caughtUp = c.advanceUntil(() -> c.checker.applied("node-4").size() >= 20, WAIT);
+      assertTrue(caughtUp, "the learner caught up: " + c.checker.applied("node-4") + " " + c.role("node-4") + " "
+          + c.getMembership(leader).join());
+
+      Membership promoted = promoteWhenCaughtUp(c, "node-2", "node-4");
+      assertEquals(Set.of("node-1", "node-2", "node-3", "node-4"), promoted.voters());
+      assertTrue(c.advanceUntil(() -> c.role("node-4") == RaftRole.FOLLOWER, WAIT));
+      c.one("after", 4, true);
+      assertEquals(c.checker.applied(leader), c.checker.applied("node-4"));
+      c.checker.assertSafe();
+      assertEquals(List.of(), c.stoppedOnTheirOwn());
+    }
+  }
+
+  @Test
+  void jointConsensusReplacesTwoVotersAtOnceAndIsLeftOnItsOwn() {
+    try (SimCluster c = SimCluster.start(3, 4102)) {
+      String leader = c.awaitOneLeader(WAIT);
+      c.one("a", 3, true);
+      c.startJoining("node-4");
+      c.startJoining("node-5");
+      changed(c, leader, new ConfigurationChange.AddLearner("node-4", null));
+      changed(c, leader, new ConfigurationChange.AddLearner("node-5", null));
+      String keep = leader;
+      Set<String> target = new java.util.TreeSet<>(Set.of(keep, "node-4", "node-5"));
+      Membership after = changed(c, leader, new ConfigurationChange.ChangeVoters(target, Set.of(), Map.of()));
+      assertEquals(target, after.voters());
+      assertTrue(after.votersOutgoing().isEmpty(), "the joint configuration was left: " + after);
+      assertTrue(after.committed());
+      c.advance(Duration.ofSeconds(2));
+      c.one("b", 3, true);
+      c.checker.assertSafe();
+      assertEquals(List.of(), c.stoppedOnTheirOwn());
+    }
+  }
+
+  @Test
+  void aLeaderThatRemovesItselfStepsDownOnceTheRemovalCommits() {
+    try (SimCluster c = SimCluster.start(3, 4103)) {
+      String leader = c.awaitOneLeader(WAIT);
+      c.one("a", 3, true);
+      Membership after = changed(c, leader, new ConfigurationChange.Remove(leader));
+      assertEquals(2, after.voters().size());
+      assertTrue(c.advanceUntil(() -> {
+        Set<String> leaders = c.leaders();
+        return leaders.size() == 1 && !leaders.contains(leader);
+      }, WAIT), "a new leader among the remaining voters: " + c.leaders());
+      assertEquals(RaftRole.LEARNER, c.role(leader));
+      String next = c.leaders().iterator().next();
+      assertNotEquals(leader, next);
+      c.advance(Duration.ofSeconds(5));
+      assertEquals(RaftRole.LEARNER, c.role(leader), "the removed leader never campaigns again");
+      assertEquals(Set.of(next), c.leaders());
+      c.checker.assertSafe();
+      assertEquals(List.of(), c.stoppedOnTheirOwn());
+    }
+  }
+}
