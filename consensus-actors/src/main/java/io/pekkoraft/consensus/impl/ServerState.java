@@ -130,6 +130,7 @@ final class ServerState {
       snapshot = latest;
       startStateMachineFrom(latest);
     }
+    publishMembership();
     long seed = settings.randomSeed() != 0 ? settings.randomSeed() : System.nanoTime();
     this.random = new SplittableRandom(seed ^ ((long) selfId.hashCode() << 32));
   }
@@ -187,6 +188,16 @@ final class ServerState {
     config = configs.latest();
     configChanges++;
     ctx.getLog().info("{} of group {}: configuration {} ({}), was {}", selfId, groupId, config, how, previous);
+    publishMembership();
+  }
+
+  /** The membership last published, to publish again when its entry commits. */
+  private io.pekkoraft.consensus.Membership published;
+
+  private void publishMembership() {
+    published = membership();
+    ctx.getSystem().eventStream().tell(new EventStream.Publish<>(
+        new io.pekkoraft.consensus.MembershipChanged(groupId, selfId, published)));
   }
 
   /** The index of the latest configuration entry, committed or not (0: the bootstrap configuration). */
@@ -361,6 +372,7 @@ final class ServerState {
     }
     commitIndex = index;
     configs.onCommit(index);
+    if (published != null && !published.committed() && configs.latestCommitted()) publishMembership();
     long from = handedToRunner + 1;
     if (!readingForApply && repliesWaiting.isEmpty() && log.holds(from)) {
       runner.tell(new StateMachineRunner.Apply(log.range(from, commitIndex), replies));

@@ -77,6 +77,33 @@ class MembershipScenariosTest {
   }
 
   @Test
+  void everyMemberPublishesTheConfigurationWhenAppendedAndAgainWhenCommitted() {
+    try (SimCluster c = SimCluster.start(3, 4104)) {
+      String leader = c.awaitOneLeader(WAIT);
+      c.one("a", 3, true);
+      java.util.List<io.pekkoraft.consensus.MembershipChanged> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+      c.testKit.system().eventStream().tell(new org.apache.pekko.actor.typed.eventstream.EventStream.Subscribe<>(
+          io.pekkoraft.consensus.MembershipChanged.class,
+          c.testKit.spawn(org.apache.pekko.actor.typed.javadsl.Behaviors.<io.pekkoraft.consensus.MembershipChanged>receiveMessage(e -> {
+            seen.add(e);
+            return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
+          }))));
+      c.settle();
+      changed(c, leader, new ConfigurationChange.AddLearner("node-9", "pekko://sim@10.0.0.9:2552"));
+      assertTrue(c.advanceUntil(() -> seen.stream().filter(e -> e.membership().committed()).count() >= 3, WAIT),
+          "each of the three members published the committed configuration: " + seen);
+      for (String m : List.of("node-1", "node-2", "node-3")) {
+        List<Membership> of = seen.stream().filter(e -> e.memberId().equals(m)).map(e -> e.membership()).toList();
+        assertEquals(2, of.size(), m + " published " + of);
+        assertEquals(Set.of("node-9"), of.get(0).learners());
+        assertEquals(false, of.get(0).committed(), "first as soon as it was appended");
+        assertEquals(true, of.get(1).committed(), "then again once committed");
+        assertEquals(Map.of("node-9", "pekko://sim@10.0.0.9:2552"), of.get(1).addresses());
+      }
+    }
+  }
+
+  @Test
   void jointConsensusReplacesTwoVotersAtOnceAndIsLeftOnItsOwn() {
     try (SimCluster c = SimCluster.start(3, 4102)) {
       String leader = c.awaitOneLeader(WAIT);
