@@ -10,6 +10,7 @@ import io.pekkoraft.persistence.serialization.RaftSerialization;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -67,6 +68,11 @@ public final class PekkoRaft implements Extension {
   /** This node's member id. */
   public String selfId() {
     return settings.selfId();
+  }
+
+  /** The handle of a group this node started with {@link #init}, if it did. */
+  public Optional<RaftGroup<?, ?, ?>> group(String groupId) {
+    return Optional.ofNullable(groups.get(groupId));
   }
 
   /** Start the group on this node (once; later calls return the same handle). */

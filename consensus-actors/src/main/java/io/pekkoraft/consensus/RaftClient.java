@@ -2,11 +2,13 @@ package io.pekkoraft.consensus;
 
 import io.pekkoraft.consensus.impl.RaftSettings;
 import io.pekkoraft.consensus.impl.client.ClientConnection;
+import io.pekkoraft.consensus.impl.client.RequestLoop;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.annotation.InternalApi;
 
 /**
  * A client of a Raft group from an ActorSystem that is not one of its members: a web tier, a batch job, a
@@ -70,6 +72,15 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
   /** The member this client currently believes leads, or null. */
   public String leaderHint() {
     return connection.leaderHint();
+  }
+
+  /**
+   * How this client finds the leader's server (the shared connection's listing and leader hint), for other
+   * requests than commands and reads, such as the membership module's; asks with {@code hops() == 1}.
+   */
+  @InternalApi
+  public RequestLoop.Route route() {
+    return connection;
   }
 
   /** Replicate {@code command}; completes with the state machine's result once committed and applied. */
