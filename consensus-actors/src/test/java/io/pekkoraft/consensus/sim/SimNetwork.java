@@ -33,6 +33,13 @@ public final class SimNetwork {
   private volatile int maxDelayMs = 27;
   private final Map<String, AtomicLong> sentByType = new ConcurrentHashMap<>();
   private final Set<SendFault> failNextSend = ConcurrentHashMap.newKeySet();
+  private volatile DropFilter dropFilter = (from, to, message) -> false;
+
+  /** Decides which messages the network loses, by sender, receiver and content (see {@link #dropWhen}). */
+  @FunctionalInterface
+  public interface DropFilter {
+    boolean drop(String from, String to, ServerCommand message);
+  }
 
   private record SendFault(String from, String to, Class<?> type) {}
 
@@ -76,7 +83,7 @@ public final class SimNetwork {
 
   private void deliver(String from, String to, ServerCommand message) {
     sentByType.computeIfAbsent(message.getClass().getSimpleName(), k -> new AtomicLong()).incrementAndGet();
-    if (!connected(from, to)) return;
+    if (!connected(from, to) || dropFilter.drop(from, to, message)) return;
     ActorRef<ServerCommand> target = endpoints.get(to);
     if (target == null) return;
     if (!unreliable) {
@@ -126,6 +133,18 @@ public final class SimNetwork {
   @SuppressWarnings("varargs") // the array is only read and copied
   public final void partition(Set<String>... groups) {
     partitions = List.copyOf(java.util.Arrays.asList(groups));
+  }
+
+  /**
+   * Lose every message {@code filter} picks (one way only: a leader's AppendEntries, say, but not the
+   * answers to it), until {@link #dropNothing}; it stops a protocol at an exact step. Decided when sent.
+   */
+  public void dropWhen(DropFilter filter) {
+    dropFilter = filter;
+  }
+
+  public void dropNothing() {
+    dropFilter = (from, to, message) -> false;
   }
 
   /** Remove partitions and isolation. */
