@@ -77,6 +77,11 @@ final class ReplicaIdentity {
     learned.keySet().retainAll(config.members());
   }
 
+  /** The replica ids learned from peers (ours not among them). */
+  Map<String, Long> learned() {
+    return Collections.unmodifiableMap(learned);
+  }
+
   /** Every replica id known, ours included. */
   Map<String, Long> known() {
     Map<String, Long> all = new TreeMap<>(learned);

@@ -365,12 +365,13 @@ final class ServerState {
   }
 
   /**
-   * Leader only: the configuration entry that records the replica ids learned of voters the configuration
-   * in effect records none for (same membership), or null when there is none to record or a change may not
-   * be appended now ({@link ChangeAdmission}: an entry of our term committed, no change in flight).
+   * Leader only: the configuration entry that records the replica ids learned of peers that are voters the
+   * configuration in effect records none for (same membership; ours is recorded with them, never alone: a
+   * group of one has no one to refuse), or null when there is none to record or a change may not be
+   * appended now ({@link ChangeAdmission}: an entry of our term committed, no change in flight).
    */
   LogEntry replicaIdsEntry() {
-    if (!ReplicaIds.voterUnrecorded(config, replicas.known())) return null;
+    if (!ReplicaIds.voterUnrecorded(config, replicas.learned())) return null;
     if (log.lastTerm() != currentTerm) return null; // not a leader of this term with its no-op appended
     long firstIndexOfTerm = log.firstIndexOfTermAt(log.lastIndex());
     if (!ChangeAdmission.check(configs.latestIndex(), commitIndex, firstIndexOfTerm, ChangeAdmission.ANY_CONFIGURATION)
