@@ -16,6 +16,14 @@ public sealed interface RaftEvent extends RaftSerializable {
   /** In {@code term} this node gave its vote to {@code candidateId}; at most one per term. */
   record VoteCast(long term, String candidateId) implements RaftEvent {}
 
+  /**
+   * This disk's replica id, {@code replicaId}, random and never 0, written with the first journal write of a
+   * server whose journal holds none. A server that comes back under a member's name with another replica
+   * id lost its disk (and the votes and entries on it); its peers refuse it until it is removed and added
+   * again. Written once per journal.
+   */
+  record ReplicaIdCreated(long replicaId) implements RaftEvent {}
+
   /** Entries appended at the end of the log, contiguous and in index order. */
   record EntriesAppended(List<LogEntry> entries) implements RaftEvent {}
 

@@ -16,11 +16,13 @@ import io.pekkoraft.persistence.serialization.RaftSerializable;
  *
  * <p>{@code configuration} is the encoded cluster configuration the state machine snapshot covers, from
  * the configuration entry at {@code configurationIndex} (empty with index 0: the bootstrap configuration).
+ * {@code replicaId} is this disk's replica id ({@link RaftEvent.ReplicaIdCreated}; 0 when the journal had
+ * none), kept here since the event that created it is cut from the journal with everything before.
  */
 public record RaftLogSnapshot(
     long currentTerm, String votedFor, long snapshotIndex, long snapshotTerm, long snapshotBytes,
     long compactedIndex, long compactedTerm, long replayFrom, long stateAsOf, long configurationIndex,
-    byte[] configuration) implements RaftSerializable {
+    byte[] configuration, long replicaId) implements RaftSerializable {
 
   public RaftLogSnapshot {
     if (configuration == null) configuration = new byte[0];
@@ -32,13 +34,14 @@ public record RaftLogSnapshot(
         && s.snapshotIndex == snapshotIndex && s.snapshotTerm == snapshotTerm && s.snapshotBytes == snapshotBytes
         && s.compactedIndex == compactedIndex && s.compactedTerm == compactedTerm && s.replayFrom == replayFrom
         && s.stateAsOf == stateAsOf && s.configurationIndex == configurationIndex
-        && java.util.Arrays.equals(s.configuration, configuration);
+        && java.util.Arrays.equals(s.configuration, configuration) && s.replicaId == replicaId;
   }
 
   @Override
   public int hashCode() {
     return java.util.Objects.hash(currentTerm, votedFor, snapshotIndex, snapshotTerm, snapshotBytes, compactedIndex,
-        compactedTerm, replayFrom, stateAsOf, configurationIndex, java.util.Arrays.hashCode(configuration));
+        compactedTerm, replayFrom, stateAsOf, configurationIndex, java.util.Arrays.hashCode(configuration),
+        replicaId);
   }
 
   @Override
@@ -46,6 +49,6 @@ public record RaftLogSnapshot(
     return "RaftLogSnapshot[term " + currentTerm + ", votedFor " + votedFor + ", snapshot " + snapshotIndex + "@"
         + snapshotTerm + " (" + snapshotBytes + " bytes), compacted to " + compactedIndex + "@" + compactedTerm
         + ", replayFrom " + replayFrom + ", stateAsOf " + stateAsOf + ", configuration at " + configurationIndex
-        + " (" + configuration.length + " bytes)]";
+        + " (" + configuration.length + " bytes), replica id " + replicaId + "]";
   }
 }

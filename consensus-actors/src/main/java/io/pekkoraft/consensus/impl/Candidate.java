@@ -42,7 +42,8 @@ final class Candidate extends Role {
     state.persist.afterDurable(() -> {
       if (state.currentTerm == term) votes.put(state.selfId, true);
     });
-    RequestVote request = new RequestVote(term, state.selfId, state.log.lastIndex(), state.log.lastTerm(), false, transfer);
+    RequestVote request = new RequestVote(term, state.selfId, state.log.lastIndex(), state.log.lastTerm(), false, transfer,
+        state.replicaId);
     for (String voter : state.config.members()) {
       if (!voter.equals(state.selfId) && state.config.isVoter(voter)) state.sendAfterDurable(voter, request);
     }

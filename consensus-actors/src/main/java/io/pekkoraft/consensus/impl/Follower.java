@@ -76,7 +76,7 @@ class Follower extends Role {
       int covered = (int) Math.min(entries.size(), log.snapshotIndex() - prev);
       if (covered == entries.size()) {
         state.sendAfterDurable(ae.from(), new AppendEntriesResponse(
-            state.currentTerm, state.selfId, true, prev + entries.size(), 0, 0, ae.seq()));
+            state.currentTerm, state.selfId, true, prev + entries.size(), 0, 0, ae.seq(), state.replicaId));
         return this;
       }
       entries = entries.subList(covered, entries.size());
@@ -91,7 +91,7 @@ class Follower extends Role {
       long conflictTerm = prev > log.lastIndex() ? 0 : log.termAt(prev);
       long conflictIndex = prev > log.lastIndex() ? log.lastIndex() + 1 : log.firstIndexOfTermAt(prev);
       state.sendAfterDurable(ae.from(), new AppendEntriesResponse(
-          state.currentTerm, state.selfId, false, 0, conflictTerm, conflictIndex, ae.seq()));
+          state.currentTerm, state.selfId, false, 0, conflictTerm, conflictIndex, ae.seq(), state.replicaId));
       return this;
     }
     LogView.Merge merge = log.merge(entries);
@@ -101,7 +101,7 @@ class Follower extends Role {
     // Only what is known to match the leader's log may commit here.
     state.commitTo(Math.min(ae.leaderCommit(), lastNew), Map.of());
     state.sendAfterDurable(ae.from(), new AppendEntriesResponse(
-        state.currentTerm, state.selfId, true, lastNew, 0, 0, ae.seq()));
+        state.currentTerm, state.selfId, true, lastNew, 0, 0, ae.seq(), state.replicaId));
     return roleForConfiguration();
   }
 
@@ -112,7 +112,7 @@ class Follower extends Role {
     state.resetElectionTimer();
     // The leader caps commitIndex at what it knows we hold, so it matches its log.
     state.commitTo(Math.min(hb.commitIndex(), state.log.lastIndex()), Map.of());
-    state.sendAfterDurable(hb.from(), new HeartbeatResponse(state.currentTerm, state.selfId, hb.round()));
+    state.sendAfterDurable(hb.from(), new HeartbeatResponse(state.currentTerm, state.selfId, hb.round(), state.replicaId));
     return this;
   }
 
@@ -189,6 +189,6 @@ class Follower extends Role {
 
   private void reply(InstallSnapshot is, long nextOffset, boolean installed) {
     state.sendAfterDurable(is.from(), new InstallSnapshotResponse(
-        state.currentTerm, state.selfId, is.lastIncludedIndex(), is.offset(), nextOffset, installed));
+        state.currentTerm, state.selfId, is.lastIncludedIndex(), is.offset(), nextOffset, installed, state.replicaId));
   }
 }

@@ -49,17 +49,19 @@ final class Internal {
    * log after the compaction point (at most snapshotIndex), with a tail of its entries in memory. The
    * configuration the snapshot carries ({@code configuration}, from the entry at configurationIndex; null
    * with no snapshot, or one taken on the bootstrap configuration) and the configuration entries of the
-   * log after the snapshot's index, in index order.
+   * log after the snapshot's index, in index order. {@code replicaId}: this disk's replica id, 0 when the
+   * journal holds none yet (a new disk: the server creates it).
    */
   public record Recovered(long currentTerm, String votedFor, long snapshotIndex, long snapshotTerm,
       long snapshotBytes, LogView log, long configurationIndex, Configuration configuration,
-      java.util.SortedMap<Long, Configuration> configurationEntries)
+      java.util.SortedMap<Long, Configuration> configurationEntries, long replicaId)
       implements ServerCommand, NoSerializationVerificationNeeded {
 
-    /** A log that holds no configuration: the group runs on its bootstrap configuration. */
+    /** A log that holds no configuration (the group runs on its bootstrap configuration) on a new disk. */
     public Recovered(long currentTerm, String votedFor, long snapshotIndex, long snapshotTerm, long snapshotBytes,
         LogView log) {
-      this(currentTerm, votedFor, snapshotIndex, snapshotTerm, snapshotBytes, log, 0, null, java.util.Collections.emptySortedMap());
+      this(currentTerm, votedFor, snapshotIndex, snapshotTerm, snapshotBytes, log, 0, null, java.util.Collections.emptySortedMap(),
+          0);
     }
   }
 

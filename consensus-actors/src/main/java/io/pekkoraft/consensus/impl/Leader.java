@@ -126,6 +126,7 @@ final class Leader extends Role {
     if (!state.configurationCommitted()) members.addAll(state.committedConfiguration().members());
     for (String peer : members) {
       if (peer.equals(state.selfId) || replicators.containsKey(peer)) continue;
+      if (state.replicas.refused(peer, state.config)) continue; // another disk under its name: see onReplicaMismatch
       matchIndex.put(peer, 0L);
       spawnReplicator(peer);
     }
@@ -185,7 +186,8 @@ final class Leader extends Role {
   private long unpushedPrevIndex;
   private long unpushedPrevTerm;
 
-  private void appendAsLeader(LogEntry entry) {
+  private void appendAsLeader(LogEntry appended) {
+    LogEntry entry = state.withKnownReplicaIds(appended); // a configuration entry records the replica ids we know
     if (unpushed.isEmpty()) {
       unpushedPrevIndex = state.log.lastIndex();
       unpushedPrevTerm = state.log.lastTerm();
@@ -233,6 +235,32 @@ final class Leader extends Role {
     }
     if (membership.afterCommit()) return stepDownRemoved();
     handOver.whenCaughtUp(false);
+    recordReplicaIds();
+    return this;
+  }
+
+  // ---- replica ids (ReplicaIdentity): recorded once learned; a member answering from another disk is cut off ----
+
+  /** Append a configuration entry recording the voters' replica ids we learned, when one is due and allowed. */
+  private void recordReplicaIds() {
+    LogEntry entry = state.replicaIdsEntry();
+    if (entry != null) appendAsLeader(entry);
+  }
+
+  /**
+   * {@code peer} answered from another disk than the configuration records: its acknowledgements no longer
+   * count (it lost what it acknowledged) and we stop replicating to it, until a configuration without it,
+   * then one adding it back, is in effect ({@link #followConfiguration} starts a replicator then).
+   */
+  @Override
+  Behavior<ServerCommand> onReplicaMismatch(String peer) {
+    ActorRef<Replicator.Command> replicator = replicators.remove(peer);
+    if (replicator != null) {
+      state.ctx.unwatch(replicator);
+      state.ctx.stop(replicator);
+    }
+    matchIndex.remove(peer);
+    recentlyActive.remove(peer);
     return this;
   }
 

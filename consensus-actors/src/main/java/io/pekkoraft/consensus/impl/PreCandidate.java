@@ -36,7 +36,8 @@ final class PreCandidate extends Role {
     state.becameRole(RaftRole.PRE_CANDIDATE);
     state.resetElectionTimer();
     votes.put(state.selfId, true);
-    RequestVote request = new RequestVote(proposedTerm, state.selfId, state.log.lastIndex(), state.log.lastTerm(), true, false);
+    RequestVote request = new RequestVote(proposedTerm, state.selfId, state.log.lastIndex(), state.log.lastTerm(), true, false,
+        state.replicaId);
     for (String voter : state.config.members()) {
       if (!voter.equals(state.selfId) && state.config.isVoter(voter)) state.sendAfterDurable(voter, request);
     }

@@ -26,7 +26,8 @@ import org.apache.pekko.actor.typed.ActorRef;
  *
  * <p>The layouts are the wire format between nodes: changing one (or a component's order) makes nodes of
  * different versions misread each other. Strings (member ids, leader id), byte payloads, ActorRefs and
- * results may be null, as the records allow; lists may not. ActorRefs go through the codec's registered
+ * results may be null, as the records allow; lists may not. A replica id is random, so it is written as
+ * eight bytes, not as a variable-length integer. ActorRefs go through the codec's registered
  * ActorRef serializer, which resolves them on the reader's side.
  */
 final class ProtocolSerializers {
@@ -53,6 +54,7 @@ final class ProtocolSerializers {
       output.writeVarLong(m.lastLogIndex(), true);
       output.writeVarLong(m.lastLogTerm(), true);
       output.writeByte((m.preVote() ? PRE_VOTE : 0) | (m.transfer() ? TRANSFER : 0));
+      output.writeLong(m.replicaId());
     }
 
     @Override
@@ -62,8 +64,9 @@ final class ProtocolSerializers {
       long lastLogIndex = input.readVarLong(true);
       long lastLogTerm = input.readVarLong(true);
       int flags = readFlags(input, PRE_VOTE | TRANSFER, "RequestVote");
+      long replicaId = input.readLong();
       return new RaftMessage.RequestVote(
-          term, from, lastLogIndex, lastLogTerm, (flags & PRE_VOTE) != 0, (flags & TRANSFER) != 0);
+          term, from, lastLogIndex, lastLogTerm, (flags & PRE_VOTE) != 0, (flags & TRANSFER) != 0, replicaId);
     }
   }
 
@@ -76,6 +79,7 @@ final class ProtocolSerializers {
       output.writeVarLong(m.term(), true);
       output.writeString(m.from());
       output.writeByte((m.granted() ? GRANTED : 0) | (m.preVote() ? PRE_VOTE : 0));
+      output.writeLong(m.replicaId());
     }
 
     @Override
@@ -84,7 +88,8 @@ final class ProtocolSerializers {
       long term = input.readVarLong(true);
       String from = input.readString();
       int flags = readFlags(input, GRANTED | PRE_VOTE, "RequestVoteResponse");
-      return new RaftMessage.RequestVoteResponse(term, from, (flags & GRANTED) != 0, (flags & PRE_VOTE) != 0);
+      long replicaId = input.readLong();
+      return new RaftMessage.RequestVoteResponse(term, from, (flags & GRANTED) != 0, (flags & PRE_VOTE) != 0, replicaId);
     }
   }
 
@@ -137,6 +142,7 @@ final class ProtocolSerializers {
       output.writeVarLong(m.conflictTerm(), true);
       output.writeVarLong(m.conflictIndex(), true);
       output.writeVarLong(m.seq(), true);
+      output.writeLong(m.replicaId());
     }
 
     @Override
@@ -149,7 +155,9 @@ final class ProtocolSerializers {
       long conflictTerm = input.readVarLong(true);
       long conflictIndex = input.readVarLong(true);
       long seq = input.readVarLong(true);
-      return new RaftMessage.AppendEntriesResponse(term, from, success, matchIndex, conflictTerm, conflictIndex, seq);
+      long replicaId = input.readLong();
+      return new RaftMessage.AppendEntriesResponse(
+          term, from, success, matchIndex, conflictTerm, conflictIndex, seq, replicaId);
     }
   }
 
@@ -178,6 +186,7 @@ final class ProtocolSerializers {
       output.writeVarLong(m.term(), true);
       output.writeString(m.from());
       output.writeVarLong(m.round(), true);
+      output.writeLong(m.replicaId());
     }
 
     @Override
@@ -186,7 +195,8 @@ final class ProtocolSerializers {
       long term = input.readVarLong(true);
       String from = input.readString();
       long round = input.readVarLong(true);
-      return new RaftMessage.HeartbeatResponse(term, from, round);
+      long replicaId = input.readLong();
+      return new RaftMessage.HeartbeatResponse(term, from, round, replicaId);
     }
   }
 

@@ -88,6 +88,8 @@ final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, Raf
   public static final class State {
     long currentTerm;
     String votedFor;
+    /** This disk's replica id ({@link RaftEvent.ReplicaIdCreated}); 0 until the server creates it. */
+    long replicaId;
     /** Positions and terms of the log after the compacted prefix; its snapshotIndex() is the compaction point. */
     LogView log;
     JournalPositions positions = new JournalPositions();
@@ -202,6 +204,15 @@ final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, Raf
           s.votedFor = e.candidateId();
           return s;
         })
+        .onEvent(RaftEvent.ReplicaIdCreated.class, (s, e) -> {
+          if (++s.seq <= s.stateAsOf) return s;
+          if (e.replicaId() == 0 || (s.replicaId != 0 && s.replicaId != e.replicaId())) {
+            throw new IllegalStateException("journal holds replica id " + e.replicaId() + " after replica id "
+                + s.replicaId + ": a disk has one replica id, never 0");
+          }
+          s.replicaId = e.replicaId();
+          return s;
+        })
         .onEvent(RaftEvent.EntriesAppended.class, (s, e) -> {
           long seq = ++s.seq;
           List<LogEntry> entries = e.entries();
@@ -273,6 +284,7 @@ final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, Raf
         State s = new State(new LogView(snap.compactedIndex(), snap.compactedTerm(), memoryBytesMax));
         s.currentTerm = snap.currentTerm();
         s.votedFor = snap.votedFor();
+        s.replicaId = snap.replicaId();
         s.snapshotIndex = snap.snapshotIndex();
         s.snapshotTerm = snap.snapshotTerm();
         s.snapshotBytes = snap.snapshotBytes();
@@ -297,7 +309,7 @@ final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, Raf
           }
           server.tell(new Internal.Recovered(s.currentTerm, s.votedFor, s.snapshotIndex, s.snapshotTerm,
               s.snapshotBytes, s.log.copy(memoryBytesMax), s.configurationIndex, s.configuration,
-              java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(s.configurationEntries))));
+              java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(s.configurationEntries)), s.replicaId));
           s.log = s.log.copy(0); // from now on entries are read back from the journal, never kept here
           s.configurationEntries = new java.util.TreeMap<>(); // the server keeps them from now on
         })
@@ -346,7 +358,7 @@ final class RaftLog extends EventSourcedBehavior<RaftLog.Command, RaftEvent, Raf
     }
     RaftLogSnapshot state = new RaftLogSnapshot(s.currentTerm, s.votedFor, s.snapshotIndex, s.snapshotTerm,
         s.snapshotBytes, compactedIndex, s.log.snapshotTerm(), replayFrom, s.seq, s.configurationIndex,
-        s.configuration == null ? new byte[0] : ConfigurationCodec.encode(s.configuration));
+        s.configuration == null ? new byte[0] : ConfigurationCodec.encode(s.configuration), s.replicaId);
     lastSaveTimestamp = Math.max(lastSaveTimestamp + 1, System.currentTimeMillis());
     SnapshotMetadata metadata = SnapshotMetadata.apply(persistenceId().id(), replayFrom, lastSaveTimestamp);
     snapshotStore().tell(new SnapshotProtocol.SaveSnapshot(metadata, state), compaction);

@@ -77,6 +77,7 @@ public final class RaftServer {
       return Behaviors.receive(ServerCommand.class)
           .onMessage(Internal.Recovered.class, recovered -> {
             ServerState state = new ServerState(groupId, settings, ctx, timers, transport, logActor, runner, snapshots, recovered);
+            state.persist.flush(); // a new disk's replica id is its first write, whatever arrives first
             ctx.getLog().info("{} of group {} recovered term {}, a snapshot up to index {} and {} log entries after it"
                     + " ({} of them in memory)", settings.selfId(), groupId, recovered.currentTerm(),
                 recovered.snapshotIndex(), recovered.log().size(), recovered.log().lastIndex() + 1 - recovered.log().tailStart());

@@ -129,11 +129,20 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
         .build();
   }
 
-  /** §5.1: "If RPC request or response contains term T > currentTerm: set currentTerm = T, convert to follower." */
+  /**
+   * §5.1: "If RPC request or response contains term T > currentTerm: set currentTerm = T, convert to follower."
+   * Before that, a sender answering under a member's name from another disk than the configuration records
+   * ({@link ReplicaIdentity}) is refused: it lost the votes and entries it stood for, and must not even
+   * raise our term.
+   */
   private Behavior<ServerCommand> onRaftMessage(RaftMessage m) {
+    if (!state.replicas.accepts(m.from(), ReplicaIdentity.of(m), state.config)) {
+      if (m instanceof RequestVote rv) refuse(rv, VoteRules.Decision.REJECT_REPLICA_MISMATCH);
+      return onReplicaMismatch(m.from());
+    }
     if (m instanceof RequestVote rv && !VoteRules.decideCandidate(rv, state.config).granted()) {
       // Not even the term of a non-voter's request counts (thesis §4.2.3).
-      reject(rv, VoteRules.Decision.REJECT_NOT_A_VOTER);
+      refuse(rv, VoteRules.Decision.REJECT_NOT_A_VOTER);
       return this;
     }
     if (m.term() > state.currentTerm) {
@@ -142,7 +151,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
         if (rv.preVote()) return onRequestVote(rv);
         // Thesis §4.2.3: while we hear from a leader, a vote request must not even raise our term.
         if (state.leaderContact && !rv.transfer()) {
-          reject(rv, VoteRules.Decision.REJECT_LEADER_ALIVE);
+          refuse(rv, VoteRules.Decision.REJECT_LEADER_ALIVE);
           return this;
         }
       } else if (m instanceof RequestVoteResponse r && r.preVote() && r.granted()) {
@@ -181,6 +190,14 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
     return follower;
   }
 
+  /**
+   * A message from {@code member} was refused: its disk is not the one the configuration records. Only a
+   * leader does more (it stops replicating to it).
+   */
+  Behavior<ServerCommand> onReplicaMismatch(String member) {
+    return this;
+  }
+
   /** Stop timers, children and pending work that belong to this role only; run by {@link #become} alone. */
   void onLeave() {}
 
@@ -191,29 +208,31 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
 
   Behavior<ServerCommand> onRequestVote(RequestVote rv) {
     VoteRules.Voter voter = new VoteRules.Voter(state.currentTerm, state.votedFor, state.log.lastTerm(),
-        state.log.lastIndex(), state.leaderContact);
+        state.log.lastIndex(), state.leaderContact, state.config.replicaId(rv.from()));
     if (rv.preVote()) {
       VoteRules.Decision d = VoteRules.decidePreVote(rv, voter);
       long term = d.granted() ? rv.term() : state.currentTerm;
-      state.sendAfterDurable(rv.from(), new RequestVoteResponse(term, state.selfId, d.granted(), true));
+      state.sendAfterDurable(rv.from(), new RequestVoteResponse(term, state.selfId, d.granted(), true, state.replicaId));
       return this;
     }
     VoteRules.Decision d = VoteRules.decideVote(rv, voter);
     if (!d.granted()) {
-      reject(rv, d);
+      refuse(rv, d);
       return this;
     }
     state.castVote(rv.from());
     if (rv.transfer()) state.held.votedFor(rv.from()); // a departing leader sends its clients to its successor
     state.resetElectionTimer(); // §5.2: granting a vote restarts the election timeout
-    state.sendAfterDurable(rv.from(), new RequestVoteResponse(state.currentTerm, state.selfId, true, false));
+    state.sendAfterDurable(rv.from(), new RequestVoteResponse(state.currentTerm, state.selfId, true, false, state.replicaId));
     return this;
   }
 
-  private void reject(RequestVote rv, VoteRules.Decision d) {
-    state.ctx.getLog().debug("{} refuses {}vote to {} for term {}: {}", state.selfId, rv.preVote() ? "pre-" : "",
+  /** Refuse a vote or a pre-vote, answering with our own term. */
+  private void refuse(RequestVote rv, VoteRules.Decision d) {
+    state.ctx.getLog().debug("{} refuses {} to {} for term {}: {}", state.selfId, rv.preVote() ? "pre-vote" : "vote",
         rv.from(), rv.term(), d.rule);
-    state.sendAfterDurable(rv.from(), new RequestVoteResponse(state.currentTerm, state.selfId, false, rv.preVote()));
+    state.sendAfterDurable(rv.from(),
+        new RequestVoteResponse(state.currentTerm, state.selfId, false, rv.preVote(), state.replicaId));
   }
 
   Behavior<ServerCommand> onRequestVoteResponse(RequestVoteResponse r) {
@@ -229,13 +248,14 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
 
   /** §5.1: reply false to an AppendEntries from an older term; our term in the reply makes that leader step down. */
   final Behavior<ServerCommand> rejectStaleTerm(AppendEntries ae) {
-    state.sendAfterDurable(ae.from(), new AppendEntriesResponse(state.currentTerm, state.selfId, false, 0, 0, 0, ae.seq()));
+    state.sendAfterDurable(ae.from(), new AppendEntriesResponse(state.currentTerm, state.selfId, false, 0, 0, 0, ae.seq(),
+        state.replicaId));
     return this;
   }
 
   Behavior<ServerCommand> onHeartbeat(Heartbeat hb) {
     if (hb.term() < state.currentTerm) {
-      state.sendAfterDurable(hb.from(), new HeartbeatResponse(state.currentTerm, state.selfId, hb.round()));
+      state.sendAfterDurable(hb.from(), new HeartbeatResponse(state.currentTerm, state.selfId, hb.round(), state.replicaId));
       return this;
     }
     return becomeFollower().onHeartbeat(hb);
@@ -244,7 +264,8 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
   Behavior<ServerCommand> onInstallSnapshot(InstallSnapshot is) {
     if (is.term() < state.currentTerm) {
       state.sendAfterDurable(is.from(),
-          new InstallSnapshotResponse(state.currentTerm, state.selfId, is.lastIncludedIndex(), is.offset(), 0, false));
+          new InstallSnapshotResponse(state.currentTerm, state.selfId, is.lastIncludedIndex(), is.offset(), 0, false,
+              state.replicaId));
       return this;
     }
     return becomeFollower().onInstallSnapshot(is); // a leader exists in our term

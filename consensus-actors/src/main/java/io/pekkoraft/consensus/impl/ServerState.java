@@ -6,10 +6,12 @@ import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.RaftMessage;
 import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.rules.ChangeAdmission;
 import io.pekkoraft.consensus.rules.Configuration;
 import io.pekkoraft.consensus.rules.ConfigurationCodec;
 import io.pekkoraft.consensus.rules.ConfigurationLog;
 import io.pekkoraft.consensus.rules.LogView;
+import io.pekkoraft.consensus.rules.ReplicaIds;
 import io.pekkoraft.consensus.transport.Transport;
 import io.pekkoraft.persistence.LogEntry;
 import io.pekkoraft.persistence.RaftEvent;
@@ -53,6 +55,14 @@ final class ServerState {
    * still time out at different moments (java.util.Random's first draws are nearly equal for such seeds).
    */
   private final SplittableRandom random;
+  /**
+   * This server's disk's replica id: recovered from the journal, or, on a new disk, created (random, never 0)
+   * and queued for the journal before anything else. Every message that carries it leaves after it is
+   * durable ({@link #sendAfterDurable}).
+   */
+  final long replicaId;
+  /** The replica ids learned from peers, and the refusal of a peer whose disk is not the recorded one. */
+  final ReplicaIdentity replicas;
 
   long currentTerm;
   String votedFor;
@@ -110,6 +120,16 @@ final class ServerState {
     this.held = new HeldRequests(ctx.getSelf(), timers, transport, settings.pendingMax(), hold);
     this.currentTerm = recovered.currentTerm();
     this.votedFor = recovered.votedFor();
+    long seed = settings.randomSeed() != 0 ? settings.randomSeed() : System.nanoTime();
+    this.random = new SplittableRandom(seed ^ ((long) selfId.hashCode() << 32));
+    if (recovered.replicaId() != 0) {
+      this.replicaId = recovered.replicaId();
+    } else {
+      this.replicaId = newReplicaId(settings.randomSeed());
+      persist.add(new RaftEvent.ReplicaIdCreated(replicaId));
+      ctx.getLog().info("{} of group {} starts on a new disk: replica id {}", selfId, groupId, replicaId);
+    }
+    this.replicas = new ReplicaIdentity(selfId, groupId, replicaId, ctx.getLog());
     // pekko-raft.members only bootstraps a brand-new group: a configuration the log or a snapshot holds wins.
     this.configs = recovered.configuration() != null
         ? new ConfigurationLog(recovered.configurationIndex(), recovered.configuration())
@@ -131,8 +151,22 @@ final class ServerState {
       startStateMachineFrom(latest);
     }
     publishMembership();
-    long seed = settings.randomSeed() != 0 ? settings.randomSeed() : System.nanoTime();
-    this.random = new SplittableRandom(seed ^ ((long) selfId.hashCode() << 32));
+  }
+
+  /**
+   * A new replica id, never 0: from a strong source, unless {@code pekko-raft.random-seed} is set (tests), when
+   * it is drawn from its own generator (the election timeouts' draws stay as they were). Every start on a
+   * new disk must get another one: a test that wipes a disk starts the member with another seed.
+   */
+  private long newReplicaId(long randomSeed) {
+    java.util.function.LongSupplier draw = randomSeed != 0
+        ? new SplittableRandom(randomSeed * 0x9E3779B97F4A7C15L + selfId.hashCode())::nextLong
+        : new java.security.SecureRandom()::nextLong;
+    long id;
+    do {
+      id = draw.getAsLong();
+    } while (id == 0);
+    return id;
   }
 
   // ---- durable state: every change is queued for the journal in the same step ----
@@ -187,6 +221,7 @@ final class ServerState {
     Configuration previous = config;
     config = configs.latest();
     configChanges++;
+    replicas.retainMembers(config);
     ctx.getLog().info("{} of group {}: configuration {} ({}), was {}", selfId, groupId, config, how, previous);
     publishMembership();
   }
@@ -349,6 +384,38 @@ final class ServerState {
   void dropIncoming() {
     if (incoming != null) incoming.file.abandon();
     incoming = null;
+  }
+
+  // ---- replica ids: the leader records those it learned in the configuration ----
+
+  /**
+   * A configuration entry the leader is about to append, with the replica ids it knows of members the
+   * entry records none for; the same entry when there are none, or for any other entry.
+   */
+  LogEntry withKnownReplicaIds(LogEntry entry) {
+    if (entry.type() != LogEntry.Type.CONFIGURATION) return entry;
+    Configuration c = decode(entry);
+    Configuration recorded = ReplicaIds.withKnown(c, replicas.known());
+    return recorded == c ? entry
+        : new LogEntry(entry.index(), entry.term(), LogEntry.Type.CONFIGURATION, ConfigurationCodec.encode(recorded));
+  }
+
+  /**
+   * Leader only: the configuration entry that records the replica ids learned of peers that are voters the
+   * configuration in effect records none for (same membership; ours is recorded with them, never alone: a
+   * group of one has no one to refuse), or null when there is none to record or a change may not be
+   * appended now ({@link ChangeAdmission}: an entry of our term committed, no change in flight).
+   */
+  LogEntry replicaIdsEntry() {
+    if (!ReplicaIds.voterUnrecorded(config, replicas.learned())) return null;
+    if (log.lastTerm() != currentTerm) return null; // not a leader of this term with its no-op appended
+    long firstIndexOfTerm = log.firstIndexOfTermAt(log.lastIndex());
+    if (!ChangeAdmission.check(configs.latestIndex(), commitIndex, firstIndexOfTerm, ChangeAdmission.ANY_CONFIGURATION)
+        .accepted()) {
+      return null;
+    }
+    Configuration recorded = ReplicaIds.withKnown(config, replicas.known());
+    return new LogEntry(log.lastIndex() + 1, currentTerm, LogEntry.Type.CONFIGURATION, ConfigurationCodec.encode(recorded));
   }
 
   // ---- messages out ----

@@ -8,6 +8,12 @@ import java.util.List;
  * The RPCs that Raft servers send each other (§5 of the paper, plus Pre-Vote and separate heartbeats).
  * Every message carries the sender's term and stable member id; a receiver that sees a higher term
  * adopts it before anything else (§5.1).
+ *
+ * <p>The messages whose sender's identity matters (votes and the answers a leader counts) also carry, last,
+ * the sender's {@code replicaId}: the random id its disk was given with its first journal write. A
+ * receiver whose configuration records another replica id for that member refuses the message before
+ * anything else, its term included: the sender lost its disk (and its votes and entries) and answers
+ * under a name that is not its own any more. 0 means "not known" and is never refused.
  */
 public sealed interface RaftMessage extends ServerCommand, RaftSerializable {
 
@@ -21,11 +27,13 @@ public sealed interface RaftMessage extends ServerCommand, RaftSerializable {
    * campaign in. {@code transfer} marks an election ordered by the current leader, which voters honour
    * even though they heard from that leader recently.
    */
-  record RequestVote(long term, String from, long lastLogIndex, long lastLogTerm, boolean preVote, boolean transfer)
+  record RequestVote(
+      long term, String from, long lastLogIndex, long lastLogTerm, boolean preVote, boolean transfer, long replicaId)
       implements RaftMessage {}
 
   /** The answer to {@link RequestVote}; {@code term} is the voter's term, or the proposed term of a granted pre-vote. */
-  record RequestVoteResponse(long term, String from, boolean granted, boolean preVote) implements RaftMessage {}
+  record RequestVoteResponse(long term, String from, boolean granted, boolean preVote, long replicaId)
+      implements RaftMessage {}
 
   /**
    * Log replication (§5.3). {@code seq} numbers the leader's batches to this follower so it can match
@@ -43,7 +51,8 @@ public sealed interface RaftMessage extends ServerCommand, RaftSerializable {
    * leader skips a whole term per round trip.
    */
   record AppendEntriesResponse(
-      long term, String from, boolean success, long matchIndex, long conflictTerm, long conflictIndex, long seq)
+      long term, String from, boolean success, long matchIndex, long conflictTerm, long conflictIndex, long seq,
+      long replicaId)
       implements RaftMessage {}
 
   /**
@@ -53,7 +62,7 @@ public sealed interface RaftMessage extends ServerCommand, RaftSerializable {
    */
   record Heartbeat(long term, String from, long commitIndex, long round) implements RaftMessage {}
 
-  record HeartbeatResponse(long term, String from, long round) implements RaftMessage {}
+  record HeartbeatResponse(long term, String from, long round, long replicaId) implements RaftMessage {}
 
   /**
    * Leadership transfer (thesis §3.10): the leader orders {@code term}'s follower, whose log it has just
@@ -84,6 +93,7 @@ public sealed interface RaftMessage extends ServerCommand, RaftSerializable {
    * the chunk it has in flight only, and never on a duplicate or a late one.
    */
   record InstallSnapshotResponse(
-      long term, String from, long lastIncludedIndex, long chunkOffset, long nextOffset, boolean installed)
+      long term, String from, long lastIncludedIndex, long chunkOffset, long nextOffset, boolean installed,
+      long replicaId)
       implements RaftMessage {}
 }

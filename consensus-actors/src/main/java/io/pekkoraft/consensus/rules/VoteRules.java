@@ -14,8 +14,16 @@ public final class VoteRules {
    * @param currentTerm taken after the voter adopted the request's term if it was higher (a real vote)
    * @param votedFor its vote in currentTerm, or null
    * @param leaderAlive it heard from a leader within the minimum election timeout
+   * @param candidateReplicaId the replica id the voter's configuration records for the candidate (0: none)
    */
-  public record Voter(long currentTerm, String votedFor, long lastLogTerm, long lastLogIndex, boolean leaderAlive) {}
+  public record Voter(long currentTerm, String votedFor, long lastLogTerm, long lastLogIndex, boolean leaderAlive,
+      long candidateReplicaId) {
+
+    /** A voter whose configuration records no replica id for the candidate. */
+    public Voter(long currentTerm, String votedFor, long lastLogTerm, long lastLogIndex, boolean leaderAlive) {
+      this(currentTerm, votedFor, lastLogTerm, lastLogIndex, leaderAlive, 0);
+    }
+  }
 
   /** The answer to a vote request, with the reason for a refusal. */
   public enum Decision {
@@ -28,6 +36,13 @@ public final class VoteRules {
     REJECT_LOG_NOT_UP_TO_DATE("§5.4.1 the candidate's log is less up-to-date than ours"),
     /** §9.6 / thesis §4.2.3: a current leader is alive, so the request would only disrupt it. */
     REJECT_LEADER_ALIVE("§4.2.3 we heard from a current leader within the minimum election timeout"),
+    /**
+     * The candidate answers under a member's name with another replica id than the configuration records:
+     * it lost its disk, and with it the votes it gave, so counting it could elect two leaders in one term.
+     * Checked first, before the voter even adopts the candidate's term ({@link ReplicaIds}).
+     */
+    REJECT_REPLICA_MISMATCH("§5.2 holds only for a voter that keeps its disk: the candidate's replica id is not the"
+        + " one the configuration records for it"),
     /**
      * Thesis §4.2.3 (removed servers) and hashicorp/raft #524: a candidate that our configuration does not
      * make a voter (removed, or never added) must not win, nor raise our term and depose the leader.
@@ -71,6 +86,7 @@ public final class VoteRules {
    * {@code transfer} (ordered by the current leader, thesis §3.10) skips only the leader-alive check.
    */
   public static Decision decideVote(RequestVote request, Voter voter) {
+    if (ReplicaIds.mismatch(voter.candidateReplicaId(), request.replicaId())) return Decision.REJECT_REPLICA_MISMATCH;
     if (request.term() < voter.currentTerm()) return Decision.REJECT_STALE_TERM;
     if (voter.leaderAlive() && !request.transfer()) return Decision.REJECT_LEADER_ALIVE;
     if (voter.votedFor() != null && !voter.votedFor().equals(request.from())) return Decision.REJECT_ALREADY_VOTED;
@@ -85,6 +101,7 @@ public final class VoteRules {
    * request.term()})? Changes no state: neither our term nor our vote; {@code votedFor} does not count.
    */
   public static Decision decidePreVote(RequestVote request, Voter voter) {
+    if (ReplicaIds.mismatch(voter.candidateReplicaId(), request.replicaId())) return Decision.REJECT_REPLICA_MISMATCH;
     if (request.term() <= voter.currentTerm()) return Decision.REJECT_STALE_TERM;
     if (voter.leaderAlive()) return Decision.REJECT_LEADER_ALIVE;
     if (!isUpToDate(request.lastLogTerm(), request.lastLogIndex(), voter.lastLogTerm(), voter.lastLogIndex())) {

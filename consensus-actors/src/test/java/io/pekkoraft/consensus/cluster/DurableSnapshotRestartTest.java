@@ -213,10 +213,14 @@ class DurableSnapshotRestartTest {
     });
     stop(first);
 
-    Path snapshot = snapshotFiles().get(0);
-    byte[] bytes = Files.readAllBytes(snapshot);
-    bytes[bytes.length / 2] ^= 0x5A;
-    Files.write(snapshot, bytes);
+    // Every file damaged: two may be kept by then, and the node reads the latest the journal names.
+    List<Path> snapshots = snapshotFiles();
+    for (Path file : snapshots) {
+      byte[] bytes = Files.readAllBytes(file);
+      bytes[bytes.length / 2] ^= 0x5A;
+      Files.write(file, bytes);
+    }
+    Path snapshot = snapshots.get(snapshots.size() - 1);
 
     ActorSystem<Void> second = start();
     RaftGroup<Long, String, Long> damaged = sum(second);

@@ -74,11 +74,11 @@ class ProtocolSerializersTest {
     ClientRequest.ClientQuery query =
         new ClientRequest.ClientQuery("count".getBytes(StandardCharsets.UTF_8), ReadConsistency.LINEARIZABLE, 1, 7, replyTo);
     return List.of(
-        new RaftMessage.RequestVote(0, "node-1", 0, 0, false, false),
-        new RaftMessage.RequestVote(Long.MAX_VALUE, "node-ü", Long.MAX_VALUE, Long.MAX_VALUE, true, true),
-        new RaftMessage.RequestVote(3, "n", 5, 2, true, false),
-        new RaftMessage.RequestVoteResponse(0, "", false, false),
-        new RaftMessage.RequestVoteResponse(Long.MAX_VALUE, "node-2", true, true),
+        new RaftMessage.RequestVote(0, "node-1", 0, 0, false, false, 0),
+        new RaftMessage.RequestVote(Long.MAX_VALUE, "node-ü", Long.MAX_VALUE, Long.MAX_VALUE, true, true, Long.MIN_VALUE),
+        new RaftMessage.RequestVote(3, "n", 5, 2, true, false, -1),
+        new RaftMessage.RequestVoteResponse(0, "", false, false, 0),
+        new RaftMessage.RequestVoteResponse(Long.MAX_VALUE, "node-2", true, true, Long.MAX_VALUE),
         new RaftMessage.AppendEntries(1, "node-1", 0, 0, List.of(), 0, 0),
         new RaftMessage.AppendEntries(7, "node-1", 999, 7, thirteen, 990, 123_456),
         new RaftMessage.AppendEntries(
@@ -86,13 +86,13 @@ class ProtocolSerializersTest {
             List.of(LogEntry.noop(Long.MAX_VALUE - 1, Long.MAX_VALUE),
                 new LogEntry(Long.MAX_VALUE, Long.MAX_VALUE, LogEntry.Type.COMMAND, bytes(300_000, 9))),
             Long.MAX_VALUE, Long.MAX_VALUE),
-        new RaftMessage.AppendEntriesResponse(0, "node-2", false, 0, 0, 0, 0),
-        new RaftMessage.AppendEntriesResponse(Long.MAX_VALUE, "node-2", true, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE),
-        new RaftMessage.AppendEntriesResponse(4, "node-3", false, -1, -1, Long.MIN_VALUE, 9),
+        new RaftMessage.AppendEntriesResponse(0, "node-2", false, 0, 0, 0, 0, 0),
+        new RaftMessage.AppendEntriesResponse(Long.MAX_VALUE, "node-2", true, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, Long.MIN_VALUE),
+        new RaftMessage.AppendEntriesResponse(4, "node-3", false, -1, -1, Long.MIN_VALUE, 9, 77),
         new RaftMessage.Heartbeat(0, "node-1", 0, 0),
         new RaftMessage.Heartbeat(Long.MAX_VALUE, "node-1", Long.MAX_VALUE, Long.MAX_VALUE),
-        new RaftMessage.HeartbeatResponse(0, "node-2", 0),
-        new RaftMessage.HeartbeatResponse(Long.MAX_VALUE, "node-2", Long.MAX_VALUE),
+        new RaftMessage.HeartbeatResponse(0, "node-2", 0, 0),
+        new RaftMessage.HeartbeatResponse(Long.MAX_VALUE, "node-2", Long.MAX_VALUE, -42),
         new RaftMessage.TimeoutNow(0, "node-1"),
         new RaftMessage.TimeoutNow(Long.MAX_VALUE, null),
         command,
@@ -235,8 +235,8 @@ class ProtocolSerializersTest {
   @Test
   void corruptBytesFailClearly() {
     // Flags with unknown bits, an unknown request kind or consistency, an empty batch: refused by name.
-    byte[] vote = codec.toBytes(new RaftMessage.RequestVote(1, "a", 1, 1, false, false));
-    vote[vote.length - 1] = 4;
+    byte[] vote = codec.toBytes(new RaftMessage.RequestVote(1, "a", 1, 1, false, false, 5));
+    vote[vote.length - 9] = 4; // the flags, before the replica id's 8 bytes
     assertFailsWith(vote, "unknown flags 4 in a RequestVote");
 
     byte[] batch = codec.toBytes(new ClientBatch(List.of(new ClientRequest.ClientCommand(new byte[0], 0, 0, null))));

@@ -75,13 +75,13 @@ class WireFormatGoldenTest {
     byte[] payload = "payload".getBytes(StandardCharsets.UTF_8);
     ClientEnvelope.Tagged tagged = new ClientEnvelope.Tagged(41, new ClientReply.Applied("result", 17));
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("RequestVote", new RaftMessage.RequestVote(7, "node-2", 12, 6, true, false));
-    m.put("RequestVoteResponse", new RaftMessage.RequestVoteResponse(7, "node-3", true, false));
+    m.put("RequestVote", new RaftMessage.RequestVote(7, "node-2", 12, 6, true, false, 0x0123456789ABCDEFL));
+    m.put("RequestVoteResponse", new RaftMessage.RequestVoteResponse(7, "node-3", true, false, -2L));
     m.put("AppendEntries", new RaftMessage.AppendEntries(7, "node-1", 11, 6,
         List.of(LogEntry.noop(12, 7), new LogEntry(13, 7, LogEntry.Type.COMMAND, payload)), 10, 300));
-    m.put("AppendEntriesResponse", new RaftMessage.AppendEntriesResponse(7, "node-2", false, 0, 5, 9, 300));
+    m.put("AppendEntriesResponse", new RaftMessage.AppendEntriesResponse(7, "node-2", false, 0, 5, 9, 300, 0x0123456789ABCDEFL));
     m.put("Heartbeat", new RaftMessage.Heartbeat(7, "node-1", 13, 1000));
-    m.put("HeartbeatResponse", new RaftMessage.HeartbeatResponse(7, "node-3", 1000));
+    m.put("HeartbeatResponse", new RaftMessage.HeartbeatResponse(7, "node-3", 1000, -2L));
     m.put("TimeoutNow", new RaftMessage.TimeoutNow(7, "node-1"));
     m.put("ClientCommand", new ClientRequest.ClientCommand(payload, 1, 42, client));
     m.put("ClientQuery", new ClientRequest.ClientQuery(payload, ReadConsistency.LINEARIZABLE, 2, 43, client));

@@ -4,6 +4,7 @@ import static io.pekkoraft.consensus.rules.VoteRules.Decision.GRANT;
 import static io.pekkoraft.consensus.rules.VoteRules.Decision.REJECT_ALREADY_VOTED;
 import static io.pekkoraft.consensus.rules.VoteRules.Decision.REJECT_LEADER_ALIVE;
 import static io.pekkoraft.consensus.rules.VoteRules.Decision.REJECT_LOG_NOT_UP_TO_DATE;
+import static io.pekkoraft.consensus.rules.VoteRules.Decision.REJECT_REPLICA_MISMATCH;
 import static io.pekkoraft.consensus.rules.VoteRules.Decision.REJECT_STALE_TERM;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -20,18 +21,36 @@ class VoteRulesTest {
 
   /** A vote request in {@code term} from {@code candidate} whose log ends at (lastTerm, lastIndex). */
   private static RequestVote request(long term, String candidate, long lastTerm, long lastIndex, boolean transfer) {
-    return new RequestVote(term, candidate, lastIndex, lastTerm, false, transfer);
+    return new RequestVote(term, candidate, lastIndex, lastTerm, false, transfer, 0);
   }
 
   /** A pre-vote request from "c" proposing {@code term}, its log ending at (lastTerm, lastIndex). */
   private static RequestVote preVote(long term, long lastTerm, long lastIndex) {
-    return new RequestVote(term, "c", lastIndex, lastTerm, true, false);
+    return new RequestVote(term, "c", lastIndex, lastTerm, true, false, 0);
   }
 
   /** A vote request in term 5 from candidate "c" against a node in term 5 that has not voted, no leader heard. */
   private static Decision vote(long candidateLastTerm, long candidateLastIndex, long ourLastTerm, long ourLastIndex) {
     return VoteRules.decideVote(request(5, "c", candidateLastTerm, candidateLastIndex, false),
         new Voter(5, null, ourLastTerm, ourLastIndex, false));
+  }
+
+  // ---- replica ids: a candidate from another disk than the configuration records
+
+  @Test
+  void aCandidateFromAnotherDiskIsRefusedVotesAndPreVotesWhateverElseHolds() {
+    // The configuration records replica id 33 for "c"; "c" asks with 99: it lost its disk. Refused first,
+    // even where every other rule would grant; an unknown id on either side (0) is never a mismatch.
+    Voter recorded33 = new Voter(5, null, 1, 1, false, 33);
+    assertEquals(REJECT_REPLICA_MISMATCH, VoteRules.decideVote(
+        new RequestVote(6, "c", 9, 9, false, false, 99), recorded33));
+    assertEquals(REJECT_REPLICA_MISMATCH, VoteRules.decidePreVote(
+        new RequestVote(6, "c", 9, 9, true, false, 99), recorded33));
+    assertEquals(GRANT, VoteRules.decideVote(new RequestVote(6, "c", 9, 9, false, false, 33), recorded33));
+    assertEquals(GRANT, VoteRules.decideVote(new RequestVote(6, "c", 9, 9, false, false, 0), recorded33));
+    assertEquals(GRANT, VoteRules.decideVote(new RequestVote(6, "c", 9, 9, false, false, 99),
+        new Voter(5, null, 1, 1, false, 0)));
+    assertNotNull(REJECT_REPLICA_MISMATCH.rule);
   }
 
   // ---- §5.4.1 the election restriction

@@ -33,8 +33,9 @@ class AgreementScenariosTest {
       for (int i = 1; i <= 3; i++) {
         ReplyBox reply = c.submit(leader, "cmd-" + i);
         assertTrue(c.advanceUntil(() -> reply.first() != null, Duration.ofSeconds(2)), "no reply to cmd-" + i);
-        // the (2i-1)th command, at index 2i: the leader's no-op holds index 1
-        assertEquals(new ClientReply.Applied((long) (2 * i - 1), 2 * i), reply.first());
+        // the (2i-1)th command, at index 2i + 1: the leader's no-op holds index 1, and the configuration entry
+        // recording the members' replica ids (appended once the no-op committed) index 2
+        assertEquals(new ClientReply.Applied((long) (2 * i - 1), 2 * i + 1), reply.first());
         c.one("after-" + i, 3, false);
       }
       assertEquals(List.of("cmd-1", "after-1", "cmd-2", "after-2", "cmd-3", "after-3"), c.checker.applied("node-1"));

@@ -42,12 +42,12 @@ class ConfigurationLogScenariosTest {
     assertTrue(c.advanceUntil(() -> c.role(id) == RaftRole.PRE_CANDIDATE, Duration.ofSeconds(5)),
         id + " did not start an election");
     long term = c.term(id) + 1;
-    c.sendAs(voter, id, new RequestVoteResponse(term, voter, true, true));
+    c.sendAs(voter, id, new RequestVoteResponse(term, voter, true, true, 0));
     return term;
   }
 
   private static void grantPreVote(SimCluster c, String id, String voter, long term) {
-    c.sendAs(voter, id, new RequestVoteResponse(term, voter, true, true));
+    c.sendAs(voter, id, new RequestVoteResponse(term, voter, true, true, 0));
   }
 
   @Test

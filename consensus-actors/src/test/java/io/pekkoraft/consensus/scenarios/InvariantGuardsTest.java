@@ -112,7 +112,7 @@ class InvariantGuardsTest {
     try (SimCluster c = SimCluster.startWithPuppets(3, 79, "", PEERS)) {
       long term = c.electWithPuppetVote("node-1", "node-2");
       c.sendAs("node-2", "node-1", new io.pekkoraft.consensus.protocol.RaftMessage.InstallSnapshotResponse(
-          term, "node-2", 7, 0, 100, true));
+          term, "node-2", 7, 0, 100, true, 0));
       assertStopped(c, "node-1: node-2 installed a snapshot up to 7 beyond our last index 1 in term " + term);
     }
   }

@@ -294,9 +294,9 @@ class LeadershipTransferTest {
   private static long electNode1(SimCluster c) {
     assertTrue(c.advanceUntil(() -> c.role("node-1") == RaftRole.PRE_CANDIDATE, WAIT));
     long term = c.term("node-1") + 1;
-    for (String voter : List.of("node-2", "node-3")) c.sendAs(voter, "node-1", new RequestVoteResponse(term, voter, true, true));
+    for (String voter : List.of("node-2", "node-3")) c.sendAs(voter, "node-1", new RequestVoteResponse(term, voter, true, true, 0));
     c.advance(Duration.ofMillis(1)); // its own vote becomes durable
-    for (String voter : List.of("node-2", "node-3")) c.sendAs(voter, "node-1", new RequestVoteResponse(term, voter, true, false));
+    for (String voter : List.of("node-2", "node-3")) c.sendAs(voter, "node-1", new RequestVoteResponse(term, voter, true, false, 0));
     assertEquals(RaftRole.LEADER, c.role("node-1"));
     return term;
   }
@@ -320,7 +320,7 @@ class LeadershipTransferTest {
       assertEquals(List.of(new TimeoutNow(term, "node-1")), c.inbox("node-2", TimeoutNow.class));
 
       // The TimeoutNow was lost: node-2 still answers heartbeats as a follower, and gets it again.
-      c.sendAs("node-2", "node-1", new HeartbeatResponse(term, "node-2", 0));
+      c.sendAs("node-2", "node-1", new HeartbeatResponse(term, "node-2", 0, 0));
       assertEquals(2, c.inbox("node-2", TimeoutNow.class).size(), "TimeoutNow not repeated");
 
       // node-2 campaigns as ordered: node-1 steps down and votes for it, although it led a moment ago.
@@ -391,7 +391,7 @@ class LeadershipTransferTest {
       ReplyBox client = c.submitFromOutside("node-1", "during-election");
       assertNull(client.first(), "answered before the election's outcome");
       for (String voter : List.of("node-2", "node-3")) {
-        c.sendAs(voter, "node-1", new RequestVoteResponse(term + 1, voter, true, false));
+        c.sendAs(voter, "node-1", new RequestVoteResponse(term + 1, voter, true, false, 0));
       }
       assertEquals(RaftRole.LEADER, c.role("node-1"));
       AppendEntries first = c.inbox("node-3", AppendEntries.class).stream()

@@ -40,7 +40,7 @@ class ReplicationTest {
   private static void electAndAcknowledgeProbe(SimCluster c) {
     c.electWithPuppetVote("node-1", "node-2");
     AppendEntries probe = appends(c, "node-2").get(0);
-    c.sendAs("node-2", "node-1", new AppendEntriesResponse(probe.term(), "node-2", true, 1, 0, 0, probe.seq()));
+    c.sendAs("node-2", "node-1", new AppendEntriesResponse(probe.term(), "node-2", true, 1, 0, 0, probe.seq(), 0));
   }
 
   private static List<AppendEntries> appends(SimCluster c, String peer) {
@@ -66,7 +66,7 @@ class ReplicationTest {
       }
       AppendEntries first = sent.get(0);
       long match = first.prevLogIndex() + first.entries().size();
-      c.sendAs("node-2", "node-1", new AppendEntriesResponse(first.term(), "node-2", true, match, 0, 0, first.seq()));
+      c.sendAs("node-2", "node-1", new AppendEntriesResponse(first.term(), "node-2", true, match, 0, 0, first.seq(), 0));
       assertEquals(before + 5, appends(c, "node-2").size(), "one acknowledged batch frees one slot");
     }
   }
@@ -101,7 +101,7 @@ class ReplicationTest {
         c.advance(Duration.ofMillis(200));
         List<Heartbeat> toNode2 = c.inbox("node-2", Heartbeat.class);
         Heartbeat last = toNode2.get(toNode2.size() - 1);
-        c.sendAs("node-2", "node-1", new HeartbeatResponse(last.term(), "node-2", last.round()));
+        c.sendAs("node-2", "node-1", new HeartbeatResponse(last.term(), "node-2", last.round(), 0));
       }
       assertEquals(io.pekkoraft.consensus.RaftRole.LEADER, c.role("node-1"));
       int heartbeats = c.inbox("node-3", Heartbeat.class).size() - heartbeatsBefore;
@@ -125,7 +125,7 @@ class ReplicationTest {
       AppendEntries first = appends(c, "node-3").get(0);
       assertEquals(30, first.prevLogIndex());
       // node-3 has entries 1..5 of term 1, then 6..40 of term 9 (a leader that never committed them)
-      c.sendAs("node-3", "node-1", new AppendEntriesResponse(first.term(), "node-3", false, 0, 9, 6, first.seq()));
+      c.sendAs("node-3", "node-1", new AppendEntriesResponse(first.term(), "node-3", false, 0, 9, 6, first.seq(), 0));
       AppendEntries second = appends(c, "node-3").get(appends(c, "node-3").size() - 1);
       assertEquals(5, second.prevLogIndex(), "skipped the whole conflicting term at once");
       assertEquals(1, second.prevLogTerm());

@@ -59,19 +59,19 @@ class SnapshotTransferTest {
       String leader = first.from();
       long next = first.chunk().length;
       InstallSnapshotResponse ack = new InstallSnapshotResponse(first.term(), "node-3", first.lastIncludedIndex(),
-          0, next, false);
+          0, next, false, 0);
       c.sendAs("node-3", leader, ack);
       c.sendAs("node-3", leader, ack); // the network duplicated it
       assertEquals(1, chunksAt(c, next).size(), "the second chunk was sent once, not once per copy of the answer");
 
       // A late answer to the first chunk, arriving after the second chunk left, is not taken for its answer.
       c.sendAs("node-3", leader, new InstallSnapshotResponse(first.term(), "node-3", first.lastIncludedIndex(),
-          0, next, false));
+          0, next, false, 0));
       assertEquals(1, chunksAt(c, next).size(), "a late answer restarted the stream");
       InstallSnapshot second = chunksAt(c, next).get(0);
       long third = next + second.chunk().length;
       c.sendAs("node-3", leader, new InstallSnapshotResponse(first.term(), "node-3", first.lastIncludedIndex(),
-          next, third, false));
+          next, third, false, 0));
       assertEquals(1, chunksAt(c, third).size(), "the answer to the chunk in flight moves the transfer on");
       c.checker.assertSafe();
     }
@@ -86,7 +86,7 @@ class SnapshotTransferTest {
       assertTrue(c.advanceUntil(() -> chunksAt(c, 0).size() >= 2, Duration.ofSeconds(2)), "the chunk was resent");
       long next = first.chunk().length;
       InstallSnapshotResponse ack = new InstallSnapshotResponse(first.term(), "node-3", first.lastIncludedIndex(),
-          0, next, false);
+          0, next, false, 0);
       c.sendAs("node-3", first.from(), ack);
       c.sendAs("node-3", first.from(), ack);
       assertEquals(1, chunksAt(c, next).size(), "one stream after a retransmit");

@@ -266,9 +266,9 @@ public final class SimCluster implements AutoCloseable {
       throw new AssertionError(id + " did not start an election");
     }
     long term = term(id) + 1;
-    sendAs(voter, id, new io.pekkoraft.consensus.protocol.RaftMessage.RequestVoteResponse(term, voter, true, true));
+    sendAs(voter, id, new io.pekkoraft.consensus.protocol.RaftMessage.RequestVoteResponse(term, voter, true, true, 0));
     advance(Duration.ofMillis(1)); // its own vote becomes durable
-    sendAs(voter, id, new io.pekkoraft.consensus.protocol.RaftMessage.RequestVoteResponse(term, voter, true, false));
+    sendAs(voter, id, new io.pekkoraft.consensus.protocol.RaftMessage.RequestVoteResponse(term, voter, true, false, 0));
     if (role(id) != RaftRole.LEADER) throw new AssertionError(id + " did not become leader: " + role(id));
     return term;
   }
@@ -320,6 +320,25 @@ public final class SimCluster implements AutoCloseable {
     settle(); // the stop returns before the system is idle: let every consequence of it happen first
     disk.crash(RaftServer.persistenceId(GROUP, id));
     settle();
+  }
+
+  /**
+   * The disk of a member that is not running is replaced by an empty one: its journal, saved states and
+   * state machine snapshot files are gone. {@link #restart} then starts it as a new disk would: term 0, no
+   * vote, an empty log, the bootstrap configuration, and a new replica id.
+   */
+  public void wipe(String id) {
+    if (isRunning(id)) throw new IllegalStateException(id + " is running: crash it first");
+    String pid = RaftServer.persistenceId(GROUP, id);
+    disk.wipe(pid);
+    io.pekkoraft.consensus.sim.journal.SimSnapshotStore.wipe(testKit.system(), pid);
+    java.nio.file.Path files = snapshotDir.resolve(pid.replaceAll("[^A-Za-z0-9._-]", "_"));
+    try (java.util.stream.Stream<java.nio.file.Path> all = java.nio.file.Files.exists(files)
+        ? java.nio.file.Files.walk(files) : java.util.stream.Stream.empty()) {
+      all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /**

@@ -10,7 +10,8 @@ import java.util.List;
 /**
  * Raft RPCs for tests, built by name instead of by position: a test that plays a peer says
  * {@code Rpcs.appendEntries().term(3).from("node-2").prev(1, 1).entries(e2).build()}, and what it leaves out
- * is zero, false or empty (sequence numbers and heartbeat rounds: 1). A field added to a message then
+ * is zero, false or empty (sequence numbers and heartbeat rounds: 1; replica ids: 0, "not known", which no
+ * receiver refuses). A field added to a message then
  * changes this class, not every test that sends one.
  *
  * <p>In consensus-actors' test sources rather than in pekko-raft-testkit: the scenario tests that use it
@@ -44,6 +45,7 @@ public final class Rpcs {
     private long lastLogTerm;
     private boolean preVote;
     private boolean transfer;
+    private long replicaId;
 
     public RequestVoteBuilder term(long term) {
       this.term = term;
@@ -73,8 +75,14 @@ public final class Rpcs {
       return this;
     }
 
+    /** The replica id of the candidate's disk. */
+    public RequestVoteBuilder replicaId(long replicaId) {
+      this.replicaId = replicaId;
+      return this;
+    }
+
     public RequestVote build() {
-      return new RequestVote(term, from, lastLogIndex, lastLogTerm, preVote, transfer);
+      return new RequestVote(term, from, lastLogIndex, lastLogTerm, preVote, transfer, replicaId);
     }
   }
 
@@ -139,6 +147,7 @@ public final class Rpcs {
     private long conflictTerm;
     private long conflictIndex;
     private long seq = 1;
+    private long replicaId;
 
     public AppendEntriesResponseBuilder term(long term) {
       this.term = term;
@@ -170,8 +179,14 @@ public final class Rpcs {
       return this;
     }
 
+    /** The replica id of the follower's disk. */
+    public AppendEntriesResponseBuilder replicaId(long replicaId) {
+      this.replicaId = replicaId;
+      return this;
+    }
+
     public AppendEntriesResponse build() {
-      return new AppendEntriesResponse(term, from, success, matchIndex, conflictTerm, conflictIndex, seq);
+      return new AppendEntriesResponse(term, from, success, matchIndex, conflictTerm, conflictIndex, seq, replicaId);
     }
   }
 

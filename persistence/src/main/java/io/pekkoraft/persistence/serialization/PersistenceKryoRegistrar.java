@@ -31,6 +31,7 @@ public final class PersistenceKryoRegistrar implements KryoRegistrar {
     kryo.register(RaftEvent.EntriesTruncated.class, 105);
     kryo.register(RaftEvent.SnapshotStored.class, 106);
     kryo.register(RaftLogSnapshot.class, 107);
+    kryo.register(RaftEvent.ReplicaIdCreated.class, 108);
 
     // Arrays: 120-129.
     kryo.register(byte[].class, new ArraySerializers.Bytes(), 120);

@@ -46,6 +46,7 @@ class KryoCodecRoundTripTest {
     roundTrip(new RaftEvent.VoteCast(7, "node-2"));
     roundTrip(new RaftEvent.VoteCast(7, null));
     roundTrip(new RaftEvent.EntriesTruncated(42));
+    roundTrip(new RaftEvent.ReplicaIdCreated(-3_141_592_653_589_793L));
     roundTrip(new RaftEvent.EntriesAppended(List.of()));
     roundTrip(new RaftEvent.EntriesAppended(List.of(LogEntry.noop(1, 1))));
     roundTrip(new RaftEvent.EntriesAppended(List.of(LogEntry.noop(1, 1), command)));

@@ -72,7 +72,7 @@ final class SnapshotTestSupport {
   /** The state of a Raft node as the consensus module saves it, compacted up to {@code 98 + n}. */
   static RaftLogSnapshot raftLogSnapshot(long term, int n) {
     return new RaftLogSnapshot(term, "node-2", 100 + n, term - 1, 4096L * n, 98 + n, term - 1, 17L * n, 20L * n, 90 + n,
-        new byte[] {1, 0, 1, 0, 6, 'n', 'o', 'd', 'e', '-', '1', 0, 0, 0, 0, 0, 0});
+        new byte[] {1, 0, 1, 0, 6, 'n', 'o', 'd', 'e', '-', '1', 0, 0, 0, 0, 0, 0}, -7_000_000_000L * n);
   }
 
   static void assertSameRaftLogSnapshot(RaftLogSnapshot expected, Object actual) {

@@ -71,6 +71,16 @@ public final class SimDisk {
     return dropped;
   }
 
+  /**
+   * The disk of the matching persistence ids is replaced by an empty one: everything written, durable or
+   * not, is gone (pending writes are never acknowledged). Returns how many journals were removed.
+   */
+  public synchronized int wipe(String persistenceIdPrefix) {
+    List<String> gone = files.keySet().stream().filter(pid -> matches(pid, persistenceIdPrefix)).toList();
+    for (String pid : gone) files.remove(pid).dropPending();
+    return gone.size();
+  }
+
   /** How many batches of the matching persistence ids are written but not yet flushed. */
   public synchronized int pendingBatches(String persistenceIdPrefix) {
     return matching(persistenceIdPrefix).stream().mapToInt(DiskFile::pendingBatches).sum();

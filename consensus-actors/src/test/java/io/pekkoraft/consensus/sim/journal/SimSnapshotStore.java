@@ -55,6 +55,15 @@ public final class SimSnapshotStore extends SnapshotStore {
     return n;
   }
 
+  /** Forget every saved state of {@code persistenceId}, as a replaced disk would. */
+  public static void wipe(org.apache.pekko.actor.typed.ActorSystem<?> system, String persistenceId) {
+    Map<String, List<Stored>> s = STORES.get(system.classicSystem());
+    if (s == null) return;
+    synchronized (s) {
+      s.remove(persistenceId);
+    }
+  }
+
   /** How many snapshots the system's store saved so far, for every persistence id. */
   public static int saves(org.apache.pekko.actor.typed.ActorSystem<?> system) {
     java.util.concurrent.atomic.AtomicInteger n = SAVES.get(system.classicSystem());
