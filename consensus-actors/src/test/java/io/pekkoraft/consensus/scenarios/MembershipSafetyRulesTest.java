@@ -317,7 +317,8 @@ class MembershipSafetyRulesTest {
 
       c.network.reconnect(removed);
       c.advance(Duration.ofSeconds(8));
-      assertEquals(Set.of(leader), c.leaders(), "the removed server disrupted the group");
+      assertEquals(Set.of(leader), c.leaders(), "the removed server disrupted the group: leaders by term "
+          + c.checker.leadersByTerm() + ", " + leader + " now in term " + c.term(leader));
       assertEquals(term, c.term(leader), "the removed server raised the group's term");
       assertEquals(term, c.term(others.get(1)), "the removed server raised the group's term");
       c.one("y", 2, false);
