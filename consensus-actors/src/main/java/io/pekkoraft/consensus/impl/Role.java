@@ -140,7 +140,8 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
       if (m instanceof RequestVote rv) refuse(rv, VoteRules.Decision.REJECT_REPLICA_MISMATCH);
       return onReplicaMismatch(m.from());
     }
-    if (m instanceof RequestVote rv && !VoteRules.decideCandidate(rv, state.config).granted()) {
+    if (m instanceof RequestVote rv
+        && !VoteRules.decideCandidate(rv, state.config, state.log.lastTerm(), state.log.lastIndex()).granted()) {
       // Not even the term of a non-voter's request counts (thesis §4.2.3).
       refuse(rv, VoteRules.Decision.REJECT_NOT_A_VOTER);
       return this;

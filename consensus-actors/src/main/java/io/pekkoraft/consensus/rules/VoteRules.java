@@ -47,7 +47,7 @@ public final class VoteRules {
      * Thesis §4.2.3 (removed servers) and hashicorp/raft #524: a candidate that our configuration does not
      * make a voter (removed, or never added) must not win, nor raise our term and depose the leader.
      */
-    REJECT_NOT_A_VOTER("§4.2.3 the candidate is not a voter of our configuration");
+    REJECT_NOT_A_VOTER("§4.2.3 the candidate is not a voter of our configuration, and its log is behind ours");
 
     public final String rule;
 
@@ -63,12 +63,22 @@ public final class VoteRules {
   private VoteRules() {}
 
   /**
-   * Checked before anything else, before the request's term is even adopted: is the candidate a voter of
-   * our configuration (either half of a joint one)? A removed server that has not learned of its removal
-   * keeps campaigning with ever higher terms; answering it would make the group elect again and again.
+   * Checked before anything else, before the request's term is even adopted: may a candidate that our
+   * configuration (either half of a joint one) does not make a voter go on to the other checks? A removed
+   * server that has not learned of its removal keeps campaigning with ever higher terms (hashicorp/raft
+   * #524); its log lacks the entry that removed it, so it is behind ours once that entry reached us, and
+   * it is refused here, without raising our term. A candidate whose log is at least as up-to-date as ours
+   * may hold a configuration we have not received yet (it was added, and we lag behind): refusing it
+   * could leave the group without a leader (thesis §4.1: servers vote without consulting their
+   * configuration), so it goes on to the usual rules.
    */
-  public static Decision decideCandidate(RequestVote request, Configuration config) {
-    return config.isVoter(request.from()) ? Decision.GRANT : Decision.REJECT_NOT_A_VOTER;
+  public static Decision decideCandidate(RequestVote request, Configuration config, long ourLastLogTerm,
+      long ourLastLogIndex) {
+    if (config.isVoter(request.from())) return Decision.GRANT;
+    if (isUpToDate(request.lastLogTerm(), request.lastLogIndex(), ourLastLogTerm, ourLastLogIndex)) {
+      return Decision.GRANT;
+    }
+    return Decision.REJECT_NOT_A_VOTER;
   }
 
   /**

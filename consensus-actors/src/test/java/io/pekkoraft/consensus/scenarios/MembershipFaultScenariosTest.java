@@ -550,6 +550,34 @@ class MembershipFaultScenariosTest {
   }
 
   @Test
+  void votersThatLackTheEntryPromotingACandidateStillVoteForItsMoreUpToDateLog() {
+    // Thesis §4.1: servers vote without consulting their configuration. The promotion reaches node-4 only,
+    // and the leader crashes: node-4 is a voter in its own configuration, not in the others'. Its log is
+    // the most up-to-date, so they vote for it (the refusal of non-voters is for candidates whose log is
+    // behind, like a removed server's), and it leads and commits its promotion: no election is stuck.
+    try (SimCluster c = SimCluster.start(3, 9603)) {
+      String leader = c.awaitOneLeader(WAIT);
+      c.one("before", 3, true);
+      c.startJoining("node-4");
+      addLearner(c, ALL.subList(0, 3), "node-4");
+      assertTrue(c.advanceUntil(() -> c.checker.applied("node-4").contains("before"), WAIT));
+      c.advance(Duration.ofSeconds(1));
+      c.network.dropWhen((from, to, m) -> from.equals(leader) && !to.equals("node-4") && !configurations(m).isEmpty());
+      assertEquals(null, ask(c, leader, new ConfigurationChange.Promote("node-4"), Duration.ofMillis(300)));
+      assertTrue(c.advanceUntil(() -> c.role("node-4") == RaftRole.FOLLOWER, WAIT), "node-4 " + c.role("node-4"));
+      c.crash(leader);
+      c.network.dropNothing();
+      assertTrue(c.advanceUntil(() -> c.leaders().size() == 1, Duration.ofSeconds(15)), "a leader: " + c.leaders());
+      Membership m = awaitSimpleCommitted(c, ALL.subList(0, 4), WAIT);
+      assertTrue(m.voters().contains("node-4"), "the promotion committed: " + m);
+      c.restart(leader);
+      c.one("after", 4, true);
+      c.checker.assertSafe();
+      assertEquals(List.of(), c.stoppedOnTheirOwn());
+    }
+  }
+
+  @Test
   void aPromotedLearnerWhosePromotionIsOverwrittenIsALearnerAgain() {
     try (SimCluster c = SimCluster.start(3, 9602)) {
       String leader = c.awaitOneLeader(WAIT);
@@ -565,7 +593,13 @@ class MembershipFaultScenariosTest {
       assertTrue(c.advanceUntil(() -> c.role("node-4") == RaftRole.FOLLOWER, WAIT), "node-4 " + c.role("node-4"));
       c.crash(leader);
       c.network.dropNothing();
-      // The two other voters elect a leader (node-4 is no voter of theirs), which overwrites the entry.
+      // The two other voters elect a leader while node-4 is cut off (it could win otherwise: its log, with
+      // the promotion, is more up-to-date than theirs, so they would vote for it), which overwrites the entry.
+      c.network.isolate("node-4");
+      List<String> others = ALL.subList(0, 3).stream().filter(m -> !m.equals(leader)).toList();
+      assertTrue(c.advanceUntil(() -> others.stream().anyMatch(m -> c.role(m) == RaftRole.LEADER), WAIT),
+          "no leader among " + others);
+      c.network.reconnect("node-4");
       assertTrue(c.advanceUntil(() -> c.role("node-4") == RaftRole.LEARNER, Duration.ofSeconds(15)),
           "node-4's promotion was rolled back: " + c.role("node-4"));
       Membership m = awaitSimpleCommitted(c, ALL.subList(0, 4), WAIT);
