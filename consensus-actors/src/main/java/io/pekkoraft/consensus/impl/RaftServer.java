@@ -59,9 +59,9 @@ public final class RaftServer {
    */
   public static Behavior<ServerCommand> create(String groupId, RaftSettings settings, Transport transport,
       Supplier<? extends StateMachine<?, ?, ?>> stateMachine, Consumer<String> onStop) {
-    if (settings.selfId().isEmpty() || !settings.members().containsKey(settings.selfId())) {
-      throw new IllegalArgumentException("member id '" + settings.selfId() + "' is not among the members of group "
-          + groupId + ": " + settings.members().keySet() + " (pekko-raft.self-id, pekko-raft.members)");
+    // A member id outside the bootstrap members is a joining node: it waits as a non-member until a leader adds it.
+    if (settings.selfId().isEmpty()) {
+      throw new IllegalArgumentException("group " + groupId + " has no member id for this server (pekko-raft.self-id)");
     }
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> Behaviors.withStash(RECOVERY_STASH, stash -> {
       SnapshotFiles snapshots = new SnapshotFiles(settings.snapshotDir(), persistenceId(groupId, settings.selfId()));

@@ -117,6 +117,7 @@ final class ServerState {
     configs.onCommit(recovered.snapshotIndex());
     recovered.configurationEntries().forEach(configs::onAppend);
     this.config = configs.latest();
+    transport.configurationChanged(config); // the transport follows the members of the configuration in effect
     if (recovered.snapshotIndex() > 0) {
       Snapshot latest = new Snapshot(recovered.snapshotIndex(), recovered.snapshotTerm(), recovered.snapshotBytes(),
           recovered.configurationIndex(), encode(recovered.configurationIndex(), recovered.configuration()));
@@ -187,6 +188,7 @@ final class ServerState {
     config = configs.latest();
     configChanges++;
     ctx.getLog().info("{} of group {}: configuration {} ({}), was {}", selfId, groupId, config, how, previous);
+    transport.configurationChanged(config);
   }
 
   /** The configuration a CONFIGURATION entry carries; one that cannot be read is a broken log. */
