@@ -35,8 +35,10 @@ import org.apache.pekko.cluster.typed.Cluster;
  * counter.submit(new Increment(1)).thenAccept(value -> ...);
  * }</pre>
  *
- * The members of every group come from {@code pekko-raft.members}; this node's member id from
- * {@code pekko-raft.self-id}, or else from the member whose address is this node's cluster address.
+ * The bootstrap members of every group come from {@code pekko-raft.members}; this node's member id from
+ * {@code pekko-raft.self-id}, or else from the member whose address is this node's cluster address. A
+ * self-id that is none of the bootstrap members starts a joining node: it runs its server, reaches the
+ * bootstrap members, and waits as a non-member until a leader adds it (at its cluster address).
  */
 public final class PekkoRaft implements Extension {
 
@@ -85,6 +87,10 @@ public final class PekkoRaft implements Extension {
               declaration.transportDecorator().apply(new ReceptionistTransport(groupId, memberAddresses)),
               declaration.factory(), stopped::complete),
           RaftServer.actorName(groupId), Props.empty());
+      if (!memberAddresses.containsKey(settings.selfId())) {
+        system.log().info("{} is not in pekko-raft.members: it joins group {} as a non-member and waits until a leader"
+            + " adds it", settings.selfId(), groupId);
+      }
       handOverLeadershipOnShutdown(groupId, server);
       return new RaftGroup<C, Q, R>(groupId, settings.selfId(), server, system,
           RaftSerialization.get(system).codec(), settings.askTimeout(), stopped);
@@ -165,10 +171,7 @@ public final class PekkoRaft implements Extension {
 
   private static String resolveSelfId(String configuredSelfId, Map<String, Address> members, ActorSystem<?> system) {
     if (!configuredSelfId.isEmpty()) {
-      if (!members.containsKey(configuredSelfId)) {
-        throw new IllegalArgumentException("pekko-raft.self-id '" + configuredSelfId + "' is not one of pekko-raft.members "
-            + members.keySet());
-      }
+      if (!members.containsKey(configuredSelfId)) checkJoiningAddress(configuredSelfId, members, system);
       return configuredSelfId;
     }
     Address self;
@@ -182,7 +185,28 @@ public final class PekkoRaft implements Extension {
       if (m.getValue().equals(self)) return m.getKey();
     }
     throw new IllegalArgumentException("this node's cluster address " + self + " is none of pekko-raft.members "
-        + members + "; set pekko-raft.self-id or fix the addresses (host and port exactly as in"
-        + " pekko.remote.artery.canonical)");
+        + members + "; set pekko-raft.self-id (to a new member id, for a node that joins the group as a non-member) or"
+        + " fix the addresses (host and port exactly as in pekko.remote.artery.canonical)");
+  }
+
+  /**
+   * A joining node (its self-id is none of the bootstrap members) is reached at its cluster address, so that
+   * address must not be a bootstrap member's: that would be the member's node started under another id.
+   */
+  private static void checkJoiningAddress(String selfId, Map<String, Address> members, ActorSystem<?> system) {
+    Address self;
+    try {
+      self = Cluster.get(system).selfMember().address();
+    } catch (RuntimeException notACluster) {
+      return; // peers cannot reach it either way; the server still waits as a non-member
+    }
+    for (Map.Entry<String, Address> m : members.entrySet()) {
+      if (m.getValue().equals(self)) {
+        throw new IllegalArgumentException("pekko-raft.self-id '" + selfId + "' is not one of pekko-raft.members "
+            + members.keySet() + ", but this node's cluster address " + self + " is the address of member " + m.getKey()
+            + "; set pekko-raft.self-id = \"" + m.getKey() + "\" to start that member, or give a joining node an"
+            + " address of its own");
+      }
+    }
   }
 }

@@ -2,6 +2,7 @@ package io.pekkoraft.testkit;
 
 import io.pekkoraft.consensus.protocol.RaftMessage;
 import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.rules.Configuration;
 import io.pekkoraft.consensus.transport.Transport;
 import java.util.Map;
 import java.util.Objects;
@@ -145,6 +146,11 @@ public final class TestNetwork {
         return true; // lost on the way
       }
       return inner.send(to, message);
+    }
+
+    @Override
+    public void configurationChanged(Configuration config) {
+      inner.configurationChanged(config);
     }
   }
 }

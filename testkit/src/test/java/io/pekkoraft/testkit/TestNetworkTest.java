@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pekkoraft.consensus.protocol.RaftMessage;
 import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.rules.Configuration;
 import io.pekkoraft.consensus.transport.Transport;
 import io.pekkoraft.persistence.LogEntry;
 import java.util.ArrayList;
@@ -21,6 +22,7 @@ class TestNetworkTest {
   /** A member's transport that records what reaches it on the way out. */
   private static final class Recorder implements Transport {
     final List<String> delivered = new ArrayList<>();
+    final List<Configuration> configurations = new ArrayList<>();
 
     @Override
     public void bind(String selfId, ActorRef<ServerCommand> server, ActorContext<ServerCommand> context) {}
@@ -29,6 +31,11 @@ class TestNetworkTest {
     public boolean send(String to, ServerCommand message) {
       delivered.add(to);
       return true;
+    }
+
+    @Override
+    public void configurationChanged(Configuration config) {
+      configurations.add(config);
     }
   }
 
@@ -47,6 +54,13 @@ class TestNetworkTest {
     List<LogEntry> list = new ArrayList<>();
     for (int i = 1; i <= entries; i++) list.add(new LogEntry(i, 1, LogEntry.Type.COMMAND, new byte[] {1}));
     return new RaftMessage.AppendEntries(1, "node-1", 0, 0, list, 0, 1);
+  }
+
+  @Test
+  void theConfigurationInEffectReachesTheDecoratedTransport() {
+    Configuration config = Configuration.ofVoters(Set.of("node-1", "node-2", "node-3"));
+    node1.configurationChanged(config);
+    assertEquals(List.of(config), innerOf1.configurations, "the transport underneath follows the members too");
   }
 
   @Test

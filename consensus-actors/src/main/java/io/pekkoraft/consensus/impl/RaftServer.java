@@ -59,10 +59,9 @@ public final class RaftServer {
    */
   public static Behavior<ServerCommand> create(String groupId, RaftSettings settings, Transport transport,
       Supplier<? extends StateMachine<?, ?, ?>> stateMachine, Consumer<String> onStop) {
-    // A self id outside pekko-raft.members is a node that joins: it waits as a non-member until added.
+    // A member id outside the bootstrap members is a joining node: it waits as a non-member until a leader adds it.
     if (settings.selfId().isEmpty()) {
-      throw new IllegalArgumentException("the member id of this server in group " + groupId + " is empty"
-          + " (pekko-raft.self-id)");
+      throw new IllegalArgumentException("group " + groupId + " has no member id for this server (pekko-raft.self-id)");
     }
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> Behaviors.withStash(RECOVERY_STASH, stash -> {
       SnapshotFiles snapshots = new SnapshotFiles(settings.snapshotDir(), persistenceId(groupId, settings.selfId()));

@@ -137,6 +137,7 @@ final class ServerState {
     configs.onCommit(recovered.snapshotIndex());
     recovered.configurationEntries().forEach(configs::onAppend);
     this.config = configs.latest();
+    transport.configurationChanged(config); // the transport follows the members of the configuration in effect
     if (recovered.snapshotIndex() > 0) {
       Snapshot latest = new Snapshot(recovered.snapshotIndex(), recovered.snapshotTerm(), recovered.snapshotBytes(),
           recovered.configurationIndex(), encode(recovered.configurationIndex(), recovered.configuration()));
@@ -223,6 +224,7 @@ final class ServerState {
     configChanges++;
     replicas.retainMembers(config);
     ctx.getLog().info("{} of group {}: configuration {} ({}), was {}", selfId, groupId, config, how, previous);
+    transport.configurationChanged(config);
     publishMembership();
   }
 

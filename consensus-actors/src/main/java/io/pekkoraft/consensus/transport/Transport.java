@@ -1,6 +1,7 @@
 package io.pekkoraft.consensus.transport;
 
 import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.rules.Configuration;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 
@@ -24,4 +25,14 @@ public interface Transport {
    * or gone), so nothing was sent; true means it went on its way, which still does not mean it arrives.
    */
   boolean send(String to, ServerCommand message);
+
+  /**
+   * The configuration in effect is now {@code config}: who the members are and, for members added at run
+   * time, their addresses ({@link Configuration#address}). Called on the server's thread, once at start
+   * with the recovered configuration (before {@link #bind}), and again whenever it changes (a configuration
+   * entry appended or truncated away, a snapshot installed). A transport that finds peers by address
+   * follows the members of {@code config} from then on; one that reaches every id anyway (a simulated
+   * network) ignores it, as this default does. A decorating transport passes it on.
+   */
+  default void configurationChanged(Configuration config) {}
 }

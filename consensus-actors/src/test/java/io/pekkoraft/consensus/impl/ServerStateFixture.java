@@ -98,6 +98,12 @@ public final class ServerStateFixture {
    */
   public static Throwable run(ActorTestKit testKit, long term, String votedFor, List<LogEntry> log, Steps steps)
       throws Exception {
+    return run(testKit, NOWHERE, term, votedFor, log, steps);
+  }
+
+  /** {@link #run(ActorTestKit, long, String, List, Steps)} with this transport to the peers. */
+  public static Throwable run(ActorTestKit testKit, Transport transport, long term, String votedFor, List<LogEntry> log,
+      Steps steps) throws Exception {
     RaftSettings settings = RaftSettings.fromConfig(ConfigFactory.parseString("""
         pekko-raft.members = [
           {id = "node-1", address = "pekko://a@127.0.0.1:1"},
@@ -110,7 +116,7 @@ public final class ServerStateFixture {
     CompletableFuture<Throwable> outcome = new CompletableFuture<>();
     testKit.spawn(Behaviors.<Void>setup(parent -> {
       ActorRef<ServerCommand> server = parent.spawn(Behaviors.<ServerCommand>setup(ctx -> Behaviors.withTimers(timers -> {
-        ServerState state = new ServerState("g", settings, ctx, timers, NOWHERE, journal, runner,
+        ServerState state = new ServerState("g", settings, ctx, timers, transport, journal, runner,
             new SnapshotFiles(settings.snapshotDir(), "unused"),
             new Internal.Recovered(term, votedFor, 0, 0, 0, new LogView(log)));
         return Behaviors.receive(ServerCommand.class)
