@@ -66,6 +66,15 @@ class MembershipScenariosTest {
       assertTrue(caughtUp, "the learner caught up: " + c.checker.applied("node-4") + " " + c.role("node-4") + " "
           + c.getMembership(leader).join());
 
+      // A learner serves STALE reads from its own state machine, and forwards linearizable ones to the leader.
+      var stale = c.read("node-4", io.pekkoraft.consensus.ReadConsistency.STALE);
+      assertTrue(c.advanceUntil(() -> stale.first() != null, WAIT));
+      assertEquals(20L, assertInstanceOf(io.pekkoraft.consensus.protocol.ClientReply.Applied.class, stale.first()).result());
+      var linearizable = c.read("node-4", io.pekkoraft.consensus.ReadConsistency.LINEARIZABLE);
+      assertTrue(c.advanceUntil(() -> linearizable.first() != null, WAIT));
+      assertEquals(20L, assertInstanceOf(io.pekkoraft.consensus.protocol.ClientReply.Applied.class,
+          linearizable.first()).result(), "answered by the leader");
+
       Membership promoted = promoteWhenCaughtUp(c, "node-2", "node-4");
       assertEquals(Set.of("node-1", "node-2", "node-3", "node-4"), promoted.voters());
       assertTrue(c.advanceUntil(() -> c.role("node-4") == RaftRole.FOLLOWER, WAIT));
