@@ -163,6 +163,58 @@ class ReplicaIdentityScenariosTest {
   }
 
   @Test
+  void aWipedMemberIsAcceptedAgainOnceRemovedAndAddedBack() {
+    // node-3 comes back from a wiped disk: refused (the group goes on with two of three). The operator
+    // removes it and adds it back as a learner: the leader learns and records its new replica id, it
+    // catches up and is promoted, and the three commit together again.
+    try (SimCluster c = SimCluster.start(3, 1306)) {
+      String leader = c.awaitOneLeader(Duration.ofSeconds(10));
+      String wiped = VOTERS.stream().filter(m -> !m.equals(leader)).sorted().findFirst().orElseThrow();
+      c.one("before", 3, true);
+      assertTrue(c.advanceUntil(() -> journaledConfigurations(c, leader).stream()
+          .anyMatch(conf -> conf.replicaIds().size() == 3), Duration.ofSeconds(5)), "the replica ids were recorded");
+      long oldId = journaledConfigurations(c, leader).get(journaledConfigurations(c, leader).size() - 1)
+          .replicaId(wiped);
+      c.crash(wiped);
+      c.wipe(wiped);
+      c.restart(wiped);
+      c.one("while-refused", 2, true);
+      c.advance(Duration.ofSeconds(2));
+      assertEquals(List.of(), c.checker.applied(wiped), "the wiped member was sent nothing");
+
+      var removed = c.changeMembership(leader, new io.pekkoraft.consensus.protocol.ConfigurationChange.Remove(wiped),
+          io.pekkoraft.consensus.protocol.MembershipRequest.ANY_CONFIGURATION);
+      assertTrue(c.advanceUntil(removed::isDone, Duration.ofSeconds(5)));
+      assertTrue(removed.join() instanceof io.pekkoraft.consensus.protocol.MembershipReply.Changed, "" + removed.join());
+      var added = c.changeMembership(leader, new io.pekkoraft.consensus.protocol.ConfigurationChange.AddLearner(wiped, null),
+          io.pekkoraft.consensus.protocol.MembershipRequest.ANY_CONFIGURATION);
+      assertTrue(c.advanceUntil(added::isDone, Duration.ofSeconds(5)));
+      assertTrue(added.join() instanceof io.pekkoraft.consensus.protocol.MembershipReply.Changed, "" + added.join());
+      assertTrue(c.advanceUntil(() -> c.checker.applied(wiped).contains("while-refused"), Duration.ofSeconds(10)),
+          "the member added back caught up");
+      io.pekkoraft.consensus.protocol.MembershipReply promoted = null;
+      for (int i = 0; i < 20 && !(promoted instanceof io.pekkoraft.consensus.protocol.MembershipReply.Changed); i++) {
+        var p = c.changeMembership(leader, new io.pekkoraft.consensus.protocol.ConfigurationChange.Promote(wiped),
+            io.pekkoraft.consensus.protocol.MembershipRequest.ANY_CONFIGURATION);
+        assertTrue(c.advanceUntil(p::isDone, Duration.ofSeconds(5)));
+        promoted = p.join();
+        c.advance(Duration.ofMillis(200));
+      }
+      assertTrue(promoted instanceof io.pekkoraft.consensus.protocol.MembershipReply.Changed, "" + promoted);
+      assertTrue(c.advanceUntil(() -> {
+        List<Configuration> confs = journaledConfigurations(c, leader);
+        long recorded = confs.get(confs.size() - 1).replicaId(wiped);
+        return recorded != 0 && recorded != oldId;
+      }, Duration.ofSeconds(5)), "the new replica id was recorded");
+      c.crash(VOTERS.stream().filter(m -> !m.equals(leader) && !m.equals(wiped)).findFirst().orElseThrow());
+      c.one("after", 2, true); // the leader and the member added back are a majority of three
+      assertTrue(c.checker.applied(wiped).contains("after"));
+      c.checker.assertSafe();
+      assertEquals(List.of(), c.stoppedOnTheirOwn());
+    }
+  }
+
+  @Test
   void aMemberAnsweringFromAnotherDiskCountsTowardsNoCommitAndIsNoLongerReplicatedTo() {
     // node-1 leads with node-2 (disk 22) and node-3 (disk 33), and records their replica ids. Then node-3
     // acknowledges a command from disk 99: it lost its disk, and what it had acknowledged. Its
