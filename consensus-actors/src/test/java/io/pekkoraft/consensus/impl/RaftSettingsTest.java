@@ -51,6 +51,13 @@ class RaftSettingsTest {
     assertEquals(1024 * 1024, s.snapshotChunkBytes());
     assertEquals("pekko-raft.snapshot-store", s.snapshotPluginId(), "the durable snapshot store is the default");
     assertTrue(s.snapshotsEnabled());
+    assertEquals(100, s.catchUpGap());
+  }
+
+  @Test
+  void aNegativeCatchUpGapFails() {
+    // A learner can never be further than 0 entries ahead: a negative gap would refuse every promotion.
+    assertFailsNaming("pekko-raft.membership.catch-up-gap", "pekko-raft.membership.catch-up-gap = -1");
   }
 
   @Test
