@@ -55,7 +55,7 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
     Objects.requireNonNull(groupId, "groupId");
     RaftSettings settings = RaftSettings.fromConfig(system.settings().config());
     ClientConnection.Registry registry = system.registerExtension(ClientConnection.Registry.ID);
-    ClientConnection connection = registry.acquire(groupId, PekkoRaft.parseMembers(settings));
+    ClientConnection connection = registry.acquire(groupId, PekkoRaft.parseMembers(settings), settings.askTimeout());
     return new RaftClient<>(groupId, registry, connection, settings.askTimeout(), new AtomicBoolean());
   }
 
