@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -44,9 +45,9 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 final class MembershipFollower extends AbstractBehavior<MembershipFollower.Command> {
 
   /** The members a connection follows, sorted, and the address each must be listed from (absent: unknown). */
-  record Members(java.util.List<String> ids, Map<String, Address> addresses) {
+  record Members(List<String> ids, Map<String, Address> addresses) {
     Members {
-      ids = java.util.List.copyOf(ids);
+      ids = List.copyOf(ids);
       addresses = Map.copyOf(addresses);
     }
 
