@@ -21,8 +21,11 @@ import org.apache.pekko.annotation.InternalApi;
  * counter.submit(new Increment(1)).thenAccept(value -> ...);
  * }</pre>
  *
- * The members come from {@code pekko-raft.members} of this system's configuration (the same list the
- * members use); the request deadline from {@code pekko-raft.client.ask-timeout}, or {@link #withAskTimeout}.
+ * The members are first those of {@code pekko-raft.members} of this system's configuration (the same list
+ * the members use; one current member suffices); when an answer names a leader the client does not know,
+ * and every {@code pekko-raft.client.membership-refresh-interval}, it asks the group for its membership and
+ * follows the members added at run time at their recorded addresses. The request deadline comes from
+ * {@code pekko-raft.client.ask-timeout}, or {@link #withAskTimeout}.
  * Failures are {@link RaftException}s: NotLeader and Rejected mean "not applied", Timeout and NoQuorum mean
  * "outcome unknown", and are never retried by the client itself; CommandFailed means committed and refused by
  * the state machine on every replica (the state is unchanged), final.
@@ -50,12 +53,12 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
     this.closed = closed;
   }
 
-  /** A client of {@code groupId}, whose members are listed in this system's {@code pekko-raft.members}. */
+  /** A client of {@code groupId}, whose bootstrap members (or current ones) this system's {@code pekko-raft.members} lists. */
   public static <C, Q, R> RaftClient<C, Q, R> create(ActorSystem<?> system, String groupId) {
     Objects.requireNonNull(groupId, "groupId");
     RaftSettings settings = RaftSettings.fromConfig(system.settings().config());
     ClientConnection.Registry registry = system.registerExtension(ClientConnection.Registry.ID);
-    ClientConnection connection = registry.acquire(groupId, PekkoRaft.parseMembers(settings));
+    ClientConnection connection = registry.acquire(groupId, PekkoRaft.parseMembers(settings), settings.askTimeout());
     return new RaftClient<>(groupId, registry, connection, settings.askTimeout(), new AtomicBoolean());
   }
 

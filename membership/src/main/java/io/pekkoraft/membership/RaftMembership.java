@@ -79,7 +79,10 @@ public final class RaftMembership implements Extension {
     });
   }
 
-  /** The membership of {@code client}'s group, from a node that is not a member: requests go to the leader. */
+  /**
+   * The membership of {@code client}'s group, from a node that is not a member: requests go to the leader,
+   * found through the client's connection, which follows the group's membership (also a leader added at run time).
+   */
   public MembershipClient forClient(RaftClient<?, ?, ?> client) {
     return clients.computeIfAbsent(client.route(), route -> new MembershipClient(client.groupId(),
         system.systemActorOf(MembershipCoordinator.create(client.groupId(), route, settings),

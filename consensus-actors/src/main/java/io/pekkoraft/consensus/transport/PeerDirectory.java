@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * {@link #follow}. Used by the servers' transport and by clients outside the group.
  *
  * <p>Thread-safety: {@link #follow} and {@link #unfollow} are called by one owner (the server actor, or a
- * client connection when it opens); {@link #get} from any thread; the subscriber actors write the listing
+ * client connection's membership follower actor); {@link #get} from any thread; the subscriber actors write the listing
  * concurrently. A subscriber of a member no longer followed, or followed anew, never writes again: each
  * listing is recorded only while its subscription is still the member's current one.
  */

@@ -1,17 +1,20 @@
 package io.pekkoraft.consensus.impl.client;
 
+import com.typesafe.config.ConfigException;
 import io.pekkoraft.consensus.RaftClient;
 import io.pekkoraft.consensus.impl.RaftServer;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.transport.PeerDirectory;
 import io.pekkoraft.persistence.serialization.RaftSerialization;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -31,6 +34,12 @@ import org.apache.pekko.cluster.typed.Cluster;
  * What every {@link RaftClient} of one ActorSystem for one group shares, like a channel its stubs share:
  * the members' listing, the leader hint, one actor for all answers and one outbox that sends concurrent
  * requests together. Opened by the first client, closed with the last.
+ *
+ * <p>It follows the group's membership ({@link MembershipFollower}, an actor it owns): the bootstrap members
+ * of {@code pekko-raft.members} at first; when an answer names a leader it does not know, and every
+ * {@code pekko-raft.client.membership-refresh-interval}, it asks the group for its membership and follows
+ * the members added at run time at their recorded addresses. Requests read the members followed from one
+ * volatile immutable snapshot, from any thread.
  */
 @InternalApi
 public final class ClientConnection implements RequestLoop.Route {
@@ -52,14 +61,15 @@ public final class ClientConnection implements RequestLoop.Route {
       this.system = system;
     }
 
-    public synchronized ClientConnection acquire(String groupId, Map<String, Address> members) {
+    public synchronized ClientConnection acquire(String groupId, Map<String, Address> members,
+        Duration askTimeout) {
       ClientConnection c = open.get(groupId);
       if (c != null && !c.directory.memberAddresses().equals(members)) {
         throw new IllegalStateException("clients of group " + groupId + " on this system already use the members "
             + c.directory.memberAddresses() + ", not " + members);
       }
       if (c == null) {
-        c = new ClientConnection(system, groupId, members, ++opened);
+        c = new ClientConnection(system, groupId, members, ++opened, refreshInterval(system), askTimeout);
         open.put(groupId, c);
       }
       c.references++;
@@ -74,12 +84,23 @@ public final class ClientConnection implements RequestLoop.Route {
     }
   }
 
+  /** {@code pekko-raft.client.membership-refresh-interval}: 0 (off) or positive. */
+  static Duration refreshInterval(ActorSystem<?> system) {
+    String key = "pekko-raft.client.membership-refresh-interval";
+    Duration interval = system.settings().config().getDuration(key);
+    if (interval.isNegative()) throw new ConfigException.BadValue(key, "must be 0 (off) or positive, not " + interval);
+    return interval;
+  }
+
   private final ActorSystem<?> system;
   private final String groupId;
   private final PeerDirectory directory;
   private final Address selfAddress;
-  private final List<String> members;
-  private final List<ActorRef<?>> subscribers = new ArrayList<>();
+  /** The members followed now: written by the follower only, read by requests on any thread. */
+  private volatile MembershipFollower.Members members;
+  /** The actor that follows the group's membership; taken by one refresh at a time. */
+  private final ActorRef<MembershipFollower.Command> follower;
+  private final AtomicBoolean refreshGate = new AtomicBoolean();
   private final TaggedReplies replies;
   private final RequestLoop requests;
   private final Cluster cluster;
@@ -87,19 +108,20 @@ public final class ClientConnection implements RequestLoop.Route {
   private volatile String leaderHint;
   private int references; // guarded by the registry
 
-  private ClientConnection(ActorSystem<?> system, String groupId, Map<String, Address> members, int number) {
+  private ClientConnection(ActorSystem<?> system, String groupId, Map<String, Address> members, int number,
+      Duration refreshInterval, Duration askTimeout) {
     this.system = system;
     this.groupId = groupId;
     this.directory = new PeerDirectory(groupId, members);
-    this.members = List.copyOf(members.keySet());
+    this.members = new MembershipFollower.Members(new TreeSet<>(members.keySet()).stream().toList(), members);
     String prefix = "pekko-raft-client-" + groupId + "-" + number;
     this.replies = new TaggedReplies(system, prefix);
     this.requests = new RequestLoop(system, RaftSerialization.get(system).codec(), replies);
     this.cluster = Cluster.get(system);
     this.selfAddress = cluster.selfMember().address();
-    for (String member : this.members) {
-      subscribers.add(system.systemActorOf(directory.subscriber(member), prefix + "-" + member, Props.empty()));
-    }
+    // Last: the follower reads this connection's fields from its own thread.
+    this.follower = system.systemActorOf(MembershipFollower.create(this, groupId, directory, refreshGate,
+        refreshInterval, askTimeout), prefix + "-members", Props.empty());
   }
 
   /** The request loop every client of this connection shares. */
@@ -112,14 +134,30 @@ public final class ClientConnection implements RequestLoop.Route {
     return leaderHint;
   }
 
+  /** The members followed now (the follower's latest snapshot). */
+  MembershipFollower.Members members() {
+    return members;
+  }
+
+  /** The follower follows {@code now}. */
+  void membersChanged(MembershipFollower.Members now) {
+    members = now;
+  }
+
+  /** The group's answer to the follower named its leader. */
+  void leaderLearned(String leaderId) {
+    leaderHint = leaderId;
+  }
+
   @Override
   public ActorRef<ServerCommand> next() {
     String hint = leaderHint;
     ActorRef<ServerCommand> leader = hint == null ? null : usable(hint, true);
     if (leader != null) return leader;
-    int start = Math.floorMod(roundRobin.getAndIncrement(), members.size());
-    for (int i = 0; i < members.size(); i++) {
-      ActorRef<ServerCommand> listed = usable(members.get((start + i) % members.size()), false);
+    List<String> ids = members.ids();
+    int start = Math.floorMod(roundRobin.getAndIncrement(), ids.size());
+    for (int i = 0; i < ids.size(); i++) {
+      ActorRef<ServerCommand> listed = usable(ids.get((start + i) % ids.size()), false);
       if (listed != null) return listed;
     }
     return null;
@@ -134,21 +172,25 @@ public final class ClientConnection implements RequestLoop.Route {
    * for the listing to spread (a quarter of a second was measured) while the leader serves.
    */
   private ActorRef<ServerCommand> usable(String member, boolean named) {
+    MembershipFollower.Members known = members;
+    if (!known.contains(member)) return null; // not followed: the follower learns where it is first
     ActorRef<ServerCommand> ref = directory.get(member);
     // The directory lists a member's server only at its configured address (or, on that very node, as a
-    // local ref), so the configured address stands for it: no path walk per request.
-    Address address = directory.memberAddresses().get(member);
+    // local ref), so the configured address stands for it: no path walk per request. A member followed at
+    // no known address is listed only when a single server registered under its id: its ref's address.
+    Address address = known.addresses().get(member);
+    if (address == null && ref != null) address = ref.path().address().hasLocalScope() ? selfAddress : ref.path().address();
+    if (address == null) return null;
     if (ref != null && address.equals(selfAddress)) return ref; // this node's own server
     if (!usableAddresses().contains(address)) return null;
-    return ref != null ? ref : named ? byPath.computeIfAbsent(member, this::serverAt) : null;
+    return ref != null ? ref : named ? byPath.computeIfAbsent(address, this::serverAt) : null;
   }
 
-  /** Members' servers addressed by path, for members not listed yet. */
-  private final Map<String, ActorRef<ServerCommand>> byPath = new ConcurrentHashMap<>();
+  /** Servers addressed by path, by their node's address, for members not listed yet. */
+  private final Map<Address, ActorRef<ServerCommand>> byPath = new ConcurrentHashMap<>();
 
-  private ActorRef<ServerCommand> serverAt(String member) {
-    return ActorRefResolver.get(system).resolveActorRef(
-        directory.memberAddresses().get(member).toString() + "/system/" + RaftServer.actorName(groupId));
+  private ActorRef<ServerCommand> serverAt(Address address) {
+    return ActorRefResolver.get(system).resolveActorRef(address + "/system/" + RaftServer.actorName(groupId));
   }
 
   /** The addresses of the members Up and reachable in {@code state}. */
@@ -174,9 +216,14 @@ public final class ClientConnection implements RequestLoop.Route {
     return addresses;
   }
 
+  /**
+   * A leader this connection does not follow yet (added at run time) makes the follower ask the group for
+   * its membership; until it answered, the request goes on asking the members it knows.
+   */
   @Override
   public boolean notLeader(ActorRef<ServerCommand> asked, String leaderId) {
     leaderHint = leaderId;
+    if (leaderId != null && !members.contains(leaderId)) MembershipFollower.refresh(refreshGate, follower);
     ActorRef<ServerCommand> named = leaderId == null ? null : usable(leaderId, true);
     return named != null && !named.equals(asked); // a new lead to follow at once; otherwise wait a little
   }
@@ -190,7 +237,7 @@ public final class ClientConnection implements RequestLoop.Route {
   /** With hops 1 a server that applied a command leads; one that served a read led at the time. */
   @Override
   public void served(ActorRef<ServerCommand> asked) {
-    for (String member : members) {
+    for (String member : members.ids()) {
       if (isServerOf(member, asked)) leaderHint = member;
     }
   }
@@ -203,11 +250,14 @@ public final class ClientConnection implements RequestLoop.Route {
 
   /** {@code ref} is the member's server as listed, or as addressed by path. */
   private boolean isServerOf(String member, ActorRef<ServerCommand> ref) {
-    return ref.equals(directory.get(member)) || ref.equals(byPath.get(member));
+    if (ref.equals(directory.get(member))) return true;
+    Address address = members.addresses().get(member);
+    return address != null && ref.equals(byPath.get(address));
   }
 
+  /** Stops the follower, and with it the directory's subscribers (its children). */
   private void stop() {
-    for (ActorRef<?> s : subscribers) system.classicSystem().stop(Adapter.toClassic(s));
+    system.classicSystem().stop(Adapter.toClassic(follower));
     replies.stop();
   }
 }
