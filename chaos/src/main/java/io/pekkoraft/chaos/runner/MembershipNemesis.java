@@ -168,7 +168,7 @@ final class MembershipNemesis {
     switch (kind) {
       case ADD -> {
         String spare = shuffled.get(0);
-        if (!startSpare(spare, m)) return;
+        if (!startSpares(List.of(spare), m)) return;
         if (random.nextBoolean()) {
           call("add voter " + spare, () -> members.addVoter(spare, address(spare)));
         } else if (call("add learner " + spare, () -> members.addLearner(spare, address(spare)))) {
@@ -182,7 +182,7 @@ final class MembershipNemesis {
       case REPLACE -> {
         String spare = shuffled.get(0);
         String victim = voterToRemove(voters, Set.of());
-        if (!startSpare(spare, m)) return;
+        if (!startSpares(List.of(spare), m)) return;
         if (call("replace " + victim + " by " + spare + ": add voter " + spare,
             () -> members.addVoter(spare, address(spare)))) {
           call("replace " + victim + " by " + spare + ": remove " + victim + describeLeader(victim),
@@ -199,9 +199,7 @@ final class MembershipNemesis {
         Set<String> next = new TreeSet<>(voters);
         next.removeAll(out);
         next.addAll(in);
-        for (String spare : in) {
-          if (!startSpare(spare, m)) return;
-        }
+        if (!startSpares(in, m)) return;
         for (String spare : in) {
           if (!call("add learner " + spare + " for a joint change", () -> members.addLearner(spare, address(spare)))) return;
         }
@@ -294,25 +292,36 @@ final class MembershipNemesis {
   // ---- the processes
 
   /**
-   * Starts a spare as a joining node: its id is none of the members it lists (the group's members now, so that
-   * it reaches the leader, whoever that is), and its data directory is empty (wiped when it was retired).
+   * Starts spares as joining nodes, together: each id is none of the members it lists (the group's members
+   * now, so that it reaches the leader, whoever that is), and its data directory is empty (wiped when it was
+   * retired). False, with every one of them stopped and wiped again, when one did not start.
    */
-  private boolean startSpare(String id, Membership m) throws Exception {
+  private boolean startSpares(List<String> ids, Membership m) throws Exception {
     Map<String, Integer> listed = new LinkedHashMap<>();
     for (String member : new TreeSet<>(allMembers(m))) listed.put(member, nodes.get(member).port);
-    if (listed.containsKey(id)) throw new IllegalStateException(id + " is a member already: " + describe(m));
+    for (String id : ids) {
+      if (listed.containsKey(id)) throw new IllegalStateException(id + " is a member already: " + describe(m));
+    }
     processes.lock();
     try {
-      say("start spare " + id + " as a joining node (it lists " + listed.keySet() + ")");
-      nodes.get(id).start(listed).get(90, TimeUnit.SECONDS);
-      inPlay.add(id);
-      say(id + " is serving, waiting to be added");
+      say("start spare" + (ids.size() == 1 ? " " : "s ") + ids + " as joining nodes (listing " + listed.keySet() + ")");
+      List<java.util.concurrent.CompletableFuture<Void>> ready = new ArrayList<>();
+      for (String id : ids) ready.add(nodes.get(id).start(listed));
+      inPlay.addAll(ids);
+      try {
+        java.util.concurrent.CompletableFuture.allOf(ready.toArray(java.util.concurrent.CompletableFuture<?>[]::new))
+            .get(90, TimeUnit.SECONDS);
+      } catch (ExecutionException | TimeoutException e) {
+        record("start spares " + ids, "failed: " + e);
+        for (String id : ids) {
+          nodes.get(id).stop();
+          nodes.get(id).wipe();
+          inPlay.remove(id);
+        }
+        return false;
+      }
+      say(ids + " serving, waiting to be added");
       return true;
-    } catch (ExecutionException | TimeoutException e) {
-      record("start spare " + id, "failed: " + e);
-      nodes.get(id).stop();
-      nodes.get(id).wipe();
-      return false;
     } finally {
       processes.unlock();
     }
