@@ -6,13 +6,16 @@ import com.typesafe.config.ConfigParseOptions;
 import io.pekkoraft.testkit.LocalCluster;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * The configuration of every process of a chaos run: {@code chaos.conf}, plus what only the runner knows at
- * run time (the ports). Member {@code node-i} listens on the i-th node port of 127.0.0.1; the runner's client
- * system on a port of its own, in the same Pekko Cluster, without being a Raft member. The members' settings
- * are the testkit's ({@link LocalCluster#membershipConfig}, {@link LocalCluster#dataConfig}), as the nodes run in
- * processes of their own.
+ * run time (the ports, and which members a node lists). Node {@code node-i} listens on the i-th node port of
+ * 127.0.0.1; the runner's client system on a port of its own, in the same Pekko Cluster, without being a Raft
+ * member. The bootstrap members list each other in {@code pekko-raft.members}; a spare node (the membership
+ * fault) starts with a {@code self-id} outside the members it lists, so it joins as a non-member and waits to
+ * be added. The data settings are the testkit's ({@link LocalCluster#dataConfig}).
  */
 public final class ChaosCluster {
 
@@ -25,30 +28,43 @@ public final class ChaosCluster {
     return LocalCluster.memberId(index);
   }
 
-  /** The index of {@code node-i} among {@code memberCount} members, or an error naming the valid ids. */
-  public static int memberIndex(String id, int memberCount) {
-    for (int i = 0; i < memberCount; i++) {
-      if (memberId(i).equals(id)) return i;
-    }
-    throw new IllegalArgumentException("the member id must be one of node-1 .. node-" + memberCount + ", not " + id);
+  /** The Artery address of the chaos system on 127.0.0.1:{@code port}. */
+  public static String address(int port) {
+    return LocalCluster.address(SYSTEM_NAME, port);
   }
 
-  /** A node: its port among {@code nodePorts}, its member id, its journal and snapshots under {@code data}. */
-  public static Config node(int index, List<Integer> nodePorts, Path data) {
-    Config own = ConfigFactory.parseString("pekko-raft.self-id = \"" + memberId(index) + "\"")
+  /**
+   * A node {@code id} on {@code port}, joining the Pekko Cluster through {@code seedPorts}, with
+   * {@code members} (id to port) as its {@code pekko-raft.members}, its journal and snapshots under {@code data}.
+   * An id outside {@code members} starts a joining node.
+   */
+  public static Config node(String id, int port, List<Integer> seedPorts, Map<String, Integer> members, Path data) {
+    Config own = ConfigFactory.parseString("pekko-raft.self-id = \"" + id + "\"")
         .withFallback(LocalCluster.dataConfig(data))
-        .withFallback(membership(nodePorts.get(index), nodePorts));
+        .withFallback(cluster(port, seedPorts, members));
     return load(own);
   }
 
-  /** The runner's client system on {@code port}: a cluster member that runs no Raft group. */
-  public static Config client(int port, List<Integer> nodePorts) {
-    return load(membership(port, nodePorts));
+  /**
+   * The runner's client system on {@code port}: a cluster member that runs no Raft group. Its
+   * {@code pekko-raft.members} lists every node that may ever be a member (a client reaches only the members
+   * it lists). Its membership coordinator gives up sooner than the defaults, so that the nemesis goes on.
+   */
+  public static Config client(int port, List<Integer> seedPorts, Map<String, Integer> everyNode) {
+    Config own = ConfigFactory.parseString(String.join("\n",
+        "pekko-raft.membership.coordinator.operation-timeout = 20s",
+        "pekko-raft.membership.coordinator.promote-timeout = 30s"));
+    return load(own.withFallback(cluster(port, seedPorts, everyNode)));
   }
 
-  /** Every node is a seed: a restarted node joins whichever of the others is up. */
-  private static Config membership(int port, List<Integer> nodePorts) {
-    return LocalCluster.membershipConfig(SYSTEM_NAME, port, nodePorts, nodePorts);
+  /** Port, seed nodes (every node is a seed: a restarted node joins whichever is up) and pekko-raft.members. */
+  private static Config cluster(int port, List<Integer> seedPorts, Map<String, Integer> members) {
+    String seeds = seedPorts.stream().map(p -> "\"" + address(p) + "\"").collect(Collectors.joining(", "));
+    StringBuilder listed = new StringBuilder("pekko-raft.members = [\n");
+    members.forEach((id, p) -> listed.append("  { id = \"").append(id).append("\", address = \"").append(address(p))
+        .append("\" }\n"));
+    return ConfigFactory.parseString("pekko.remote.artery.canonical.port = " + port + "\n"
+        + "pekko.cluster.seed-nodes = [" + seeds + "]\n" + listed.append("]\n"));
   }
 
   private static Config load(Config own) {

@@ -14,8 +14,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -29,8 +31,13 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * a {@link TestNetwork} around its Raft transport.
  *
  * <pre>
- * java -cp ... io.pekkoraft.chaos.node.ChaosNode --id node-2 --ports 25521,25522,25523 --data /tmp/chaos/node-2
+ * java -cp ... io.pekkoraft.chaos.node.ChaosNode --id node-2 --port 25522 --seeds 25521,25522,25523 \
+ *     --members node-1=25521,node-2=25522,node-3=25523 --data /tmp/chaos/node-2
  * </pre>
+ *
+ * {@code --members} is its {@code pekko-raft.members} (id to port on 127.0.0.1): the bootstrap members, or for
+ * a spare node that joins the running group, the group's members when it starts (its id is none of them, so it
+ * waits as a non-member until a leader adds it).
  *
  * The runner drives it through standard input and output, one line each way; logging goes to stderr.
  * <ul>
@@ -62,22 +69,33 @@ public final class ChaosNode {
 
   private static void start(String[] args, PrintStream out) {
     String id = null;
-    List<Integer> ports = new ArrayList<>();
+    int port = 0;
+    List<Integer> seeds = new ArrayList<>();
+    Map<String, Integer> members = new LinkedHashMap<>();
     Path data = null;
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--id" -> id = args[i + 1];
-        case "--ports" -> Arrays.stream(args[i + 1].split(",")).map(String::trim).map(Integer::valueOf).forEach(ports::add);
+        case "--port" -> port = Integer.parseInt(args[i + 1].trim());
+        case "--seeds" -> Arrays.stream(args[i + 1].split(",")).map(String::trim).map(Integer::valueOf).forEach(seeds::add);
+        case "--members" -> {
+          for (String member : args[i + 1].split(",")) {
+            String[] idPort = member.trim().split("=");
+            if (idPort.length != 2) throw new IllegalArgumentException("--members takes id=port,..., not " + member);
+            members.put(idPort[0], Integer.valueOf(idPort[1]));
+          }
+        }
         case "--data" -> data = Path.of(args[i + 1]).toAbsolutePath();
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
-    if (id == null || ports.isEmpty() || data == null || args.length % 2 != 0) {
-      throw new IllegalArgumentException("usage: ChaosNode --id node-N --ports P1,P2,... --data DIR");
+    if (id == null || port == 0 || seeds.isEmpty() || members.isEmpty() || data == null || args.length % 2 != 0) {
+      throw new IllegalArgumentException(
+          "usage: ChaosNode --id node-N --port P --seeds P1,P2,... --members node-1=P1,... --data DIR");
     }
-    int index = ChaosCluster.memberIndex(id, ports.size());
 
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ChaosCluster.SYSTEM_NAME, ChaosCluster.node(index, ports, data));
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ChaosCluster.SYSTEM_NAME,
+        ChaosCluster.node(id, port, seeds, members, data));
     reportRoles(system, id, out);
     TestNetwork network = new TestNetwork();
     PekkoRaft.get(system).init(ReplicatedStateMachine.of(ChaosCluster.GROUP_ID, KvStateMachine::new)

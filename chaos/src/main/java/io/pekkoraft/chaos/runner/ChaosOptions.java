@@ -26,7 +26,10 @@ public record ChaosOptions(
     ReadConsistency reads) {
 
   /** The faults the nemesis can inject. */
-  public enum Fault { KILL, PAUSE, PARTITION }
+  public enum Fault { KILL, PAUSE, PARTITION, MEMBERSHIP }
+
+  /** The faults without --faults: membership changes are asked for by name (they start two more JVMs). */
+  private static final Set<Fault> DEFAULT_FAULTS = EnumSet.of(Fault.KILL, Fault.PAUSE, Fault.PARTITION);
 
   /** What the clients do. */
   public enum Workload { COUNTER, REGISTER }
@@ -40,9 +43,11 @@ public record ChaosOptions(
 
   public static final String USAGE = String.join("\n",
       "usage: bin/chaos [flags]",
-      "  --nodes N             Raft members, each its own JVM on 127.0.0.1: 3 or 5 (default 3)",
+      "  --nodes N             Raft members at the start, each its own JVM on 127.0.0.1: 3 or 5 (default 3)",
       "  --duration SECONDS    how long faults are injected while the clients run (default 60)",
-      "  --faults LIST         kill,pause,partition (any subset, comma separated) or none (default all three)",
+      "  --faults LIST         kill,pause,partition,membership (any subset, comma separated) or none",
+      "                        (default kill,pause,partition); membership adds, removes and replaces members,",
+      "                        also through joint changes, with two spare nodes (node-N+1, node-N+2)",
       "  --seed S              seed of the fault schedule and the clients' choices (default: random, printed)",
       "  --clients C           concurrent client processes (default 5)",
       "  --workload W          counter (add 1, read) or register (read, write, cas per key) (default counter)",
@@ -59,7 +64,7 @@ public record ChaosOptions(
   public static ChaosOptions parse(String[] args) throws UsageException {
     int nodes = 3;
     long durationSeconds = 60;
-    Set<Fault> faults = EnumSet.allOf(Fault.class);
+    Set<Fault> faults = EnumSet.copyOf(DEFAULT_FAULTS);
     Long seed = null;
     int clients = 5;
     Workload workload = Workload.COUNTER;
@@ -122,11 +127,12 @@ public record ChaosOptions(
         case "kill" -> faults.add(Fault.KILL);
         case "pause" -> faults.add(Fault.PAUSE);
         case "partition" -> faults.add(Fault.PARTITION);
+        case "membership" -> faults.add(Fault.MEMBERSHIP);
         default -> unknown.add("'" + name + "'");
       }
     }
     if (!unknown.isEmpty()) {
-      throw new UsageException("--faults takes kill, pause, partition (comma separated) or none; unknown: "
+      throw new UsageException("--faults takes kill, pause, partition, membership (comma separated) or none; unknown: "
           + String.join(", ", unknown));
     }
     return faults;

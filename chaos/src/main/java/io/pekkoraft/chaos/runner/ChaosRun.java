@@ -4,8 +4,10 @@ import io.pekkoraft.chaos.ChaosCluster;
 import io.pekkoraft.chaos.history.Event;
 import io.pekkoraft.chaos.history.HistoryWriter;
 import io.pekkoraft.chaos.kv.KvStateMachine;
+import io.pekkoraft.consensus.Membership;
 import io.pekkoraft.consensus.RaftClient;
 import io.pekkoraft.consensus.testing.LocalPorts;
+import io.pekkoraft.membership.RaftMembership;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -19,13 +21,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Down;
 
 /**
  * One chaos run: the node processes, the client system, the clients, the nemesis and the progress lines. The
@@ -35,6 +43,8 @@ public final class ChaosRun {
 
   /** Bound on a node's start (JVM, cluster join, journal recovery) until it serves. */
   private static final long READY_SECONDS = 90;
+  /** Spare nodes for the membership fault: node-(N+1) and node-(N+2), started when they are added. */
+  private static final int SPARES = 2;
   /** How long the clients go on after the last fault is healed, before the final reads. */
   private static final long SETTLE_SECONDS = 3;
 
@@ -75,18 +85,30 @@ public final class ChaosRun {
       return t;
     });
     try (HistoryWriter history = new HistoryWriter(options.history())) {
-      List<Integer> ports = LocalPorts.free(options.nodes() + 1);
-      List<Integer> nodePorts = ports.subList(0, options.nodes());
-      List<CompletableFuture<Void>> ready = new ArrayList<>();
-      for (int i = 0; i < options.nodes(); i++) {
-        NodeProcess node = new NodeProcess(ChaosCluster.memberId(i), nodePorts, dir);
+      boolean membership = options.faults().contains(ChaosOptions.Fault.MEMBERSHIP);
+      int total = options.nodes() + (membership ? SPARES : 0);
+      List<Integer> ports = LocalPorts.free(total + 1);
+      List<Integer> nodePorts = ports.subList(0, total);
+      Map<String, Integer> bootstrap = new LinkedHashMap<>();
+      Map<String, Integer> everyNode = new LinkedHashMap<>();
+      Map<String, NodeProcess> byId = new LinkedHashMap<>();
+      for (int i = 0; i < total; i++) {
+        String id = ChaosCluster.memberId(i);
+        everyNode.put(id, nodePorts.get(i));
+        if (i < options.nodes()) bootstrap.put(id, nodePorts.get(i));
+        NodeProcess node = new NodeProcess(id, nodePorts.get(i), nodePorts, dir);
         nodes.add(node);
-        ready.add(node.start());
+        byId.put(id, node);
       }
+      List<CompletableFuture<Void>> ready = new ArrayList<>();
+      for (String id : bootstrap.keySet()) ready.add(byId.get(id).start(bootstrap));
       CompletableFuture.allOf(ready.toArray(CompletableFuture<?>[]::new)).get(READY_SECONDS, TimeUnit.SECONDS);
-      say("all " + options.nodes() + " nodes are serving");
+      say("all " + options.nodes() + " nodes are serving" + (membership ? "; spares " + nodes.subList(options.nodes(), total)
+          .stream().map(n -> n.id).toList() + " wait to be started and added" : ""));
 
-      system = ActorSystem.create(Behaviors.empty(), ChaosCluster.SYSTEM_NAME, ChaosCluster.client(ports.get(options.nodes()), nodePorts));
+      // The client lists every node that may ever be a member: a RaftClient reaches only those it lists.
+      system = ActorSystem.create(Behaviors.empty(), ChaosCluster.SYSTEM_NAME,
+          ChaosCluster.client(ports.get(total), nodePorts, everyNode));
       RaftClient<KvStateMachine.Command, KvStateMachine.Read, KvStateMachine.Result> client =
           RaftClient.<KvStateMachine.Command, KvStateMachine.Read, KvStateMachine.Result>create(system, ChaosCluster.GROUP_ID)
               .withAskTimeout(options.requestTimeout());
@@ -95,18 +117,50 @@ public final class ChaosRun {
       Workload workload = new Workload(options.workload());
       Clients clients = new Clients(client, history, workload, options.requestTimeout(), options.reads(), startNanos, options.clients(),
           options.seed());
-      Nemesis nemesis = new Nemesis(nodes, options.faults(), options.seed(), out, this::elapsedMillis);
-      progress.scheduleAtFixedRate(() -> progressLine(clients, nemesis), 5, 5, TimeUnit.SECONDS);
+      ReentrantLock processes = new ReentrantLock(true);
+      Nemesis nemesis = new Nemesis(nodes, options.faults(), processes, options.seed(), out, this::elapsedMillis);
+      MembershipNemesis changes = null;
+      if (membership) {
+        ActorSystem<Void> clientSystem = system;
+        changes = new MembershipNemesis(byId, bootstrap.keySet(), RaftMembership.get(system).forClient(client), processes,
+            options.seed(), out, this::elapsedMillis, nemesis::leader,
+            address -> Cluster.get(clientSystem).manager().tell(new Down(AddressFromURIString.parse(address))),
+            dir.resolve("membership.log"));
+      }
+      MembershipNemesis membershipNemesis = changes;
+      progress.scheduleAtFixedRate(() -> progressLine(clients, nemesis, membershipNemesis), 5, 5, TimeUnit.SECONDS);
       clients.start();
-      nemesis.runUntil(System.nanoTime() + options.duration().toNanos());
+      long end = System.nanoTime() + options.duration().toNanos();
+      CompletableFuture<Void> changing = membershipNemesis == null ? CompletableFuture.completedFuture(null)
+          : CompletableFuture.runAsync(() -> {
+            try {
+              membershipNemesis.runUntil(end);
+            } catch (Exception e) {
+              throw new CompletionException(e);
+            }
+          }, runnable -> {
+            Thread t = new Thread(runnable, "chaos-membership");
+            t.setDaemon(true);
+            t.start();
+          });
+      nemesis.runUntil(end);
+      try {
+        changing.get(); // its last change finishes (or fails) on its own deadlines
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof CompletionException c && c.getCause() instanceof Exception cause ? cause : e;
+      }
       String faults = options.duration().toSeconds() + " s of faults: " + nemesis.kills.get() + " kills ("
           + nemesis.leaderKills.get() + " of the leader), " + nemesis.pauses.get() + " pauses (" + nemesis.leaderPauses.get()
           + " of the leader), " + nemesis.partitions.get() + " partitions";
-      say("faults over (" + faults + "); every node is running and connected");
+      if (membershipNemesis != null) {
+        Membership last = membershipNemesis.settle();
+        faults += ", " + membershipNemesis.summary() + "; final configuration: " + MembershipNemesis.describe(last);
+      }
+      say("faults over (" + faults + "); every node of the group is running and connected");
       Thread.sleep(TimeUnit.SECONDS.toMillis(SETTLE_SECONDS));
       clients.stop();
       progress.shutdownNow();
-      progressLine(clients, nemesis);
+      progressLine(clients, nemesis, membershipNemesis);
 
       Map<String, Object> finalValues = finalReads(clients, history.events());
       say("final reads: " + (finalValues.size() <= 5 ? finalValues : finalValues.size() + " keys"));
@@ -155,11 +209,13 @@ public final class ChaosRun {
     return values;
   }
 
-  private void progressLine(Clients clients, Nemesis nemesis) {
+  private void progressLine(Clients clients, Nemesis nemesis, MembershipNemesis changes) {
     NodeProcess leader = nemesis.leader();
     say(String.format("%d ops (%d ok, %d fail, %d info), %d faults, leader %s, now: %s",
-        clients.tally.total(), clients.tally.ok.get(), clients.tally.fail.get(), clients.tally.info.get(), nemesis.total(),
-        leader == null ? "none" : leader.id + " (term " + leader.role().term() + ")", nemesis.current));
+        clients.tally.total(), clients.tally.ok.get(), clients.tally.fail.get(), clients.tally.info.get(),
+        nemesis.total() + (changes == null ? 0 : changes.attempted()),
+        leader == null ? "none" : leader.id + " (term " + leader.role().term() + ")",
+        nemesis.current + (changes == null ? "" : "; membership: " + changes.current)));
   }
 
   /** Errors in the nodes' logs are worth a look even when the checks pass: they are listed. */

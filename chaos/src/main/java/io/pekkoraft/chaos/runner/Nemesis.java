@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -12,6 +13,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 
 /**
@@ -28,12 +30,15 @@ import java.util.function.LongSupplier;
  *       and, for lack of anything better with no leader known, a random minority.
  * </ul>
  * The random choices are the seed's; which node leads at each moment, and so some victims, still depend on
- * timing.
+ * timing. Victims are chosen among the nodes running at the time: with the membership fault, spare nodes
+ * come and removed ones go; {@code processes} is held while a fault is in place, so that the
+ * {@link MembershipNemesis} starts and stops nodes only between faults.
  */
 final class Nemesis {
 
   private final List<NodeProcess> nodes;
   private final Set<ChaosOptions.Fault> faults;
+  private final ReentrantLock processes;
   private final Random random;
   private final PrintStream out;
   private final LongSupplier elapsedMillis;
@@ -45,9 +50,17 @@ final class Nemesis {
   /** What is being done right now, for the progress lines. */
   volatile String current = "nothing";
 
-  Nemesis(List<NodeProcess> nodes, Set<ChaosOptions.Fault> faults, long seed, PrintStream out, LongSupplier elapsedMillis) {
+  /**
+   * @param nodes every node that may run (spares too); faults hit those running
+   * @param faults the kinds to inject (kill, pause, partition; the membership fault is the {@link MembershipNemesis}'s)
+   * @param processes held while a fault is in place
+   */
+  Nemesis(List<NodeProcess> nodes, Set<ChaosOptions.Fault> faults, ReentrantLock processes, long seed, PrintStream out,
+      LongSupplier elapsedMillis) {
     this.nodes = nodes;
-    this.faults = faults;
+    this.faults = EnumSet.copyOf(faults);
+    this.faults.remove(ChaosOptions.Fault.MEMBERSHIP);
+    this.processes = processes;
     this.random = new Random(seed);
     this.out = out;
     this.elapsedMillis = elapsedMillis;
@@ -67,10 +80,18 @@ final class Nemesis {
         round.addAll(faults);
         Collections.shuffle(round, random);
       }
-      switch (round.remove(0)) {
-        case KILL -> kill();
-        case PAUSE -> pause();
-        case PARTITION -> partition();
+      ChaosOptions.Fault next = round.remove(0);
+      processes.lock();
+      try {
+        switch (next) {
+          case KILL -> kill();
+          case PAUSE -> pause();
+          case PARTITION -> partition();
+          case MEMBERSHIP -> throw new IllegalStateException("membership changes are the MembershipNemesis's");
+        }
+      } finally {
+        current = "nothing";
+        processes.unlock();
       }
     }
     current = "nothing";
@@ -105,8 +126,9 @@ final class Nemesis {
   }
 
   private void partition() throws Exception {
-    List<Set<String>> sides = shape();
-    Map<String, Set<String>> cut = cuts(sides);
+    List<NodeProcess> nodes = running();
+    List<Set<String>> sides = shape(nodes);
+    Map<String, Set<String>> cut = cuts(nodes, sides);
     current = "partition " + describe(sides);
     Map<String, Long> droppedBefore = new HashMap<>();
     for (NodeProcess node : nodes) droppedBefore.put(node.id, node.dropped());
@@ -128,7 +150,7 @@ final class Nemesis {
   }
 
   /** The groups of a partition: nodes in one group reach each other; a node in two groups is a bridge. */
-  private List<Set<String>> shape() {
+  private List<Set<String>> shape(List<NodeProcess> nodes) {
     List<String> ids = new ArrayList<>(nodes.stream().map(n -> n.id).toList());
     NodeProcess leader = leader();
     int choice = random.nextInt(3);
@@ -152,7 +174,7 @@ final class Nemesis {
   }
 
   /** For each node, the nodes it shares no group with: what it must stop sending to. */
-  private Map<String, Set<String>> cuts(List<Set<String>> sides) {
+  private static Map<String, Set<String>> cuts(List<NodeProcess> nodes, List<Set<String>> sides) {
     Map<String, Set<String>> cut = new HashMap<>();
     for (NodeProcess a : nodes) {
       Set<String> blocked = new LinkedHashSet<>();
@@ -172,11 +194,17 @@ final class Nemesis {
     return String.join(" | ", parts);
   }
 
-  /** The leader two times in three when one is known, else any node. */
+  /** The leader two times in three when one is known, else any running node. */
   private NodeProcess victim() {
     NodeProcess leader = leader();
     if (leader != null && random.nextInt(3) < 2) return leader;
-    return nodes.get(random.nextInt(nodes.size()));
+    List<NodeProcess> running = running();
+    return running.get(random.nextInt(running.size()));
+  }
+
+  /** The nodes running now (every node between faults, less the spares not started and the removed ones). */
+  private List<NodeProcess> running() {
+    return nodes.stream().filter(NodeProcess::alive).toList();
   }
 
   /** The running node that reported leading the highest term, if any. */

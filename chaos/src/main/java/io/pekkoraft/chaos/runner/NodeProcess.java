@@ -1,5 +1,6 @@
 package io.pekkoraft.chaos.runner;
 
+import io.pekkoraft.chaos.ChaosCluster;
 import io.pekkoraft.chaos.node.ChaosNode;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -9,7 +10,10 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -20,6 +24,9 @@ import java.util.stream.Collectors;
  * One {@link ChaosNode} JVM, as the runner sees it: started (again) on the same data directory, killed with
  * SIGKILL, paused with SIGSTOP and resumed with SIGCONT, told whom to cut off, and followed through the lines
  * it prints (READY, its role changes, its answers). Its stderr (logging) is appended to {@code <id>.log}.
+ * Each start names the members the node lists ({@code pekko-raft.members}); a restart after a kill lists the
+ * same as the start before it. A node removed from the group is stopped and {@linkplain #wipe wiped}: it may
+ * later start again, under the same id, on an empty data directory, as a joining node.
  */
 final class NodeProcess {
 
@@ -27,8 +34,11 @@ final class NodeProcess {
   record Role(String role, long term, String leaderId) {}
 
   final String id;
-  private final List<Integer> ports;
+  final int port;
+  private final List<Integer> seedPorts;
   private final Path data;
+  /** Its pekko-raft.members (id to port) for the current incarnation and its restarts. */
+  private volatile Map<String, Integer> members = Map.of();
   final Path log;
   private volatile Process process;
   private volatile Writer stdin;
@@ -38,20 +48,36 @@ final class NodeProcess {
   private volatile CompletableFuture<String> answer = new CompletableFuture<>();
   private volatile long dropped;
 
-  NodeProcess(String id, List<Integer> ports, Path runDir) {
+  NodeProcess(String id, int port, List<Integer> seedPorts, Path runDir) {
     this.id = id;
-    this.ports = ports;
+    this.port = port;
+    this.seedPorts = List.copyOf(seedPorts);
     this.data = runDir.resolve(id);
     this.log = runDir.resolve(id + ".log");
   }
 
-  /** Starts the JVM; completes when it prints READY, fails if it exits first. */
+  /** The node's Pekko address. */
+  String address() {
+    return ChaosCluster.address(port);
+  }
+
+  /** Starts the JVM listing {@code members} (id to port); completes when it prints READY, fails if it exits first. */
+  synchronized CompletableFuture<Void> start(Map<String, Integer> members) throws IOException {
+    this.members = Map.copyOf(new LinkedHashMap<>(members));
+    return start();
+  }
+
+  /** Starts the JVM again with the members of its last start (after a kill). */
   synchronized CompletableFuture<Void> start() throws IOException {
+    if (members.isEmpty()) throw new IllegalStateException(id + " was never started with its members");
     Files.createDirectories(data);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process started = new ProcessBuilder(java, "-Xmx384m", "-XX:+UseSerialGC", "-Dchaos.log=INFO",
         "-cp", System.getProperty("java.class.path"), ChaosNode.class.getName(),
-        "--id", id, "--ports", ports.stream().map(String::valueOf).collect(Collectors.joining(",")),
+        "--id", id, "--port", String.valueOf(port),
+        "--seeds", seedPorts.stream().map(String::valueOf).collect(Collectors.joining(",")),
+        "--members", members.entrySet().stream().sorted(Map.Entry.comparingByKey())
+            .map(m -> m.getKey() + "=" + m.getValue()).collect(Collectors.joining(",")),
         "--data", data.toString())
         .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .start();
@@ -165,6 +191,25 @@ final class NodeProcess {
       if (!p.waitFor(10, TimeUnit.SECONDS)) p.destroyForcibly();
     } catch (Exception e) {
       p.destroyForcibly();
+    }
+    try {
+      p.waitFor(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    paused = false;
+    role = new Role("STOPPED", role.term(), null);
+  }
+
+  /**
+   * Deletes the data directory of a node that is {@linkplain #stop stopped}: its next start begins with an
+   * empty journal (a new replica id), as a disk replaced.
+   */
+  void wipe() throws IOException {
+    if (alive()) throw new IllegalStateException(id + " is running: stop it before wiping its data");
+    if (!Files.exists(data)) return;
+    try (var paths = Files.walk(data)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) Files.delete(path);
     }
   }
 

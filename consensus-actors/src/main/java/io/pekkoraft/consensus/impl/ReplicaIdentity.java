@@ -48,12 +48,14 @@ final class ReplicaIdentity {
   }
 
   /**
-   * A message from {@code member} carried {@code replicaId}: learn it, and say whether the message may count.
-   * False when {@code config} records another replica id for that member: it lost its disk.
+   * A message from {@code member} carried {@code replicaId}: learn it if {@code config} names the member, and
+   * say whether the message may count. False when {@code config} records another replica id for that member:
+   * it lost its disk. A non-member's id is not learned: a removed server that still campaigns would otherwise
+   * leave its old disk's id behind, to be recorded when it is added back on a new disk, which is then refused.
    */
   boolean accepts(String member, long replicaId, Configuration config) {
     if (replicaId == 0 || member.equals(selfId)) return true;
-    learned.put(member, replicaId);
+    if (config.members().contains(member)) learned.put(member, replicaId);
     long recorded = config.replicaId(member);
     if (!ReplicaIds.mismatch(recorded, replicaId)) return true;
     if (reported.add(member + "/" + replicaId)) {

@@ -11,6 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.pekkoraft.consensus.RaftRole;
 import io.pekkoraft.consensus.impl.RaftServer;
 import io.pekkoraft.consensus.protocol.ClientReply;
+import io.pekkoraft.consensus.protocol.ConfigurationChange;
+import io.pekkoraft.consensus.protocol.MembershipReply;
+import io.pekkoraft.consensus.protocol.MembershipRequest;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
 import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
 import io.pekkoraft.consensus.protocol.RaftMessage.HeartbeatResponse;
@@ -309,5 +312,48 @@ class ReplicaIdentityScenariosTest {
       assertEquals(List.of(wiped), replicaIdEvents(c, "node-1"));
       assertEquals(List.of(), c.stoppedOnTheirOwn());
     }
+  }
+
+  @Test
+  void aRemovedServerStillCampaigningLeavesNoReplicaIdForItsReturnUnderTheSameName() {
+    // node-1 leads node-2 (disk 22) and node-3 (disk 33) and records their replica ids. node-3 is removed;
+    // it does not learn it and keeps asking for (pre-)votes from disk 33. Its disk is then wiped and node-3
+    // is added back: the configuration that adds it must record no replica id for it, or the new disk
+    // would be refused as "restarted with an empty disk" although it was removed and added again.
+    try (SimCluster c = SimCluster.startWithPuppets(3, 1306, "", Set.of("node-2", "node-3"))) {
+      long term = c.electWithPuppetVote("node-1", "node-2");
+      for (int round = 0; round < 10; round++) {
+        Configuration sent = latestSentConfiguration(c, "node-2");
+        if (sent != null && sent.replicaIds().size() == 3) break;
+        ackLatest(c, "node-2", 22);
+        ackLatest(c, "node-3", 33);
+        c.advance(Duration.ofMillis(20));
+      }
+      assertEquals(33, latestSentConfiguration(c, "node-2").replicaId("node-3"), "node-3's replica id was not recorded");
+
+      assertTrue(changed(c, new ConfigurationChange.Remove("node-3")), "node-3 was not removed");
+      assertEquals(Set.of("node-1", "node-2"), latestSentConfiguration(c, "node-2").members());
+      c.sendAs("node-3", "node-1", requestVote().term(term + 1).from("node-3").lastLog(1, term).preVote().replicaId(33).build());
+      c.sendAs("node-3", "node-1", requestVote().term(term + 1).from("node-3").lastLog(1, term).replicaId(33).build());
+
+      assertTrue(changed(c, new ConfigurationChange.AddLearner("node-3", null)), "node-3 was not added back");
+      Configuration added = latestSentConfiguration(c, "node-2");
+      assertTrue(added.learners().contains("node-3"), "not the configuration adding node-3: " + added);
+      assertEquals(0, added.replicaId("node-3"), "the configuration adding node-3 back records the disk it had"
+          + " before its removal, learned from its vote requests after it: its new disk would be refused");
+      assertEquals(RaftRole.LEADER, c.role("node-1"));
+      assertEquals(List.of(), c.stoppedOnTheirOwn());
+    }
+  }
+
+  /** Asks leader node-1 for {@code change}, puppet node-2 acknowledging until it commits; true once answered Changed. */
+  private static boolean changed(SimCluster c, ConfigurationChange change) {
+    var reply = c.changeMembership("node-1", change, MembershipRequest.ANY_CONFIGURATION);
+    for (int round = 0; round < 20 && !reply.isDone(); round++) {
+      c.advance(Duration.ofMillis(20));
+      ackLatest(c, "node-2", 22);
+    }
+    c.advance(Duration.ofMillis(20));
+    return reply.isDone() && reply.join() instanceof MembershipReply.Changed;
   }
 }
