@@ -49,6 +49,10 @@ final class ServerState {
   final SnapshotFiles snapshots;
   /** Client requests held back while this server hands its leadership over. */
   final HeldRequests held;
+  /** FOLLOWER reads waiting for a read index from the leader, whatever role this server is in. */
+  final FollowerReads followerReads;
+  /** The monotonic clock of leader leases, in nanoseconds ({@code System.nanoTime}; the simulated time in tests). */
+  final java.util.function.LongSupplier nanos;
   final LogView log;
   /**
    * Draws election timeouts. SplittableRandom mixes its seed, so nodes seeded with neighbouring values
@@ -118,6 +122,9 @@ final class ServerState {
     Duration hold = settings.heartbeatInterval().compareTo(settings.leadershipTransferTimeout()) < 0
         ? settings.heartbeatInterval() : settings.leadershipTransferTimeout();
     this.held = new HeldRequests(ctx.getSelf(), timers, transport, settings.pendingMax(), hold);
+    this.followerReads = new FollowerReads(selfId, transport, timers, runner, () -> leaderId, () -> currentTerm,
+        settings.pendingMax(), settings.electionTimeoutMin());
+    this.nanos = settings.clock();
     this.currentTerm = recovered.currentTerm();
     this.votedFor = recovered.votedFor();
     long seed = settings.randomSeed() != 0 ? settings.randomSeed() : System.nanoTime();
