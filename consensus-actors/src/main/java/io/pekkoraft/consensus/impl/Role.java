@@ -348,7 +348,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
    */
   Behavior<ServerCommand> onClientQuery(ClientRequest.ClientQuery q) {
     if (q.consistency() == ReadConsistency.STALE) {
-      state.runner.tell(new StateMachineRunner.Read(0, state.commitIndex, q));
+      state.runner.tell(new StateMachineRunner.Read(0, Math.max(state.commitIndex, state.leaderCommitSeen), q));
     } else if (q.consistency() == ReadConsistency.FOLLOWER) {
       state.followerReads.read(q);
     } else {

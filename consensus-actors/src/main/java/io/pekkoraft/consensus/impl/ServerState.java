@@ -71,6 +71,11 @@ final class ServerState {
   long currentTerm;
   String votedFor;
   long commitIndex;
+  /**
+   * The highest commit index a leader told us of (AppendEntries carries the leader's own), at least
+   * {@link #commitIndex}: how far behind a bounded STALE read finds us, even where our log ends before it.
+   */
+  long leaderCommitSeen;
   /** The last index handed to the state machine runner. */
   private long handedToRunner;
   /** The latest snapshot of the state machine (index 0: none yet), which a leader sends to followers behind its log. */
