@@ -60,7 +60,8 @@ public record RaftSettings(
     require(snapshotEveryEntries >= 0, "snapshot.every-entries", "must be 0 (off) or positive");
     require(!snapshotEveryTime.isNegative(), "snapshot.every-time", "must be 0 (off) or positive");
     require(snapshotChunkBytes >= 1024, "snapshot.chunk-size", "must be at least 1 KiB");
-    require(!leaseClockDriftMargin.isNegative() && leaseClockDriftMargin.compareTo(electionTimeoutMin) < 0,
+    // Checked only with leases on: a group with short election timeouts and leases off keeps the default margin.
+    require(!leaseReads || !leaseClockDriftMargin.isNegative() && leaseClockDriftMargin.compareTo(electionTimeoutMin) < 0,
         "read.lease-clock-drift-margin", "must be at least 0 and below election-timeout-min ("
             + electionTimeoutMin.toMillis() + " ms): the lease lasts election-timeout-min minus the margin");
     require(!leaseReads || checkQuorum, "read.lease", "needs check-quorum = on: a follower refuses to elect another"
