@@ -100,6 +100,11 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
     return connection.requests().query(query, consistency, connection, askTimeout);
   }
 
+  /** A read with options: a bounded STALE read ({@link ReadOptions}) fails with {@link RaftException.TooStale}. */
+  public CompletionStage<R> read(Q query, ReadOptions options) {
+    return connection.requests().query(query, options, connection, askTimeout);
+  }
+
   /**
    * Done with this client (and those made from it by {@link #withAskTimeout}). When it was the last
    * client of its group on this system, the shared connection stops: requests still waiting fail at

@@ -73,6 +73,31 @@ public abstract class RaftException extends RuntimeException {
   }
 
   /**
+   * A bounded STALE read ({@link ReadOptions#staleWithin}, {@link ReadOptions#staleFrom}) was refused: the
+   * node asked is further behind than the read allows. Not served; retry later or on another node.
+   */
+  public static final class TooStale extends RaftException {
+    private final long appliedIndex;
+    private final long entriesBehind;
+
+    public TooStale(String message, long appliedIndex, long entriesBehind) {
+      super(message);
+      this.appliedIndex = appliedIndex;
+      this.entriesBehind = entriesBehind;
+    }
+
+    /** How far the node had applied. */
+    public long appliedIndex() {
+      return appliedIndex;
+    }
+
+    /** How many entries it was short of what the read asked for. */
+    public long entriesBehind() {
+      return entriesBehind;
+    }
+  }
+
+  /**
    * The local server of the group has stopped (a journal failure, a broken invariant, its ActorSystem
    * terminating): the request was not sent, so not applied. Only a restart of the member brings it back.
    */

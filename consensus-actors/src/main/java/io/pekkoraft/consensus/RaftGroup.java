@@ -109,8 +109,16 @@ public final class RaftGroup<C, Q, R> {
 
   /** A read of the chosen consistency; an unserializable query fails like an unserializable command. */
   public CompletionStage<R> read(Q query, ReadConsistency consistency) {
+    return read(query, ReadOptions.of(consistency));
+  }
+
+  /**
+   * A read of the chosen consistency, with a bound for a STALE one ({@link ReadOptions#staleWithin},
+   * {@link ReadOptions#staleFrom}): a node further behind fails it with {@link RaftException.TooStale}.
+   */
+  public CompletionStage<R> read(Q query, ReadOptions options) {
     CompletionStage<R> stopped = failIfStopped();
-    return stopped != null ? stopped : requests.query(query, consistency, localServer, askTimeout);
+    return stopped != null ? stopped : requests.query(query, options, localServer, askTimeout);
   }
 
   /**

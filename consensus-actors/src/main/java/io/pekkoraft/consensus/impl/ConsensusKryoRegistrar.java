@@ -54,9 +54,12 @@ public final class ConsensusKryoRegistrar implements KryoRegistrar {
     kryo.register(ClientEnvelope.Tagged.class, new ProtocolSerializers.TaggedSerializer(), 235);
     kryo.register(ClientEnvelope.TaggedBatch.class, new ProtocolSerializers.TaggedBatchSerializer(), 236);
     kryo.register(ClientReply.CommandFailed.class, 237);
+    kryo.register(ClientReply.TooStale.class, 239);
 
     // leadership transfer: 210-214 and 240-249
     kryo.register(RaftMessage.TimeoutNow.class, new ProtocolSerializers.TimeoutNowSerializer(), 210);
+    kryo.register(RaftMessage.ReadIndexRequest.class, 211);
+    kryo.register(RaftMessage.ReadIndexResponse.class, 212);
     kryo.register(TransferLeadership.class, 240);
     kryo.register(TransferReply.Transferred.class, 241);
     kryo.register(TransferReply.NotLeader.class, 242);

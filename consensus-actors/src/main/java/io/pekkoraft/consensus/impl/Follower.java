@@ -100,6 +100,7 @@ class Follower extends Role {
     long lastNew = prev + entries.size();
     // Only what is known to match the leader's log may commit here.
     state.commitTo(Math.min(ae.leaderCommit(), lastNew), Map.of());
+    state.leaderCommitSeen = Math.max(state.leaderCommitSeen, ae.leaderCommit());
     state.sendAfterDurable(ae.from(), new AppendEntriesResponse(
         state.currentTerm, state.selfId, true, lastNew, 0, 0, ae.seq(), state.replicaId));
     return roleForConfiguration();

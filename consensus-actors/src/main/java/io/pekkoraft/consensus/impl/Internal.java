@@ -87,4 +87,9 @@ final class Internal {
    */
   public record FetchEntries(String peer, long fromIndex, ActorRef<RaftLog.ReadResult> replyTo)
       implements ServerCommand, NoSerializationVerificationNeeded {}
+
+  /** A leader holding a lease renews it: a heartbeat round, every heartbeat interval. */
+  enum LeaseRound implements ServerCommand, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
 }

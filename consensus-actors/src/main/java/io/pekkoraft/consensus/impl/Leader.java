@@ -10,9 +10,11 @@ import io.pekkoraft.consensus.protocol.RaftMessage.Heartbeat;
 import io.pekkoraft.consensus.protocol.RaftMessage.HeartbeatResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.InstallSnapshotResponse;
 import io.pekkoraft.consensus.protocol.RaftMessage.TimeoutNow;
+import io.pekkoraft.consensus.protocol.RaftMessage;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.protocol.TransferLeadership;
 import io.pekkoraft.consensus.rules.CommitRule;
+import io.pekkoraft.consensus.rules.LeaderLease;
 import io.pekkoraft.consensus.rules.Quorum;
 import io.pekkoraft.consensus.rules.ReadIndex;
 import io.pekkoraft.persistence.LogEntry;
@@ -52,8 +54,15 @@ final class Leader extends Role {
   /** Our own log is durable up to here: the leader's vote for its own entries (§10.2.1 of the thesis). */
   private long selfPersisted;
 
-  /** ReadIndex (thesis §6.4): which heartbeat rounds to send, which reads they confirm. */
-  private final ReadIndex<ClientRequest.ClientQuery> reads;
+  /**
+   * ReadIndex (thesis §6.4): which heartbeat rounds to send, which reads they confirm: our own clients'
+   * ({@link ClientRequest.ClientQuery}) and the read index requests of followers serving FOLLOWER reads
+   * ({@link RaftMessage.ReadIndexRequest}).
+   */
+  private final ReadIndex<ServerCommand> reads;
+
+  /** The lease of LEASE reads (thesis §6.4.1); null when {@code pekko-raft.read.lease} is off. */
+  private final LeaderLease lease;
 
   /** Leadership transfer (thesis §3.10): the target, its watch, the TimeoutNow. */
   private final LeadershipHandOver handOver;
@@ -68,16 +77,27 @@ final class Leader extends Role {
     handOver = new LeadershipHandOver(state, peer -> matchIndex.getOrDefault(peer, 0L), replicators::get);
     membership = new LeaderMembership(state, peer -> matchIndex.getOrDefault(peer, 0L), this::recentlyHeard,
         this::appendAsLeader);
+    lease = state.settings.leaseReads()
+        ? new LeaderLease(state.selfId, state.settings.electionTimeoutMin().toNanos(),
+            state.settings.leaseClockDriftMargin().toNanos())
+        : null;
     reads = new ReadIndex<>(state.selfId, new ReadIndex.Output<>() {
       @Override
       public void heartbeatRound(long round) {
+        if (lease != null) lease.roundSent(round, state.nanos.getAsLong()); // the lease starts when a round is sent
         Replicator.HeartbeatNow now = new Replicator.HeartbeatNow(round);
         for (ActorRef<Replicator.Command> r : replicators.values()) r.tell(now);
       }
 
       @Override
-      public void serve(long readIndex, ClientRequest.ClientQuery query) {
-        state.runner.tell(new StateMachineRunner.Read(readIndex, query));
+      public void serve(long readIndex, ServerCommand read) {
+        if (read instanceof ClientRequest.ClientQuery query) {
+          state.runner.tell(new StateMachineRunner.Read(readIndex, query));
+        } else {
+          RaftMessage.ReadIndexRequest r = (RaftMessage.ReadIndexRequest) read;
+          state.transport.send(r.from(),
+              new RaftMessage.ReadIndexResponse(state.currentTerm, state.selfId, r.id(), true, readIndex));
+        }
       }
     });
   }
@@ -101,6 +121,9 @@ final class Leader extends Role {
     // Check-quorum rounds; with check-quorum off they still tell which members were heard from recently.
     state.timers.startTimerWithFixedDelay(ServerState.CHECK_QUORUM_TIMER, Internal.CheckQuorum.INSTANCE,
         state.settings.electionTimeoutMin());
+    if (lease != null) {
+      state.timers.startTimerWithFixedDelay(LEASE_TIMER, Internal.LeaseRound.INSTANCE, state.settings.heartbeatInterval());
+    }
     // §5.4.2 and §8: a no-op of our term lets earlier entries commit, and lets reads start.
     membership.termStarted(state.log.lastIndex() + 1);
     appendAsLeader(LogEntry.noop(state.log.lastIndex() + 1, state.currentTerm));
@@ -110,6 +133,8 @@ final class Leader extends Role {
     for (ClientRequest held : state.held.takeAll()) onClientRequest(held);
     return maybeCommit();
   }
+
+  private static final String LEASE_TIMER = "lease-round";
 
   /** The configuration changes seen, as {@link ServerState#configChanges} counts them. */
   private long configChangesSeen;
@@ -343,6 +368,7 @@ final class Leader extends Role {
   Behavior<ServerCommand> onHeartbeatResponse(HeartbeatResponse r) {
     if (r.term() < state.currentTerm || !replicators.containsKey(r.from())) return this;
     recentlyActive.add(r.from());
+    if (lease != null) lease.acked(r.from(), r.round(), state.config);
     reads.acked(r.from(), r.round(), state.config);
     handOver.onHeartbeatResponse(r.from());
     return this;
@@ -448,8 +474,34 @@ final class Leader extends Role {
           + " confirmed (pekko-raft.client.pending-max); retry later"));
       return this;
     }
-    // §6.4: until our no-op commits, commitIndex may be behind; the read waits for it.
-    reads.read(q, state.commitIndex, state.log.termAt(state.commitIndex) == state.currentTerm, state.config);
+    boolean termCommitted = state.log.termAt(state.commitIndex) == state.currentTerm;
+    if (q.consistency() == ReadConsistency.LEASE && lease != null && termCommitted
+        && lease.holds(state.nanos.getAsLong())) {
+      // §6.4.1: no other leader can exist while the lease holds, so our commit index is up to date.
+      state.runner.tell(new StateMachineRunner.Read(state.commitIndex, q));
+      return this;
+    }
+    // §6.4: until our no-op commits, commitIndex may be behind; the read waits for it. FOLLOWER reads that
+    // reach the leader, and LEASE reads without a lease, are served as LINEARIZABLE.
+    reads.read(q, state.commitIndex, termCommitted, state.config);
+    return this;
+  }
+
+  /** A follower serving FOLLOWER reads asks for a read index: confirmed like our own reads, by a heartbeat round. */
+  @Override
+  Behavior<ServerCommand> onReadIndexRequest(RaftMessage.ReadIndexRequest r) {
+    if (reads.waiting() >= state.settings.pendingMax()) {
+      state.transport.send(r.from(), new RaftMessage.ReadIndexResponse(state.currentTerm, state.selfId, r.id(), false, 0));
+      return this;
+    }
+    reads.read(r, state.commitIndex, state.log.termAt(state.commitIndex) == state.currentTerm, state.config);
+    return this;
+  }
+
+  /** Renew the lease: a heartbeat round now, unless one is out. */
+  @Override
+  Behavior<ServerCommand> onLeaseRound() {
+    reads.keepAlive(state.config);
     return this;
   }
 
@@ -458,12 +510,16 @@ final class Leader extends Role {
   @Override
   Behavior<ServerCommand> onTransferLeadership(TransferLeadership t) {
     handOver.request(t);
+    // The target will campaign with transfer = true, which voters grant although they hear from us: the
+    // lease no longer keeps another leader away.
+    if (lease != null && handOver.underWay()) lease.end();
     return this;
   }
 
   @Override
   Behavior<ServerCommand> onTransferEnded(TransferWatch.Ended e) {
     handOver.ended(e);
+    if (lease != null && !handOver.underWay()) lease.resume(); // still leading: later rounds renew it
     return this;
   }
 
@@ -486,6 +542,8 @@ final class Leader extends Role {
   @Override
   void onLeave() {
     state.timers.cancel(ServerState.CHECK_QUORUM_TIMER);
+    state.timers.cancel(LEASE_TIMER);
+    if (lease != null) lease.end(); // a leader that stepped down holds no lease
     for (ActorRef<Replicator.Command> r : replicators.values()) state.ctx.stop(r);
     replicators.clear();
     if (state.leaderId != null && state.leaderId.equals(state.selfId)) state.leaderId = null;
@@ -507,6 +565,13 @@ final class Leader extends Role {
     for (ClientRequest request : pendingCommands.values()) answers.add(request, reply);
     answers.send();
     pendingCommands.clear();
-    for (ClientRequest.ClientQuery q : reads.drain()) q.reply(new ClientReply.NotLeader(null));
+    for (ServerCommand read : reads.drain()) {
+      if (read instanceof ClientRequest.ClientQuery q) {
+        q.reply(new ClientReply.NotLeader(null));
+      } else {
+        RaftMessage.ReadIndexRequest r = (RaftMessage.ReadIndexRequest) read;
+        state.transport.send(r.from(), new RaftMessage.ReadIndexResponse(state.currentTerm, state.selfId, r.id(), false, 0));
+      }
+    }
   }
 }

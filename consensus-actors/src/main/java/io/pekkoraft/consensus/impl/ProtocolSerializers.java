@@ -322,9 +322,17 @@ final class ProtocolSerializers {
 
   private static final ReadConsistency[] CONSISTENCIES = ReadConsistency.values();
 
+  /** Set in the consistency byte of a bounded STALE read: its maxLagEntries + 1 and minIndex follow. */
+  private static final int QUERY_BOUNDED = 0x40;
+
   private static void writeQuery(Kryo kryo, Output output, ClientRequest.ClientQuery m, boolean withReplyTo) {
     writeNullableBytes(output, m.query());
-    output.writeByte(m.consistency() == null ? 0 : m.consistency().ordinal() + 1);
+    boolean bounded = m.bounded();
+    output.writeByte((m.consistency() == null ? 0 : m.consistency().ordinal() + 1) | (bounded ? QUERY_BOUNDED : 0));
+    if (bounded) {
+      output.writeVarLong(m.maxLagEntries() + 1, true); // -1 (unbounded) is 0
+      output.writeVarLong(m.minIndex(), true);
+    }
     output.writeVarInt(m.hops(), true);
     output.writeVarLong(m.tag(), true);
     if (withReplyTo) kryo.writeClassAndObject(output, m.replyTo());
@@ -333,15 +341,24 @@ final class ProtocolSerializers {
   private static ClientRequest.ClientQuery readQuery(
       Kryo kryo, Input input, ActorRef<ClientReply> replyTo, boolean withReplyTo) {
     byte[] query = readNullableBytes(input, "ClientQuery query");
-    int consistency = input.readByte();
+    int flags = input.readByte();
+    int consistency = flags & ~QUERY_BOUNDED;
     if (consistency < 0 || consistency > CONSISTENCIES.length) {
-      throw new KryoException("unknown read consistency " + consistency + ": the bytes are corrupt");
+      throw new KryoException("unknown read consistency " + flags + ": the bytes are corrupt");
+    }
+    long maxLagEntries = -1;
+    long minIndex = 0;
+    if ((flags & QUERY_BOUNDED) != 0) {
+      maxLagEntries = input.readVarLong(true) - 1;
+      minIndex = input.readVarLong(true);
     }
     int hops = input.readVarInt(true);
     long tag = input.readVarLong(true);
     return new ClientRequest.ClientQuery(
         query,
         consistency == 0 ? null : CONSISTENCIES[consistency - 1],
+        maxLagEntries,
+        minIndex,
         hops,
         tag,
         withReplyTo ? readReplyTo(kryo, input) : replyTo);

@@ -37,7 +37,10 @@ public record RaftSettings(
     java.nio.file.Path snapshotDir,
     long logMemoryBytesMax,
     long logWriteBytesMax,
-    long catchUpGap) {
+    long catchUpGap,
+    boolean leaseReads,
+    Duration leaseClockDriftMargin,
+    java.util.function.LongSupplier clock) {
 
   public RaftSettings {
     members = Map.copyOf(members);
@@ -57,6 +60,12 @@ public record RaftSettings(
     require(snapshotEveryEntries >= 0, "snapshot.every-entries", "must be 0 (off) or positive");
     require(!snapshotEveryTime.isNegative(), "snapshot.every-time", "must be 0 (off) or positive");
     require(snapshotChunkBytes >= 1024, "snapshot.chunk-size", "must be at least 1 KiB");
+    // Checked only with leases on: a group with short election timeouts and leases off keeps the default margin.
+    require(!leaseReads || !leaseClockDriftMargin.isNegative() && leaseClockDriftMargin.compareTo(electionTimeoutMin) < 0,
+        "read.lease-clock-drift-margin", "must be at least 0 and below election-timeout-min ("
+            + electionTimeoutMin.toMillis() + " ms): the lease lasts election-timeout-min minus the margin");
+    require(!leaseReads || checkQuorum, "read.lease", "needs check-quorum = on: a follower refuses to elect another"
+        + " leader while it hears from this one only with check-quorum, and the lease rests on that");
     require(catchUpGap >= 0, "membership.catch-up-gap", "must be 0 or positive");
     require(snapshotTrailingEntries >= 0, "snapshot.trailing-entries", "must be 0 or positive");
     require(!leadershipTransferTimeout.isNegative() && !leadershipTransferTimeout.isZero(),
@@ -124,7 +133,10 @@ public record RaftSettings(
         snapshotDir(root),
         c.getBytes("log.memory-bytes-max"),
         logWriteBytesMax(root),
-        c.getLong("membership.catch-up-gap"));
+        c.getLong("membership.catch-up-gap"),
+        c.getBoolean("read.lease"),
+        c.getDuration("read.lease-clock-drift-margin"),
+        System::nanoTime);
   }
 
   /**
@@ -169,7 +181,7 @@ public record RaftSettings(
         checkQuorum, randomSeed, batchEntriesMax, batchBytesMax, window, requestBytesMax, pendingMax,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
         snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax,
-        catchUpGap);
+        catchUpGap, leaseReads, leaseClockDriftMargin, clock);
   }
 
   public RaftSettings withRandomSeed(long seed) {
@@ -177,7 +189,16 @@ public record RaftSettings(
         checkQuorum, seed, batchEntriesMax, batchBytesMax, window, requestBytesMax, pendingMax,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
         snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax,
-        catchUpGap);
+        catchUpGap, leaseReads, leaseClockDriftMargin, clock);
+  }
+
+  /** A copy reading leases off another monotonic clock, in nanoseconds (a simulation's time). */
+  public RaftSettings withClock(java.util.function.LongSupplier nanos) {
+    return new RaftSettings(selfId, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote,
+        checkQuorum, randomSeed, batchEntriesMax, batchBytesMax, window, requestBytesMax, pendingMax,
+        askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
+        snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax,
+        catchUpGap, leaseReads, leaseClockDriftMargin, nanos);
   }
 
   public RaftSettings withPreVote(boolean on) {
@@ -185,7 +206,7 @@ public record RaftSettings(
         checkQuorum, randomSeed, batchEntriesMax, batchBytesMax, window, requestBytesMax, pendingMax,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
         snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax,
-        catchUpGap);
+        catchUpGap, leaseReads, leaseClockDriftMargin, clock);
   }
 
   /** Whether the state machine is snapshotted at all (either trigger set). */

@@ -112,6 +112,11 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
           return this;
         })
         .onMessageEquals(Internal.PushEntries.INSTANCE, this::onPushEntries)
+        .onMessageEquals(Internal.LeaseRound.INSTANCE, this::onLeaseRound)
+        .onMessageEquals(FollowerReads.Expired.INSTANCE, () -> {
+          state.followerReads.expired();
+          return this;
+        })
         .onMessage(TransferLeadership.class, this::onTransferLeadership)
         .onMessage(MembershipRequest.class, this::onMembershipRequest)
         .onMessage(TransferWatch.Ended.class, this::onTransferEnded)
@@ -122,6 +127,7 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
         .onSignal(Terminated.class, this::onTerminated)
         .onSignal(PostStop.class, stop -> {
           state.held.answerAllNotLeader();
+          state.followerReads.answerAllNotLeader();
           state.dropIncoming();
           onStop();
           return this;
@@ -174,6 +180,11 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
     if (m instanceof InstallSnapshot is) return onInstallSnapshot(is);
     if (m instanceof InstallSnapshotResponse r) return onInstallSnapshotResponse(r);
     if (m instanceof TimeoutNow t) return onTimeoutNow(t);
+    if (m instanceof RaftMessage.ReadIndexRequest r) return onReadIndexRequest(r);
+    if (m instanceof RaftMessage.ReadIndexResponse r) {
+      state.followerReads.answered(r);
+      return this;
+    }
     throw new IllegalStateException("unknown RPC " + m);
   }
 
@@ -330,12 +341,30 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
     return this;
   }
 
+  /**
+   * STALE: served from our own state, within its bound ({@link StateMachineRunner}); FOLLOWER: from our own
+   * state too, once the leader gave a read index and we applied that far ({@link FollowerReads}); the
+   * others go to the leader.
+   */
   Behavior<ServerCommand> onClientQuery(ClientRequest.ClientQuery q) {
     if (q.consistency() == ReadConsistency.STALE) {
-      state.runner.tell(new StateMachineRunner.Read(0, q));
+      state.runner.tell(new StateMachineRunner.Read(0, Math.max(state.commitIndex, state.leaderCommitSeen), q));
+    } else if (q.consistency() == ReadConsistency.FOLLOWER) {
+      state.followerReads.read(q);
     } else {
       forwardToLeader(q);
     }
+    return this;
+  }
+
+  /** Not the leader: a read index request is refused, so the asker answers its reads NotLeader. */
+  Behavior<ServerCommand> onReadIndexRequest(RaftMessage.ReadIndexRequest r) {
+    state.transport.send(r.from(), new RaftMessage.ReadIndexResponse(state.currentTerm, state.selfId, r.id(), false, 0));
+    return this;
+  }
+
+  /** Only a leader holding a lease renews it. */
+  Behavior<ServerCommand> onLeaseRound() {
     return this;
   }
 

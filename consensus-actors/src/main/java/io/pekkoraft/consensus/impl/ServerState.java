@@ -49,6 +49,10 @@ final class ServerState {
   final SnapshotFiles snapshots;
   /** Client requests held back while this server hands its leadership over. */
   final HeldRequests held;
+  /** FOLLOWER reads waiting for a read index from the leader, whatever role this server is in. */
+  final FollowerReads followerReads;
+  /** The monotonic clock of leader leases, in nanoseconds ({@code System.nanoTime}; the simulated time in tests). */
+  final java.util.function.LongSupplier nanos;
   final LogView log;
   /**
    * Draws election timeouts. SplittableRandom mixes its seed, so nodes seeded with neighbouring values
@@ -67,6 +71,11 @@ final class ServerState {
   long currentTerm;
   String votedFor;
   long commitIndex;
+  /**
+   * The highest commit index a leader told us of (AppendEntries carries the leader's own), at least
+   * {@link #commitIndex}: how far behind a bounded STALE read finds us, even where our log ends before it.
+   */
+  long leaderCommitSeen;
   /** The last index handed to the state machine runner. */
   private long handedToRunner;
   /** The latest snapshot of the state machine (index 0: none yet), which a leader sends to followers behind its log. */
@@ -118,6 +127,9 @@ final class ServerState {
     Duration hold = settings.heartbeatInterval().compareTo(settings.leadershipTransferTimeout()) < 0
         ? settings.heartbeatInterval() : settings.leadershipTransferTimeout();
     this.held = new HeldRequests(ctx.getSelf(), timers, transport, settings.pendingMax(), hold);
+    this.followerReads = new FollowerReads(selfId, transport, timers, runner, () -> leaderId, () -> currentTerm,
+        settings.pendingMax(), settings.electionTimeoutMin());
+    this.nanos = settings.clock();
     this.currentTerm = recovered.currentTerm();
     this.votedFor = recovered.votedFor();
     long seed = settings.randomSeed() != 0 ? settings.randomSeed() : System.nanoTime();

@@ -34,8 +34,16 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
   /** Committed entries, contiguous, and the clients waiting for some of them (by index). */
   public record Apply(List<LogEntry> entries, Map<Long, ClientRequest> replies) implements Command {}
 
-  /** Evaluate {@code query} once everything up to {@code readIndex} is applied. */
-  public record Read(long readIndex, ClientRequest.ClientQuery request) implements Command {}
+  /**
+   * Evaluate {@code query} once everything up to {@code readIndex} is applied. A bounded STALE read
+   * ({@code readIndex} 0) is refused {@code TooStale} when what is applied is further behind than the
+   * bound: {@code commitIndex} is the commit index the server knew when it sent the read.
+   */
+  public record Read(long readIndex, long commitIndex, ClientRequest.ClientQuery request) implements Command {
+    public Read(long readIndex, ClientRequest.ClientQuery request) {
+      this(readIndex, 0, request);
+    }
+  }
 
   /** Replace the state by the snapshot covering the log up to {@code index} (of {@code term}), read from its file. */
   public record Restore(long index, long term) implements Command {}
@@ -227,9 +235,26 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
   }
 
   private Behavior<Command> onRead(Read r) {
+    if (r.request().bounded() && tooStale(r)) return this;
     if (r.readIndex() <= lastApplied) serve(r);
     else waitingReads.add(r);
     return this;
+  }
+
+  /** A bounded STALE read this node is too far behind for is refused, with how far behind it is. */
+  private boolean tooStale(Read r) {
+    ClientRequest.ClientQuery q = r.request();
+    long required = q.minIndex();
+    String why = "has not applied index " + q.minIndex() + " yet";
+    if (q.maxLagEntries() != io.pekkoraft.consensus.ReadOptions.UNBOUNDED && r.commitIndex() - q.maxLagEntries() > required) {
+      required = r.commitIndex() - q.maxLagEntries();
+      why = "knows of " + (r.commitIndex() - lastApplied) + " committed entries it has not applied (commit index "
+          + r.commitIndex() + "), more than the " + q.maxLagEntries() + " the read allows";
+    }
+    if (lastApplied >= required) return false;
+    q.reply(new ClientReply.TooStale(settings.selfId(), lastApplied, required - lastApplied,
+        where() + " has applied up to " + lastApplied + " and " + why));
+    return true;
   }
 
   private void serve(Read r) {

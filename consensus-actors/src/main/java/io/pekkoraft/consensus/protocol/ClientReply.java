@@ -37,4 +37,11 @@ public sealed interface ClientReply extends ClientEnvelope {
    * unchanged. It stays in the log: submitting it again appends it again, and it fails again.
    */
   record CommandFailed(String reason, long index) implements ClientReply {}
+
+  /**
+   * A bounded STALE read was refused, not served: this node ({@code memberId}) has applied up to
+   * {@code appliedIndex}, {@code entriesBehind} entries short of what the read asked for (the commit index
+   * this node knows minus the lag allowed, or the minimum index). Safe to retry, on another node or later.
+   */
+  record TooStale(String memberId, long appliedIndex, long entriesBehind, String reason) implements ClientReply {}
 }

@@ -1,6 +1,7 @@
 package io.pekkoraft.consensus.protocol;
 
 import io.pekkoraft.consensus.ReadConsistency;
+import io.pekkoraft.consensus.ReadOptions;
 import io.pekkoraft.persistence.serialization.RaftSerializable;
 import org.apache.pekko.actor.typed.ActorRef;
 
@@ -50,15 +51,33 @@ public sealed interface ClientRequest extends ServerCommand, RaftSerializable {
     }
   }
 
-  record ClientQuery(byte[] query, ReadConsistency consistency, int hops, long tag, ActorRef<ClientReply> replyTo)
-      implements ClientRequest {
+  /**
+   * A read. {@code maxLagEntries} and {@code minIndex} bound a STALE read ({@code ReadOptions}; -1 and 0: no
+   * bound): a node further behind answers {@link ClientReply.TooStale}.
+   */
+  record ClientQuery(byte[] query, ReadConsistency consistency, long maxLagEntries, long minIndex, int hops, long tag,
+      ActorRef<ClientReply> replyTo) implements ClientRequest {
+    public ClientQuery(byte[] query, ReadConsistency consistency, int hops, long tag, ActorRef<ClientReply> replyTo) {
+      this(query, consistency, ReadOptions.UNBOUNDED, 0, hops, tag, replyTo);
+    }
+
     public ClientQuery(byte[] query, ReadConsistency consistency, int hops, ActorRef<ClientReply> replyTo) {
       this(query, consistency, hops, 0, replyTo);
     }
 
+    /** A read with {@code options}: its consistency and, for a STALE read, its bound. */
+    public static ClientQuery of(byte[] query, ReadOptions options, int hops, long tag, ActorRef<ClientReply> replyTo) {
+      return new ClientQuery(query, options.consistency(), options.maxLagEntries(), options.minIndex(), hops, tag, replyTo);
+    }
+
+    /** Has this (STALE) read a bound? */
+    public boolean bounded() {
+      return maxLagEntries != ReadOptions.UNBOUNDED || minIndex != 0;
+    }
+
     @Override
     public ClientQuery forwarded() {
-      return new ClientQuery(query, consistency, hops + 1, tag, replyTo);
+      return new ClientQuery(query, consistency, maxLagEntries, minIndex, hops + 1, tag, replyTo);
     }
   }
 }

@@ -96,4 +96,18 @@ public sealed interface RaftMessage extends ServerCommand, RaftSerializable {
       long term, String from, long lastIncludedIndex, long chunkOffset, long nextOffset, boolean installed,
       long replicaId)
       implements RaftMessage {}
+
+  /**
+   * A follower or learner asks its leader for a read index (FOLLOWER reads): the leader confirms its
+   * leadership with a heartbeat round that starts after this request arrived, then answers the commit
+   * index it recorded on arrival. {@code id} matches the answer to the request.
+   */
+  record ReadIndexRequest(long term, String from, long id) implements RaftMessage {}
+
+  /**
+   * The leader's answer to {@link ReadIndexRequest} {@code id}: with {@code confirmed}, every read waiting
+   * on it may be served once the asker has applied up to {@code readIndex}; without, it is not a leader
+   * (any more), and the reads are answered NotLeader.
+   */
+  record ReadIndexResponse(long term, String from, long id, boolean confirmed, long readIndex) implements RaftMessage {}
 }

@@ -82,6 +82,14 @@ public final class ReadIndex<Q> {
     confirm(config);
   }
 
+  /**
+   * Start a heartbeat round now unless one is out: a leader holding a lease ({@link LeaderLease}) renews it
+   * with rounds even when no read waits. The round confirms whatever reads join it.
+   */
+  public void keepAlive(Configuration config) {
+    if (roundInFlight == 0) startRound(config);
+  }
+
   /** Leadership ended: every read still waiting, in arrival order of their queue (held ones first); none is left. */
   public List<Q> drain() {
     List<Q> reads = new ArrayList<>(awaitingTermCommit);

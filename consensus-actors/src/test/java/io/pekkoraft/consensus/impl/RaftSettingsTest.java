@@ -73,6 +73,20 @@ class RaftSettingsTest {
   }
 
   @Test
+  void leaseSettingsAreOffByDefaultAndCheckedOnlyWhenOn() {
+    // Leases are off unless configured; the margin is checked against election-timeout-min only with leases
+    // on, so a group with short election timeouts needs no lease setting at all.
+    assertEquals(false, RaftSettings.fromConfig(ConfigFactory.load()).leaseReads());
+    RaftSettings fast = parse("pekko-raft { election-timeout-min = 100ms, election-timeout-max = 200ms, heartbeat-interval = 20ms }");
+    assertEquals(false, fast.leaseReads());
+    RaftSettings on = parse("pekko-raft.read { lease = on, lease-clock-drift-margin = 150ms }");
+    assertEquals(Duration.ofMillis(150), on.leaseClockDriftMargin());
+    assertFailsNaming("pekko-raft.read.lease-clock-drift-margin", "pekko-raft { election-timeout-min = 100ms,"
+        + " election-timeout-max = 200ms, heartbeat-interval = 20ms, read.lease = on }");
+    assertFailsNaming("pekko-raft.read.lease", "pekko-raft { check-quorum = off, read.lease = on }");
+  }
+
+  @Test
   void overridesAreRead() {
     // Values given in application configuration replace the defaults, with HOCON units.
     RaftSettings s = parse("""

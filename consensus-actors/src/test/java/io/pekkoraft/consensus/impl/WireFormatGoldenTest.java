@@ -85,6 +85,9 @@ class WireFormatGoldenTest {
     m.put("TimeoutNow", new RaftMessage.TimeoutNow(7, "node-1"));
     m.put("ClientCommand", new ClientRequest.ClientCommand(payload, 1, 42, client));
     m.put("ClientQuery", new ClientRequest.ClientQuery(payload, ReadConsistency.LINEARIZABLE, 2, 43, client));
+    // A bounded STALE read: a flag in the consistency byte, then maxLagEntries + 1 and minIndex.
+    m.put("ClientQueryStaleBounded", new ClientRequest.ClientQuery(payload, ReadConsistency.STALE, 100, 7, 1, 45, client));
+    m.put("ClientQueryFollower", new ClientRequest.ClientQuery(payload, ReadConsistency.FOLLOWER, 0, 46, client));
     m.put("Applied", new ClientReply.Applied(123456789L, 99));
     m.put("Tagged", tagged);
     m.put("NotLeader", new ClientReply.NotLeader("node-2"));

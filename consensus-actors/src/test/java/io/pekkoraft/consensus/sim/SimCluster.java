@@ -201,6 +201,36 @@ public final class SimCluster implements AutoCloseable {
     return nowMs;
   }
 
+  /**
+   * A member's monotonic clock (what leader leases measure with): the simulated time, at a rate of 1 unless
+   * {@link #skewClock} changed it. Timers still run on the simulated time itself.
+   */
+  private final class NodeClock {
+    private long anchorMs;
+    private long anchorNanos;
+    private double rate = 1.0;
+
+    synchronized long nanos() {
+      return anchorNanos + (long) ((time.nowMs() - anchorMs) * 1_000_000L * rate);
+    }
+
+    synchronized void setRate(double newRate) {
+      anchorNanos = nanos();
+      anchorMs = time.nowMs();
+      rate = newRate;
+    }
+  }
+
+  private final Map<String, NodeClock> clocks = new ConcurrentHashMap<>();
+
+  /**
+   * From now on member {@code id}'s clock runs at {@code rate} times the simulated time (0.5: half as fast, a
+   * slow clock or a paused VM), while everyone's timers keep the simulated time.
+   */
+  public void skewClock(String id, double rate) {
+    clocks.computeIfAbsent(id, k -> new NodeClock()).setRate(rate);
+  }
+
   /** Writes become durable only at the next time step (a disk with fsync latency), so a crash loses them. */
   public void setSlowDisk(boolean on) {
     slowDisk = on;
@@ -212,7 +242,8 @@ public final class SimCluster implements AutoCloseable {
   private void startMember(String id) {
     int incarnation = incarnations.merge(id, 1, Integer::sum);
     String instance = id + "#" + incarnation;
-    RaftSettings s = settings.withSelfId(id).withRandomSeed(seed * 31 + id.hashCode() + incarnation);
+    NodeClock clock = clocks.computeIfAbsent(id, k -> new NodeClock());
+    RaftSettings s = settings.withSelfId(id).withRandomSeed(seed * 31 + id.hashCode() + incarnation).withClock(clock::nanos);
     CompletableFuture<String> stop = new CompletableFuture<>();
     stopped.put(id, stop);
     ActorRef<ServerCommand> ref = testKit.spawn(
@@ -482,6 +513,15 @@ public final class SimCluster implements AutoCloseable {
 
   public ReplyBox read(String id, ReadConsistency consistency) {
     return readAll(id, 1, consistency).get(0);
+  }
+
+  /** One read of member {@code id} with {@code options} (a bounded STALE read, say). */
+  public ReplyBox read(String id, io.pekkoraft.consensus.ReadOptions options) {
+    ReplyBox box = newBox();
+    settle();
+    servers.get(id).tell(ClientRequest.ClientQuery.of(codec.toBytes("count"), options, 0, 0, box.ref()));
+    settle();
+    return box;
   }
 
   /** {@code n} reads of member {@code id}, arriving in the same instant. */

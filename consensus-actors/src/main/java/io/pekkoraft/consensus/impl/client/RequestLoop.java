@@ -90,8 +90,13 @@ public final class RequestLoop {
   }
 
   public <R> CompletionStage<R> query(Object query, ReadConsistency consistency, Route route, Duration timeout) {
+    return query(query, io.pekkoraft.consensus.ReadOptions.of(consistency), route, timeout);
+  }
+
+  public <R> CompletionStage<R> query(Object query, io.pekkoraft.consensus.ReadOptions options, Route route,
+      Duration timeout) {
     return encodeAndRequest(query, "query",
-        (bytes, hops, tag, replyTo) -> new ClientRequest.ClientQuery(bytes, consistency, hops, tag, replyTo), route,
+        (bytes, hops, tag, replyTo) -> ClientRequest.ClientQuery.of(bytes, options, hops, tag, replyTo), route,
         timeout);
   }
 
@@ -192,6 +197,7 @@ public final class RequestLoop {
     if (reply instanceof ClientReply.Timeout t) return new RaftException.Timeout(t.reason());
     if (reply instanceof ClientReply.NoQuorum n) return new RaftException.NoQuorum(n.reason());
     if (reply instanceof ClientReply.Rejected r) return new RaftException.Rejected(r.reason());
+    if (reply instanceof ClientReply.TooStale s) return new RaftException.TooStale(s.reason(), s.appliedIndex(), s.entriesBehind());
     if (reply instanceof ClientReply.CommandFailed f) {
       return new RaftException.CommandFailed("committed at index " + f.index() + " and refused by the state machine: "
           + f.reason(), f.index());
