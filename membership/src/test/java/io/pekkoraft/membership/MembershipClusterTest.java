@@ -179,7 +179,7 @@ class MembershipClusterTest {
     assertEquals(Set.of("node-1", "node-2", "node-3"), joint.membership().votersOutgoing());
     fish(seenByLeader, m -> m.committed() && !m.isJoint() && m.voters().equals(voters), "the joint step left");
 
-    for (String old : followers) await(cluster.terminate(old));
+    await(CompletableFuture.allOf(followers.stream().map(cluster::terminate).toArray(CompletableFuture[]::new)));
     for (String member : voters) submit(member, "after-" + member, 5);
     sameOnEvery(voters);
   }
