@@ -148,40 +148,49 @@ class MembershipClusterTest {
 
   @Test
   void changeVotersReplacesTwoVotersThroughJointConsensus() throws Exception {
-    // With two new nodes caught up as learners, one call replaces two of the three voters at
-    // once: the leader enters the joint configuration, leaves it by itself, and the group runs on the new voters.
+    // With two new nodes caught up as learners, one call replaces two of the three voters at once: the leader
+    // enters the joint configuration, leaves it by itself, and the group runs on the new voters. The member
+    // that stays is not node-1, so that node-1, the first seed node, stops with the others (should it lead,
+    // the joint change removes the leader too).
     start(false);
-    RoleChanged leader = await(cluster.leaderKnownTo(GROUP, cluster.memberIds(), 0)).change();
-    List<String> followers = others(cluster.memberIds(), leader.memberId());
-    submit(leader.memberId(), "before", 10);
+    await(cluster.leaderKnownTo(GROUP, cluster.memberIds(), 0));
+    String stays = "node-2";
+    List<String> replaced = others(cluster.memberIds(), stays);
+    submit(stays, "before", 10);
 
-    MembershipClient members = RaftMembership.get(cluster.system(leader.memberId())).group(GROUP);
+    MembershipClient members = RaftMembership.get(cluster.system(stays)).group(GROUP);
     for (String node : List.of("node-4", "node-5")) {
       cluster.join(node);
       initGroup(node);
       await(members.addLearner(node, cluster.system(node).address().toString()));
     }
     for (String node : List.of("node-4", "node-5")) {
-      assertEquals(applied.on(leader.memberId(), committed), applied.on(node, committed), node + " caught up");
+      assertEquals(applied.on(stays, committed), applied.on(node, committed), node + " caught up");
     }
 
-    TestProbe<MembershipChanged> seenByLeader = membershipEvents(cluster.system(leader.memberId()));
-    Set<String> voters = Set.of(leader.memberId(), "node-4", "node-5");
-    List<CompletableFuture<Long>> during = submitAsync(leader.memberId(), "during", 10);
+    TestProbe<MembershipChanged> seenByStaying = membershipEvents(cluster.system(stays));
+    Set<String> voters = Set.of(stays, "node-4", "node-5");
+    List<CompletableFuture<Long>> during = submitAsync(stays, "during", 10);
     Membership changed = await(members.changeVoters(voters));
     assertEquals(voters, changed.voters());
     assertFalse(changed.isJoint(), "completes once the leader has left the joint configuration");
     assertEquals(Set.of(), changed.learners(), "the new voters are learners no more; the old ones left");
     for (CompletableFuture<Long> command : during) await(command);
     committed += during.size();
-    MembershipChanged joint = fish(seenByLeader, MembershipChanged::membership, m -> m.isJoint(), "the joint step");
+    MembershipChanged joint = fish(seenByStaying, MembershipChanged::membership, m -> m.isJoint(), "the joint step");
     assertEquals(voters, joint.membership().voters());
     assertEquals(Set.of("node-1", "node-2", "node-3"), joint.membership().votersOutgoing());
-    fish(seenByLeader, m -> m.committed() && !m.isJoint() && m.voters().equals(voters), "the joint step left");
+    fish(seenByStaying, m -> m.committed() && !m.isJoint() && m.voters().equals(voters), "the joint step left");
 
-    await(CompletableFuture.allOf(followers.stream().map(cluster::terminate).toArray(CompletableFuture[]::new)));
+    await(CompletableFuture.allOf(replaced.stream().map(cluster::terminate).toArray(CompletableFuture[]::new)));
     for (String member : voters) submit(member, "after-" + member, 5);
     sameOnEvery(voters);
+
+    // With node-1, the first seed node, stopped, one more node still joins the cluster and the group.
+    cluster.join("node-6");
+    initGroup("node-6");
+    await(members.addLearner("node-6", cluster.system("node-6").address().toString()));
+    assertEquals(applied.on(stays, committed), applied.on("node-6", committed), "node-6 caught up");
   }
 
   // ---- the cluster, the group, the commands

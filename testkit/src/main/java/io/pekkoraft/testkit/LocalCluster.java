@@ -215,8 +215,11 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private ActorSystem<Void> startSystem(int port, Config own) {
-    List<Integer> seed = List.of(memberPorts.values().iterator().next());
-    Config whole = own.withFallback(membershipConfig(systemName, port, memberPorts, seed)).withFallback(config);
+    return startSystem(port, own, List.of(memberPorts.values().iterator().next()));
+  }
+
+  private ActorSystem<Void> startSystem(int port, Config own, List<Integer> seeds) {
+    Config whole = own.withFallback(membershipConfig(systemName, port, memberPorts, seeds)).withFallback(config);
     return ActorSystem.create(Behaviors.empty(), systemName, ConfigFactory.load(whole));
   }
 
@@ -336,8 +339,8 @@ public final class LocalCluster implements AutoCloseable {
 
   /**
    * Starts one more node, {@code nodeId}, and waits until it is Up in the Pekko Cluster: its own ActorSystem
-   * on a free port, its data under {@code <data>/<nodeId>/}, the same seed node and {@code pekko-raft.members}
-   * as the members, and {@code pekko-raft.self-id = nodeId}. Not being in {@code pekko-raft.members}, each
+   * on a free port, its data under {@code <data>/<nodeId>/}, every live node as a seed node, the members'
+   * {@code pekko-raft.members}, and {@code pekko-raft.self-id = nodeId}. Not being in {@code pekko-raft.members}, each
    * group it starts ({@code PekkoRaft.get(system).init(...)}) waits as a non-member until a leader adds it at
    * its address ({@code system.address()}). It counts among {@link #liveMembers()}, so wait for a leader
    * known to it ({@link #awaitLeader}) only once it is in the group, and it is terminated by {@link #close}.
@@ -349,7 +352,10 @@ public final class LocalCluster implements AutoCloseable {
     if (systems.containsKey(nodeId)) throw new IllegalArgumentException("a node " + nodeId + " was started already");
     Config own = dataConfig(dataDir.resolve(nodeId))
         .withValue("pekko-raft.self-id", ConfigValueFactory.fromAnyRef(nodeId));
-    ActorSystem<Void> system = startSystem(LocalPorts.free(1).get(0), own);
+    // Every live node is a seed: the first member may be the one stopped.
+    List<Integer> seeds = liveMembers().stream().map(id -> (Integer) system(id).address().getPort().get()).toList();
+    if (seeds.isEmpty()) throw new IllegalStateException("no node runs for " + nodeId + " to join");
+    ActorSystem<Void> system = startSystem(LocalPorts.free(1).get(0), own, seeds);
     systems.put(nodeId, system);
     watchRoles(system);
     await(memberUp(system), nodeId + " to join the cluster");
