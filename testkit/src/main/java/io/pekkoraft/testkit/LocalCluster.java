@@ -49,13 +49,19 @@ import org.apache.pekko.cluster.Cluster;
  * }
  * }</pre>
  *
- * <p>Members are {@code node-1} to {@code node-N} on free ports; {@code node-1} is the seed node. Each
+ * <p>Members are {@code node-1} to {@code node-N} (or the ids given to {@link Builder#memberIds}) on free
+ * ports; the first is the seed node. Each
  * member's configuration is its port, the seed node and {@code pekko-raft.members} ({@link #membershipConfig}),
  * its journal and snapshot directories under {@code <data>/<member id>/} ({@link #dataConfig}), over the
  * configuration given to the builder, which must make the systems clustered Artery nodes on 127.0.0.1 (as
  * {@code pekko-raft-node.conf} plus {@code pekko.actor.provider = cluster} does). No {@code self-id}: each
  * member finds its id by its own cluster address. {@link #start} returns once every system is Up in the
  * Pekko Cluster; {@link #close} terminates them all and deletes the data directory if the cluster made it.
+ *
+ * <p>Membership changes at run time: {@link #join} starts one more node, in the same Pekko Cluster but in
+ * no group's {@code pekko-raft.members}, that waits as a non-member until a leader adds it (with the
+ * {@code membership} module); {@link #terminate} stops one node; {@link #deleteData} deletes the data of a
+ * stopped node that was removed from its group.
  */
 public final class LocalCluster implements AutoCloseable {
 
@@ -67,7 +73,7 @@ public final class LocalCluster implements AutoCloseable {
 
   /** How a cluster is started; {@link LocalCluster#builder()}. */
   public static final class Builder {
-    private int members = 3;
+    private List<String> memberIds = memberIds(3);
     private String systemName = "raft";
     private Config config = ConfigFactory.empty();
     private Path dataDir;
@@ -79,8 +85,23 @@ public final class LocalCluster implements AutoCloseable {
     /** How many members: {@code node-1} to {@code node-N}. 3 unless set. */
     public Builder members(int count) {
       if (count < 1) throw new IllegalArgumentException("a cluster has at least one member, not " + count);
-      this.members = count;
+      this.memberIds = memberIds(count);
       return this;
+    }
+
+    /**
+     * The members by id, the first one the seed node, instead of {@code node-1} to {@code node-N}: for a
+     * group whose members changed at run time and that starts again from its data.
+     */
+    public Builder memberIds(List<String> ids) {
+      if (ids.isEmpty()) throw new IllegalArgumentException("a cluster has at least one member");
+      if (Set.copyOf(ids).size() != ids.size()) throw new IllegalArgumentException("member ids repeat: " + ids);
+      this.memberIds = List.copyOf(ids);
+      return this;
+    }
+
+    private static List<String> memberIds(int count) {
+      return java.util.stream.IntStream.range(0, count).mapToObj(LocalCluster::memberId).toList();
     }
 
     /** The ActorSystems' name, the same on every member. "raft" unless set. */
@@ -148,7 +169,9 @@ public final class LocalCluster implements AutoCloseable {
   private final Config config;
   private final Path dataDir;
   private final boolean ownsDataDir;
-  private final List<Integer> ports;
+  /** The bootstrap members' ports, by member id, in order. */
+  private final Map<String, Integer> memberPorts = new LinkedHashMap<>();
+  /** Every node's system: the bootstrap members, then the nodes started by {@link #join}. */
   private final Map<String, ActorSystem<Void>> systems = new LinkedHashMap<>();
   private ActorSystem<Void> clientSystem;
   /** Per group id, the latest RoleChanged each member published on its own node. */
@@ -168,15 +191,16 @@ public final class LocalCluster implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create a temporary data directory", e);
     }
-    this.ports = LocalPorts.free(builder.members);
+    List<Integer> ports = LocalPorts.free(builder.memberIds.size());
+    for (int i = 0; i < ports.size(); i++) memberPorts.put(builder.memberIds.get(i), ports.get(i));
   }
 
   private void startSystems(boolean withClient, BiConsumer<String, ActorSystem<Void>> onMemberStarted) {
     startedNanos = System.nanoTime();
     List<CompletableFuture<Void>> up = new ArrayList<>();
-    for (int i = 0; i < ports.size(); i++) {
-      String id = memberId(i);
-      ActorSystem<Void> system = startSystem(ports.get(i), dataConfig(dataDir.resolve(id)));
+    for (Map.Entry<String, Integer> member : memberPorts.entrySet()) {
+      String id = member.getKey();
+      ActorSystem<Void> system = startSystem(member.getValue(), dataConfig(dataDir.resolve(id)));
       systems.put(id, system);
       watchRoles(system);
       up.add(memberUp(system));
@@ -191,7 +215,11 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private ActorSystem<Void> startSystem(int port, Config own) {
-    Config whole = own.withFallback(membershipConfig(systemName, port, ports, ports.subList(0, 1))).withFallback(config);
+    return startSystem(port, own, List.of(memberPorts.values().iterator().next()));
+  }
+
+  private ActorSystem<Void> startSystem(int port, Config own, List<Integer> seeds) {
+    Config whole = own.withFallback(membershipConfig(systemName, port, memberPorts, seeds)).withFallback(config);
     return ActorSystem.create(Behaviors.empty(), systemName, ConfigFactory.load(whole));
   }
 
@@ -231,11 +259,18 @@ public final class LocalCluster implements AutoCloseable {
    * {@code pekko-raft.members}.
    */
   public static Config membershipConfig(String systemName, int port, List<Integer> memberPorts, List<Integer> seedPorts) {
+    Map<String, Integer> byId = new LinkedHashMap<>();
+    for (int i = 0; i < memberPorts.size(); i++) byId.put(memberId(i), memberPorts.get(i));
+    return membershipConfig(systemName, port, byId, seedPorts);
+  }
+
+  /** {@link #membershipConfig(String, int, List, List)} with the members' ids given: member id to port. */
+  public static Config membershipConfig(String systemName, int port, Map<String, Integer> memberPorts, List<Integer> seedPorts) {
     String seeds = seedPorts.stream().map(p -> "\"" + address(systemName, p) + "\"").collect(Collectors.joining(", "));
     StringBuilder members = new StringBuilder("pekko-raft.members = [\n");
-    for (int i = 0; i < memberPorts.size(); i++) {
-      members.append("  { id = \"").append(memberId(i)).append("\", address = \"")
-          .append(address(systemName, memberPorts.get(i))).append("\" }\n");
+    for (Map.Entry<String, Integer> member : memberPorts.entrySet()) {
+      members.append("  { id = \"").append(member.getKey()).append("\", address = \"")
+          .append(address(systemName, member.getValue())).append("\" }\n");
     }
     return ConfigFactory.parseString("pekko.remote.artery.canonical.port = " + port + "\n"
         + "pekko.cluster.seed-nodes = [" + seeds + "]\n"
@@ -260,12 +295,15 @@ public final class LocalCluster implements AutoCloseable {
     return groups;
   }
 
-  /** Every member id, {@code node-1} first, whether its system still runs or not. */
+  /**
+   * Every node's id, whether its system still runs or not: the bootstrap members first, {@code node-1} first,
+   * then the nodes started by {@link #join}, in order.
+   */
   public List<String> memberIds() {
     return List.copyOf(systems.keySet());
   }
 
-  /** The members whose ActorSystem has not terminated. */
+  /** The nodes whose ActorSystem has not terminated, joined ones included. */
   public List<String> liveMembers() {
     return systems.entrySet().stream()
         .filter(e -> !e.getValue().getWhenTerminated().toCompletableFuture().isDone())
@@ -299,11 +337,53 @@ public final class LocalCluster implements AutoCloseable {
     return upNanos;
   }
 
-  /** Starts terminating one member's ActorSystem (CoordinatedShutdown runs); completes once it has terminated. */
+  /**
+   * Starts one more node, {@code nodeId}, and waits until it is Up in the Pekko Cluster: its own ActorSystem
+   * on a free port, its data under {@code <data>/<nodeId>/}, every live node as a seed node, the members'
+   * {@code pekko-raft.members}, and {@code pekko-raft.self-id = nodeId}. Not being in {@code pekko-raft.members}, each
+   * group it starts ({@code PekkoRaft.get(system).init(...)}) waits as a non-member until a leader adds it at
+   * its address ({@code system.address()}). It counts among {@link #liveMembers()}, so wait for a leader
+   * known to it ({@link #awaitLeader}) only once it is in the group, and it is terminated by {@link #close}.
+   *
+   * @throws IllegalArgumentException if a node {@code nodeId} was started already
+   */
+  public ActorSystem<Void> join(String nodeId) {
+    Objects.requireNonNull(nodeId, "nodeId");
+    if (systems.containsKey(nodeId)) throw new IllegalArgumentException("a node " + nodeId + " was started already");
+    Config own = dataConfig(dataDir.resolve(nodeId))
+        .withValue("pekko-raft.self-id", ConfigValueFactory.fromAnyRef(nodeId));
+    // Every live node is a seed: the first member may be the one stopped.
+    List<Integer> seeds = liveMembers().stream().map(id -> (Integer) system(id).address().getPort().get()).toList();
+    if (seeds.isEmpty()) throw new IllegalStateException("no node runs for " + nodeId + " to join");
+    ActorSystem<Void> system = startSystem(LocalPorts.free(1).get(0), own, seeds);
+    systems.put(nodeId, system);
+    watchRoles(system);
+    await(memberUp(system), nodeId + " to join the cluster");
+    return system;
+  }
+
+  /**
+   * Starts terminating one node's ActorSystem (CoordinatedShutdown runs: a leader hands its leadership over
+   * first); completes once it has terminated. Its data stays, for a restart or {@link #deleteData}.
+   */
   public CompletableFuture<Void> terminate(String memberId) {
     ActorSystem<Void> system = system(memberId);
     system.terminate();
     return system.getWhenTerminated().toCompletableFuture().thenApply(done -> null);
+  }
+
+  /**
+   * Deletes the data directory of {@code nodeId}, whose system has terminated: for a node removed from its
+   * group, which must not start again with its old log (it would still believe it is a member). A node
+   * started later under the same id starts with an empty disk, as a new server.
+   *
+   * @throws IllegalStateException if its system still runs
+   */
+  public void deleteData(String nodeId) {
+    if (!system(nodeId).getWhenTerminated().toCompletableFuture().isDone()) {
+      throw new IllegalStateException(nodeId + " still runs; terminate it before deleting its data");
+    }
+    deleteRecursively(dataDir.resolve(nodeId));
   }
 
   /**

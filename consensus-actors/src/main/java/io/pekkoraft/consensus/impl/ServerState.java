@@ -18,7 +18,10 @@ import io.pekkoraft.persistence.RaftEvent;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.eventstream.EventStream;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -149,7 +152,7 @@ final class ServerState {
     configs.onCommit(recovered.snapshotIndex());
     recovered.configurationEntries().forEach(configs::onAppend);
     this.config = configs.latest();
-    transport.configurationChanged(config); // the transport follows the members of the configuration in effect
+    tellTransport(); // the transport follows the members of the configuration in effect
     if (recovered.snapshotIndex() > 0) {
       Snapshot latest = new Snapshot(recovered.snapshotIndex(), recovered.snapshotTerm(), recovered.snapshotBytes(),
           recovered.configurationIndex(), encode(recovered.configurationIndex(), recovered.configuration()));
@@ -236,8 +239,36 @@ final class ServerState {
     configChanges++;
     replicas.retainMembers(config);
     ctx.getLog().info("{} of group {}: configuration {} ({}), was {}", selfId, groupId, config, how, previous);
-    transport.configurationChanged(config);
+    tellTransport();
     publishMembership();
+  }
+
+  /** What the transport was last told to reach. */
+  private Configuration reached;
+
+  /**
+   * Tells the transport whom to reach: the members of the configuration in effect and, until it commits,
+   * those of the committed configuration that it leaves out, as learners. A leader that removes itself
+   * leads until its removal commits (thesis §4.2.2) and needs its followers' answers until then; a follower
+   * that stopped reaching it at once would leave it without a quorum, and the group without a hand-over.
+   */
+  private void tellTransport() {
+    Configuration committed = configs.committed();
+    Set<String> leftOut = new TreeSet<>(committed.members());
+    leftOut.removeAll(config.members());
+    Configuration reach = config;
+    if (!leftOut.isEmpty()) {
+      Set<String> learners = new TreeSet<>(config.learners());
+      learners.addAll(leftOut);
+      Map<String, String> addresses = new TreeMap<>(committed.addresses());
+      addresses.putAll(config.addresses());
+      reach = new Configuration(config.voters(), config.votersOutgoing(), learners, config.learnersNext())
+          .withDetails(addresses, config.replicaIds());
+    }
+    if (!reach.equals(reached)) {
+      reached = reach;
+      transport.configurationChanged(reach);
+    }
   }
 
   /** The membership last published, to publish again when its entry commits. */
@@ -454,6 +485,7 @@ final class ServerState {
     commitIndex = index;
     configs.onCommit(index);
     if (published != null && !published.committed() && configs.latestCommitted()) publishMembership();
+    if (reached != config) tellTransport(); // a member left out is no longer reached once its removal commits
     long from = handedToRunner + 1;
     if (!readingForApply && repliesWaiting.isEmpty() && log.holds(from)) {
       runner.tell(new StateMachineRunner.Apply(log.range(from, commitIndex), replies));

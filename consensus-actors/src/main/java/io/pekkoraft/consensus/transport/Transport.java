@@ -32,7 +32,9 @@ public interface Transport {
    * with the recovered configuration (before {@link #bind}), and again whenever it changes (a configuration
    * entry appended or truncated away, a snapshot installed). A transport that finds peers by address
    * follows the members of {@code config} from then on; one that reaches every id anyway (a simulated
-   * network) ignores it, as this default does. A decorating transport passes it on.
+   * network) ignores it, as this default does. A decorating transport passes it on. While the configuration
+   * in effect is not committed, {@code config} also names, as learners, the members of the committed one
+   * that it leaves out: a leader that removes itself needs its followers' answers until its removal commits.
    */
   default void configurationChanged(Configuration config) {}
 }

@@ -61,4 +61,20 @@ class ServerStateTransportTest {
     assertEquals(List.of(bootstrap, withLearner, bootstrap), transport.configurations,
         "at start, the entry appended, and the rollback when it was truncated");
   }
+
+  @Test
+  void aMemberLeftOutIsReachedUntilItsRemovalCommits() throws Exception {
+    // A leader that removes itself leads until the removal commits and needs its followers' answers: the
+    // transport keeps reaching node-3 (as a learner) while the entry that leaves it out is uncommitted.
+    Configuration bootstrap = Configuration.ofVoters(Set.of("node-1", "node-2", "node-3"));
+    Configuration withoutThree = Configuration.ofVoters(Set.of("node-1", "node-2"));
+    Recorder transport = new Recorder();
+    Throwable failure = ServerStateFixture.run(testKit, transport, 1, null, List.of(), s -> {
+      s.append(new LogEntry(1, 1, LogEntry.Type.CONFIGURATION, ConfigurationCodec.encode(withoutThree)));
+      s.commitTo(1);
+    });
+    assertNull(failure);
+    assertEquals(List.of(bootstrap, new Configuration(Set.of("node-1", "node-2"), Set.of(), Set.of("node-3")), withoutThree),
+        transport.configurations, "at start, node-3 still reached while its removal is uncommitted, then not");
+  }
 }

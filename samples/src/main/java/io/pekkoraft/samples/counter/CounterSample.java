@@ -4,6 +4,8 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValueFactory;
+import io.pekkoraft.consensus.Membership;
+import io.pekkoraft.consensus.MembershipChanged;
 import io.pekkoraft.consensus.PekkoRaft;
 import io.pekkoraft.consensus.RaftException;
 import io.pekkoraft.consensus.RaftGroup;
@@ -11,21 +13,38 @@ import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.ReplicatedStateMachine;
 import io.pekkoraft.samples.counter.Counter.GetValue;
 import io.pekkoraft.samples.counter.Counter.Increment;
+import io.pekkoraft.membership.MembershipClient;
+import io.pekkoraft.membership.RaftMembership;
 import io.pekkoraft.testkit.LocalCluster;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.eventstream.EventStream;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,15 +52,22 @@ import org.slf4j.LoggerFactory;
  * The replicated counter, the first thing to run: three nodes, each its own ActorSystem talking to the
  * others over Artery TCP on 127.0.0.1 (as three processes would; here they share one JVM), form one Pekko
  * Cluster and run one Raft group of {@link Counter}. The sample reads where the counter starts, submits
- * increments, stops the leader's node, watches the other two elect a new leader, submits more, and checks
- * that every remaining node counts exactly the starting value plus the increments that were acknowledged.
+ * increments, stops the leader's node, watches the other two take over, and then, while increments go on,
+ * replaces the stopped node: a new node joins the group as a learner, catches up, is promoted to voter, and
+ * the stopped node is removed (the {@code membership} module). It prints each membership change once
+ * committed ({@link MembershipChanged}), submits more increments through every remaining node, and checks
+ * that each counts exactly the starting value plus the increments that were acknowledged.
  *
  * <p>Each node keeps its Raft log in the durable journal ({@code pekko-raft.journal}) under one data
- * directory: {@code <data>/node-1/journal}, {@code <data>/node-2/journal}, {@code <data>/node-3/journal}.
- * The data directory is the first program argument, else the system property {@code counter.data}, else
- * {@code counter-data} in the working directory. A second run continues from the value the first one left
- * (ports change between runs; a member's log is found by group and member id); an empty or new directory
- * starts from 0.
+ * directory: {@code <data>/node-1/journal}, {@code <data>/node-2/journal}, and so on. The data directory is
+ * the first program argument, else the system property {@code counter.data}, else {@code counter-data} in
+ * the working directory. The nodes a run starts are those the data directory holds: the group's members,
+ * since a removed node's data is deleted (started with its old log, it would still believe it is a member);
+ * an empty or new directory starts {@code node-1} to {@code node-3} from 0. So a second run continues from
+ * the value and the members the first one left (say node-1, node-3 and node-4), and replaces its own
+ * stopped leader by the next new id (node-5). Ports change between runs: a member's log is found by group
+ * and member id, and the new node is added without an address, so the group finds it as the one server
+ * registered under its id, and later runs at its address in {@code pekko-raft.members}.
  *
  * <p>Run it from the repository root:
  * {@code mvn -B -q -pl samples -am install -DskipTests && mvn -B -q -pl samples exec:java}, with
@@ -58,7 +84,10 @@ public final class CounterSample {
   private static final String DATA_PROPERTY = "counter.data";
   /** The data directory when neither names one: relative to the working directory. */
   private static final String DATA_DEFAULT = "counter-data";
+  /** The nodes of a new data directory, {@code node-1} to {@code node-3}. */
   private static final int NODE_COUNT = 3;
+  /** A node's directory in the data directory: its member id. */
+  private static final Pattern NODE_DIR = Pattern.compile("node-(\\d+)");
   /** Increments submitted before the leader stops, and again after. */
   private static final int INCREMENTS = 50;
   /** Increments in flight at once. */
@@ -75,6 +104,11 @@ public final class CounterSample {
   private LocalCluster cluster;
   /** The nodes still running, by member id. */
   private final Map<String, Node> nodes = new LinkedHashMap<>();
+  /**
+   * The index of the latest configuration printed: each is printed once, by the first node that reports it
+   * committed, and never an older one (a node catching up replays the configurations of earlier runs).
+   */
+  private long printedConfiguration = -1;
 
   private long acknowledged;
   /** Timed out: each may or may not have been applied. */
@@ -112,18 +146,15 @@ public final class CounterSample {
 
   private boolean run() throws Exception {
     // Decided before the nodes start: their journals create their directories.
-    boolean earlierRun = Files.isDirectory(dataDir) && hasNodeData();
-    log.info("Keeping the nodes' data in {} ({}).", dataDir,
-        IntStream.range(0, NODE_COUNT).mapToObj(CounterSample::memberId).collect(Collectors.joining(", ")));
-    startNodes();
+    List<String> earlier = nodesInData();
+    boolean earlierRun = !earlier.isEmpty();
+    List<String> ids = earlierRun ? earlier
+        : IntStream.range(0, NODE_COUNT).mapToObj(CounterSample::memberId).toList();
+    log.info("Keeping the nodes' data in {} ({}).", dataDir, String.join(", ", ids));
+    startNodes(ids);
 
     log.info("Starting the Raft group \"{}\" on every node, and waiting for an election...", GROUP_ID);
-    for (String id : cluster.memberIds()) {
-      ActorSystem<Void> system = cluster.system(id);
-      RaftGroup<Increment, GetValue, Long> counter =
-          PekkoRaft.get(system).init(ReplicatedStateMachine.of(GROUP_ID, Counter::new));
-      nodes.put(counter.memberId(), new Node(counter.memberId(), system, counter));
-    }
+    for (String id : cluster.memberIds()) nodes.put(id, startGroup(id));
     long groupStarted = System.nanoTime();
     LocalCluster.RoleSeen leader = await(cluster.leaderKnownTo(GROUP_ID, nodes.keySet(), 0));
     log.info("{} is the leader of term {} ({} ms after the group started); {} follow it.",
@@ -141,8 +172,8 @@ public final class CounterSample {
     boolean allCaughtUp = compareCopies("Before the leader stops", nodes.get(leader.change().memberId()), start);
 
     Node stopped = nodes.remove(leader.change().memberId());
-    log.info("Stopping the leader's node {} (its ActorSystem terminates; its journal keeps its log for the next"
-        + " run)...", stopped.id());
+    log.info("Stopping the leader's node {} (its ActorSystem terminates; a new node will replace it)...",
+        stopped.id());
     long stopStarted = System.nanoTime();
     CompletableFuture<LocalCluster.RoleSeen> nextLeader = cluster.leaderKnownTo(GROUP_ID, nodes.keySet(), leader.change().term());
     stopped.system().terminate();
@@ -156,19 +187,105 @@ public final class CounterSample {
         millis(stopStarted, newLeader.atNanos()), electionTimeout(newLeader, "min"),
         electionTimeout(newLeader, "max"));
 
-    log.info("Submitting {} more increments through {}...", INCREMENTS, String.join(" and ", nodes.keySet()));
+    replaceStoppedNode(stopped.id(), nodes.get(newLeader.change().memberId()), nextNodeId(ids));
+
+    log.info("Submitting {} more increments through {}...", INCREMENTS, String.join(", ", nodes.keySet()));
     submitIncrements("more ");
 
-    boolean remainingAgree = compareCopies("After the leader stopped", nodes.get(newLeader.change().memberId()), start);
+    boolean remainingAgree = compareCopies("After the membership changed", nodes.get(newLeader.change().memberId()), start);
     return allCaughtUp && remainingAgree;
   }
 
-  /** Whether an earlier run left a node's directory in the data directory. */
-  private boolean hasNodeData() {
-    for (int i = 0; i < NODE_COUNT; i++) {
-      if (Files.isDirectory(dataDir.resolve(memberId(i)).resolve("journal"))) return true;
+  /**
+   * While increments go on through the nodes still running: node {@code joining} starts, joins the group as
+   * a learner and catches up, is promoted to voter, and the stopped node is removed and its data deleted.
+   * The changes go through the membership module on {@code leader}'s node (any member would do: it forwards
+   * to the leader).
+   */
+  private void replaceStoppedNode(String stoppedId, Node leader, String joining) throws Exception {
+    log.info("Replacing {} by a new node, {}, while increments go on through {}...", stoppedId, joining,
+        String.join(" and ", nodes.keySet()));
+    AtomicBoolean changing = new AtomicBoolean(true);
+    long acknowledgedBefore = acknowledged;
+    List<Node> through = List.copyOf(nodes.values());
+    ExecutorService loadThread = Executors.newSingleThreadExecutor();
+    Future<?> load = loadThread.submit(() -> {
+      while (changing.get()) submitWave(through, CONCURRENT);
+      return null;
+    });
+    Node added;
+    try {
+      cluster.join(joining); // outside pekko-raft.members: its server waits as a non-member until it is added
+      added = startGroup(joining);
+      MembershipClient members = RaftMembership.get(leader.system()).group(GROUP_ID);
+      // No address: the sample's ports change from run to run, and an address recorded in the group's
+      // configuration is kept for good. A deployment with fixed addresses passes the node's address.
+      awaitLong(members.addLearner(joining, null));
+      log.info("{} joined as a learner: it receives the log and votes in nothing.", joining);
+      awaitLong(members.promote(joining)); // waits until it has caught up with the leader's log
+      log.info("{} caught up and was promoted to voter.", joining);
+      awaitLong(members.remove(stoppedId));
+      log.info("{} was removed from the group; deleting its data ({}).", stoppedId, dataDir.resolve(stoppedId));
+      cluster.deleteData(stoppedId);
+    } finally {
+      changing.set(false);
+      load.get(3 * STEP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      loadThread.shutdown();
     }
-    return false;
+    log.info("{} increments acknowledged while the membership changed.", acknowledged - acknowledgedBefore);
+    nodes.put(joining, added);
+  }
+
+  /** Starts the group on node {@code id}, and prints each membership change it is the first to see committed. */
+  private Node startGroup(String id) {
+    ActorSystem<Void> system = cluster.system(id);
+    ActorRef<MembershipChanged> printer = system.systemActorOf(Behaviors.receive(MembershipChanged.class)
+        .onMessage(MembershipChanged.class, changed -> {
+          printCommitted(changed.membership());
+          return Behaviors.same();
+        })
+        .build(), "membership-printer", Props.empty());
+    system.eventStream().tell(new EventStream.Subscribe<>(MembershipChanged.class, printer));
+    RaftGroup<Increment, GetValue, Long> counter =
+        PekkoRaft.get(system).init(ReplicatedStateMachine.of(GROUP_ID, Counter::new));
+    return new Node(id, system, counter);
+  }
+
+  private synchronized void printCommitted(Membership m) {
+    if (!m.committed() || m.configurationIndex() <= printedConfiguration) return;
+    printedConfiguration = m.configurationIndex();
+    log.info("Membership committed at index {}: voters {}{}{}.", m.configurationIndex(), sortedIds(m.voters()),
+        m.learners().isEmpty() ? "" : ", learners " + sortedIds(m.learners()),
+        m.isJoint() ? ", outgoing voters " + sortedIds(m.votersOutgoing()) : "");
+  }
+
+  private static String sortedIds(Set<String> ids) {
+    return ids.stream().sorted(Comparator.comparingInt(CounterSample::number)).collect(Collectors.joining(", "));
+  }
+
+  /**
+   * The nodes an earlier run left in the data directory, by number: the group's members, as each run deletes
+   * the data of the node it removes. Empty for a new directory.
+   */
+  private List<String> nodesInData() throws IOException {
+    if (!Files.isDirectory(dataDir)) return List.of();
+    try (Stream<Path> dirs = Files.list(dataDir)) {
+      return dirs.filter(d -> NODE_DIR.matcher(d.getFileName().toString()).matches())
+          .filter(d -> Files.isDirectory(d.resolve("journal")))
+          .map(d -> d.getFileName().toString())
+          .sorted(Comparator.comparingInt(CounterSample::number))
+          .toList();
+    }
+  }
+
+  /** An id no node had: one above the highest number among {@code ids}. */
+  private static String nextNodeId(List<String> ids) {
+    return "node-" + (ids.stream().mapToInt(CounterSample::number).max().orElse(0) + 1);
+  }
+
+  private static int number(String nodeId) {
+    Matcher m = NODE_DIR.matcher(nodeId);
+    return m.matches() ? Integer.parseInt(m.group(1)) : Integer.MAX_VALUE;
   }
 
   /**
@@ -189,16 +306,16 @@ public final class CounterSample {
   }
 
   /** The nodes, started through the testkit's {@link LocalCluster}: free ports, the members' settings, Up. */
-  private void startNodes() {
-    log.info("Starting {} nodes: ActorSystems \"{}\" on 127.0.0.1...", NODE_COUNT, SYSTEM_NAME);
+  private void startNodes(List<String> ids) {
+    log.info("Starting {} nodes: ActorSystems \"{}\" on 127.0.0.1...", ids.size(), SYSTEM_NAME);
     cluster = LocalCluster.builder()
-        .members(NODE_COUNT)
+        .memberIds(ids)
         .systemName(SYSTEM_NAME)
         .config(ConfigFactory.parseResources(CounterSample.class.getClassLoader(), "counter.conf",
             ConfigParseOptions.defaults().setAllowMissing(false)))
         .dataDir(dataDir)
         .start();
-    log.info("The {} nodes ({}) joined one Pekko Cluster in {} ms.", NODE_COUNT,
+    log.info("The {} nodes ({}) joined one Pekko Cluster in {} ms.", ids.size(),
         cluster.memberIds().stream().map(id -> cluster.system(id).address().toString()).collect(Collectors.joining(", ")),
         millis(cluster.startedNanos(), cluster.upNanos()));
   }
@@ -241,13 +358,7 @@ public final class CounterSample {
     long unknownBefore = unknown;
     long notAppliedBefore = notApplied;
     List<Node> through = List.copyOf(nodes.values());
-    for (int sent = 0; sent < INCREMENTS; sent += CONCURRENT) {
-      List<CompletableFuture<Long>> wave = new ArrayList<>();
-      for (int i = sent; i < Math.min(INCREMENTS, sent + CONCURRENT); i++) {
-        wave.add(through.get(i % through.size()).counter().submit(new Increment(1)).toCompletableFuture());
-      }
-      for (CompletableFuture<Long> increment : wave) count(increment);
-    }
+    for (int sent = 0; sent < INCREMENTS; sent += CONCURRENT) submitWave(through, Math.min(CONCURRENT, INCREMENTS - sent));
     log.info("{} {}increments acknowledged in {} ms.", acknowledged - acknowledgedBefore, more,
         millis(started, System.nanoTime()));
     if (unknown > unknownBefore) {
@@ -258,6 +369,15 @@ public final class CounterSample {
       log.info("{} increments were refused (no leader reachable in time, or rejected): certainly not applied.",
           notApplied - notAppliedBefore);
     }
+  }
+
+  /** {@code count} increments of 1 at once, round robin over {@code through}, each counted once answered. */
+  private void submitWave(List<Node> through, int count) throws InterruptedException {
+    List<CompletableFuture<Long>> wave = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      wave.add(through.get(i % through.size()).counter().submit(new Increment(1)).toCompletableFuture());
+    }
+    for (CompletableFuture<Long> increment : wave) count(increment);
   }
 
   private void count(CompletableFuture<Long> increment) throws InterruptedException {
@@ -339,6 +459,11 @@ public final class CounterSample {
 
   private static <T> T await(CompletableFuture<T> future) throws Exception {
     return future.get(STEP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** A membership change: bounded by the coordinator's own timeouts, and only guarded here. */
+  private static <T> T awaitLong(CompletionStage<T> change) throws Exception {
+    return change.toCompletableFuture().get(3 * STEP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
   }
 
   private static long millis(long fromNanos, long toNanos) {
