@@ -54,8 +54,12 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  */
 public final class MembershipCoordinator extends AbstractBehavior<MembershipCoordinator.Command> {
 
-  /** Everything the coordinator receives. */
-  public sealed interface Command {}
+  /**
+   * Everything the coordinator receives. Its protocol is local (a {@link MembershipClient} and its
+   * coordinator share an ActorSystem), so it is never serialized, not even under
+   * {@code pekko.actor.serialize-messages = on}.
+   */
+  public sealed interface Command extends org.apache.pekko.actor.NoSerializationVerificationNeeded {}
 
   /** A request about the membership; answered with one {@link Reply} to {@link #replyTo}. */
   public sealed interface Request extends Command {
@@ -98,8 +102,8 @@ public final class MembershipCoordinator extends AbstractBehavior<MembershipCoor
   /** The membership as the leader sees it. */
   public record GetMembership(ActorRef<Reply> replyTo) implements Request {}
 
-  /** The answer to a {@link Request}. */
-  public sealed interface Reply {}
+  /** The answer to a {@link Request}; local, like the requests. */
+  public sealed interface Reply extends org.apache.pekko.actor.NoSerializationVerificationNeeded {}
 
   /** Done: the change is committed, and {@code membership} is the configuration it made (or the one read). */
   public record Done(Membership membership) implements Reply {}
