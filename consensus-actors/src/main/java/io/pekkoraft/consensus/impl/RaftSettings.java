@@ -37,7 +37,8 @@ public record RaftSettings(
     java.nio.file.Path snapshotDir,
     long logMemoryBytesMax,
     long logWriteBytesMax,
-    long catchUpGap) {
+    long catchUpGap,
+    SessionSettings session) {
 
   public RaftSettings {
     members = Map.copyOf(members);
@@ -65,6 +66,7 @@ public record RaftSettings(
     require(logWriteBytesMax >= batchBytesMax + 64 * 1024, "log.write-bytes-max",
         "must be at least replication.batch-bytes-max (" + batchBytesMax + " bytes) + 64 KiB, so that every"
             + " batch a follower receives fits in one write");
+    session.checkRetryWindow(askTimeout, "pekko-raft.client.ask-timeout");
   }
 
   private static void require(boolean ok, String key, String what) {
@@ -124,7 +126,8 @@ public record RaftSettings(
         snapshotDir(root),
         c.getBytes("log.memory-bytes-max"),
         logWriteBytesMax(root),
-        c.getLong("membership.catch-up-gap"));
+        c.getLong("membership.catch-up-gap"),
+        SessionSettings.fromConfig(c));
   }
 
   /**
@@ -169,7 +172,7 @@ public record RaftSettings(
         checkQuorum, randomSeed, batchEntriesMax, batchBytesMax, window, requestBytesMax, pendingMax,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
         snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax,
-        catchUpGap);
+        catchUpGap, session);
   }
 
   public RaftSettings withRandomSeed(long seed) {
@@ -177,7 +180,7 @@ public record RaftSettings(
         checkQuorum, seed, batchEntriesMax, batchBytesMax, window, requestBytesMax, pendingMax,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
         snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax,
-        catchUpGap);
+        catchUpGap, session);
   }
 
   public RaftSettings withPreVote(boolean on) {
@@ -185,7 +188,16 @@ public record RaftSettings(
         checkQuorum, randomSeed, batchEntriesMax, batchBytesMax, window, requestBytesMax, pendingMax,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
         snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax,
-        catchUpGap);
+        catchUpGap, session);
+  }
+
+  /** A copy with other session settings (tests: simulated log time, sessions off). */
+  public RaftSettings withSession(SessionSettings other) {
+    return new RaftSettings(selfId, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote,
+        checkQuorum, randomSeed, batchEntriesMax, batchBytesMax, window, requestBytesMax, pendingMax,
+        askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
+        snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax,
+        catchUpGap, other);
   }
 
   /** Whether the state machine is snapshotted at all (either trigger set). */

@@ -37,4 +37,11 @@ public sealed interface ClientReply extends ClientEnvelope {
    * unchanged. It stays in the log: submitting it again appends it again, and it fails again.
    */
   record CommandFailed(String reason, long index) implements ClientReply {}
+
+  /**
+   * The command's session is not open (it expired after pekko-raft.session.ttl of log time without an entry,
+   * was evicted at pekko-raft.session.max-sessions, or ended): this copy of the command was not applied, and
+   * none will be. Whether an earlier copy was applied cannot be told any more, unless this was the first send.
+   */
+  record SessionExpired(long sessionId, String reason) implements ClientReply {}
 }
