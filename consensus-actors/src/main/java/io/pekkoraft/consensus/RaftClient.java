@@ -27,8 +27,10 @@ import org.apache.pekko.annotation.InternalApi;
  * follows the members added at run time at their recorded addresses. The request deadline comes from
  * {@code pekko-raft.client.ask-timeout}, or {@link #withAskTimeout}.
  * Failures are {@link RaftException}s: NotLeader and Rejected mean "not applied", Timeout and NoQuorum mean
- * "outcome unknown", and are never retried by the client itself; CommandFailed means committed and refused by
- * the state machine on every replica (the state is unchanged), final.
+ * "outcome unknown"; CommandFailed means committed and refused by the state machine on every replica (the
+ * state is unchanged), final. With client sessions on (the default, {@code pekko-raft.session}), the client
+ * retries outcome-unknown commands itself, and the group applies each at most once: Timeout then means the
+ * deadline passed with the outcome still unknown, and SessionExpired that the session expired meanwhile.
  *
  * <p>All clients of one group on one ActorSystem share a connection: the listing, the leader hint, and
  * an outbox that sends the requests of concurrent clients to the leader as one message (and the leader
@@ -65,6 +67,13 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
   /** The same client (same listing and leader hint) with another deadline per request. */
   public RaftClient<C, Q, R> withAskTimeout(Duration timeout) {
     if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("ask timeout must be positive: " + timeout);
+    if (connection.requests().sessions() != null) {
+      try {
+        connection.requests().sessions().checkRetryWindow(timeout, "withAskTimeout");
+      } catch (com.typesafe.config.ConfigException e) {
+        throw new IllegalArgumentException(e.getMessage(), e);
+      }
+    }
     return new RaftClient<>(groupId, registry, connection, timeout, closed);
   }
 

@@ -106,4 +106,16 @@ public abstract class RaftException extends RuntimeException {
       super(message);
     }
   }
+
+  /**
+   * The command's client session expired (no entry of it in the log for pekko-raft.session.ttl of log time)
+   * or was evicted, while the command was being retried after an answer that left its outcome unknown: it was
+   * applied at most once, but whether it was cannot be told. The client opens a new session for its next
+   * commands. A command that was surely not applied is sent again in the new session instead.
+   */
+  public static final class SessionExpired extends RaftException {
+    public SessionExpired(String message) {
+      super(message);
+    }
+  }
 }

@@ -54,6 +54,7 @@ public final class ConsensusKryoRegistrar implements KryoRegistrar {
     kryo.register(ClientEnvelope.Tagged.class, new ProtocolSerializers.TaggedSerializer(), 235);
     kryo.register(ClientEnvelope.TaggedBatch.class, new ProtocolSerializers.TaggedBatchSerializer(), 236);
     kryo.register(ClientReply.CommandFailed.class, 237);
+    kryo.register(ClientReply.SessionExpired.class, 238);
     kryo.register(ClientReply.TooStale.class, 239);
 
     // leadership transfer: 210-214 and 240-249

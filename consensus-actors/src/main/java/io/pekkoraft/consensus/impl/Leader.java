@@ -211,8 +211,22 @@ final class Leader extends Role {
   private long unpushedPrevIndex;
   private long unpushedPrevTerm;
 
+  /** The log time of our last entry: stamps never go backwards along the log, whatever the clocks say. */
+  private long lastLogTime = -1;
+
+  /** Log time for a new entry (LogEntry.time): the wall clock, never behind the last entry's. */
+  private long logTime() {
+    if (lastLogTime < 0) {
+      long last = state.log.lastIndex();
+      lastLogTime = last >= 1 && state.log.holds(last) ? state.log.entry(last).time() : 0;
+    }
+    lastLogTime = Math.max(lastLogTime, state.settings.session().wallClockMs().getAsLong());
+    return lastLogTime;
+  }
+
   private void appendAsLeader(LogEntry appended) {
-    LogEntry entry = state.withKnownReplicaIds(appended); // a configuration entry records the replica ids we know
+    // a configuration entry records the replica ids we know; every entry gets its log time
+    LogEntry entry = state.withKnownReplicaIds(appended).withTime(logTime());
     if (unpushed.isEmpty()) {
       unpushedPrevIndex = state.log.lastIndex();
       unpushedPrevTerm = state.log.lastTerm();
@@ -432,7 +446,7 @@ final class Leader extends Role {
           + " pekko-raft.client.request-bytes-max = " + state.settings.requestBytesMax()));
       return this;
     }
-    if (!readable(c.command())) {
+    if (c.hasCommand() && !readable(c.command())) {
       c.reply(new ClientReply.Rejected("the command cannot be deserialized by the leader; not applied"));
       return this;
     }
@@ -443,7 +457,7 @@ final class Leader extends Role {
     }
     long index = state.log.lastIndex() + 1;
     pendingCommands.put(index, c);
-    appendAsLeader(new LogEntry(index, state.currentTerm, LogEntry.Type.COMMAND, c.command()));
+    appendAsLeader(SessionEntries.entryFor(c, index, state.currentTerm, state.settings.session()));
     return maybeCommit(); // a single-node group commits as soon as its own write is durable
   }
 

@@ -306,6 +306,9 @@ final class ProtocolSerializers {
 
   private static void writeCommand(Kryo kryo, Output output, ClientRequest.ClientCommand m, boolean withReplyTo) {
     writeNullableBytes(output, m.command());
+    output.writeVarLong(m.sessionId() + 1, true); // OPEN_SESSION (-1) as 0
+    output.writeVarLong(m.sequence(), true);
+    output.writeVarLong(m.ackedSequence(), true);
     output.writeVarInt(m.hops(), true);
     output.writeVarLong(m.tag(), true);
     if (withReplyTo) kryo.writeClassAndObject(output, m.replyTo());
@@ -315,9 +318,17 @@ final class ProtocolSerializers {
   private static ClientRequest.ClientCommand readCommand(
       Kryo kryo, Input input, ActorRef<ClientReply> replyTo, boolean withReplyTo) {
     byte[] command = readNullableBytes(input, "ClientCommand command");
+    long sessionId = input.readVarLong(true) - 1;
+    long sequence = input.readVarLong(true);
+    long ackedSequence = input.readVarLong(true);
     int hops = input.readVarInt(true);
     long tag = input.readVarLong(true);
-    return new ClientRequest.ClientCommand(command, hops, tag, withReplyTo ? readReplyTo(kryo, input) : replyTo);
+    try {
+      return new ClientRequest.ClientCommand(command, sessionId, sequence, ackedSequence, hops, tag,
+          withReplyTo ? readReplyTo(kryo, input) : replyTo);
+    } catch (IllegalArgumentException e) {
+      throw new KryoException("not a ClientCommand: " + e.getMessage(), e);
+    }
   }
 
   private static final ReadConsistency[] CONSISTENCIES = ReadConsistency.values();

@@ -40,7 +40,8 @@ public record RaftSettings(
     long catchUpGap,
     boolean leaseReads,
     Duration leaseClockDriftMargin,
-    java.util.function.LongSupplier clock) {
+    java.util.function.LongSupplier clock,
+    SessionSettings session) {
 
   public RaftSettings {
     members = Map.copyOf(members);
@@ -74,6 +75,7 @@ public record RaftSettings(
     require(logWriteBytesMax >= batchBytesMax + 64 * 1024, "log.write-bytes-max",
         "must be at least replication.batch-bytes-max (" + batchBytesMax + " bytes) + 64 KiB, so that every"
             + " batch a follower receives fits in one write");
+    session.checkRetryWindow(askTimeout, "pekko-raft.client.ask-timeout");
   }
 
   private static void require(boolean ok, String key, String what) {
@@ -136,7 +138,8 @@ public record RaftSettings(
         c.getLong("membership.catch-up-gap"),
         c.getBoolean("read.lease"),
         c.getDuration("read.lease-clock-drift-margin"),
-        System::nanoTime);
+        System::nanoTime,
+        SessionSettings.fromConfig(c));
   }
 
   /**
@@ -181,7 +184,7 @@ public record RaftSettings(
         checkQuorum, randomSeed, batchEntriesMax, batchBytesMax, window, requestBytesMax, pendingMax,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
         snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax,
-        catchUpGap, leaseReads, leaseClockDriftMargin, clock);
+        catchUpGap, leaseReads, leaseClockDriftMargin, clock, session);
   }
 
   public RaftSettings withRandomSeed(long seed) {
@@ -189,7 +192,7 @@ public record RaftSettings(
         checkQuorum, seed, batchEntriesMax, batchBytesMax, window, requestBytesMax, pendingMax,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
         snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax,
-        catchUpGap, leaseReads, leaseClockDriftMargin, clock);
+        catchUpGap, leaseReads, leaseClockDriftMargin, clock, session);
   }
 
   /** A copy reading leases off another monotonic clock, in nanoseconds (a simulation's time). */
@@ -198,7 +201,7 @@ public record RaftSettings(
         checkQuorum, randomSeed, batchEntriesMax, batchBytesMax, window, requestBytesMax, pendingMax,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
         snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax,
-        catchUpGap, leaseReads, leaseClockDriftMargin, nanos);
+        catchUpGap, leaseReads, leaseClockDriftMargin, nanos, session);
   }
 
   public RaftSettings withPreVote(boolean on) {
@@ -206,7 +209,16 @@ public record RaftSettings(
         checkQuorum, randomSeed, batchEntriesMax, batchBytesMax, window, requestBytesMax, pendingMax,
         askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
         snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax,
-        catchUpGap, leaseReads, leaseClockDriftMargin, clock);
+        catchUpGap, leaseReads, leaseClockDriftMargin, clock, session);
+  }
+
+  /** A copy with other session settings (tests: simulated log time, sessions off). */
+  public RaftSettings withSession(SessionSettings other) {
+    return new RaftSettings(selfId, members, electionTimeoutMin, electionTimeoutMax, heartbeatInterval, preVote,
+        checkQuorum, randomSeed, batchEntriesMax, batchBytesMax, window, requestBytesMax, pendingMax,
+        askTimeout, journalPluginId, snapshotEveryEntries, snapshotEveryTime, snapshotChunkBytes, snapshotPluginId,
+        snapshotTrailingEntries, leadershipTransferTimeout, snapshotDir, logMemoryBytesMax, logWriteBytesMax,
+        catchUpGap, leaseReads, leaseClockDriftMargin, clock, other);
   }
 
   /** Whether the state machine is snapshotted at all (either trigger set). */

@@ -26,8 +26,9 @@ import java.nio.file.StandardOpenOption;
  * exists ({@code RaftEvent.SnapshotStored}). A file is written whole and durable before that event is:
  * into a temporary file, fsynced, renamed atomically, and the directory fsynced.
  *
- * <p>Layout: a header (magic, index, term), then the state as Kryo inside one zstd frame with its content
- * checksum. Writing and reading stream through a small buffer, so the size of a snapshot is bounded by
+ * <p>Layout: a header (magic, index, term), then inside one zstd frame with its content checksum the client
+ * session table ({@link SessionTable#writeTo}, versioned) and the state as Kryo. A file of the first layout
+ * (magic {@code PRNAPSN1}: the state alone) still reads, with an empty session table. Writing and reading stream through a small buffer, so the size of a snapshot is bounded by
  * the disk, not the heap; a leader sends a file in chunks read at an offset, and a follower writes the
  * chunks it receives into a file of its own ({@link Incoming}). A file that is missing, damaged or names
  * another position fails loudly with its path: a node never starts from a state it cannot trust.
@@ -37,7 +38,8 @@ import java.nio.file.StandardOpenOption;
  */
 final class SnapshotFiles {
 
-  private static final long MAGIC = 0x50524E4150534E31L; // "PRNAPSN1"
+  private static final long MAGIC_STATE_ONLY = 0x50524E4150534E31L; // "PRNAPSN1"
+  private static final long MAGIC = 0x50524E4150534E32L; // "PRNAPSN2": sessions, then state
   private static final int HEADER_BYTES = 24;
   /** zstd's default level: fast, and most of the ratio of the higher levels for typical state. */
   private static final int LEVEL = 3;
@@ -70,8 +72,8 @@ final class SnapshotFiles {
     return dir.resolve(String.format("%020d-%020d", index, term) + SUFFIX);
   }
 
-  /** Writes {@code state} as the snapshot at (index, term), durably; returns the size of the file. */
-  long write(long index, long term, Object state, KryoCodec codec) {
+  /** Writes {@code sessions} and {@code state} as the snapshot at (index, term), durably; returns the file's size. */
+  long write(long index, long term, Object state, SessionTable sessions, KryoCodec codec) {
     createDir();
     Path target = path(index, term);
     Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
@@ -84,6 +86,9 @@ final class SnapshotFiles {
       header.writeLong(term);
       ZstdOutputStream zstd = new ZstdOutputStream(file, LEVEL);
       zstd.setChecksum(true);
+      DataOutputStream table = new DataOutputStream(zstd);
+      sessions.writeTo(table, codec);
+      table.flush();
       codec.toStream(state, zstd);
       zstd.close(); // ends the frame and flushes through to the channel (closing it is harmless: force below)
     } catch (IOException e) {
@@ -102,19 +107,24 @@ final class SnapshotFiles {
     }
   }
 
-  /** Reads the state stored as the snapshot at (index, term), checking its header and checksum. */
-  Object read(long index, long term, KryoCodec codec) {
+  /**
+   * Reads the state stored as the snapshot at (index, term), checking its header and checksum, and puts the
+   * session table stored with it into {@code sessions} (an empty one for a file of the first layout).
+   */
+  Object read(long index, long term, SessionTable sessions, KryoCodec codec) {
     Path file = path(index, term);
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 64 * 1024)) {
       DataInputStream header = new DataInputStream(in);
       long magic = header.readLong();
       long i = header.readLong();
       long t = header.readLong();
-      if (magic != MAGIC || i != index || t != term) {
+      if ((magic != MAGIC && magic != MAGIC_STATE_ONLY) || i != index || t != term) {
         throw new IllegalStateException("the snapshot file " + file + " is not the snapshot at " + index + "@" + term
             + " (header " + Long.toHexString(magic) + ", " + i + "@" + t + ")");
       }
       try (ZstdInputStream zstd = new ZstdInputStream(in)) {
+        if (magic == MAGIC) sessions.readFrom(new DataInputStream(zstd), codec);
+        else sessions.clear();
         return codec.fromStream(zstd);
       }
     } catch (IOException e) {

@@ -24,6 +24,11 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * clients that submitted them, and serves reads once the state has caught up with their read index.
  * It runs beside the Raft server, so applying never delays elections or replication.
  *
+ * <p>Commands in a client session are applied at most once per (session, sequence): the {@link SessionTable}
+ * answers a retry with the first answer, and a command of a session no longer open with SessionExpired. The
+ * table changes only by applying entries, with their log time, so every replica holds the same one; it is
+ * written into each snapshot and restored with it.
+ *
  * <p>A committed command is never skipped: one that cannot be deserialized, or an Error from the state
  * machine, stops this actor, and the server, which watches it, stops too.
  */
@@ -61,6 +66,7 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
   private final TimerScheduler<Command> timers;
   private final PriorityQueue<Read> waitingReads =
       new PriorityQueue<>((a, b) -> Long.compare(a.readIndex(), b.readIndex()));
+  private final SessionTable sessions = new SessionTable();
   private long lastApplied;
   private long lastAppliedTerm;
   private long appliedSinceSnapshot;
@@ -113,7 +119,7 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
       }
       ClientReply reply;
       try {
-        reply = e.type() == LogEntry.Type.COMMAND ? applyCommand(e) : null;
+        reply = applyEntry(e);
       } catch (RuntimeException | Error stop) {
         // This node stops here. What it applied is answered; the rest is committed and will be applied by
         // the other replicas, or by this one after a restart: unknown outcome, as far as this node can say.
@@ -138,6 +144,42 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
     serveWaitingReads();
     if (settings.snapshotEveryEntries() > 0 && appliedSinceSnapshot >= settings.snapshotEveryEntries()) takeSnapshot();
     return this;
+  }
+
+  /** Applies one committed entry: its answer, or null for an entry that is not a client's. */
+  private ClientReply applyEntry(LogEntry e) {
+    sessions.advance(e.time());
+    switch (e.type()) {
+      case COMMAND:
+        return applyCommand(e.index(), e.data());
+      case SESSION_COMMAND: {
+        SessionEntries.SessionCommand c = sessionPayload(e, SessionEntries::command);
+        ClientReply answer = sessions.beforeApply(c);
+        if (answer != null) return answer; // answered before, or the session is gone: never applied twice
+        answer = applyCommand(e.index(), c.command());
+        sessions.applied(c, answer);
+        return answer;
+      }
+      case SESSION_OPEN:
+        sessions.open(e.index(), sessionPayload(e, SessionEntries::limits));
+        return new ClientReply.Applied(e.index(), e.index());
+      case SESSION_KEEP_ALIVE: {
+        long id = sessionPayload(e, SessionEntries::keptAlive);
+        return sessions.keepAlive(id) ? new ClientReply.Applied(id, e.index())
+            : new ClientReply.SessionExpired(id, "session " + id + " expired or is unknown");
+      }
+      default:
+        return null;
+    }
+  }
+
+  private <T> T sessionPayload(LogEntry e, java.util.function.Function<LogEntry, T> read) {
+    String malformed = SessionEntries.malformed(e);
+    if (malformed != null) {
+      throw new IllegalStateException(where() + " cannot read the committed " + e.type() + " entry at index "
+          + e.index() + " (" + malformed + "); stopping rather than skipping it");
+    }
+    return read.apply(e);
   }
 
   private void serveWaitingReads() {
@@ -181,7 +223,7 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
       return;
     }
     // A class Kryo cannot serialize, or a disk that cannot take the file, stops the node.
-    long bytes = files.write(lastApplied, lastAppliedTerm, snapshot, codec);
+    long bytes = files.write(lastApplied, lastAppliedTerm, snapshot, sessions, codec);
     server.tell(new Internal.SnapshotTaken(lastApplied, lastAppliedTerm, bytes));
     appliedSinceSnapshot = 0;
     scheduleTimedSnapshot();
@@ -191,7 +233,7 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
     if (r.index() <= lastApplied) {
       throw new IllegalStateException("restoring a snapshot at " + r.index() + " but " + lastApplied + " is applied");
     }
-    stateMachine.restore(files.read(r.index(), r.term(), codec));
+    stateMachine.restore(files.read(r.index(), r.term(), sessions, codec));
     lastApplied = r.index();
     lastAppliedTerm = r.term();
     appliedSinceSnapshot = 0;
@@ -206,26 +248,26 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
    * read it diverge from this one) or when the state machine throws an Error (its state may be half
    * changed). A committed command is never skipped.
    */
-  private ClientReply applyCommand(LogEntry e) {
+  private ClientReply applyCommand(long index, byte[] bytes) {
     Object command;
     try {
-      command = codec.fromBytes(e.data());
+      command = codec.fromBytes(bytes);
     } catch (RuntimeException ex) {
-      throw new IllegalStateException(where() + " cannot deserialize the committed command at index " + e.index()
+      throw new IllegalStateException(where() + " cannot deserialize the committed command at index " + index
           + " (" + ex + "); stopping rather than skipping it: every member must run the same KryoRegistrars and"
           + " command classes, or their states diverge", ex);
     }
     try {
-      return new ClientReply.Applied(stateMachine.apply(command), e.index());
+      return new ClientReply.Applied(stateMachine.apply(command), index);
     } catch (RuntimeException ex) {
-      getContext().getLog().debug("{}: the state machine refused the command at index {}: {}", where(), e.index(),
+      getContext().getLog().debug("{}: the state machine refused the command at index {}: {}", where(), index,
           ex.toString());
-      return new ClientReply.CommandFailed(ex.toString(), e.index());
+      return new ClientReply.CommandFailed(ex.toString(), index);
     } catch (VirtualMachineError fatal) {
       throw fatal; // out of memory and the like: Pekko's fatal error handling takes the whole node down
     } catch (Error err) {
       throw new IllegalStateException(where() + ": the state machine threw " + err + " applying the committed "
-          + command.getClass().getName() + " at index " + e.index() + "; its state may be half changed, so this node"
+          + command.getClass().getName() + " at index " + index + "; its state may be half changed, so this node"
           + " stops", err);
     }
   }

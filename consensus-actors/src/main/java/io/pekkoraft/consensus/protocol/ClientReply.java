@@ -44,4 +44,11 @@ public sealed interface ClientReply extends ClientEnvelope {
    * this node knows minus the lag allowed, or the minimum index). Safe to retry, on another node or later.
    */
   record TooStale(String memberId, long appliedIndex, long entriesBehind, String reason) implements ClientReply {}
+
+  /**
+   * The command's session is not open (it expired after pekko-raft.session.ttl of log time without an entry,
+   * was evicted at pekko-raft.session.max-sessions, or ended): this copy of the command was not applied, and
+   * none will be. Whether an earlier copy was applied cannot be told any more, unless this was the first send.
+   */
+  record SessionExpired(long sessionId, String reason) implements ClientReply {}
 }

@@ -40,14 +40,61 @@ public sealed interface ClientRequest extends ServerCommand, RaftSerializable {
     }
   }
 
-  record ClientCommand(byte[] command, int hops, long tag, ActorRef<ClientReply> replyTo) implements ClientRequest {
+  /**
+   * A command. In a client session ({@code sessionId > 0}) it carries its {@code sequence} in the session
+   * (1, 2, ...; a retry carries the same one) and {@code ackedSequence}, the sequence up to which the client
+   * has received every answer (the state machine runner may forget those answers). {@code sessionId == 0}: no
+   * session, applied as often as it is submitted. {@link #openSession} and {@link #keepAlive} are the
+   * session's own requests, with no command.
+   */
+  record ClientCommand(byte[] command, long sessionId, long sequence, long ackedSequence, int hops, long tag,
+      ActorRef<ClientReply> replyTo) implements ClientRequest {
+
+    /** The {@code sessionId} of a request that opens a session. */
+    public static final long OPEN_SESSION = -1;
+
+    public ClientCommand {
+      if (sessionId < OPEN_SESSION) throw new IllegalArgumentException("session id " + sessionId);
+      if (sequence < 0 || ackedSequence < 0) {
+        throw new IllegalArgumentException("sequence " + sequence + " / acknowledged " + ackedSequence);
+      }
+    }
+
+    /** A command outside any session. */
+    public ClientCommand(byte[] command, int hops, long tag, ActorRef<ClientReply> replyTo) {
+      this(command, 0, 0, 0, hops, tag, replyTo);
+    }
+
     public ClientCommand(byte[] command, int hops, ActorRef<ClientReply> replyTo) {
       this(command, hops, 0, replyTo);
     }
 
+    /** Opens a session: answered {@code Applied(sessionId)} once its entry is applied. */
+    public static ClientCommand openSession(int hops, long tag, ActorRef<ClientReply> replyTo) {
+      return new ClientCommand(new byte[0], OPEN_SESSION, 0, 0, hops, tag, replyTo);
+    }
+
+    /** Keeps {@code sessionId} alive through the log: answered {@code Applied(sessionId)}, or SessionExpired. */
+    public static ClientCommand keepAlive(long sessionId, int hops, long tag, ActorRef<ClientReply> replyTo) {
+      return new ClientCommand(new byte[0], sessionId, 0, 0, hops, tag, replyTo);
+    }
+
+    public boolean opensSession() {
+      return sessionId == OPEN_SESSION;
+    }
+
+    public boolean isKeepAlive() {
+      return sessionId > 0 && sequence == 0;
+    }
+
+    /** Carries a command of the user (no session, or a sequence in one). */
+    public boolean hasCommand() {
+      return sessionId == 0 || sequence > 0;
+    }
+
     @Override
     public ClientCommand forwarded() {
-      return new ClientCommand(command, hops + 1, tag, replyTo);
+      return new ClientCommand(command, sessionId, sequence, ackedSequence, hops + 1, tag, replyTo);
     }
   }
 

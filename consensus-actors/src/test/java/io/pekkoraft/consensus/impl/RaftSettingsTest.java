@@ -54,6 +54,14 @@ class RaftSettingsTest {
     assertEquals(100, s.catchUpGap());
   }
 
+  /** A session must outlive the client's retry window: a ttl not longer than ask-timeout fails at start. */
+  @Test
+  void aSessionTtlNotLongerThanTheAskTimeoutFails() {
+    assertFailsNaming("pekko-raft.client.ask-timeout", "pekko-raft.session.ttl = 10s\npekko-raft.client.ask-timeout = 10s");
+    RaftSettings off = parse("pekko-raft.session.enabled = off\npekko-raft.session.ttl = 1s\npekko-raft.client.ask-timeout = 10s");
+    org.junit.jupiter.api.Assertions.assertFalse(off.session().enabled(), "with sessions off the ttl is not checked");
+  }
+
   @Test
   void aNegativeCatchUpGapFails() {
     // A learner can never be further than 0 entries ahead: a negative gap would refuse every promotion.

@@ -79,11 +79,15 @@ class WireFormatGoldenTest {
     m.put("RequestVoteResponse", new RaftMessage.RequestVoteResponse(7, "node-3", true, false, -2L));
     m.put("AppendEntries", new RaftMessage.AppendEntries(7, "node-1", 11, 6,
         List.of(LogEntry.noop(12, 7), new LogEntry(13, 7, LogEntry.Type.COMMAND, payload)), 10, 300));
+    m.put("AppendEntriesWithLogTime", new RaftMessage.AppendEntries(7, "node-1", 11, 6, List.of(
+        new LogEntry(12, 7, LogEntry.Type.SESSION_OPEN, new byte[] {1, 2, 3}, 1_700_000_000_000L),
+        new LogEntry(13, 7, LogEntry.Type.SESSION_COMMAND, payload, 1_700_000_000_001L)), 10, 300));
     m.put("AppendEntriesResponse", new RaftMessage.AppendEntriesResponse(7, "node-2", false, 0, 5, 9, 300, 0x0123456789ABCDEFL));
     m.put("Heartbeat", new RaftMessage.Heartbeat(7, "node-1", 13, 1000));
     m.put("HeartbeatResponse", new RaftMessage.HeartbeatResponse(7, "node-3", 1000, -2L));
     m.put("TimeoutNow", new RaftMessage.TimeoutNow(7, "node-1"));
     m.put("ClientCommand", new ClientRequest.ClientCommand(payload, 1, 42, client));
+    m.put("ClientCommandInSession", new ClientRequest.ClientCommand(payload, 12, 5, 3, 1, 42, client));
     m.put("ClientQuery", new ClientRequest.ClientQuery(payload, ReadConsistency.LINEARIZABLE, 2, 43, client));
     // A bounded STALE read: a flag in the consistency byte, then maxLagEntries + 1 and minIndex.
     m.put("ClientQueryStaleBounded", new ClientRequest.ClientQuery(payload, ReadConsistency.STALE, 100, 7, 1, 45, client));

@@ -243,7 +243,8 @@ public final class SimCluster implements AutoCloseable {
     int incarnation = incarnations.merge(id, 1, Integer::sum);
     String instance = id + "#" + incarnation;
     NodeClock clock = clocks.computeIfAbsent(id, k -> new NodeClock());
-    RaftSettings s = settings.withSelfId(id).withRandomSeed(seed * 31 + id.hashCode() + incarnation).withClock(clock::nanos);
+    RaftSettings s = settings.withSelfId(id).withRandomSeed(seed * 31 + id.hashCode() + incarnation).withClock(clock::nanos)
+        .withSession(settings.session().withWallClock(time::nowMs)); // log time is simulated time
     CompletableFuture<String> stop = new CompletableFuture<>();
     stopped.put(id, stop);
     ActorRef<ServerCommand> ref = testKit.spawn(
@@ -467,6 +468,20 @@ public final class SimCluster implements AutoCloseable {
     servers.get(id).tell(new ClientRequest.ClientCommand(codec.toBytes(command), 1, box.ref()));
     settle();
     return box;
+  }
+
+  /** Sends the request {@code make} builds, answering to a new box, to member {@code id}. */
+  public ReplyBox request(String id, java.util.function.Function<ActorRef<ClientReply>, ClientRequest> make) {
+    ReplyBox box = newBox();
+    settle();
+    servers.get(id).tell(make.apply(box.ref()));
+    settle();
+    return box;
+  }
+
+  /** Simulated time in nanoseconds, as a client's deadline clock. */
+  public long nanoTime() {
+    return time.nowMs() * 1_000_000;
   }
 
   /** Submit raw bytes as a command, as a misbehaving client could. */

@@ -259,5 +259,6 @@ public final class ClientConnection implements RequestLoop.Route {
   private void stop() {
     system.classicSystem().stop(Adapter.toClassic(follower));
     replies.stop();
+    requests.close();
   }
 }

@@ -14,6 +14,9 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import java.util.function.LongSupplier;
+import io.pekkoraft.consensus.impl.SessionSettings;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -22,9 +25,17 @@ import org.apache.pekko.annotation.InternalApi;
 /**
  * How {@link RaftGroup} and {@link RaftClient} make a request: serialize the payload once (an unregistered
  * class fails at once, nothing sent), ask a server, and follow NotLeader answers until the deadline. A
- * NotLeader answer means "not applied", so retrying is safe; no answer, Timeout and NoQuorum mean "outcome
- * unknown", so they are never retried here: the caller decides. CommandFailed (committed, refused by the state
+ * NotLeader answer means "not applied", so retrying is safe. CommandFailed (committed, refused by the state
  * machine) is final: retrying would fail again.
+ *
+ * <p>With client sessions on ({@code pekko-raft.session.enabled}, the default) a command carries this loop's
+ * session and a sequence number, so the servers apply it at most once however often it is sent: no answer
+ * within {@code session.attempt-timeout}, Timeout and NoQuorum ("outcome unknown") are retried with the same
+ * sequence until the deadline, and the caller sees Timeout only when the deadline passed with the outcome still
+ * unknown. The session is opened through the log on first use, kept alive every ttl/3 while idle, and opened
+ * again when it expired: a command surely not applied is then sent in the new session, one that may have been
+ * applied fails with {@link RaftException.SessionExpired}. With sessions off, outcome-unknown answers are never
+ * retried here: the caller decides. Queries are never retried on an unknown outcome.
  */
 @InternalApi
 public final class RequestLoop {
@@ -72,21 +83,121 @@ public final class RequestLoop {
   private final ActorSystem<?> system;
   private final KryoCodec codec;
   private final Asker asker;
+  /** Null: sessions off. */
+  private final ClientSession session;
+  private final LongSupplier nanoTime;
+  /** Waits between attempts on Pekko's scheduler (simulated time in tests), not on the JDK's timer. */
+  private final boolean delaysOnScheduler;
+  /** Where keep-alives go: the route of the latest command. */
+  private volatile Route lastRoute;
+  private Cancellable keepAlives; // guarded by this
 
   /** Asks with a temporary actor per request (Pekko's ask): right for a member asking its own server. */
   public RequestLoop(ActorSystem<?> system, KryoCodec codec) {
-    this(system, codec, (server, maker, payload, hops, timeout) -> AskPattern.<ServerCommand, ClientReply>ask(
-        server, replyTo -> maker.make(payload, hops, 0, replyTo), timeout, system.scheduler()));
+    this(system, codec, pekkoAsk(system), sessionSettings(system), System::nanoTime, false);
+  }
+
+  /**
+   * Like {@link #RequestLoop(ActorSystem, KryoCodec)} with these session settings, deadlines on {@code nanoTime}
+   * and waits on the system's scheduler: for tests on simulated time.
+   */
+  public RequestLoop(ActorSystem<?> system, KryoCodec codec, SessionSettings sessions, LongSupplier nanoTime) {
+    this(system, codec, pekkoAsk(system), sessions, nanoTime, true);
   }
 
   RequestLoop(ActorSystem<?> system, KryoCodec codec, Asker asker) {
+    this(system, codec, asker, sessionSettings(system), System::nanoTime, false);
+  }
+
+  private RequestLoop(ActorSystem<?> system, KryoCodec codec, Asker asker, SessionSettings sessions,
+      LongSupplier nanoTime, boolean delaysOnScheduler) {
     this.system = system;
     this.codec = codec;
     this.asker = asker;
+    this.session = sessions.enabled() ? new ClientSession(sessions) : null;
+    this.nanoTime = nanoTime;
+    this.delaysOnScheduler = delaysOnScheduler;
+  }
+
+  private static Asker pekkoAsk(ActorSystem<?> system) {
+    return (server, maker, payload, hops, timeout) -> AskPattern.<ServerCommand, ClientReply>ask(
+        server, replyTo -> maker.make(payload, hops, 0, replyTo), timeout, system.scheduler());
+  }
+
+  private static SessionSettings sessionSettings(ActorSystem<?> system) {
+    return SessionSettings.fromConfig(system.settings().config().getConfig("pekko-raft"));
+  }
+
+  /** The session settings when sessions are on, else null. */
+  public SessionSettings sessions() {
+    return session == null ? null : session.settings();
+  }
+
+  /** Stops the keep-alives of this loop's session. */
+  public void close() {
+    synchronized (this) {
+      if (keepAlives != null) keepAlives.cancel();
+    }
   }
 
   public <R> CompletionStage<R> command(Object command, Route route, Duration timeout) {
-    return encodeAndRequest(command, "command", ClientRequest.ClientCommand::new, route, timeout);
+    if (session == null) return encodeAndRequest(command, "command", ClientRequest.ClientCommand::new, route, timeout);
+    byte[] bytes;
+    try {
+      bytes = codec.toBytes(command);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(new RaftException.Rejected("command not sent: " + e.getMessage(), e));
+    }
+    long sequence = session.start();
+    if (sequence == 0) {
+      return CompletableFuture.failedFuture(new RaftException.Rejected("command not sent: "
+          + session.settings().cachedResultsMax() + " commands of this client wait for their answer"
+          + " (pekko-raft.session.max-cached-results-per-session)"));
+    }
+    lastRoute = route;
+    Request<R> request = new Request<>(bytes, null, route, nanoTime.getAsLong() + timeout.toNanos(), timeout);
+    request.sequence = sequence;
+    request.retryUnknown = true;
+    request.result.whenComplete((r, f) -> session.done(sequence));
+    attempt(request);
+    return request.result;
+  }
+
+  /** Opens a session through the log (its id is the index of its entry); retried like a command. */
+  private CompletableFuture<Long> openSession(Route route, long deadline, Duration timeout) {
+    Request<Long> open = new Request<>(new byte[0],
+        (bytes, hops, tag, replyTo) -> ClientRequest.ClientCommand.openSession(hops, tag, replyTo), route, deadline,
+        timeout);
+    open.retryUnknown = true;
+    attempt(open);
+    return open.result.thenApply(id -> {
+      startKeepAlives();
+      return id;
+    });
+  }
+
+  /** Every ttl/3, a keep-alive through the log when the session sent nothing for that long. */
+  private void startKeepAlives() {
+    synchronized (this) {
+      if (keepAlives != null) return;
+      Duration every = session.settings().ttl().dividedBy(3);
+      keepAlives = system.scheduler().scheduleWithFixedDelay(every, every, () -> {
+        long id = session.openId();
+        Route route = lastRoute;
+        if (id == 0 || route == null || nanoTime.getAsLong() - session.lastSentNanos < every.toNanos()) return;
+        session.lastSentNanos = nanoTime.getAsLong();
+        Duration timeout = session.settings().attemptTimeout();
+        Request<Object> keepAlive = new Request<>(new byte[0],
+            (bytes, hops, tag, replyTo) -> ClientRequest.ClientCommand.keepAlive(id, hops, tag, replyTo), route,
+            nanoTime.getAsLong() + timeout.toNanos(), timeout);
+        attempt(keepAlive);
+        keepAlive.result.whenComplete((r, f) -> {
+          if (f instanceof RaftException.SessionExpired || f != null && f.getCause() instanceof RaftException.SessionExpired) {
+            session.expired(id);
+          }
+        });
+      }, system.executionContext());
+    }
   }
 
   public <R> CompletionStage<R> query(Object query, ReadConsistency consistency, Route route, Duration timeout) {
@@ -108,7 +219,7 @@ public final class RequestLoop {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(new RaftException.Rejected(what + " not sent: " + e.getMessage(), e));
     }
-    Request<R> request = new Request<>(bytes, maker, route, System.nanoTime() + timeout.toNanos(), timeout);
+    Request<R> request = new Request<>(bytes, maker, route, nanoTime.getAsLong() + timeout.toNanos(), timeout);
     attempt(request);
     return request.result;
   }
@@ -123,6 +234,14 @@ public final class RequestLoop {
     final CompletableFuture<R> result = new CompletableFuture<>();
     /** Waits so far for a leader to be known (see retryLater). */
     int waits;
+    /** A command's sequence in the loop's session; 0: not a session command. */
+    long sequence;
+    /** The session it goes in; 0 while none is open. */
+    long sessionId;
+    /** Retry outcome-unknown answers until the deadline (session requests). */
+    boolean retryUnknown;
+    /** An attempt may have been appended: a retry is answered from the session, or the outcome stays unknown. */
+    boolean maybeApplied;
 
     Request(byte[] bytes, RequestMaker maker, Route route, long deadline, Duration timeout) {
       this.bytes = bytes;
@@ -135,27 +254,73 @@ public final class RequestLoop {
 
   @SuppressWarnings("unchecked")
   private <R> void attempt(Request<R> request) {
+    if (request.sequence > 0 && request.sessionId == 0) {
+      session.id(() -> openSession(request.route, request.deadline, request.timeout))
+          .whenCompleteAsync((id, failure) -> {
+            if (failure == null) {
+              request.sessionId = id;
+              attempt(request);
+            } else {
+              Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+              // The command itself was not sent: not applied, whatever became of the session's opening.
+              request.result.completeExceptionally(cause instanceof RaftException.Timeout
+                  || cause instanceof RaftException.NoQuorum ? new RaftException.NotLeader(null) : cause);
+            }
+          }, system.executionContext());
+      return;
+    }
     Route route = request.route;
     ActorRef<ServerCommand> server = route.next();
     if (server == null) {
       retryLater(request, null);
       return;
     }
-    Duration remaining = Duration.ofNanos(Math.max(1, request.deadline - System.nanoTime()));
-    CompletionStage<ClientReply> answer = asker.ask(server, request.maker, request.bytes, route.hops(), remaining);
+    long now = nanoTime.getAsLong();
+    Duration remaining = Duration.ofNanos(Math.max(1, request.deadline - now));
+    Duration timeout = request.retryUnknown && remaining.compareTo(session.settings().attemptTimeout()) > 0
+        ? session.settings().attemptTimeout() : remaining;
+    RequestMaker maker = request.maker;
+    if (request.sequence > 0) {
+      long sessionId = request.sessionId;
+      long sequence = request.sequence;
+      long acked = session.acked();
+      maker = (bytes, hops, tag, replyTo) ->
+          new ClientRequest.ClientCommand(bytes, sessionId, sequence, acked, hops, tag, replyTo);
+      session.lastSentNanos = now;
+    }
+    CompletionStage<ClientReply> answer = asker.ask(server, maker, request.bytes, route.hops(), timeout);
     BiConsumer<ClientReply, Throwable> handler = (reply, failure) -> {
       if (failure != null) {
         route.noAnswer(server);
-        request.result.completeExceptionally(new RaftException.Timeout(
-            "no answer within " + request.timeout.toMillis() + " ms; outcome unknown"));
+        if (request.retryUnknown && nanoTime.getAsLong() < request.deadline) {
+          request.maybeApplied = true;
+          attempt(request);
+        } else {
+          request.result.completeExceptionally(new RaftException.Timeout(
+              "no answer within " + request.timeout.toMillis() + " ms; outcome unknown"));
+        }
       } else if (reply instanceof ClientReply.Applied applied) {
         route.served(server);
         request.result.complete((R) applied.result());
       } else if (reply instanceof ClientReply.NotLeader notLeader) {
-        if (route.notLeader(server, notLeader.leaderId()) && System.nanoTime() < request.deadline) {
+        if (route.notLeader(server, notLeader.leaderId()) && nanoTime.getAsLong() < request.deadline) {
           attempt(request);
         } else {
           retryLater(request, notLeader.leaderId());
+        }
+      } else if (request.retryUnknown
+          && (reply instanceof ClientReply.Timeout || reply instanceof ClientReply.NoQuorum)) {
+        request.maybeApplied = true; // leadership lost after the append: wait for the next leader, send again
+        retryLater(request, null);
+      } else if (reply instanceof ClientReply.SessionExpired expired && request.sequence > 0) {
+        session.expired(expired.sessionId());
+        if (!request.maybeApplied && nanoTime.getAsLong() < request.deadline) {
+          request.sessionId = 0; // surely not applied: send it in a new session
+          attempt(request);
+        } else {
+          request.result.completeExceptionally(new RaftException.SessionExpired("outcome unknown, session expired: "
+              + expired.reason() + "; an earlier send of this command, before its outcome was known, may have been"
+              + " applied (once)"));
         }
       } else {
         request.result.completeExceptionally(toException(reply));
@@ -178,19 +343,27 @@ public final class RequestLoop {
     int slow = request.waits - QUICK_RETRIES;
     long delayMs = slow < 0 ? 1 : Math.min(RETRY_DELAY_MAX.toMillis(), 2L << Math.min(slow, 20));
     request.waits++;
-    if (System.nanoTime() + delayMs * 1_000_000 >= request.deadline) {
-      request.result.completeExceptionally(new RaftException.NotLeader(lastLeaderHint));
+    if (nanoTime.getAsLong() + delayMs * 1_000_000 >= request.deadline) {
+      request.result.completeExceptionally(request.maybeApplied
+          ? new RaftException.Timeout("no answer that settles the outcome within " + request.timeout.toMillis()
+              + " ms; outcome unknown")
+          : new RaftException.NotLeader(lastLeaderHint));
       return;
     }
-    // Not Pekko's scheduler: it ticks every 10 ms (pekko.scheduler.tick-duration), which would turn each
-    // 1 ms wait into 10-30 ms and keep a client away from a new leader long after its election.
-    CompletableFuture.delayedExecutor(delayMs, TimeUnit.MILLISECONDS, system.executionContext()).execute(() -> {
+    Runnable again = () -> {
       try {
         attempt(request);
       } catch (RuntimeException e) {
         request.result.completeExceptionally(e instanceof CompletionException ? e.getCause() : e);
       }
-    });
+    };
+    if (delaysOnScheduler) {
+      system.scheduler().scheduleOnce(Duration.ofMillis(delayMs), again, system.executionContext());
+      return;
+    }
+    // Not Pekko's scheduler: it ticks every 10 ms (pekko.scheduler.tick-duration), which would turn each
+    // 1 ms wait into 10-30 ms and keep a client away from a new leader long after its election.
+    CompletableFuture.delayedExecutor(delayMs, TimeUnit.MILLISECONDS, system.executionContext()).execute(again);
   }
 
   private static RaftException toException(ClientReply reply) {
@@ -198,6 +371,7 @@ public final class RequestLoop {
     if (reply instanceof ClientReply.NoQuorum n) return new RaftException.NoQuorum(n.reason());
     if (reply instanceof ClientReply.Rejected r) return new RaftException.Rejected(r.reason());
     if (reply instanceof ClientReply.TooStale s) return new RaftException.TooStale(s.reason(), s.appliedIndex(), s.entriesBehind());
+    if (reply instanceof ClientReply.SessionExpired e) return new RaftException.SessionExpired(e.reason());
     if (reply instanceof ClientReply.CommandFailed f) {
       return new RaftException.CommandFailed("committed at index " + f.index() + " and refused by the state machine: "
           + f.reason(), f.index());

@@ -1,6 +1,7 @@
 package io.pekkoraft.consensus.impl.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -111,8 +112,12 @@ class ClientConnectionMembershipTest {
           Map.of("node-2", servers.address().toString(), "node-3", servers.address().toString()), 7, true);
       get.replyTo().tell(new MembershipReply.Status(removedNode1, "node-2", 3, 7, Map.of()));
 
+      ClientRequest.ClientCommand open = node2probe.expectMessageClass(ClientRequest.ClientCommand.class, WITHIN);
+      assertTrue(open.opensSession(), "the client opens its session first: " + open);
+      open.reply(new ClientReply.Applied(8L, 8));
       ClientRequest.ClientCommand command = node2probe.expectMessageClass(ClientRequest.ClientCommand.class, WITHIN);
-      command.reply(new ClientReply.Applied(42L, 8));
+      assertEquals(8L, command.sessionId(), "the command goes in the session opened");
+      command.reply(new ClientReply.Applied(42L, 9));
       assertEquals(42L, result.get(WITHIN.toSeconds(), TimeUnit.SECONDS), "the command went to node-2");
       assertEquals("node-2", raftClient.leaderHint());
 
