@@ -5,7 +5,10 @@ package io.pekkoraft.consensus;
  * the same order, so all instances go through the same states.
  *
  * <p>Both methods must be deterministic: the result may depend only on the current state and the
- * argument, never on the clock, randomness, the node, or I/O.
+ * argument, never on the clock, randomness, the node, or I/O. A command may also depend on where it sits in
+ * the log, its {@link AppliedEntry} (index, term, log time): every replica sees the same one for the same
+ * command; override {@link #apply(Object, AppliedEntry)} to see it. Log time is how a state machine tells
+ * time (leases, expiry), never the clock of the node applying.
  *
  * <p>How applying a committed command can end:
  *
@@ -32,6 +35,20 @@ public interface StateMachine<C, Q, R> {
 
   /** Apply a committed command, in log order, and return its result for the client. */
   R apply(C command);
+
+  /**
+   * Apply a committed command that sits at {@code entry} in the log: what the runner calls, for every
+   * command, in log order, on every replica, on the replay of the log after a restart and for the commands
+   * after a restored snapshot. {@code entry} (index, term, log time) is the same on every replica, so a
+   * result or state that depends on it stays deterministic: a fencing token taken from the index, a lease
+   * that ends at a log time. Default: {@link #apply(Object)}, the entry unused.
+   *
+   * <p>A state machine that overrides this one is never called with {@link #apply(Object)} by the runner;
+   * it still implements it (throwing, or applying with no entry, as it sees fit).
+   */
+  default R apply(C command, AppliedEntry entry) {
+    return apply(command);
+  }
 
   /** Answer a query from the current state, without changing it. */
   R query(Q query);

@@ -1,5 +1,6 @@
 package io.pekkoraft.consensus.impl;
 
+import io.pekkoraft.consensus.AppliedEntry;
 import io.pekkoraft.consensus.StateMachine;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
@@ -151,12 +152,12 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
     sessions.advance(e.time());
     switch (e.type()) {
       case COMMAND:
-        return applyCommand(e.index(), e.data());
+        return applyCommand(e, e.data());
       case SESSION_COMMAND: {
         SessionEntries.SessionCommand c = sessionPayload(e, SessionEntries::command);
         ClientReply answer = sessions.beforeApply(c);
         if (answer != null) return answer; // answered before, or the session is gone: never applied twice
-        answer = applyCommand(e.index(), c.command());
+        answer = applyCommand(e, c.command());
         sessions.applied(c, answer);
         return answer;
       }
@@ -242,13 +243,15 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
   }
 
   /**
-   * One committed command: its result ({@code Applied}), or {@code CommandFailed} when the state machine
+   * One committed command, applied with its {@link AppliedEntry} (index, term, log time; never this node's
+   * clock): its result ({@code Applied}), or {@code CommandFailed} when the state machine
    * refuses it with a RuntimeException (every replica refuses it alike, and leaves its state unchanged).
    * Throws, which stops this node, when the command cannot be read (skipping it would let replicas that
    * read it diverge from this one) or when the state machine throws an Error (its state may be half
    * changed). A committed command is never skipped.
    */
-  private ClientReply applyCommand(long index, byte[] bytes) {
+  private ClientReply applyCommand(LogEntry entry, byte[] bytes) {
+    long index = entry.index();
     Object command;
     try {
       command = codec.fromBytes(bytes);
@@ -258,7 +261,8 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
           + " command classes, or their states diverge", ex);
     }
     try {
-      return new ClientReply.Applied(stateMachine.apply(command), index);
+      // the entry as every replica sees it: its index, its term, the log time its leader stamped
+      return new ClientReply.Applied(stateMachine.apply(command, new AppliedEntry(index, entry.term(), entry.time())), index);
     } catch (RuntimeException ex) {
       getContext().getLog().debug("{}: the state machine refused the command at index {}: {}", where(), index,
           ex.toString());

@@ -32,6 +32,14 @@ public final class RecordingStateMachine implements StateMachine<String, String,
     return applied;
   }
 
+  /** Records the entry the runner applies the command at (for the checker), then applies it. */
+  @Override
+  public Long apply(String command, io.pekkoraft.consensus.AppliedEntry entry) {
+    Long result = apply(command);
+    checker.onAppliedEntry(instance, command, entry); // only a command applied, not a refused one
+    return result;
+  }
+
   @Override
   public Long query(String query) {
     return applied;

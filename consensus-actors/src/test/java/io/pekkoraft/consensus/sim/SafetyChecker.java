@@ -25,6 +25,7 @@ public final class SafetyChecker {
   private final Map<String, String> currentInstance = new HashMap<>();
   private final List<String> violations = new ArrayList<>();
   private final Map<String, Integer> restores = new HashMap<>();
+  private final Map<String, Map<String, io.pekkoraft.consensus.AppliedEntry>> entriesByInstance = new HashMap<>();
 
   /** How many times a state machine of {@code member} (any incarnation) was restored from a snapshot. */
   public synchronized int restores(String member) {
@@ -59,6 +60,16 @@ public final class SafetyChecker {
     } else {
       canonical.add(command);
     }
+  }
+
+  /** {@code instance} applied {@code command} with {@code entry} (index, term, log time), as the runner gave it. */
+  public synchronized void onAppliedEntry(String instance, String command, io.pekkoraft.consensus.AppliedEntry entry) {
+    entriesByInstance.computeIfAbsent(instance, k -> new java.util.LinkedHashMap<>()).put(command, entry);
+  }
+
+  /** What {@code instance} saw of each command it applied: its entry, by command, in the order applied. */
+  public synchronized Map<String, io.pekkoraft.consensus.AppliedEntry> entriesSeenBy(String instance) {
+    return new java.util.LinkedHashMap<>(entriesByInstance.getOrDefault(instance, Map.of()));
   }
 
   /** The commands {@code instance} applied, in order. */
