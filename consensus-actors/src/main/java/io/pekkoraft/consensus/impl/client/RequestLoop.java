@@ -255,25 +255,19 @@ public final class RequestLoop {
   @SuppressWarnings("unchecked")
   private <R> void attempt(Request<R> request) {
     if (request.sequence > 0 && request.sessionId == 0) {
-      CompletableFuture<Long> open = session.id(() -> openSession(request.route, request.deadline, request.timeout));
-      if (open.isDone() && !open.isCompletedExceptionally()) {
-        // Open already (every command but a session's first): send now, on this thread. Continuing through
-        // the dispatcher would cost a thread wake-up per command.
-        request.sessionId = open.join();
-      } else {
-        open.whenCompleteAsync((id, failure) -> {
-          if (failure == null) {
-            request.sessionId = id;
-            attempt(request);
-          } else {
-            Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
-            // The command itself was not sent: not applied, whatever became of the session's opening.
-            request.result.completeExceptionally(cause instanceof RaftException.Timeout
-                || cause instanceof RaftException.NoQuorum ? new RaftException.NotLeader(null) : cause);
-          }
-        }, system.executionContext());
-        return;
-      }
+      session.id(() -> openSession(request.route, request.deadline, request.timeout))
+          .whenCompleteAsync((id, failure) -> {
+            if (failure == null) {
+              request.sessionId = id;
+              attempt(request);
+            } else {
+              Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+              // The command itself was not sent: not applied, whatever became of the session's opening.
+              request.result.completeExceptionally(cause instanceof RaftException.Timeout
+                  || cause instanceof RaftException.NoQuorum ? new RaftException.NotLeader(null) : cause);
+            }
+          }, system.executionContext());
+      return;
     }
     Route route = request.route;
     ActorRef<ServerCommand> server = route.next();
