@@ -3,7 +3,8 @@ package io.pekkoraft.benchmarks;
 import java.util.List;
 
 /**
- * The entry point of {@code bin/bench}: {@code bench w1 [flags]}. Exit codes: 0 when the run completed and
+ * The entry point of {@code bin/bench}: {@code bench w1 [flags]}, {@code bench reads [flags]},
+ * {@code bench log-memory [flags]}. Exit codes: 0 when the run completed and
  * every check held, 1 when a check failed or the run broke, 2 for a bad command line.
  */
 public final class Bench {
@@ -16,12 +17,13 @@ public final class Bench {
 
   static int run(List<String> args) {
     if (!args.isEmpty() && args.get(0).equals("log-memory")) return logMemory(args.subList(1, args.size()));
+    if (!args.isEmpty() && args.get(0).equals("reads")) return reads(args.subList(1, args.size()));
     if (args.isEmpty() || !args.get(0).equals("w1")) {
       if (!args.isEmpty() && (args.get(0).equals("--help") || args.get(0).equals("-h"))) {
         System.out.print(W1Options.USAGE);
         return 0;
       }
-      System.err.println("bench: the first argument names the workload: w1 or log-memory"
+      System.err.println("bench: the first argument names the workload: w1, reads or log-memory"
           + (args.isEmpty() ? "" : " (got '" + args.get(0) + "')"));
       System.err.print(W1Options.USAGE);
       return 2;
@@ -45,6 +47,30 @@ public final class Bench {
     } catch (Exception e) {
       Output.comment("FAILED: " + e);
       System.err.println("bench w1 failed with arguments " + String.join(" ", args));
+      e.printStackTrace();
+      return 1;
+    }
+  }
+
+  /** Figures only: 0 whenever the run completed (a read that went back is printed, not a failure). */
+  private static int reads(List<String> args) {
+    Reads.Options options;
+    try {
+      options = Reads.Options.parse(args);
+    } catch (W1Options.HelpRequested help) {
+      System.out.print(Reads.USAGE);
+      return 0;
+    } catch (W1Options.UsageException e) {
+      System.err.println("bench reads: " + e.getMessage());
+      System.err.print(Reads.USAGE);
+      return 2;
+    }
+    Output.capture();
+    try {
+      Reads.run(options);
+      return 0;
+    } catch (Exception e) {
+      Output.comment("FAILED: " + e);
       e.printStackTrace();
       return 1;
     }

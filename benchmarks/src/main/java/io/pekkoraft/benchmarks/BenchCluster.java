@@ -49,12 +49,17 @@ final class BenchCluster implements AutoCloseable {
    * Raft transport: it counts what they send, and can cut a member off.
    */
   static BenchCluster start(Path dataDir, TestNetwork network) {
+    return start(dataDir, network, ConfigFactory.empty());
+  }
+
+  /** {@link #start(Path, TestNetwork)} with {@code overrides} over bench.conf on all four ActorSystems. */
+  static BenchCluster start(Path dataDir, TestNetwork network, Config overrides) {
     BenchCluster bench = new BenchCluster(network);
     bench.cluster = LocalCluster.builder()
         .members(NODE_COUNT)
         .systemName(SYSTEM_NAME)
-        .config(ConfigFactory.parseResources(BenchCluster.class.getClassLoader(), "bench.conf",
-            ConfigParseOptions.defaults().setAllowMissing(false)))
+        .config(overrides.withFallback(ConfigFactory.parseResources(BenchCluster.class.getClassLoader(), "bench.conf",
+            ConfigParseOptions.defaults().setAllowMissing(false))))
         .dataDir(dataDir)
         .withClientSystem()
         .onMemberStarted(bench::startMember)

@@ -32,6 +32,19 @@ public final class ClientTally {
   }
 
   /**
+   * A read answered {@code value}. A value below this client's previous answer went back in time (the
+   * register only grows, and each read started after the previous one answered); counted as an order
+   * violation. Reads do not count as acknowledged ops.
+   */
+  public void read(long value, long latencyNanos, boolean inWindow) {
+    if (value < lastReply) orderViolations++;
+    lastReply = value;
+    if (!inWindow) return;
+    if (counted == latenciesNanos.length) latenciesNanos = Arrays.copyOf(latenciesNanos, counted * 2);
+    latenciesNanos[counted++] = latencyNanos;
+  }
+
+  /**
    * A request failed. {@code outcomeUnknown}: it may still have been applied (a timeout, a lost quorum),
    * so the final register may exceed the acknowledged count by up to the number of such failures.
    */

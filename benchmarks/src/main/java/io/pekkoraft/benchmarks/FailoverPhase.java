@@ -73,7 +73,7 @@ final class FailoverPhase {
    */
   static Trial trial(FailoverMode mode, Path dataDir, W1Options options, ClusterListener onStarted) throws Exception {
     TestNetwork network = new TestNetwork();
-    try (BenchCluster cluster = BenchCluster.start(dataDir, network)) {
+    try (BenchCluster cluster = BenchCluster.start(dataDir, network, options.nodeConfig())) {
       onStarted.started(cluster);
       cluster.roles().awaitLeader(BenchCluster.STEP_TIMEOUT);
       ClientPath path = new RaftClientPath(cluster.clientSystem());

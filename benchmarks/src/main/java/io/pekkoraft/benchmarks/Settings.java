@@ -50,6 +50,11 @@ final class Settings {
     s.put("max_pending", c.getInt("pekko-raft.client.pending-max"));
     s.put("max_request_bytes", c.getBytes("pekko-raft.client.request-bytes-max"));
     s.put("ask_timeout_ms", millis(c, "pekko-raft.client.ask-timeout"));
+    s.put("sessions", c.getBoolean("pekko-raft.session.enabled"));
+    s.put("session_ttl_ms", millis(c, "pekko-raft.session.ttl"));
+    s.put("session_attempt_timeout_ms", millis(c, "pekko-raft.session.attempt-timeout"));
+    s.put("read_lease", c.getBoolean("pekko-raft.read.lease"));
+    s.put("read_lease_clock_drift_margin_ms", millis(c, "pekko-raft.read.lease-clock-drift-margin"));
     s.put("failover_ask_timeout_ms", FailoverPhase.FAILOVER_ASK_TIMEOUT.toMillis());
     s.put("failover_retry_pause_ms", FailoverPhase.RETRY_PAUSE.toMillis());
     s.put("failover_writes_before", FailoverPhase.WRITES_BEFORE);

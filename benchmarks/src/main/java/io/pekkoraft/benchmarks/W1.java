@@ -56,7 +56,8 @@ final class W1 {
   }
 
   private boolean throughput() throws Exception {
-    try (BenchCluster cluster = BenchCluster.start(dataRoot.resolve("throughput"), new TestNetwork())) {
+    try (BenchCluster cluster = BenchCluster.start(dataRoot.resolve("throughput"), new TestNetwork(),
+        options.nodeConfig())) {
       ClientPath path = new RaftClientPath(cluster.clientSystem());
       printSettingsOnce(cluster);
       RoleWatch.Seen first = cluster.roles().awaitLeader(BenchCluster.STEP_TIMEOUT);

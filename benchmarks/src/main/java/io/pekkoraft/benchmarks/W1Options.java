@@ -1,5 +1,7 @@
 package io.pekkoraft.benchmarks;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -17,6 +19,8 @@ import java.util.Set;
  * @param failoverTrials trials of the failover phase, each on a fresh cluster
  * @param failoverModes how the leader is stopped: {@code stop}, {@code crash}, or both, in this order
  * @param phases what runs: {@code throughput}, {@code failover}, or both, in this order
+ * @param sessions client sessions ({@code pekko-raft.session.enabled}) on every member and the clients' system:
+ *     on by default, as a user gets them; off to compare
  */
 public record W1Options(
     List<Integer> clients,
@@ -25,7 +29,8 @@ public record W1Options(
     int payloadBytes,
     int failoverTrials,
     List<FailoverMode> failoverModes,
-    List<Phase> phases) {
+    List<Phase> phases,
+    boolean sessions) {
 
   public static final String USAGE = """
       usage: bin/bench w1 [flags]
@@ -37,11 +42,13 @@ public record W1Options(
         --failover-mode stop|crash stop = terminate the leader's ActorSystem; crash = first cut it off the
                                    network, then terminate it; both: stop,crash (default stop)
         --phases throughput,failover   what to run, in this order (default throughput,failover)
+        --sessions on|off          client sessions (pekko-raft.session.enabled) on the members and the
+                                   clients (default on, the framework's default)
         --help                     this text
       """;
 
   private static final Set<String> FLAGS = Set.of("--clients", "--warmup", "--measure", "--payload", "--failover-trials",
-      "--failover-mode", "--phases");
+      "--failover-mode", "--phases", "--sessions");
 
   /** How the leader leaves in a failover trial. */
   public enum FailoverMode {
@@ -81,7 +88,7 @@ public record W1Options(
 
   public static W1Options defaults() {
     return new W1Options(List.of(1, 16, 64), 5, 10, 256, 5, List.of(FailoverMode.STOP),
-        List.of(Phase.THROUGHPUT, Phase.FAILOVER));
+        List.of(Phase.THROUGHPUT, Phase.FAILOVER), true);
   }
 
   /** Parses {@code --flag value} pairs (also {@code --flag=value}); anything else is a usage error. */
@@ -94,6 +101,7 @@ public record W1Options(
     int trials = o.failoverTrials;
     List<FailoverMode> modes = o.failoverModes;
     List<Phase> phases = o.phases;
+    boolean sessions = o.sessions;
     Set<String> seen = new LinkedHashSet<>();
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
@@ -120,13 +128,27 @@ public record W1Options(
         case "--failover-trials" -> trials = integer(flag, value, 1, 1000);
         case "--failover-mode" -> modes = names(flag, value, FailoverMode.class);
         case "--phases" -> phases = names(flag, value, Phase.class);
+        case "--sessions" -> sessions = onOff(flag, value);
         default -> throw new IllegalStateException("flag " + flag + " is listed but not read");
       }
     }
-    return new W1Options(clients, warmup, measure, payload, trials, modes, phases);
+    return new W1Options(clients, warmup, measure, payload, trials, modes, phases, sessions);
   }
 
-  private static int integer(String flag, String value, int min, int max) throws UsageException {
+  /** What the members and the clients' system run with over bench.conf: the session switch. */
+  public Config nodeConfig() {
+    return ConfigFactory.parseString("pekko-raft.session.enabled = " + (sessions ? "on" : "off"));
+  }
+
+  static boolean onOff(String flag, String value) throws UsageException {
+    return switch (value.trim().toLowerCase()) {
+      case "on" -> true;
+      case "off" -> false;
+      default -> throw new UsageException(flag + " takes on or off, got '" + value + "'");
+    };
+  }
+
+  static int integer(String flag, String value, int min, int max) throws UsageException {
     int n;
     try {
       n = Integer.parseInt(value.trim());
@@ -137,7 +159,7 @@ public record W1Options(
     return n;
   }
 
-  private static List<Integer> intList(String flag, String value, int min, int max) throws UsageException {
+  static List<Integer> intList(String flag, String value, int min, int max) throws UsageException {
     List<Integer> list = new ArrayList<>();
     for (String part : value.split(",", -1)) {
       int n = integer(flag, part, min, max);

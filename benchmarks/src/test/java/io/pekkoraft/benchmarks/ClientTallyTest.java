@@ -21,6 +21,19 @@ class ClientTallyTest {
   }
 
   @Test
+  void aReadThatGoesBackIsAnOrderViolationAnEqualOneIsNot() {
+    ClientTally t = new ClientTally();
+    t.read(5, 1, true);
+    t.read(5, 2, true); // no write in between: the same value
+    t.read(4, 3, false); // went back, in the warm-up: still counted
+    t.read(6, 4, true);
+
+    assertEquals(1, t.orderViolations());
+    assertEquals(0, t.acknowledged());
+    assertArrayEquals(new long[] {1, 2, 4}, t.latenciesNanos());
+  }
+
+  @Test
   void onlyRepliesInsideTheWindowAreMeasured() {
     ClientTally t = new ClientTally();
     t.reply(1, 11, false);

@@ -1,6 +1,7 @@
 package io.pekkoraft.benchmarks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,12 +23,13 @@ class W1OptionsTest {
     assertEquals(5, o.failoverTrials());
     assertEquals(List.of(FailoverMode.STOP), o.failoverModes());
     assertEquals(List.of(Phase.THROUGHPUT, Phase.FAILOVER), o.phases());
+    assertTrue(o.sessions());
   }
 
   @Test
   void everyFlagIsRead() throws Exception {
     W1Options o = W1Options.parse(List.of("--clients", "64,1", "--warmup=0", "--measure", "3", "--payload", "1024",
-        "--failover-trials", "2", "--failover-mode", "crash,stop", "--phases", "failover"));
+        "--failover-trials", "2", "--failover-mode", "crash,stop", "--phases", "failover", "--sessions", "off"));
     assertEquals(List.of(64, 1), o.clients());
     assertEquals(0, o.warmupSeconds());
     assertEquals(3, o.measureSeconds());
@@ -35,6 +37,8 @@ class W1OptionsTest {
     assertEquals(2, o.failoverTrials());
     assertEquals(List.of(FailoverMode.CRASH, FailoverMode.STOP), o.failoverModes());
     assertEquals(List.of(Phase.FAILOVER), o.phases());
+    assertFalse(o.sessions());
+    assertFalse(o.nodeConfig().getBoolean("pekko-raft.session.enabled"));
   }
 
   @Test
@@ -49,6 +53,7 @@ class W1OptionsTest {
     assertMessage("--payload must be between 8 and 1048000, got 7", "--payload", "7");
     assertMessage("--failover-mode takes stop, crash (comma-separated), got 'kill'", "--failover-mode", "kill");
     assertMessage("--phases takes throughput, failover (comma-separated), got ''", "--phases", "");
+    assertMessage("--sessions takes on or off, got 'yes'", "--sessions", "yes");
     assertMessage("--warmup needs a value", "--warmup");
     assertMessage("--warmup given twice", "--warmup", "1", "--warmup", "2");
     assertMessage("unexpected argument 'fast': flags start with --", "fast");
