@@ -36,10 +36,13 @@ public final class ChaosCluster {
   /**
    * A node {@code id} on {@code port}, joining the Pekko Cluster through {@code seedPorts}, with
    * {@code members} (id to port) as its {@code pekko-raft.members}, its journal and snapshots under {@code data}.
-   * An id outside {@code members} starts a joining node.
+   * An id outside {@code members} starts a joining node. {@code settings} (HOCON) are the run's own: sessions
+   * on or off, the read lease.
    */
-  public static Config node(String id, int port, List<Integer> seedPorts, Map<String, Integer> members, Path data) {
+  public static Config node(String id, int port, List<Integer> seedPorts, Map<String, Integer> members, Path data,
+      String settings) {
     Config own = ConfigFactory.parseString("pekko-raft.self-id = \"" + id + "\"")
+        .withFallback(ConfigFactory.parseString(settings))
         .withFallback(LocalCluster.dataConfig(data))
         .withFallback(cluster(port, seedPorts, members));
     return load(own);
@@ -49,11 +52,12 @@ public final class ChaosCluster {
    * The runner's client system on {@code port}: a cluster member that runs no Raft group. Its
    * {@code pekko-raft.members} lists every node that may ever be a member (a client reaches only the members
    * it lists). Its membership coordinator gives up sooner than the defaults, so that the nemesis goes on.
+   * {@code settings} (HOCON) are the run's own (sessions on or off).
    */
-  public static Config client(int port, List<Integer> seedPorts, Map<String, Integer> everyNode) {
+  public static Config client(int port, List<Integer> seedPorts, Map<String, Integer> everyNode, String settings) {
     Config own = ConfigFactory.parseString(String.join("\n",
         "pekko-raft.membership.coordinator.operation-timeout = 20s",
-        "pekko-raft.membership.coordinator.promote-timeout = 30s"));
+        "pekko-raft.membership.coordinator.promote-timeout = 30s")).withFallback(ConfigFactory.parseString(settings));
     return load(own.withFallback(cluster(port, seedPorts, everyNode)));
   }
 

@@ -1,5 +1,6 @@
 package io.pekkoraft.chaos;
 
+import io.pekkoraft.chaos.checker.AppliedAdds;
 import io.pekkoraft.chaos.checker.CounterDurability;
 import io.pekkoraft.chaos.checker.CounterModel;
 import io.pekkoraft.chaos.checker.Histories;
@@ -95,9 +96,22 @@ public final class ChaosRunner {
 
     boolean durable = true;
     if (options.workload() == ChaosOptions.Workload.COUNTER) {
-      CounterDurability.Result durability = CounterDurability.check(events, (Long) outcome.finalValues().get(""));
+      long finalValue = (Long) outcome.finalValues().get("");
+      CounterDurability.Result durability = CounterDurability.check(events, finalValue);
       durable = durability.holds();
-      out.println("durability: " + durability);
+      out.println("durability: " + durability
+          + (durability.holds() && durability.unknown() == 0 ? " (no add left unknown: exact, final == acknowledged)" : ""));
+      if (outcome.appliedIds() != null) {
+        AppliedAdds.Result adds = AppliedAdds.check(events, outcome.appliedIds(), options.sessions(),
+            options.requestTimeout().toNanos());
+        out.println("adds one by one: " + adds);
+        durable &= adds.holds();
+        if (outcome.appliedIds().length != finalValue) {
+          durable = false;
+          out.println("the store's value " + finalValue + " is not the number of adds it applied, "
+              + outcome.appliedIds().length);
+        }
+      }
     } else {
       out.println("durability: every key read after the faults ended (" + outcome.finalValues().size()
           + " keys): an acknowledged write that was lost makes its final read non-linearizable");
@@ -106,9 +120,13 @@ public final class ChaosRunner {
     long acknowledged = events.stream().filter(e -> e.type() == Event.Type.OK).count();
     long failed = events.stream().filter(e -> e.type() == Event.Type.FAIL).count();
     long indefinite = events.stream().filter(e -> e.type() == Event.Type.INFO).count();
-    out.printf("summary: seed %d, %d nodes, %s workload; %s; %d operations (%d ok, %d fail, %d info); checked in %d ms%n",
-        options.seed(), options.nodes(), options.workload().name().toLowerCase(Locale.ROOT), outcome.faults(),
+    out.printf("summary: seed %d, %d nodes, %s workload, sessions %s, %s reads; %s; %d operations (%d ok, %d fail, %d info);"
+        + " checked in %d ms%n",
+        options.seed(), options.nodes(), options.workload().name().toLowerCase(Locale.ROOT), options.sessions() ? "on" : "off",
+        options.reads().name().toLowerCase(Locale.ROOT) + (options.reads() == io.pekkoraft.consensus.ReadConsistency.LEASE
+            ? " (margin " + options.leaseMargin().toMillis() + " ms)" : ""), outcome.faults(),
         acknowledged + failed + indefinite, acknowledged, failed, indefinite, checkMillis);
+    if (!outcome.notes().isEmpty()) out.println(outcome.notes());
     out.println(ok ? "RESULT: OK" : "RESULT: FAILED   replay with: bin/chaos " + options.replayFlags());
     out.println("history: " + options.history().toAbsolutePath() + "   node logs: " + options.dir().toAbsolutePath());
     return ok ? OK : CHECK_FAILED;

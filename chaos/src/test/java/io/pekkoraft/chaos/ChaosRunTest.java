@@ -61,6 +61,10 @@ class ChaosRunTest {
     assertEquals(ChaosRunner.BAD_FLAGS, ChaosRunner.run(new String[] {"--duration"}, out, errors));
     assertEquals(ChaosRunner.BAD_FLAGS, ChaosRunner.run(new String[] {"--speed", "9"}, out, errors));
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("unknown flag --speed"));
+    assertEquals(ChaosRunner.BAD_FLAGS, ChaosRunner.run(new String[] {"--sessions", "maybe"}, out, errors));
+    assertEquals(ChaosRunner.BAD_FLAGS, ChaosRunner.run(new String[] {"--lease-margin", "50"}, out, errors));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("--lease-margin goes with --reads lease"));
+    assertEquals(ChaosRunner.BAD_FLAGS, ChaosRunner.run(new String[] {"--reads", "lease", "--lease-margin", "1000"}, out, errors));
   }
 
   @Test
@@ -78,6 +82,38 @@ class ChaosRunTest {
     assertEquals(ChaosRunner.CHECK_FAILED,
         ChaosRunner.check(options, new ChaosRun.Outcome(lostAdd, Map.of("", 0L), "none"), out));
     assertEquals(ChaosRunner.OK, ChaosRunner.check(options, new ChaosRun.Outcome(lostAdd, Map.of("", 1L), "none"), out));
+  }
+
+  @Test
+  void theRunFailsOnAnAddAppliedTwiceAFailedAddAppliedAndAnUnknownAddBeforeItsDeadline() throws Exception {
+    ChaosOptions options = ChaosOptions.parse(new String[] {"--workload", "counter", "--seed", "1", "--timeout", "1000"});
+    long second = 1_000_000_000L;
+    List<Event> history = List.of(
+        Event.invoke(0, "add", null, 1L, 10, 1L), new Event(0, Event.Type.OK, "add", null, 1L, 20, null, 1L),
+        Event.invoke(1, "add", null, 1L, 30, 2L), new Event(1, Event.Type.FAIL, "add", null, 1L, 40, "NotLeader", 2L),
+        Event.invoke(2, "add", null, 1L, 50, 3L),
+        new Event(2, Event.Type.INFO, "add", null, 1L, 50 + 2 * second, "Timeout: deadline passed", 3L));
+    PrintStream out = new PrintStream(OutputStream.nullOutputStream());
+    assertEquals(ChaosRunner.OK, ChaosRunner.check(options,
+        new ChaosRun.Outcome(history, Map.of("", 2L), "none", new long[] {1, 3}, ""), out), "the unknown add took effect");
+    assertEquals(ChaosRunner.OK, ChaosRunner.check(options,
+        new ChaosRun.Outcome(history, Map.of("", 1L), "none", new long[] {1}, ""), out), "the unknown add did not");
+    // Within the counter's bounds [1, 2], yet the add of id 1 took effect twice.
+    assertEquals(ChaosRunner.CHECK_FAILED, ChaosRunner.check(options,
+        new ChaosRun.Outcome(history, Map.of("", 2L), "none", new long[] {1, 1}, ""), out));
+    assertEquals(ChaosRunner.CHECK_FAILED, ChaosRunner.check(options,
+        new ChaosRun.Outcome(history, Map.of("", 2L), "none", new long[] {1, 2}, ""), out), "a failed add applied");
+    assertEquals(ChaosRunner.CHECK_FAILED, ChaosRunner.check(options,
+        new ChaosRun.Outcome(history, Map.of("", 1L), "none", new long[] {3}, ""), out), "an acknowledged add lost");
+
+    List<Event> early = List.of(Event.invoke(0, "add", null, 1L, 10, 1L),
+        new Event(0, Event.Type.INFO, "add", null, 1L, 10 + second / 2, "NoQuorum: lost the leader", 1L));
+    assertEquals(ChaosRunner.CHECK_FAILED, ChaosRunner.check(options,
+        new ChaosRun.Outcome(early, Map.of("", 0L), "none", new long[] {}, ""), out),
+        "with sessions an outcome-unknown answer before the deadline means the client did not retry");
+    ChaosOptions withoutSessions = ChaosOptions.parse(new String[] {"--seed", "1", "--timeout", "1000", "--sessions", "off"});
+    assertEquals(ChaosRunner.OK, ChaosRunner.check(withoutSessions,
+        new ChaosRun.Outcome(early, Map.of("", 0L), "none", new long[] {}, ""), out), "without sessions it is allowed");
   }
 
   /** Prints to the console and keeps a copy. */

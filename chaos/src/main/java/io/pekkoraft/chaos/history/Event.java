@@ -20,8 +20,11 @@ import java.util.Objects;
  *     list {@code [expected, new]}
  * @param time nanoseconds since the run started (one monotonic clock for all processes)
  * @param error why a fail or info happened; null otherwise, and then left out of the JSON
+ * @param id the operation's own id, on its invoke and completion: the counter's adds carry one, which the store
+ *     records when it applies the add, so that the checker can tell which adds took effect and whether one
+ *     took effect twice; null otherwise, and then left out of the JSON
  */
-@JsonPropertyOrder({"process", "type", "f", "key", "value", "time", "error"})
+@JsonPropertyOrder({"process", "type", "f", "key", "value", "time", "error", "id"})
 public record Event(
     int process,
     Type type,
@@ -29,7 +32,8 @@ public record Event(
     @JsonInclude(JsonInclude.Include.NON_NULL) String key,
     @JsonInclude(JsonInclude.Include.ALWAYS) Object value,
     long time,
-    @JsonInclude(JsonInclude.Include.NON_NULL) String error) {
+    @JsonInclude(JsonInclude.Include.NON_NULL) String error,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Long id) {
 
   /** The four event types, written in lower case. */
   public enum Type {
@@ -47,13 +51,23 @@ public record Event(
     }
   }
 
+  /** An event without an operation id. */
+  public Event(int process, Type type, String f, String key, Object value, long time, String error) {
+    this(process, type, f, key, value, time, error, null);
+  }
+
   public static Event invoke(int process, String f, String key, Object value, long time) {
-    return new Event(process, Type.INVOKE, f, key, value, time, null);
+    return invoke(process, f, key, value, time, null);
+  }
+
+  /** An invoke of the operation {@code id} (null: none). */
+  public static Event invoke(int process, String f, String key, Object value, long time, Long id) {
+    return new Event(process, Type.INVOKE, f, key, value, time, null, id);
   }
 
   /** The completion of {@code invoke} by the same process, with {@code type} and {@code value}. */
   public Event complete(Type completion, Object result, long at, String why) {
     if (completion == Type.INVOKE) throw new IllegalArgumentException("a completion is ok, fail or info");
-    return new Event(process, completion, f, key, result, at, why);
+    return new Event(process, completion, f, key, result, at, why, id);
   }
 }

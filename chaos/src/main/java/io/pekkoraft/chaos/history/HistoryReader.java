@@ -47,7 +47,8 @@ public final class HistoryReader {
         node.hasNonNull("key") ? node.get("key").asText() : null,
         value(node.get("value")),
         required(node, "time").asLong(),
-        node.hasNonNull("error") ? node.get("error").asText() : null);
+        node.hasNonNull("error") ? node.get("error").asText() : null,
+        node.hasNonNull("id") ? node.get("id").asLong() : null);
   }
 
   private static JsonNode required(JsonNode node, String field) {

@@ -7,7 +7,8 @@ import io.pekkoraft.persistence.serialization.KryoRegistrar;
  * Registers the key-value store's commands, query and result with Kryo, so that they can travel between the
  * nodes and the chaos runner's clients and be stored in the Raft log. Listed in {@code chaos.conf} under
  * {@code pekko-raft.serialization.registrars}. The chaos module owns ids 1100-1199; never change or reuse
- * one once a log holds it.
+ * one once a log holds it (Read and Result gained fields after 1103 and 1104 were
+ * first used: a chaos run starts from empty journals, so no log of an earlier run is read).
  */
 public final class KvKryoRegistrar implements KryoRegistrar {
 
@@ -20,5 +21,7 @@ public final class KvKryoRegistrar implements KryoRegistrar {
     kryo.register(KvStateMachine.Cas.class, 1102);
     kryo.register(KvStateMachine.Read.class, 1103);
     kryo.register(KvStateMachine.Result.class, 1104);
+    kryo.register(KvStateMachine.AddUnique.class, 1105);
+    kryo.register(KvStateMachine.Snapshot.class, 1106);
   }
 }

@@ -35,6 +35,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  *     --members node-1=25521,node-2=25522,node-3=25523 --data /tmp/chaos/node-2
  * </pre>
  *
+ * {@code --settings} (optional) is HOCON the run adds to the node's configuration (sessions, the read lease).
  * {@code --members} is its {@code pekko-raft.members} (id to port on 127.0.0.1): the bootstrap members, or for
  * a spare node that joins the running group, the group's members when it starts (its id is none of them, so it
  * waits as a non-member until a leader adds it).
@@ -73,6 +74,7 @@ public final class ChaosNode {
     List<Integer> seeds = new ArrayList<>();
     Map<String, Integer> members = new LinkedHashMap<>();
     Path data = null;
+    String settings = "";
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--id" -> id = args[i + 1];
@@ -86,16 +88,17 @@ public final class ChaosNode {
           }
         }
         case "--data" -> data = Path.of(args[i + 1]).toAbsolutePath();
+        case "--settings" -> settings = args[i + 1];
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
     if (id == null || port == 0 || seeds.isEmpty() || members.isEmpty() || data == null || args.length % 2 != 0) {
       throw new IllegalArgumentException(
-          "usage: ChaosNode --id node-N --port P --seeds P1,P2,... --members node-1=P1,... --data DIR");
+          "usage: ChaosNode --id node-N --port P --seeds P1,P2,... --members node-1=P1,... --data DIR [--settings HOCON]");
     }
 
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ChaosCluster.SYSTEM_NAME,
-        ChaosCluster.node(id, port, seeds, members, data));
+        ChaosCluster.node(id, port, seeds, members, data, settings));
     reportRoles(system, id, out);
     TestNetwork network = new TestNetwork();
     PekkoRaft.get(system).init(ReplicatedStateMachine.of(ChaosCluster.GROUP_ID, KvStateMachine::new)

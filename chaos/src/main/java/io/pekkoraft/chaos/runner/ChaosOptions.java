@@ -23,7 +23,9 @@ public record ChaosOptions(
     Path history,
     Path dir,
     Duration requestTimeout,
-    ReadConsistency reads) {
+    ReadConsistency reads,
+    boolean sessions,
+    Duration leaseMargin) {
 
   /** The faults the nemesis can inject. */
   public enum Fault { KILL, PAUSE, PARTITION, MEMBERSHIP }
@@ -53,9 +55,16 @@ public record ChaosOptions(
       "  --workload W          counter (add 1, read) or register (read, write, cas per key) (default counter)",
       "  --history PATH        where the JSON-lines history goes (default <dir>/history.jsonl)",
       "  --dir DIR             the run's directory: node data and logs (default chaos-runs/<seed>)",
-      "  --timeout MILLIS      a client request's deadline; past it the outcome is unknown (default 2000)",
-      "  --reads R             linearizable (default) or stale: stale reads are not linearizable, and a run",
-      "                        with faults is expected to fail with them (a check of the checker)",
+      "  --sessions on|off     client sessions (default on): the clients retry operations of unknown outcome",
+      "                        themselves, each applied at most once; off: no retries, as before sessions",
+      "  --timeout MILLIS      a client request's deadline; past it the outcome is unknown (default 30000",
+      "                        with sessions, the window the clients retry in; 2000 without)",
+      "  --reads R             linearizable (default), lease (the leader's lease, nodes run with",
+      "                        pekko-raft.read.lease = on), follower (FOLLOWER reads sent to followers), or",
+      "                        stale: stale reads are not linearizable, and a run with faults is expected to",
+      "                        fail with them (a check of the checker)",
+      "  --lease-margin MILLIS the nodes' pekko-raft.read.lease-clock-drift-margin with --reads lease",
+      "                        (default 100, the reference value; 0 to 999)",
       "  --help                this text",
       "Exit status: 0 linearizable and nothing acknowledged lost; 1 a check failed; 2 bad flags;",
       "3 the run itself could not be carried out (a node did not start, no leader).");
@@ -70,8 +79,10 @@ public record ChaosOptions(
     Workload workload = Workload.COUNTER;
     Path history = null;
     Path dir = null;
-    long timeoutMillis = 2000;
+    Long timeoutMillis = null;
     ReadConsistency reads = ReadConsistency.LINEARIZABLE;
+    boolean sessions = true;
+    Long leaseMarginMillis = null;
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       if (flag.equals("--help") || flag.equals("-h")) return null;
@@ -101,21 +112,40 @@ public record ChaosOptions(
         case "--history" -> history = path(flag, value);
         case "--dir" -> dir = path(flag, value);
         case "--timeout" -> {
-          timeoutMillis = integer(flag, value);
+          timeoutMillis = (long) integer(flag, value);
           if (timeoutMillis < 100) throw new UsageException("--timeout must be at least 100 ms, not " + value);
         }
         case "--reads" -> reads = switch (value) {
           case "linearizable" -> ReadConsistency.LINEARIZABLE;
+          case "lease" -> ReadConsistency.LEASE;
+          case "follower" -> ReadConsistency.FOLLOWER;
           case "stale" -> ReadConsistency.STALE;
-          default -> throw new UsageException("--reads must be linearizable or stale, not '" + value + "'");
+          default -> throw new UsageException("--reads must be linearizable, lease, follower or stale, not '" + value + "'");
         };
+        case "--sessions" -> sessions = switch (value) {
+          case "on" -> true;
+          case "off" -> false;
+          default -> throw new UsageException("--sessions must be on or off, not '" + value + "'");
+        };
+        case "--lease-margin" -> {
+          leaseMarginMillis = (long) integer(flag, value);
+          // Below the nodes' election-timeout-min (the reference 1000ms), which the nodes check at start.
+          if (leaseMarginMillis < 0 || leaseMarginMillis > 999) {
+            throw new UsageException("--lease-margin must be 0 to 999 ms, not " + value);
+          }
+        }
         default -> throw new UsageException("unknown flag " + flag);
       }
     }
+    if (leaseMarginMillis != null && reads != ReadConsistency.LEASE) {
+      throw new UsageException("--lease-margin goes with --reads lease");
+    }
     long chosenSeed = seed != null ? seed : System.nanoTime();
+    long deadline = timeoutMillis != null ? timeoutMillis : sessions ? 30_000 : 2000;
     Path runDir = dir != null ? dir : Path.of("chaos-runs", String.valueOf(chosenSeed));
     return new ChaosOptions(nodes, Duration.ofSeconds(durationSeconds), faults, chosenSeed, clients, workload,
-        history != null ? history : runDir.resolve("history.jsonl"), runDir, Duration.ofMillis(timeoutMillis), reads);
+        history != null ? history : runDir.resolve("history.jsonl"), runDir, Duration.ofMillis(deadline), reads,
+        sessions, Duration.ofMillis(leaseMarginMillis != null ? leaseMarginMillis : 100));
   }
 
   private static Set<Fault> faults(String value) throws UsageException {
@@ -165,6 +195,20 @@ public record ChaosOptions(
         : String.join(",", faults.stream().map(f -> f.name().toLowerCase(Locale.ROOT)).toList());
     return "--nodes " + nodes + " --duration " + duration.toSeconds() + " --faults " + faultList + " --seed " + seed
         + " --clients " + clients + " --workload " + workload.name().toLowerCase(Locale.ROOT)
-        + " --timeout " + requestTimeout.toMillis() + " --reads " + reads.name().toLowerCase(Locale.ROOT);
+        + " --timeout " + requestTimeout.toMillis() + " --reads " + reads.name().toLowerCase(Locale.ROOT)
+        + " --sessions " + (sessions ? "on" : "off")
+        + (reads == ReadConsistency.LEASE ? " --lease-margin " + leaseMargin.toMillis() : "");
+  }
+
+  /**
+   * What the nodes' configuration adds (HOCON): sessions on or off, and with --reads lease the lease and its
+   * margin. The runner's client system gets the same session setting.
+   */
+  public String nodeSettings() {
+    String settings = "pekko-raft.session.enabled = " + (sessions ? "on" : "off");
+    if (reads == ReadConsistency.LEASE) {
+      settings += "\npekko-raft.read.lease = on\npekko-raft.read.lease-clock-drift-margin = " + leaseMargin.toMillis() + "ms";
+    }
+    return settings;
   }
 }

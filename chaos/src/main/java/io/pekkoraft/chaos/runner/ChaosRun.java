@@ -54,8 +54,16 @@ public final class ChaosRun {
    * @param events the history
    * @param finalValues per history key ("" for the counter), the value read after the faults ended
    * @param faults what the nemesis did, in words
+   * @param appliedIds the counter workload: the ids of the adds the store applied, in the order applied, read
+   *     after the faults; null for the register workload
+   * @param notes what else the run has to say (where FOLLOWER reads went); may be empty
    */
-  public record Outcome(List<Event> events, Map<String, Object> finalValues, String faults) {}
+  public record Outcome(List<Event> events, Map<String, Object> finalValues, String faults, long[] appliedIds,
+      String notes) {
+    public Outcome(List<Event> events, Map<String, Object> finalValues, String faults) {
+      this(events, finalValues, faults, null, "");
+    }
+  }
 
   private final ChaosOptions options;
   private final PrintStream out;
@@ -75,7 +83,10 @@ public final class ChaosRun {
     say("seed " + options.seed() + ": " + options.nodes() + " nodes, " + options.clients() + " clients, "
         + options.workload().name().toLowerCase() + " workload, faults " + (options.faults().isEmpty() ? "none"
         : options.faults().stream().map(f -> f.name().toLowerCase()).collect(Collectors.joining(","))) + " for "
-        + options.duration().toSeconds() + " s; run directory " + dir);
+        + options.duration().toSeconds() + " s; sessions " + (options.sessions() ? "on" : "off") + ", request deadline "
+        + options.requestTimeout().toMillis() + " ms, reads " + options.reads().name().toLowerCase()
+        + (options.reads() == io.pekkoraft.consensus.ReadConsistency.LEASE ? " (lease margin " + options.leaseMargin().toMillis()
+            + " ms)" : "") + "; run directory " + dir);
     Thread killer = new Thread(() -> nodes.forEach(NodeProcess::stop));
     Runtime.getRuntime().addShutdownHook(killer); // nodes never outlive the runner
     ActorSystem<Void> system = null;
@@ -96,7 +107,7 @@ public final class ChaosRun {
         String id = ChaosCluster.memberId(i);
         everyNode.put(id, nodePorts.get(i));
         if (i < options.nodes()) bootstrap.put(id, nodePorts.get(i));
-        NodeProcess node = new NodeProcess(id, nodePorts.get(i), nodePorts, dir);
+        NodeProcess node = new NodeProcess(id, nodePorts.get(i), nodePorts, dir, options.nodeSettings());
         nodes.add(node);
         byId.put(id, node);
       }
@@ -108,15 +119,17 @@ public final class ChaosRun {
 
       // The client lists every node that may ever be a member: a RaftClient reaches only those it lists.
       system = ActorSystem.create(Behaviors.empty(), ChaosCluster.SYSTEM_NAME,
-          ChaosCluster.client(ports.get(total), nodePorts, everyNode));
+          ChaosCluster.client(ports.get(total), nodePorts, everyNode, options.nodeSettings()));
       RaftClient<KvStateMachine.Command, KvStateMachine.Read, KvStateMachine.Result> client =
           RaftClient.<KvStateMachine.Command, KvStateMachine.Read, KvStateMachine.Result>create(system, ChaosCluster.GROUP_ID)
               .withAskTimeout(options.requestTimeout());
       awaitLeader(client);
 
       Workload workload = new Workload(options.workload());
-      Clients clients = new Clients(client, history, workload, options.requestTimeout(), options.reads(), startNanos, options.clients(),
-          options.seed());
+      FollowerRoute followers = options.reads() == io.pekkoraft.consensus.ReadConsistency.FOLLOWER
+          ? new FollowerRoute(system, everyNode, client::leaderHint) : null;
+      Clients clients = new Clients(client, history, workload, options.requestTimeout(), options.reads(), followers,
+          startNanos, options.clients(), options.seed());
       ReentrantLock processes = new ReentrantLock(true);
       Nemesis nemesis = new Nemesis(nodes, options.faults(), processes, options.seed(), out, this::elapsedMillis);
       MembershipNemesis changes = null;
@@ -164,8 +177,19 @@ public final class ChaosRun {
 
       Map<String, Object> finalValues = finalReads(clients, history.events());
       say("final reads: " + (finalValues.size() <= 5 ? finalValues : finalValues.size() + " keys"));
+      long[] appliedIds = null;
+      if (options.workload() == ChaosOptions.Workload.COUNTER) {
+        appliedIds = clients.appliedIds(Workload.COUNTER_KEY, Duration.ofSeconds(60));
+        say("the store applied " + appliedIds.length + " adds");
+      }
+      String notes = "";
+      if (followers != null) {
+        notes = "follower reads: " + followers.toFollowers.get() + " sent to a node other than the leader the client knew, "
+            + followers.toLeader.get() + " to the leader (no other node reachable)";
+        followers.close();
+      }
       reportNodeLogs();
-      return new Outcome(history.events(), finalValues, faults);
+      return new Outcome(history.events(), finalValues, faults, appliedIds, notes);
     } finally {
       progress.shutdownNow();
       if (system != null) { // first, while the nodes can still see it leave

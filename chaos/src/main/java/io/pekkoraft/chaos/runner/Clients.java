@@ -29,6 +29,10 @@ import java.util.function.LongFunction;
  * value); {@code info} when the outcome is unknown ({@link RaftException.Timeout},
  * {@link RaftException.NoQuorum}, no answer). After an {@code info} the client goes on as a new process
  * (its id plus the number of clients), as Jepsen's do: the old process may still be in flight.
+ *
+ * <p>With client sessions on, the {@link RaftClient} itself retries commands of unknown outcome until the
+ * deadline ({@code --timeout}), so each is one operation here: {@code info} only when the deadline passed.
+ * With {@code --reads follower} the reads go to followers through a {@link FollowerRoute}.
  */
 final class Clients {
 
@@ -48,6 +52,8 @@ final class Clients {
   private final Workload workload;
   private final Duration timeout;
   private final ReadConsistency reads;
+  /** Where FOLLOWER reads go; null unless --reads follower. */
+  private final FollowerRoute followers;
   private final long startNanos;
   private final int count;
   private final long seed;
@@ -58,8 +64,10 @@ final class Clients {
   private final List<Thread> threads = new ArrayList<>();
 
   Clients(RaftClient<KvStateMachine.Command, KvStateMachine.Read, KvStateMachine.Result> client, HistoryWriter history,
-      Workload workload, Duration timeout, ReadConsistency reads, long startNanos, int count, long seed) {
+      Workload workload, Duration timeout, ReadConsistency reads, FollowerRoute followers, long startNanos, int count,
+      long seed) {
     this.client = client;
+    this.followers = followers;
     this.history = history;
     this.workload = workload;
     this.timeout = timeout;
@@ -100,11 +108,12 @@ final class Clients {
   }
 
   private Event perform(int process, Workload.Op op, ReadConsistency consistency) {
-    Event invoke = record(time -> Event.invoke(process, op.f(), op.key(), op.value(), time));
+    Event invoke = record(time -> Event.invoke(process, op.f(), op.key(), op.value(), time, op.id()));
     LongFunction<Event> completion;
     try {
-      CompletionStage<KvStateMachine.Result> request =
-          op.command() != null ? client.submit(op.command()) : client.read(op.query(), consistency);
+      CompletionStage<KvStateMachine.Result> request = op.command() != null ? client.submit(op.command())
+          : consistency == ReadConsistency.FOLLOWER && followers != null ? followers.read(op.query(), timeout)
+          : client.read(op.query(), consistency);
       // The client answers within its deadline; the margin only guards against a lost completion.
       KvStateMachine.Result result = request.toCompletableFuture().get(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
       if (op.f().equals("cas") && !result.applied()) {
@@ -157,6 +166,46 @@ final class Clients {
       }
     }
     throw new TimeoutException("no successful read of " + storeKey + " within " + within.toSeconds() + " s");
+  }
+
+  /**
+   * After the faults: the ids of every add applied to {@code storeKey}, in the order applied, read with
+   * linearizable reads, a page at a time (tried again until {@code within} passes). The clients have stopped,
+   * so the list no longer grows; a list that changed between pages is read again from the start.
+   */
+  long[] appliedIds(String storeKey, Duration within) throws TimeoutException {
+    long deadline = System.nanoTime() + within.toNanos();
+    Exception last = null;
+    while (System.nanoTime() < deadline) {
+      try {
+        long[] ids = null;
+        int filled = 0;
+        while (ids == null || filled < ids.length) {
+          KvStateMachine.Result page = client.read(new KvStateMachine.Read(storeKey, filled)).toCompletableFuture()
+              .get(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+          if (ids == null) ids = new long[(int) page.idsTotal()];
+          if (page.idsTotal() != ids.length) throw new IllegalStateException("the list of applied ids changed while read");
+          System.arraycopy(page.ids(), 0, ids, filled, page.ids().length);
+          filled += page.ids().length;
+          if (page.ids().length == 0 && filled < ids.length) throw new IllegalStateException("an empty page");
+        }
+        return ids;
+      } catch (ExecutionException | RuntimeException e) {
+        last = e;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      } catch (TimeoutException e) {
+        last = e;
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    throw new TimeoutException("no read of the applied ids of " + storeKey + " within " + within.toSeconds() + " s: " + last);
   }
 
   private static boolean definitelyNotApplied(Throwable cause) {

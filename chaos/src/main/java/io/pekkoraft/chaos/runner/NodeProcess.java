@@ -37,6 +37,8 @@ final class NodeProcess {
   final int port;
   private final List<Integer> seedPorts;
   private final Path data;
+  /** HOCON the run adds to the node's configuration. */
+  private final String settings;
   /** Its pekko-raft.members (id to port) for the current incarnation and its restarts. */
   private volatile Map<String, Integer> members = Map.of();
   final Path log;
@@ -48,8 +50,9 @@ final class NodeProcess {
   private volatile CompletableFuture<String> answer = new CompletableFuture<>();
   private volatile long dropped;
 
-  NodeProcess(String id, int port, List<Integer> seedPorts, Path runDir) {
+  NodeProcess(String id, int port, List<Integer> seedPorts, Path runDir, String settings) {
     this.id = id;
+    this.settings = settings;
     this.port = port;
     this.seedPorts = List.copyOf(seedPorts);
     this.data = runDir.resolve(id);
@@ -78,7 +81,7 @@ final class NodeProcess {
         "--seeds", seedPorts.stream().map(String::valueOf).collect(Collectors.joining(",")),
         "--members", members.entrySet().stream().sorted(Map.Entry.comparingByKey())
             .map(m -> m.getKey() + "=" + m.getValue()).collect(Collectors.joining(",")),
-        "--data", data.toString())
+        "--data", data.toString(), "--settings", settings)
         .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .start();
     process = started;

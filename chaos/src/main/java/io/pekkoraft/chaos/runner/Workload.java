@@ -9,7 +9,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * The operations the clients choose, and how each maps to a request of the key-value store.
  *
  * <ul>
- *   <li>counter: one key; half adds of 1, half reads. The final value then bounds the adds of unknown outcome.
+ *   <li>counter: one key; half adds of 1, each with an id of its own that the store records when it applies
+ *       it, half reads. The final value then bounds the adds of unknown outcome, and the applied ids tell which
+ *       took effect, and whether one took effect twice.
  *   <li>register: read, write and cas in equal shares, values 0-4, on a sliding set of keys: each key gets about
  *       {@link #OPS_PER_KEY} operations from all clients, three keys at a time, so that each key's history (the
  *       checker's unit) stays short while the run goes on.
@@ -23,8 +25,8 @@ final class Workload {
   private static final int KEYS_AT_ONCE = 3;
   private static final int VALUES = 5;
 
-  /** One operation to perform: its history form and its request. */
-  record Op(String f, String key, Object value, KvStateMachine.Command command, KvStateMachine.Read query) {}
+  /** One operation to perform: its history form (with its id, null for all but the counter's adds) and its request. */
+  record Op(String f, String key, Object value, Long id, KvStateMachine.Command command, KvStateMachine.Read query) {}
 
   private final ChaosOptions.Workload kind;
   private final AtomicLong issued = new AtomicLong();
@@ -36,8 +38,9 @@ final class Workload {
   Op next(Random random) {
     long n = issued.getAndIncrement();
     if (kind == ChaosOptions.Workload.COUNTER) {
+      // Each add has its own id (the number of the operation), which the store records when it applies it.
       return random.nextBoolean()
-          ? new Op("add", null, 1L, new KvStateMachine.Add(COUNTER_KEY, 1), null)
+          ? new Op("add", null, 1L, n + 1, new KvStateMachine.AddUnique(COUNTER_KEY, 1, n + 1), null)
           : read(null, COUNTER_KEY);
     }
     String key = "r" + ((n / (OPS_PER_KEY * KEYS_AT_ONCE)) * KEYS_AT_ONCE + random.nextInt(KEYS_AT_ONCE));
@@ -45,19 +48,19 @@ final class Workload {
       case 0 -> read(key, key);
       case 1 -> {
         long v = random.nextInt(VALUES);
-        yield new Op("write", key, v, new KvStateMachine.Write(key, v), null);
+        yield new Op("write", key, v, null, new KvStateMachine.Write(key, v), null);
       }
       default -> {
         long expected = random.nextInt(VALUES);
         long next = random.nextInt(VALUES);
-        yield new Op("cas", key, List.of(expected, next), new KvStateMachine.Cas(key, expected, next), null);
+        yield new Op("cas", key, List.of(expected, next), null, new KvStateMachine.Cas(key, expected, next), null);
       }
     };
   }
 
   /** A read of {@code storeKey}; {@code historyKey} is how the history names it (null for the counter). */
   static Op read(String historyKey, String storeKey) {
-    return new Op("read", historyKey, null, null, new KvStateMachine.Read(storeKey));
+    return new Op("read", historyKey, null, null, null, new KvStateMachine.Read(storeKey));
   }
 
   /** The history value of an acknowledged operation, from the store's result. */

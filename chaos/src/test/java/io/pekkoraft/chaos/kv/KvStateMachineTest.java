@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.pekkoraft.chaos.kv.KvStateMachine.Add;
+import io.pekkoraft.chaos.kv.KvStateMachine.AddUnique;
 import io.pekkoraft.chaos.kv.KvStateMachine.Cas;
 import io.pekkoraft.chaos.kv.KvStateMachine.Read;
 import io.pekkoraft.chaos.kv.KvStateMachine.Result;
@@ -46,5 +47,20 @@ class KvStateMachineTest {
     assertEquals(new Result(1L, true), other.query(new Read("a")));
     assertEquals(new Result(5L, true), other.query(new Read("b")));
     assertEquals(new Result(null, true), other.query(new Read("z")));
+  }
+
+  @Test
+  void addsWithIdsAreListedInTheOrderAppliedAndADoubleApplyListsItsIdTwice() {
+    KvStateMachine kv = new KvStateMachine();
+    kv.apply(new AddUnique("c", 1, 7));
+    kv.apply(new AddUnique("c", 1, 3));
+    kv.apply(new AddUnique("c", 1, 7)); // applied again: counted again, and visible
+    assertEquals(new Result(3L, true, new long[] {7, 3, 7}, 3), kv.query(new Read("c", 0)));
+    assertEquals(new Result(3L, true, new long[] {3, 7}, 3), kv.query(new Read("c", 1)), "a page from position 1");
+    assertEquals(new Result(3L, true), kv.query(new Read("c")), "a plain read carries no ids");
+
+    KvStateMachine other = new KvStateMachine();
+    other.restore(kv.snapshot());
+    assertEquals(new Result(3L, true, new long[] {7, 3, 7}, 3), other.query(new Read("c", 0)), "the ids travel in snapshots");
   }
 }
