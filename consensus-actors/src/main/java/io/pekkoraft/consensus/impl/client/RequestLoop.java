@@ -322,6 +322,10 @@ public final class RequestLoop {
               + expired.reason() + "; an earlier send of this command, before its outcome was known, may have been"
               + " applied (once)"));
         }
+      } else if (reply instanceof ClientReply.Rejected && request.maybeApplied && request.retryUnknown) {
+        // This copy was refused (an overloaded leader, say), but an earlier one may be in the log: "not
+        // applied" would be wrong. Send it again until the session answers it or the deadline passes.
+        retryLater(request, null);
       } else {
         request.result.completeExceptionally(toException(reply));
       }
