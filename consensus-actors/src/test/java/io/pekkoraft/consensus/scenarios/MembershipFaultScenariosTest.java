@@ -549,6 +549,25 @@ class MembershipFaultScenariosTest {
     }
   }
 
+  /**
+   * node-4 joins as a learner and catches up; its promotion reaches node-4 only (it is a voter, a
+   * follower, at once, uncommitted), and the leader crashes. Returns the crashed leader.
+   */
+  private static String promotionReachingOnlyTheLearnerThenLeaderCrash(SimCluster c) {
+    String leader = c.awaitOneLeader(WAIT);
+    c.one("before", 3, true);
+    c.startJoining("node-4");
+    addLearner(c, ALL.subList(0, 3), "node-4");
+    assertTrue(c.advanceUntil(() -> c.checker.applied("node-4").contains("before"), WAIT));
+    c.advance(Duration.ofSeconds(1));
+    c.network.dropWhen((from, to, m) -> from.equals(leader) && !to.equals("node-4") && !configurations(m).isEmpty());
+    assertEquals(null, ask(c, leader, new ConfigurationChange.Promote("node-4"), Duration.ofMillis(300)),
+        "the promotion is not committed");
+    assertTrue(c.advanceUntil(() -> c.role("node-4") == RaftRole.FOLLOWER, WAIT), "node-4 " + c.role("node-4"));
+    c.crash(leader);
+    return leader;
+  }
+
   @Test
   void votersThatLackTheEntryPromotingACandidateStillVoteForItsMoreUpToDateLog() {
     // Thesis §4.1: servers vote without consulting their configuration. The promotion reaches node-4 only,
@@ -556,16 +575,7 @@ class MembershipFaultScenariosTest {
     // the most up-to-date, so they vote for it (the refusal of non-voters is for candidates whose log is
     // behind, like a removed server's), and it leads and commits its promotion: no election is stuck.
     try (SimCluster c = SimCluster.start(3, 9603)) {
-      String leader = c.awaitOneLeader(WAIT);
-      c.one("before", 3, true);
-      c.startJoining("node-4");
-      addLearner(c, ALL.subList(0, 3), "node-4");
-      assertTrue(c.advanceUntil(() -> c.checker.applied("node-4").contains("before"), WAIT));
-      c.advance(Duration.ofSeconds(1));
-      c.network.dropWhen((from, to, m) -> from.equals(leader) && !to.equals("node-4") && !configurations(m).isEmpty());
-      assertEquals(null, ask(c, leader, new ConfigurationChange.Promote("node-4"), Duration.ofMillis(300)));
-      assertTrue(c.advanceUntil(() -> c.role("node-4") == RaftRole.FOLLOWER, WAIT), "node-4 " + c.role("node-4"));
-      c.crash(leader);
+      String leader = promotionReachingOnlyTheLearnerThenLeaderCrash(c);
       c.network.dropNothing();
       assertTrue(c.advanceUntil(() -> c.leaders().size() == 1, Duration.ofSeconds(15)), "a leader: " + c.leaders());
       Membership m = awaitSimpleCommitted(c, ALL.subList(0, 4), WAIT);
@@ -580,18 +590,7 @@ class MembershipFaultScenariosTest {
   @Test
   void aPromotedLearnerWhosePromotionIsOverwrittenIsALearnerAgain() {
     try (SimCluster c = SimCluster.start(3, 9602)) {
-      String leader = c.awaitOneLeader(WAIT);
-      c.one("before", 3, true);
-      c.startJoining("node-4");
-      addLearner(c, ALL.subList(0, 3), "node-4");
-      assertTrue(c.advanceUntil(() -> c.checker.applied("node-4").contains("before"), WAIT));
-      c.advance(Duration.ofSeconds(1));
-      // The promotion reaches node-4 only: it is a voter (a follower) at once, uncommitted.
-      c.network.dropWhen((from, to, m) -> from.equals(leader) && !to.equals("node-4") && !configurations(m).isEmpty());
-      MembershipReply early = ask(c, leader, new ConfigurationChange.Promote("node-4"), Duration.ofMillis(300));
-      assertEquals(null, early, "the promotion is not committed");
-      assertTrue(c.advanceUntil(() -> c.role("node-4") == RaftRole.FOLLOWER, WAIT), "node-4 " + c.role("node-4"));
-      c.crash(leader);
+      String leader = promotionReachingOnlyTheLearnerThenLeaderCrash(c);
       c.network.dropNothing();
       // The two other voters elect a leader while node-4 is cut off (it could win otherwise: its log, with
       // the promotion, is more up-to-date than theirs, so they would vote for it), which overwrites the entry.

@@ -220,28 +220,7 @@ class SessionScenariosTest {
   }
 
   private static RequestLoop.Route localRoute(ActorRef<ServerCommand> server) {
-    return new RequestLoop.Route() {
-      @Override
-      public ActorRef<ServerCommand> next() {
-        return server;
-      }
-
-      @Override
-      public boolean notLeader(ActorRef<ServerCommand> asked, String leaderId) {
-        return false;
-      }
-
-      @Override
-      public void served(ActorRef<ServerCommand> asked) {}
-
-      @Override
-      public void noAnswer(ActorRef<ServerCommand> asked) {}
-
-      @Override
-      public int hops() {
-        return 0;
-      }
-    };
+    return io.pekkoraft.consensus.testing.Routes.toOne(server);
   }
 }
 

@@ -46,31 +46,6 @@ class RequestLoopRetryTest {
     }
   }
 
-  private static RequestLoop.Route oneServer(ActorRef<ServerCommand> server) {
-    return new RequestLoop.Route() {
-      @Override
-      public ActorRef<ServerCommand> next() {
-        return server;
-      }
-
-      @Override
-      public boolean notLeader(ActorRef<ServerCommand> asked, String leaderId) {
-        return false;
-      }
-
-      @Override
-      public void served(ActorRef<ServerCommand> asked) {}
-
-      @Override
-      public void noAnswer(ActorRef<ServerCommand> asked) {}
-
-      @Override
-      public int hops() {
-        return 0;
-      }
-    };
-  }
-
   @Test
   void aRetryRefusedAfterAnUnansweredAttemptIsNotReportedAsNotApplied() throws Exception {
     // The first copy of the command got no answer: it may be in the log. The retry is refused (an
@@ -83,7 +58,7 @@ class RequestLoopRetryTest {
     server.script.add(new ClientReply.Applied("done", 9));
     RequestLoop loop = new RequestLoop(kit.system(), RaftSerialization.get(kit.system()).codec(), server);
     TestProbe<ServerCommand> leader = kit.createTestProbe();
-    Object result = loop.command("x", oneServer(leader.ref()), Duration.ofSeconds(10)).toCompletableFuture()
+    Object result = loop.command("x", io.pekkoraft.consensus.testing.Routes.toOne(leader.ref()), Duration.ofSeconds(10)).toCompletableFuture()
         .get(20, TimeUnit.SECONDS);
     assertEquals("done", result);
     assertEquals(4, server.asked);
