@@ -217,20 +217,29 @@ class ReplicaIdentityScenariosTest {
     }
   }
 
+  /**
+   * node-1 is elected with node-2's vote, and the puppets node-2 (disk 22) and node-3 (disk 33) acknowledge
+   * until the leader sent a configuration recording the three replica ids. Returns node-1's term.
+   */
+  private static long electAndRecordDisks22And33(SimCluster c) {
+    long term = c.electWithPuppetVote("node-1", "node-2");
+    for (int round = 0; round < 10; round++) {
+      Configuration sent = latestSentConfiguration(c, "node-2");
+      if (sent != null && sent.replicaIds().size() == 3) break;
+      ackLatest(c, "node-2", 22);
+      ackLatest(c, "node-3", 33);
+      c.advance(Duration.ofMillis(20));
+    }
+    return term;
+  }
+
   @Test
   void aMemberAnsweringFromAnotherDiskCountsTowardsNoCommitAndIsNoLongerReplicatedTo() {
     // node-1 leads with node-2 (disk 22) and node-3 (disk 33), and records their replica ids. Then node-3
     // acknowledges a command from disk 99: it lost its disk, and what it had acknowledged. Its
     // acknowledgement does not commit the command; node-2's does. The leader stops replicating to node-3.
     try (SimCluster c = SimCluster.startWithPuppets(3, 1303, "", Set.of("node-2", "node-3"))) {
-      long term = c.electWithPuppetVote("node-1", "node-2");
-      for (int round = 0; round < 10; round++) {
-        Configuration sent = latestSentConfiguration(c, "node-2");
-        if (sent != null && sent.replicaIds().size() == 3) break;
-        ackLatest(c, "node-2", 22);
-        ackLatest(c, "node-3", 33);
-        c.advance(Duration.ofMillis(20));
-      }
+      long term = electAndRecordDisks22And33(c);
       Configuration recorded = latestSentConfiguration(c, "node-2");
       assertTrue(recorded != null && recorded.replicaId("node-2") == 22 && recorded.replicaId("node-3") == 33,
           "the leader did not record the replica ids of node-2 and node-3: " + recorded);
@@ -321,14 +330,7 @@ class ReplicaIdentityScenariosTest {
     // is added back: the configuration that adds it must record no replica id for it, or the new disk
     // would be refused as "restarted with an empty disk" although it was removed and added again.
     try (SimCluster c = SimCluster.startWithPuppets(3, 1306, "", Set.of("node-2", "node-3"))) {
-      long term = c.electWithPuppetVote("node-1", "node-2");
-      for (int round = 0; round < 10; round++) {
-        Configuration sent = latestSentConfiguration(c, "node-2");
-        if (sent != null && sent.replicaIds().size() == 3) break;
-        ackLatest(c, "node-2", 22);
-        ackLatest(c, "node-3", 33);
-        c.advance(Duration.ofMillis(20));
-      }
+      long term = electAndRecordDisks22And33(c);
       assertEquals(33, latestSentConfiguration(c, "node-2").replicaId("node-3"), "node-3's replica id was not recorded");
 
       assertTrue(changed(c, new ConfigurationChange.Remove("node-3")), "node-3 was not removed");
