@@ -1,6 +1,5 @@
 package io.pekkoraft.consensus.impl;
 
-import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import io.pekkoraft.consensus.protocol.ClientRequest;
@@ -64,20 +63,5 @@ final class SessionEntries {
   private static Input input(LogEntry e, LogEntry.Type expected) {
     if (e.type() != expected) throw new IllegalArgumentException(e + " is not a " + expected + " entry");
     return new Input(e.data());
-  }
-
-  /** Whether the payload of a session entry reads; a committed one that does not stops the node. */
-  static String malformed(LogEntry e) {
-    try {
-      switch (e.type()) {
-        case SESSION_OPEN -> limits(e);
-        case SESSION_KEEP_ALIVE -> keptAlive(e);
-        case SESSION_COMMAND -> command(e);
-        default -> {}
-      }
-      return null;
-    } catch (KryoException | IllegalArgumentException ex) {
-      return ex.toString();
-    }
   }
 }

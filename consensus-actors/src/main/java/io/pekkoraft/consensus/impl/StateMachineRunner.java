@@ -174,13 +174,14 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
     }
   }
 
+  /** The payload of a session entry, read once; a committed one that does not read stops the node. */
   private <T> T sessionPayload(LogEntry e, java.util.function.Function<LogEntry, T> read) {
-    String malformed = SessionEntries.malformed(e);
-    if (malformed != null) {
+    try {
+      return read.apply(e);
+    } catch (com.esotericsoftware.kryo.KryoException | IllegalArgumentException malformed) {
       throw new IllegalStateException(where() + " cannot read the committed " + e.type() + " entry at index "
-          + e.index() + " (" + malformed + "); stopping rather than skipping it");
+          + e.index() + " (" + malformed + "); stopping rather than skipping it", malformed);
     }
-    return read.apply(e);
   }
 
   private void serveWaitingReads() {
