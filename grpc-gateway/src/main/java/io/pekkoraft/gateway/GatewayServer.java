@@ -1,0 +1,43 @@
+package io.pekkoraft.gateway;
+
+import io.grpc.health.v1.Health;
+import io.grpc.health.v1.HealthHandlerFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.japi.function.Function;
+import org.apache.pekko.grpc.ServiceDescription;
+import org.apache.pekko.grpc.javadsl.ServerReflection;
+import org.apache.pekko.grpc.javadsl.ServiceHandler;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+
+/** Binds the gateway's gRPC services (HTTP/2) at the configured address. */
+final class GatewayServer {
+
+  private GatewayServer() {}
+
+  static CompletionStage<ServerBinding> bind(ActorSystem<?> system, GatewaySettings settings, PekkoRaftGateway gateway) {
+    if (!settings.allowPlaintextNonLoopback() && !settings.loopbackOnly()) {
+      throw new IllegalArgumentException(GatewaySettings.PATH + ".host '" + settings.host() + "' is not a loopback"
+          + " address and the gateway has no TLS: set " + GatewaySettings.PATH + ".tls, or"
+          + " allow-plaintext-non-loopback = on to serve clear text to the network");
+    }
+    List<Function<HttpRequest, CompletionStage<HttpResponse>>> handlers = new ArrayList<>();
+    List<ServiceDescription> described = new ArrayList<>();
+    handlers.add(HealthHandlerFactory.create(new HealthService(), system));
+    described.add(Health.description);
+    if (settings.reflection()) handlers.add(ServerReflection.create(described, system));
+    @SuppressWarnings("unchecked")
+    Function<HttpRequest, CompletionStage<HttpResponse>>[] all = handlers.toArray(new Function[0]);
+    Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(all);
+    return Http.get(system).newServerAt(settings.host(), settings.port()).bind(handler)
+        .thenApply(binding -> {
+          system.log().info("Pekko Raft gRPC gateway listening on {}", binding.localAddress());
+          return binding.addToCoordinatedShutdown(java.time.Duration.ofSeconds(5), system);
+        });
+  }
+}
