@@ -1,5 +1,6 @@
 package io.pekkoraft.consensus;
 
+import io.pekkoraft.consensus.impl.AppliedHistory;
 import io.pekkoraft.consensus.impl.RaftServer;
 import io.pekkoraft.consensus.impl.RaftSettings;
 import io.pekkoraft.consensus.protocol.ServerCommand;
@@ -82,10 +83,11 @@ public final class PekkoRaft implements Extension {
   public <C, Q, R> RaftGroup<C, Q, R> init(ReplicatedStateMachine<C, Q, R> declaration) {
     return (RaftGroup<C, Q, R>) groups.computeIfAbsent(declaration.groupId(), groupId -> {
       CompletableFuture<String> stopped = new CompletableFuture<>();
+      AppliedHistory history = AppliedHistory.fromConfig(system.settings().config());
       ActorRef<ServerCommand> server = system.systemActorOf(
           RaftServer.create(groupId, settings,
               declaration.transportDecorator().apply(new ReceptionistTransport(groupId, memberAddresses)),
-              declaration.factory(), stopped::complete),
+              declaration.factory(), stopped::complete, history),
           RaftServer.actorName(groupId), Props.empty());
       if (!memberAddresses.containsKey(settings.selfId())) {
         system.log().info("{} is not in pekko-raft.members: it joins group {} as a non-member and waits until a leader"
@@ -93,7 +95,7 @@ public final class PekkoRaft implements Extension {
       }
       handOverLeadershipOnShutdown(groupId, server);
       return new RaftGroup<C, Q, R>(groupId, settings.selfId(), server, system,
-          RaftSerialization.get(system).codec(), settings.askTimeout(), stopped);
+          RaftSerialization.get(system).codec(), settings.askTimeout(), stopped, history);
     });
   }
 

@@ -118,4 +118,32 @@ public abstract class RaftException extends RuntimeException {
       super(message);
     }
   }
+
+  /**
+   * A watch ({@link RaftGroup#watchApplied}) asked for, or fell behind to, an index before the oldest one this
+   * member still holds: it keeps the latest {@code pekko-raft.watch.buffer-entries} applied commands in
+   * memory, and none before a snapshot it restored (at start, or installed from the leader). Nothing was
+   * skipped silently: the watch ends here. Another member may still hold the index (watch there), or resume
+   * from {@link #firstAvailableIndex()} knowing that the commands before it are not seen.
+   */
+  public static final class WatchFromTooOld extends RaftException {
+    private final long requestedIndex;
+    private final long firstAvailableIndex;
+
+    public WatchFromTooOld(String message, long requestedIndex, long firstAvailableIndex) {
+      super(message);
+      this.requestedIndex = requestedIndex;
+      this.firstAvailableIndex = firstAvailableIndex;
+    }
+
+    /** The index the watch needed next. */
+    public long requestedIndex() {
+      return requestedIndex;
+    }
+
+    /** The lowest index from which this member holds every applied command. */
+    public long firstAvailableIndex() {
+      return firstAvailableIndex;
+    }
+  }
 }

@@ -1,5 +1,7 @@
 package io.pekkoraft.consensus;
 
+import io.pekkoraft.consensus.impl.AppliedHistory;
+import io.pekkoraft.consensus.impl.AppliedSource;
 import io.pekkoraft.consensus.impl.client.RequestLoop;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.ServerCommand;
@@ -12,7 +14,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * A handle to a Raft group from one node: submit commands and read, from any member. A member that is
@@ -35,10 +39,22 @@ public final class RaftGroup<C, Q, R> {
   private final RequestLoop.Route localServer;
   /** Completed, with why, when the local server stops; requests then fail at once. */
   private final CompletableFuture<String> serverStopped;
+  /** What this member's state machine applied most recently, for {@link #watchApplied}. */
+  private final AppliedHistory history;
 
+  /**
+   * A handle around a server started without an {@link AppliedHistory} of its own (tests that spawn one by
+   * hand): its watches see nothing applied.
+   */
   RaftGroup(String groupId, String memberId, ActorRef<ServerCommand> server, ActorSystem<?> system, KryoCodec codec,
       Duration askTimeout, CompletableFuture<String> serverStopped) {
+    this(groupId, memberId, server, system, codec, askTimeout, serverStopped, new AppliedHistory(1));
+  }
+
+  RaftGroup(String groupId, String memberId, ActorRef<ServerCommand> server, ActorSystem<?> system, KryoCodec codec,
+      Duration askTimeout, CompletableFuture<String> serverStopped, AppliedHistory history) {
     this.groupId = groupId;
+    this.history = history;
     this.serverStopped = serverStopped;
     this.memberId = memberId;
     this.server = server;
@@ -119,6 +135,29 @@ public final class RaftGroup<C, Q, R> {
   public CompletionStage<R> read(Q query, ReadOptions options) {
     CompletionStage<R> stopped = failIfStopped();
     return stopped != null ? stopped : requests.query(query, options, localServer, askTimeout);
+  }
+
+  /**
+   * The commands this member's state machine applies, from log index {@code fromIndex} on, in log order, each
+   * with its result (or why the state machine refused it) and its client session: see {@link AppliedCommand}
+   * for which entries are left out. The commands already applied come first, then each one as it is applied;
+   * the source never completes on its own. To resume after a failure or a reconnect, on this member or
+   * another, watch again from the last index seen + 1: every member applies the same commands at the same
+   * indexes with the same results.
+   *
+   * <p>Each member holds its latest {@code pekko-raft.watch.buffer-entries} applied commands in memory (and
+   * none before a snapshot it restored, at start or from the leader). A watch from an index before those, or
+   * one whose consumer falls so far behind that its next index is dropped, fails with
+   * {@link RaftException.WatchFromTooOld} (with the first index still held), never skipping a command
+   * silently. The source reads only as its consumer asks (backpressure): a slow consumer costs no memory beyond
+   * a few dozen commands. It fails with {@link RaftException.ServerStopped} when this member's server stops.
+   *
+   * @param fromIndex the first log index to stream, 1 or more
+   */
+  public Source<AppliedCommand<C, R>, NotUsed> watchApplied(long fromIndex) {
+    if (fromIndex < 1) throw new IllegalArgumentException("a watch starts at log index 1 or later, not " + fromIndex);
+    return Source.fromGraph(new AppliedSource<C, R>(history, fromIndex, serverStopped,
+        what -> "watch of group " + groupId + " on member " + memberId + " from index " + fromIndex + ": " + what));
   }
 
   /**

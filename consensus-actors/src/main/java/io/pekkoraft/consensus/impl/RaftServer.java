@@ -59,14 +59,22 @@ public final class RaftServer {
    */
   public static Behavior<ServerCommand> create(String groupId, RaftSettings settings, Transport transport,
       Supplier<? extends StateMachine<?, ?, ?>> stateMachine, Consumer<String> onStop) {
-    // A member id outside the bootstrap members is a joining node: it waits as a non-member until a leader adds it.
-    if (settings.selfId().isEmpty()) {
-      throw new IllegalArgumentException("group " + groupId + " has no member id for this server (pekko-raft.self-id)");
-    }
+    checkSelfId(groupId, settings);
+    return Behaviors.setup(ctx -> create(groupId, settings, transport, stateMachine, onStop,
+        AppliedHistory.fromConfig(ctx.getSystem().settings().config())));
+  }
+
+  /**
+   * @param history where the state machine runner records each command it applies, for watches
+   *     ({@code RaftGroup.watchApplied}); one per server incarnation
+   */
+  public static Behavior<ServerCommand> create(String groupId, RaftSettings settings, Transport transport,
+      Supplier<? extends StateMachine<?, ?, ?>> stateMachine, Consumer<String> onStop, AppliedHistory history) {
+    checkSelfId(groupId, settings);
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> Behaviors.withStash(RECOVERY_STASH, stash -> {
       SnapshotFiles snapshots = new SnapshotFiles(settings.snapshotDir(), persistenceId(groupId, settings.selfId()));
       ActorRef<StateMachineRunner.Command> runner = ctx.spawn(StateMachineRunner.create(groupId, stateMachine,
-          RaftSerialization.get(ctx.getSystem()).codec(), snapshots, settings, ctx.getSelf()), "state-machine");
+          RaftSerialization.get(ctx.getSystem()).codec(), snapshots, settings, ctx.getSelf(), history), "state-machine");
       ActorRef<RaftLog.Command> logActor = ctx.spawn(
           RaftLog.create(persistenceId(groupId, settings.selfId()), settings.journalPluginId(),
               settings.snapshotPluginId(), settings.logMemoryBytesMax(), ctx.getSelf()), "log");
@@ -103,6 +111,13 @@ public final class RaftServer {
           })
           .build();
     })));
+  }
+
+  private static void checkSelfId(String groupId, RaftSettings settings) {
+    // A member id outside the bootstrap members is a joining node: it waits as a non-member until a leader adds it.
+    if (settings.selfId().isEmpty()) {
+      throw new IllegalArgumentException("group " + groupId + " has no member id for this server (pekko-raft.self-id)");
+    }
   }
 
   /**

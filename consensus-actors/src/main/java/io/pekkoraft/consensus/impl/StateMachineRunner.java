@@ -1,5 +1,6 @@
 package io.pekkoraft.consensus.impl;
 
+import io.pekkoraft.consensus.AppliedCommand;
 import io.pekkoraft.consensus.AppliedEntry;
 import io.pekkoraft.consensus.StateMachine;
 import io.pekkoraft.consensus.protocol.ClientReply;
@@ -32,6 +33,9 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  *
  * <p>A committed command is never skipped: one that cannot be deserialized, or an Error from the state
  * machine, stops this actor, and the server, which watches it, stops too.
+ *
+ * <p>Each command applied (or refused) goes into the {@link AppliedHistory} with its result, for watches: one
+ * record per command, and one wake-up of the watches per batch.
  */
 final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Command> {
 
@@ -68,6 +72,7 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
   private final PriorityQueue<Read> waitingReads =
       new PriorityQueue<>((a, b) -> Long.compare(a.readIndex(), b.readIndex()));
   private final SessionTable sessions = new SessionTable();
+  private final AppliedHistory history;
   private long lastApplied;
   private long lastAppliedTerm;
   private long appliedSinceSnapshot;
@@ -80,15 +85,18 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
    */
   @SuppressWarnings("unchecked")
   static Behavior<Command> create(String groupId, Supplier<? extends StateMachine<?, ?, ?>> factory,
-      KryoCodec codec, SnapshotFiles files, RaftSettings settings, ActorRef<ServerCommand> server) {
+      KryoCodec codec, SnapshotFiles files, RaftSettings settings, ActorRef<ServerCommand> server,
+      AppliedHistory history) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new StateMachineRunner(
-        ctx, timers, groupId, (StateMachine<Object, Object, Object>) factory.get(), codec, files, settings, server)));
+        ctx, timers, groupId, (StateMachine<Object, Object, Object>) factory.get(), codec, files, settings, server,
+        history)));
   }
 
   private StateMachineRunner(ActorContext<Command> ctx, TimerScheduler<Command> timers, String groupId,
       StateMachine<Object, Object, Object> sm, KryoCodec codec, SnapshotFiles files, RaftSettings settings,
-      ActorRef<ServerCommand> server) {
+      ActorRef<ServerCommand> server, AppliedHistory history) {
     super(ctx);
+    this.history = history;
     this.groupId = groupId;
     this.stateMachine = sm;
     this.codec = codec;
@@ -125,6 +133,7 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
         // This node stops here. What it applied is answered; the rest is committed and will be applied by
         // the other replicas, or by this one after a restart: unknown outcome, as far as this node can say.
         answers.send();
+        history.published();
         ClientReply unknown = new ClientReply.Timeout(where() + " stopped at index " + e.index()
             + " before applying this command; outcome unknown");
         for (LogEntry rest : entries.subList(i, entries.size())) {
@@ -142,6 +151,7 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
       }
     }
     answers.send();
+    history.published();
     serveWaitingReads();
     if (settings.snapshotEveryEntries() > 0 && appliedSinceSnapshot >= settings.snapshotEveryEntries()) takeSnapshot();
     return this;
@@ -152,12 +162,12 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
     sessions.advance(e.time());
     switch (e.type()) {
       case COMMAND:
-        return applyCommand(e, e.data());
+        return applyCommand(e, e.data(), 0, 0);
       case SESSION_COMMAND: {
         SessionEntries.SessionCommand c = sessionPayload(e, SessionEntries::command);
         ClientReply answer = sessions.beforeApply(c);
         if (answer != null) return answer; // answered before, or the session is gone: never applied twice
-        answer = applyCommand(e, c.command());
+        answer = applyCommand(e, c.command(), c.sessionId(), c.sequence());
         sessions.applied(c, answer);
         return answer;
       }
@@ -236,6 +246,7 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
       throw new IllegalStateException("restoring a snapshot at " + r.index() + " but " + lastApplied + " is applied");
     }
     stateMachine.restore(files.read(r.index(), r.term(), sessions, codec));
+    history.restored(r.index());
     lastApplied = r.index();
     lastAppliedTerm = r.term();
     appliedSinceSnapshot = 0;
@@ -249,9 +260,9 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
    * refuses it with a RuntimeException (every replica refuses it alike, and leaves its state unchanged).
    * Throws, which stops this node, when the command cannot be read (skipping it would let replicas that
    * read it diverge from this one) or when the state machine throws an Error (its state may be half
-   * changed). A committed command is never skipped.
+   * changed). A committed command is never skipped. Either answer goes into the applied history.
    */
-  private ClientReply applyCommand(LogEntry entry, byte[] bytes) {
+  private ClientReply applyCommand(LogEntry entry, byte[] bytes, long sessionId, long sequence) {
     long index = entry.index();
     Object command;
     try {
@@ -261,13 +272,15 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
           + " (" + ex + "); stopping rather than skipping it: every member must run the same KryoRegistrars and"
           + " command classes, or their states diverge", ex);
     }
+    Object result = null;
+    String failure = null;
     try {
       // the entry as every replica sees it: its index, its term, the log time its leader stamped
-      return new ClientReply.Applied(stateMachine.apply(command, new AppliedEntry(index, entry.term(), entry.time())), index);
+      result = stateMachine.apply(command, new AppliedEntry(index, entry.term(), entry.time()));
     } catch (RuntimeException ex) {
       getContext().getLog().debug("{}: the state machine refused the command at index {}: {}", where(), index,
           ex.toString());
-      return new ClientReply.CommandFailed(ex.toString(), index);
+      failure = ex.toString();
     } catch (VirtualMachineError fatal) {
       throw fatal; // out of memory and the like: Pekko's fatal error handling takes the whole node down
     } catch (Error err) {
@@ -275,6 +288,8 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
           + command.getClass().getName() + " at index " + index + "; its state may be half changed, so this node"
           + " stops", err);
     }
+    history.record(new AppliedCommand<>(index, entry.term(), entry.time(), command, result, failure, sessionId, sequence));
+    return failure == null ? new ClientReply.Applied(result, index) : new ClientReply.CommandFailed(failure, index);
   }
 
   private String where() {

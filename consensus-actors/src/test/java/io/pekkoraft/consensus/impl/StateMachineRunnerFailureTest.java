@@ -75,7 +75,8 @@ class StateMachineRunnerFailureTest {
     testKit.spawn(Behaviors.<Void>setup(ctx -> {
       ActorRef<StateMachineRunner.Command> runner =
           ctx.spawn(StateMachineRunner.create("g", Counting::new, codec,
-              new SnapshotFiles(settings.snapshotDir(), "unused"), settings, server.getRef()), "state-machine");
+              new SnapshotFiles(settings.snapshotDir(), "unused"), settings, server.getRef(), new AppliedHistory(16)),
+              "state-machine");
       ctx.watch(runner);
       runner.tell(new StateMachineRunner.Apply(entries, replies));
       return Behaviors.receive(Void.class)

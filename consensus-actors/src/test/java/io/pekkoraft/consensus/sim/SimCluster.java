@@ -59,6 +59,7 @@ public final class SimCluster implements AutoCloseable {
   private final Map<String, ActorRef<ServerCommand>> servers = new HashMap<>();
   private final Map<String, Integer> incarnations = new HashMap<>();
   private final Map<String, CompletableFuture<String>> stopped = new ConcurrentHashMap<>();
+  private final Map<String, io.pekkoraft.consensus.impl.AppliedHistory> histories = new ConcurrentHashMap<>();
   /** The instance (member#incarnation) each member runs as. */
   private final Map<String, String> instances = new HashMap<>();
   /** Servers stopped by {@link #crash}; any other server that stops stopped on its own. */
@@ -247,9 +248,12 @@ public final class SimCluster implements AutoCloseable {
         .withSession(settings.session().withWallClock(time::nowMs)); // log time is simulated time
     CompletableFuture<String> stop = new CompletableFuture<>();
     stopped.put(id, stop);
+    io.pekkoraft.consensus.impl.AppliedHistory history =
+        io.pekkoraft.consensus.impl.AppliedHistory.fromConfig(testKit.system().settings().config());
+    histories.put(id, history);
     ActorRef<ServerCommand> ref = testKit.spawn(
         RaftServer.create(GROUP, s, network.transportFor(id), () -> new RecordingStateMachine(checker, id, instance),
-            stop::complete),
+            stop::complete, history),
         id + "-" + incarnation);
     servers.put(id, ref);
     instances.put(id, instance);
@@ -400,6 +404,21 @@ public final class SimCluster implements AutoCloseable {
 
   public ActorRef<ServerCommand> server(String id) {
     return servers.get(id);
+  }
+
+  /** What the state machine of member {@code id}'s latest incarnation applied most recently (for watches). */
+  public io.pekkoraft.consensus.impl.AppliedHistory history(String id) {
+    return histories.get(id);
+  }
+
+  /**
+   * A watch of what member {@code id}'s latest incarnation applies from {@code fromIndex} on, as
+   * {@code RaftGroup.watchApplied} builds it; materialize it on {@code testKit.system()}.
+   */
+  public org.apache.pekko.stream.javadsl.Source<io.pekkoraft.consensus.AppliedCommand<String, Long>, org.apache.pekko.NotUsed>
+      watchApplied(String id, long fromIndex) {
+    return org.apache.pekko.stream.javadsl.Source.fromGraph(new io.pekkoraft.consensus.impl.AppliedSource<String, Long>(
+        histories.get(id), fromIndex, stopped.get(id), what -> "watch of " + id + " from " + fromIndex + ": " + what));
   }
 
   /** Completes, with why, when the server of member {@code id}'s latest incarnation stops. */
