@@ -144,6 +144,10 @@ class GatewaySecurityTest {
     assertEquals("this gateway requires a bearer token: send the header 'authorization: Bearer <token>'",
         missing.status.getDescription());
 
+    Reply basic = callWithAuthorization(channel, CHECK, request, "Basic dXNlcjpwYXNzd29yZA==");
+    assertEquals(Status.Code.UNAUTHENTICATED, basic.status.getCode(), basic.status.toString());
+    assertEquals(missing.status.getDescription(), basic.status.getDescription());
+
     String wrong = TOKEN.substring(0, TOKEN.length() - 1) + "X";
     Reply refused = call(channel, CHECK, request, wrong);
     assertEquals(Status.Code.UNAUTHENTICATED, refused.status.getCode(), refused.status.toString());
@@ -309,14 +313,20 @@ class GatewaySecurityTest {
 
   /** One unary call of {@code method} with raw message bytes, {@code authorization: Bearer token} if not null. */
   static Reply call(ManagedChannel channel, String method, byte[] request, String token) throws Exception {
+    return callWithAuthorization(channel, method, request, token == null ? null : "Bearer " + token);
+  }
+
+  /** One unary call of {@code method} with raw message bytes and this {@code authorization} header, if not null. */
+  static Reply callWithAuthorization(ManagedChannel channel, String method, byte[] request, String authorization)
+      throws Exception {
     MethodDescriptor<byte[], byte[]> descriptor = MethodDescriptor.<byte[], byte[]>newBuilder()
         .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName(method)
         .setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
     ClientCall<byte[], byte[]> call = channel.newCall(descriptor,
         CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS));
     Metadata headers = new Metadata();
-    if (token != null) {
-      headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+    if (authorization != null) {
+      headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), authorization);
     }
     AtomicReference<byte[]> message = new AtomicReference<>();
     CompletableFuture<Reply> reply = new CompletableFuture<>();
