@@ -216,6 +216,14 @@ class GatewaySecurityTest {
   }
 
   @Test
+  void tlsWithoutItsFilesStopsTheStart() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> bind("pekko-raft.gateway.tls.enabled = on"));
+    assertEquals("pekko-raft.gateway.tls.cert-chain-file must name a PEM file when pekko-raft.gateway.tls.enabled = on",
+        e.getMessage());
+  }
+
+  @Test
   void aCertificateFileWithoutPemStopsTheStartNamingTheKeyAndFile() throws Exception {
     Path garbage = Files.writeString(dir.resolve("not-a-cert.pem"), "this is not PEM\n");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
