@@ -2,6 +2,8 @@ package io.pekkoraft.gateway;
 
 import io.grpc.health.v1.Health;
 import io.grpc.health.v1.HealthHandlerFactory;
+import io.pekkoraft.gateway.security.BearerTokenAuth;
+import io.pekkoraft.gateway.security.GatewayTls;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -11,9 +13,11 @@ import org.apache.pekko.grpc.ServiceDescription;
 import org.apache.pekko.grpc.javadsl.ServerReflection;
 import org.apache.pekko.grpc.javadsl.ServiceHandler;
 import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBuilder;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.stream.Materializer;
 
 /** Binds the gateway's gRPC services (HTTP/2) at the configured address. */
 final class GatewayServer {
@@ -21,9 +25,10 @@ final class GatewayServer {
   private GatewayServer() {}
 
   static CompletionStage<ServerBinding> bind(ActorSystem<?> system, GatewaySettings settings, PekkoRaftGateway gateway) {
-    if (!settings.allowPlaintextNonLoopback() && !settings.loopbackOnly()) {
+    if (!settings.tls().enabled() && !settings.allowPlaintextNonLoopback() && !settings.loopbackOnly()) {
       throw new IllegalArgumentException(GatewaySettings.PATH + ".host '" + settings.host() + "' is not a loopback"
-          + " address and the gateway has no TLS: set " + GatewaySettings.PATH + ".tls, or"
+          + " address and the gateway has no TLS: set " + GatewaySettings.PATH + ".tls.enabled = on (with its"
+          + " cert-chain-file and private-key-file), or"
           + " allow-plaintext-non-loopback = on to serve clear text to the network");
     }
     List<Function<HttpRequest, CompletionStage<HttpResponse>>> handlers = new ArrayList<>();
@@ -33,10 +38,15 @@ final class GatewayServer {
     if (settings.reflection()) handlers.add(ServerReflection.create(described, system));
     @SuppressWarnings("unchecked")
     Function<HttpRequest, CompletionStage<HttpResponse>>[] all = handlers.toArray(new Function[0]);
-    Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(all);
-    return Http.get(system).newServerAt(settings.host(), settings.port()).bind(handler)
+    // Every service combined here is behind the bearer tokens (if pekko-raft.gateway.auth is on).
+    Function<HttpRequest, CompletionStage<HttpResponse>> handler = BearerTokenAuth.wrap(settings.auth(),
+        ServiceHandler.concatOrNotFound(all), Materializer.matFromSystem(system));
+    ServerBuilder server = Http.get(system).newServerAt(settings.host(), settings.port());
+    if (settings.tls().enabled()) server = server.enableHttps(GatewayTls.httpsContext(settings.tls()));
+    return server.bind(handler)
         .thenApply(binding -> {
-          system.log().info("Pekko Raft gRPC gateway listening on {}", binding.localAddress());
+          system.log().info("Pekko Raft gRPC gateway listening on {} ({}, {})", binding.localAddress(),
+              settings.tls().summary(), settings.auth().summary());
           return binding.addToCoordinatedShutdown(java.time.Duration.ofSeconds(5), system);
         });
   }

@@ -1,6 +1,8 @@
 package io.pekkoraft.gateway;
 
 import com.typesafe.config.Config;
+import io.pekkoraft.gateway.security.AuthSettings;
+import io.pekkoraft.gateway.security.TlsSettings;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 
@@ -9,7 +11,7 @@ import java.net.UnknownHostException;
  * the key (see the module's reference.conf for what each means).
  */
 public record GatewaySettings(boolean enabled, String host, int port, boolean allowPlaintextNonLoopback,
-    int maxMessageSize, boolean reflection) {
+    int maxMessageSize, boolean reflection, TlsSettings tls, AuthSettings auth) {
 
   public static final String PATH = "pekko-raft.gateway";
 
@@ -21,6 +23,8 @@ public record GatewaySettings(boolean enabled, String host, int port, boolean al
     if (maxMessageSize < 1024) {
       throw new IllegalArgumentException(PATH + ".max-message-size must be at least 1 KiB, was " + maxMessageSize);
     }
+    java.util.Objects.requireNonNull(tls, "tls");
+    java.util.Objects.requireNonNull(auth, "auth");
   }
 
   public static GatewaySettings fromConfig(Config root) {
@@ -30,7 +34,8 @@ public record GatewaySettings(boolean enabled, String host, int port, boolean al
       throw new IllegalArgumentException(PATH + ".max-message-size must be below 2 GiB, was " + maxMessageSize);
     }
     return new GatewaySettings(c.getBoolean("enabled"), c.getString("host"), c.getInt("port"),
-        c.getBoolean("allow-plaintext-non-loopback"), (int) maxMessageSize, c.getBoolean("reflection"));
+        c.getBoolean("allow-plaintext-non-loopback"), (int) maxMessageSize, c.getBoolean("reflection"),
+        TlsSettings.fromConfig(c.getConfig("tls")), AuthSettings.fromConfig(c.getConfig("auth")));
   }
 
   /** Whether {@link #host} names only this machine (127.0.0.0/8, ::1, localhost). */
