@@ -35,6 +35,7 @@ public final class RaftGroup<C, Q, R> {
   private final RequestLoop.Route localServer;
   /** Completed, with why, when the local server stops; requests then fail at once. */
   private final CompletableFuture<String> serverStopped;
+  private final ClientProxy<C, Q, R> clientProxy;
 
   RaftGroup(String groupId, String memberId, ActorRef<ServerCommand> server, ActorSystem<?> system, KryoCodec codec,
       Duration askTimeout, CompletableFuture<String> serverStopped) {
@@ -67,6 +68,15 @@ public final class RaftGroup<C, Q, R> {
         return 0;
       }
     };
+    this.clientProxy = new ClientProxy<>(this, requests, localServer, system);
+  }
+
+  /**
+   * Requests on behalf of clients outside the cluster that hold their own session (a gateway's clients), each
+   * with its own timeout: see {@link ClientProxy}.
+   */
+  public ClientProxy<C, Q, R> clientProxy() {
+    return clientProxy;
   }
 
   public String groupId() {
@@ -95,7 +105,7 @@ public final class RaftGroup<C, Q, R> {
   }
 
   /** A failed stage when the local server has stopped (nothing is sent), else null. */
-  private <T> CompletionStage<T> failIfStopped() {
+  <T> CompletionStage<T> failIfStopped() {
     String reason = serverStopped.getNow(null);
     if (reason == null) return null;
     return CompletableFuture.failedFuture(new RaftException.ServerStopped("the server of group " + groupId
