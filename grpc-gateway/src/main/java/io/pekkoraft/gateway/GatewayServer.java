@@ -2,6 +2,8 @@ package io.pekkoraft.gateway;
 
 import io.grpc.health.v1.Health;
 import io.grpc.health.v1.HealthHandlerFactory;
+import io.pekkoraft.gateway.grpc.RaftService;
+import io.pekkoraft.gateway.grpc.RaftServicePowerApiHandlerFactory;
 import io.pekkoraft.gateway.security.BearerTokenAuth;
 import io.pekkoraft.gateway.security.GatewayTls;
 import java.util.ArrayList;
@@ -35,12 +37,17 @@ final class GatewayServer {
     List<ServiceDescription> described = new ArrayList<>();
     handlers.add(HealthHandlerFactory.create(new HealthService(), system));
     described.add(Health.description);
+    handlers.add(RaftServicePowerApiHandlerFactory.partial(new RaftServiceImpl(system, gateway, settings),
+        RaftService.name, system));
+    described.add(RaftService.description);
     if (settings.reflection()) handlers.add(ServerReflection.create(described, system));
     @SuppressWarnings("unchecked")
     Function<HttpRequest, CompletionStage<HttpResponse>>[] all = handlers.toArray(new Function[0]);
-    // Every service combined here is behind the bearer tokens (if pekko-raft.gateway.auth is on).
+    // Every service combined here is behind the bearer tokens (if pekko-raft.gateway.auth is on), checked
+    // before the body is read; the size limit applies to the calls let through.
     Function<HttpRequest, CompletionStage<HttpResponse>> handler = BearerTokenAuth.wrap(settings.auth(),
-        ServiceHandler.concatOrNotFound(all), Materializer.matFromSystem(system));
+        MessageSizeLimit.around(ServiceHandler.concatOrNotFound(all), settings.maxMessageSize(), system),
+        Materializer.matFromSystem(system));
     ServerBuilder server = Http.get(system).newServerAt(settings.host(), settings.port());
     if (settings.tls().enabled()) server = server.enableHttps(GatewayTls.httpsContext(settings.tls()));
     return server.bind(handler)
