@@ -82,8 +82,9 @@ public final class PekkoRaft implements Extension {
   public <C, Q, R> RaftGroup<C, Q, R> init(ReplicatedStateMachine<C, Q, R> declaration) {
     return (RaftGroup<C, Q, R>) groups.computeIfAbsent(declaration.groupId(), groupId -> {
       CompletableFuture<String> stopped = new CompletableFuture<>();
+      RaftSettings groupSettings = declaration.leaseClock() == null ? settings : settings.withClock(declaration.leaseClock());
       ActorRef<ServerCommand> server = system.systemActorOf(
-          RaftServer.create(groupId, settings,
+          RaftServer.create(groupId, groupSettings,
               declaration.transportDecorator().apply(new ReceptionistTransport(groupId, memberAddresses)),
               declaration.factory(), stopped::complete),
           RaftServer.actorName(groupId), Props.empty());

@@ -107,7 +107,8 @@ public final class ChaosRun {
         String id = ChaosCluster.memberId(i);
         everyNode.put(id, nodePorts.get(i));
         if (i < options.nodes()) bootstrap.put(id, nodePorts.get(i));
-        NodeProcess node = new NodeProcess(id, nodePorts.get(i), nodePorts, dir, options.nodeSettings());
+        NodeProcess node = new NodeProcess(id, nodePorts.get(i), nodePorts, dir, options.nodeSettings(),
+            options.clockRate(id));
         nodes.add(node);
         byId.put(id, node);
       }
