@@ -30,8 +30,8 @@ import java.util.function.Function;
  *
  * <ul>
  *   <li>{@code --via client}: a {@link RaftClient} per client on the fourth ActorSystem, W1's client path.
- *       It sends every request to the leader, so the leader serves all four: FOLLOWER as LINEARIZABLE,
- *       STALE from its own state.
+ *       It sends LINEARIZABLE and LEASE reads to the leader, FOLLOWER and STALE reads to the followers
+ *       in turn, which serve them (FOLLOWER with a read index from the leader, STALE from their own state).
  *   <li>{@code --via follower}: the {@link RaftGroup} handle of a member that follows at the start, one
  *       thread per client on that member's ActorSystem: FOLLOWER and STALE are served by that follower;
  *       LINEARIZABLE and LEASE are forwarded by it to the leader.
@@ -205,7 +205,8 @@ final class Reads {
             line.put("consistency", consistency.name());
             line.putAll(fields);
             line.put("served_by", switch (via) {
-              case CLIENT -> "leader";
+              case CLIENT -> consistency == ReadConsistency.FOLLOWER || consistency == ReadConsistency.STALE
+                  ? "followers in turn" : "leader";
               case FOLLOWER -> consistency == ReadConsistency.FOLLOWER || consistency == ReadConsistency.STALE
                   ? "follower" : "leader, forwarded by the follower";
             });

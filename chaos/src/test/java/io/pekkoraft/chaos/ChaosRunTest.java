@@ -65,6 +65,22 @@ class ChaosRunTest {
     assertEquals(ChaosRunner.BAD_FLAGS, ChaosRunner.run(new String[] {"--lease-margin", "50"}, out, errors));
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("--lease-margin goes with --reads lease"));
     assertEquals(ChaosRunner.BAD_FLAGS, ChaosRunner.run(new String[] {"--reads", "lease", "--lease-margin", "1000"}, out, errors));
+    assertEquals(ChaosRunner.BAD_FLAGS, ChaosRunner.run(new String[] {"--clock-rate", "all=0.8"}, out, errors));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("--clock-rate goes with --reads lease"));
+    assertEquals(ChaosRunner.BAD_FLAGS, ChaosRunner.run(new String[] {"--reads", "lease", "--clock-rate", "node-1=0"}, out, errors));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("--clock-rate must be 0.1 to 10"));
+    assertEquals(ChaosRunner.BAD_FLAGS, ChaosRunner.run(new String[] {"--reads", "lease", "--clock-rate", "leader=0.5"}, out, errors));
+  }
+
+  @Test
+  void clockRatesGoToTheirNodesAndIntoTheReplayFlags() throws Exception {
+    ChaosOptions options = ChaosOptions.parse(new String[] {"--seed", "1", "--reads", "lease", "--lease-margin", "0",
+        "--clock-rate", "all=0.8,node-2=0.5"});
+    assertEquals(0.5, options.clockRate("node-2"));
+    assertEquals(0.8, options.clockRate("node-1"), "all");
+    assertEquals(1.0, ChaosOptions.parse(new String[] {"--seed", "1"}).clockRate("node-1"), "the real clock by default");
+    assertTrue(options.replayFlags().endsWith("--lease-margin 0 --clock-rate all=0.8,node-2=0.5"), options.replayFlags());
+    assertEquals(options, ChaosOptions.parse(options.replayFlags().split(" ")), "the replay flags give the same run");
   }
 
   @Test

@@ -84,8 +84,9 @@ public final class PekkoRaft implements Extension {
     return (RaftGroup<C, Q, R>) groups.computeIfAbsent(declaration.groupId(), groupId -> {
       CompletableFuture<String> stopped = new CompletableFuture<>();
       AppliedHistory history = AppliedHistory.fromConfig(system.settings().config());
+      RaftSettings groupSettings = declaration.leaseClock() == null ? settings : settings.withClock(declaration.leaseClock());
       ActorRef<ServerCommand> server = system.systemActorOf(
-          RaftServer.create(groupId, settings,
+          RaftServer.create(groupId, groupSettings,
               declaration.transportDecorator().apply(new ReceptionistTransport(groupId, memberAddresses)),
               declaration.factory(), stopped::complete, history),
           RaftServer.actorName(groupId), Props.empty());

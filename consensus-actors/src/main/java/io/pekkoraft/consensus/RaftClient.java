@@ -13,8 +13,12 @@ import org.apache.pekko.annotation.InternalApi;
 /**
  * A client of a Raft group from an ActorSystem that is not one of its members: a web tier, a batch job, a
  * test driver. It joins the same Pekko Cluster, finds the members through the receptionist, and sends each
- * request to the member it believes leads; a member that is not the leader answers NotLeader naming the
- * leader it knows, and the client goes there at once (or, while an election runs, tries again shortly).
+ * command and LINEARIZABLE or LEASE read to the member it believes leads; a member that is not the leader
+ * answers NotLeader naming the leader it knows, and the client goes there at once (or, while an election
+ * runs, tries again shortly). FOLLOWER and STALE reads go to the other members in turn, which serve them
+ * themselves, and to the leader when none of them can be reached. A server that gave no answer within
+ * {@code pekko-raft.session.attempt-timeout} is passed over for a while (its node may be gone), also when
+ * the others still name it as the leader.
  *
  * <pre>{@code
  * RaftClient<Command, Query, Long> counter = RaftClient.create(system, "counter");
@@ -106,12 +110,12 @@ public final class RaftClient<C, Q, R> implements AutoCloseable {
   }
 
   public CompletionStage<R> read(Q query, ReadConsistency consistency) {
-    return connection.requests().query(query, consistency, connection, askTimeout);
+    return connection.requests().query(query, consistency, connection.forReads(consistency), askTimeout);
   }
 
   /** A read with options: a bounded STALE read ({@link ReadOptions}) fails with {@link RaftException.TooStale}. */
   public CompletionStage<R> read(Q query, ReadOptions options) {
-    return connection.requests().query(query, options, connection, askTimeout);
+    return connection.requests().query(query, options, connection.forReads(options.consistency()), askTimeout);
   }
 
   /**

@@ -29,7 +29,8 @@ public enum ReadConsistency {
    * Linearizable, served off the leader: the asked follower or learner asks the leader for a read index
    * (one heartbeat round confirms the leader), waits until its own state machine has applied that far, and
    * answers from its own state. A learner is a read replica this way. The leader serves it as
-   * {@link #LINEARIZABLE}.
+   * {@link #LINEARIZABLE}. A {@code RaftClient} sends it, and STALE reads, to the members other than the
+   * leader in turn; a {@code RaftGroup} to its own member.
    */
   FOLLOWER
 }

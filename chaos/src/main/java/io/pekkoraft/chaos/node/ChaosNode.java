@@ -36,6 +36,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * </pre>
  *
  * {@code --settings} (optional) is HOCON the run adds to the node's configuration (sessions, the read lease).
+ * The system property {@code chaos.lease-clock-rate} (optional, default 1) times the leader's read lease on a
+ * clock running at that rate ({@link RateClock}), as a node whose clock drifts would.
  * {@code --members} is its {@code pekko-raft.members} (id to port on 127.0.0.1): the bootstrap members, or for
  * a spare node that joins the running group, the group's members when it starts (its id is none of them, so it
  * waits as a non-member until a leader adds it).
@@ -101,8 +103,14 @@ public final class ChaosNode {
         ChaosCluster.node(id, port, seeds, members, data, settings));
     reportRoles(system, id, out);
     TestNetwork network = new TestNetwork();
-    PekkoRaft.get(system).init(ReplicatedStateMachine.of(ChaosCluster.GROUP_ID, KvStateMachine::new)
-        .withTransport(network::decorate));
+    ReplicatedStateMachine<KvStateMachine.Command, KvStateMachine.Read, KvStateMachine.Result> group =
+        ReplicatedStateMachine.of(ChaosCluster.GROUP_ID, KvStateMachine::new).withTransport(network::decorate);
+    double clockRate = Double.parseDouble(System.getProperty("chaos.lease-clock-rate", "1").trim());
+    if (clockRate != 1) {
+      System.err.println("ChaosNode " + id + ": the read lease is timed on a clock running at " + clockRate + " times the real one");
+      group = group.withLeaseClock(new RateClock(System::nanoTime, clockRate));
+    }
+    PekkoRaft.get(system).init(group);
     obeyCommands(id, network, out);
   }
 

@@ -7,7 +7,9 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * The runner's flags, parsed and checked. Every bad flag is a {@link UsageException} that names it; the runner
@@ -25,7 +27,8 @@ public record ChaosOptions(
     Duration requestTimeout,
     ReadConsistency reads,
     boolean sessions,
-    Duration leaseMargin) {
+    Duration leaseMargin,
+    Map<String, Double> clockRates) {
 
   /** The faults the nemesis can inject. */
   public enum Fault { KILL, PAUSE, PARTITION, MEMBERSHIP }
@@ -65,6 +68,9 @@ public record ChaosOptions(
       "                        fail with them (a check of the checker)",
       "  --lease-margin MILLIS the nodes' pekko-raft.read.lease-clock-drift-margin with --reads lease",
       "                        (default 100, the reference value; 0 to 999)",
+      "  --clock-rate LIST     with --reads lease: node=rate,... (or all=rate) runs those nodes' lease clock at",
+      "                        that rate (0.1 to 10; 0.8 = 20% slow): a slow leader's lease outlasts the",
+      "                        followers' election timeout unless the margin covers it (default: all 1)",
       "  --help                this text",
       "Exit status: 0 linearizable and nothing acknowledged lost; 1 a check failed; 2 bad flags;",
       "3 the run itself could not be carried out (a node did not start, no leader).");
@@ -83,6 +89,7 @@ public record ChaosOptions(
     ReadConsistency reads = ReadConsistency.LINEARIZABLE;
     boolean sessions = true;
     Long leaseMarginMillis = null;
+    Map<String, Double> clockRates = new TreeMap<>();
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       if (flag.equals("--help") || flag.equals("-h")) return null;
@@ -134,18 +141,49 @@ public record ChaosOptions(
             throw new UsageException("--lease-margin must be 0 to 999 ms, not " + value);
           }
         }
+        case "--clock-rate" -> clockRates = clockRates(value);
         default -> throw new UsageException("unknown flag " + flag);
       }
     }
     if (leaseMarginMillis != null && reads != ReadConsistency.LEASE) {
       throw new UsageException("--lease-margin goes with --reads lease");
     }
+    if (!clockRates.isEmpty() && reads != ReadConsistency.LEASE) {
+      throw new UsageException("--clock-rate goes with --reads lease (it changes only the clock of the read lease)");
+    }
     long chosenSeed = seed != null ? seed : System.nanoTime();
     long deadline = timeoutMillis != null ? timeoutMillis : sessions ? 30_000 : 2000;
     Path runDir = dir != null ? dir : Path.of("chaos-runs", String.valueOf(chosenSeed));
     return new ChaosOptions(nodes, Duration.ofSeconds(durationSeconds), faults, chosenSeed, clients, workload,
         history != null ? history : runDir.resolve("history.jsonl"), runDir, Duration.ofMillis(deadline), reads,
-        sessions, Duration.ofMillis(leaseMarginMillis != null ? leaseMarginMillis : 100));
+        sessions, Duration.ofMillis(leaseMarginMillis != null ? leaseMarginMillis : 100),
+        java.util.Collections.unmodifiableMap(clockRates)); // sorted: the replay flags name them in order
+  }
+
+  /** {@code node-1=0.5,node-3=0.9} or {@code all=0.8}: the rate of each node's lease clock. */
+  private static Map<String, Double> clockRates(String value) throws UsageException {
+    Map<String, Double> rates = new TreeMap<>();
+    for (String entry : value.split(",", -1)) {
+      String[] nodeRate = entry.trim().split("=", -1);
+      if (nodeRate.length != 2 || !nodeRate[0].matches("all|node-[0-9]+")) {
+        throw new UsageException("--clock-rate takes node-N=rate or all=rate, comma separated, not '" + entry + "'");
+      }
+      double rate;
+      try {
+        rate = Double.parseDouble(nodeRate[1].trim());
+      } catch (NumberFormatException e) {
+        throw new UsageException("--clock-rate needs a number for " + nodeRate[0] + ", not '" + nodeRate[1] + "'");
+      }
+      if (!(rate >= 0.1 && rate <= 10)) throw new UsageException("--clock-rate must be 0.1 to 10, not " + rate);
+      if (rates.put(nodeRate[0], rate) != null) throw new UsageException("--clock-rate names " + nodeRate[0] + " twice");
+    }
+    return rates;
+  }
+
+  /** The rate of {@code node}'s lease clock: its own, else that of {@code all}, else 1. */
+  public double clockRate(String node) {
+    Double own = clockRates.get(node);
+    return own != null ? own : clockRates.getOrDefault("all", 1.0);
   }
 
   private static Set<Fault> faults(String value) throws UsageException {
@@ -197,7 +235,9 @@ public record ChaosOptions(
         + " --clients " + clients + " --workload " + workload.name().toLowerCase(Locale.ROOT)
         + " --timeout " + requestTimeout.toMillis() + " --reads " + reads.name().toLowerCase(Locale.ROOT)
         + " --sessions " + (sessions ? "on" : "off")
-        + (reads == ReadConsistency.LEASE ? " --lease-margin " + leaseMargin.toMillis() : "");
+        + (reads == ReadConsistency.LEASE ? " --lease-margin " + leaseMargin.toMillis() : "")
+        + (clockRates.isEmpty() ? "" : " --clock-rate " + String.join(",",
+            clockRates.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()));
   }
 
   /**

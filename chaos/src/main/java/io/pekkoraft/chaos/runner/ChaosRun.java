@@ -56,7 +56,7 @@ public final class ChaosRun {
    * @param faults what the nemesis did, in words
    * @param appliedIds the counter workload: the ids of the adds the store applied, in the order applied, read
    *     after the faults; null for the register workload
-   * @param notes what else the run has to say (where FOLLOWER reads went); may be empty
+   * @param notes what else the run has to say; may be empty
    */
   public record Outcome(List<Event> events, Map<String, Object> finalValues, String faults, long[] appliedIds,
       String notes) {
@@ -107,7 +107,8 @@ public final class ChaosRun {
         String id = ChaosCluster.memberId(i);
         everyNode.put(id, nodePorts.get(i));
         if (i < options.nodes()) bootstrap.put(id, nodePorts.get(i));
-        NodeProcess node = new NodeProcess(id, nodePorts.get(i), nodePorts, dir, options.nodeSettings());
+        NodeProcess node = new NodeProcess(id, nodePorts.get(i), nodePorts, dir, options.nodeSettings(),
+            options.clockRate(id));
         nodes.add(node);
         byId.put(id, node);
       }
@@ -126,9 +127,7 @@ public final class ChaosRun {
       awaitLeader(client);
 
       Workload workload = new Workload(options.workload());
-      FollowerRoute followers = options.reads() == io.pekkoraft.consensus.ReadConsistency.FOLLOWER
-          ? new FollowerRoute(system, everyNode, client::leaderHint) : null;
-      Clients clients = new Clients(client, history, workload, options.requestTimeout(), options.reads(), followers,
+      Clients clients = new Clients(client, history, workload, options.requestTimeout(), options.reads(),
           startNanos, options.clients(), options.seed());
       ReentrantLock processes = new ReentrantLock(true);
       Nemesis nemesis = new Nemesis(nodes, options.faults(), processes, options.seed(), out, this::elapsedMillis);
@@ -183,11 +182,6 @@ public final class ChaosRun {
         say("the store applied " + appliedIds.length + " adds");
       }
       String notes = "";
-      if (followers != null) {
-        notes = "follower reads: " + followers.toFollowers.get() + " sent to a node other than the leader the client knew, "
-            + followers.toLeader.get() + " to the leader (no other node reachable)";
-        followers.close();
-      }
       reportNodeLogs();
       return new Outcome(history.events(), finalValues, faults, appliedIds, notes);
     } finally {

@@ -32,7 +32,7 @@ import java.util.function.LongFunction;
  *
  * <p>With client sessions on, the {@link RaftClient} itself retries commands of unknown outcome until the
  * deadline ({@code --timeout}), so each is one operation here: {@code info} only when the deadline passed.
- * With {@code --reads follower} the reads go to followers through a {@link FollowerRoute}.
+ * With {@code --reads follower} the {@link RaftClient} sends the reads to the nodes other than the leader.
  */
 final class Clients {
 
@@ -52,8 +52,6 @@ final class Clients {
   private final Workload workload;
   private final Duration timeout;
   private final ReadConsistency reads;
-  /** Where FOLLOWER reads go; null unless --reads follower. */
-  private final FollowerRoute followers;
   private final long startNanos;
   private final int count;
   private final long seed;
@@ -64,10 +62,8 @@ final class Clients {
   private final List<Thread> threads = new ArrayList<>();
 
   Clients(RaftClient<KvStateMachine.Command, KvStateMachine.Read, KvStateMachine.Result> client, HistoryWriter history,
-      Workload workload, Duration timeout, ReadConsistency reads, FollowerRoute followers, long startNanos, int count,
-      long seed) {
+      Workload workload, Duration timeout, ReadConsistency reads, long startNanos, int count, long seed) {
     this.client = client;
-    this.followers = followers;
     this.history = history;
     this.workload = workload;
     this.timeout = timeout;
@@ -112,7 +108,6 @@ final class Clients {
     LongFunction<Event> completion;
     try {
       CompletionStage<KvStateMachine.Result> request = op.command() != null ? client.submit(op.command())
-          : consistency == ReadConsistency.FOLLOWER && followers != null ? followers.read(op.query(), timeout)
           : client.read(op.query(), consistency);
       // The client answers within its deadline; the margin only guards against a lost completion.
       KvStateMachine.Result result = request.toCompletableFuture().get(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);

@@ -39,6 +39,8 @@ final class NodeProcess {
   private final Path data;
   /** HOCON the run adds to the node's configuration. */
   private final String settings;
+  /** The rate of the clock its leader's read lease is timed on (1: the real one). */
+  private final double leaseClockRate;
   /** Its pekko-raft.members (id to port) for the current incarnation and its restarts. */
   private volatile Map<String, Integer> members = Map.of();
   final Path log;
@@ -50,9 +52,10 @@ final class NodeProcess {
   private volatile CompletableFuture<String> answer = new CompletableFuture<>();
   private volatile long dropped;
 
-  NodeProcess(String id, int port, List<Integer> seedPorts, Path runDir, String settings) {
+  NodeProcess(String id, int port, List<Integer> seedPorts, Path runDir, String settings, double leaseClockRate) {
     this.id = id;
     this.settings = settings;
+    this.leaseClockRate = leaseClockRate;
     this.port = port;
     this.seedPorts = List.copyOf(seedPorts);
     this.data = runDir.resolve(id);
@@ -76,6 +79,7 @@ final class NodeProcess {
     Files.createDirectories(data);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process started = new ProcessBuilder(java, "-Xmx384m", "-XX:+UseSerialGC", "-Dchaos.log=INFO",
+        "-Dchaos.lease-clock-rate=" + leaseClockRate,
         "-cp", System.getProperty("java.class.path"), ChaosNode.class.getName(),
         "--id", id, "--port", String.valueOf(port),
         "--seeds", seedPorts.stream().map(String::valueOf).collect(Collectors.joining(",")),

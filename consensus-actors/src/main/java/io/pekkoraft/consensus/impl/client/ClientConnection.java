@@ -3,6 +3,7 @@ package io.pekkoraft.consensus.impl.client;
 import com.typesafe.config.ConfigException;
 import io.pekkoraft.consensus.RaftClient;
 import io.pekkoraft.consensus.impl.RaftServer;
+import io.pekkoraft.consensus.impl.SessionSettings;
 import io.pekkoraft.consensus.protocol.ServerCommand;
 import io.pekkoraft.consensus.transport.PeerDirectory;
 import io.pekkoraft.persistence.serialization.RaftSerialization;
@@ -15,7 +16,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
@@ -42,7 +42,7 @@ import org.apache.pekko.cluster.typed.Cluster;
  * volatile immutable snapshot, from any thread.
  */
 @InternalApi
-public final class ClientConnection implements RequestLoop.Route {
+public final class ClientConnection implements RequestLoop.Route, MemberRoute.Members {
 
   /** The open connections of one system, by group. */
   public static final class Registry implements Extension {
@@ -104,8 +104,8 @@ public final class ClientConnection implements RequestLoop.Route {
   private final TaggedReplies replies;
   private final RequestLoop requests;
   private final Cluster cluster;
-  private final AtomicInteger roundRobin = new AtomicInteger();
-  private volatile String leaderHint;
+  /** Where requests go: the leader hint and the servers that gave no answer lately. */
+  private final MemberRoute route;
   private int references; // guarded by the registry
 
   private ClientConnection(ActorSystem<?> system, String groupId, Map<String, Address> members, int number,
@@ -117,6 +117,8 @@ public final class ClientConnection implements RequestLoop.Route {
     String prefix = "pekko-raft-client-" + groupId + "-" + number;
     this.replies = new TaggedReplies(system, prefix);
     this.requests = new RequestLoop(system, RaftSerialization.get(system).codec(), replies);
+    this.route = new MemberRoute(this, System::nanoTime, SessionSettings.fromConfig(
+        system.settings().config().getConfig("pekko-raft")).attemptTimeout());
     this.cluster = Cluster.get(system);
     this.selfAddress = cluster.selfMember().address();
     // Last: the follower reads this connection's fields from its own thread.
@@ -131,7 +133,12 @@ public final class ClientConnection implements RequestLoop.Route {
 
   /** The member the clients currently believe leads, or null. */
   public String leaderHint() {
-    return leaderHint;
+    return route.leaderHint();
+  }
+
+  /** The route of reads of {@code consistency}: FOLLOWER and STALE reads go to the members other than the leader. */
+  public RequestLoop.Route forReads(io.pekkoraft.consensus.ReadConsistency consistency) {
+    return route.forReads(consistency);
   }
 
   /** The members followed now (the follower's latest snapshot). */
@@ -146,21 +153,17 @@ public final class ClientConnection implements RequestLoop.Route {
 
   /** The group's answer to the follower named its leader. */
   void leaderLearned(String leaderId) {
-    leaderHint = leaderId;
+    route.leaderLearned(leaderId);
   }
 
   @Override
   public ActorRef<ServerCommand> next() {
-    String hint = leaderHint;
-    ActorRef<ServerCommand> leader = hint == null ? null : usable(hint, true);
-    if (leader != null) return leader;
-    List<String> ids = members.ids();
-    int start = Math.floorMod(roundRobin.getAndIncrement(), ids.size());
-    for (int i = 0; i < ids.size(); i++) {
-      ActorRef<ServerCommand> listed = usable(ids.get((start + i) % ids.size()), false);
-      if (listed != null) return listed;
-    }
-    return null;
+    return route.next();
+  }
+
+  @Override
+  public List<String> ids() {
+    return members.ids();
   }
 
   /**
@@ -171,7 +174,8 @@ public final class ClientConnection implements RequestLoop.Route {
    * shortly after the cluster formed is often not listed here yet, and the client would otherwise wait
    * for the listing to spread (a quarter of a second was measured) while the leader serves.
    */
-  private ActorRef<ServerCommand> usable(String member, boolean named) {
+  @Override
+  public ActorRef<ServerCommand> usable(String member, boolean named) {
     MembershipFollower.Members known = members;
     if (!known.contains(member)) return null; // not followed: the follower learns where it is first
     ActorRef<ServerCommand> ref = directory.get(member);
@@ -221,35 +225,34 @@ public final class ClientConnection implements RequestLoop.Route {
    * its membership; until it answered, the request goes on asking the members it knows.
    */
   @Override
+  public void unknownMember(String member) {
+    MembershipFollower.refresh(refreshGate, follower);
+  }
+
+  @Override
   public boolean notLeader(ActorRef<ServerCommand> asked, String leaderId) {
-    leaderHint = leaderId;
-    if (leaderId != null && !members.contains(leaderId)) MembershipFollower.refresh(refreshGate, follower);
-    ActorRef<ServerCommand> named = leaderId == null ? null : usable(leaderId, true);
-    return named != null && !named.equals(asked); // a new lead to follow at once; otherwise wait a little
+    return route.notLeader(asked, leaderId);
   }
 
   /** Members do not forward the client's requests: they name the leader, and the client goes there itself. */
   @Override
   public int hops() {
-    return 1;
+    return route.hops();
   }
 
-  /** With hops 1 a server that applied a command leads; one that served a read led at the time. */
   @Override
   public void served(ActorRef<ServerCommand> asked) {
-    for (String member : members.ids()) {
-      if (isServerOf(member, asked)) leaderHint = member;
-    }
+    route.served(asked);
   }
 
   @Override
   public void noAnswer(ActorRef<ServerCommand> asked) {
-    String hint = leaderHint;
-    if (hint != null && isServerOf(hint, asked)) leaderHint = null;
+    route.noAnswer(asked);
   }
 
   /** {@code ref} is the member's server as listed, or as addressed by path. */
-  private boolean isServerOf(String member, ActorRef<ServerCommand> ref) {
+  @Override
+  public boolean isServerOf(String member, ActorRef<ServerCommand> ref) {
     if (ref.equals(directory.get(member))) return true;
     Address address = members.addresses().get(member);
     return address != null && ref.equals(byPath.get(address));

@@ -6,9 +6,8 @@ import io.pekkoraft.consensus.protocol.ServerCommand;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,16 +19,16 @@ import org.apache.pekko.annotation.InternalApi;
  * {@link ClientBatch} per server: a message across the network costs about the same whether it holds one
  * request or fifty.
  *
- * <p>When to send is clocked by the answers, like Nagle's algorithm: while at most
- * {@link #EAGER_IN_FLIGHT} requests await an answer, a request leaves at once, from the caller's thread
+ * <p>When to send is clocked by the answers, like Nagle's algorithm, for each server on its own: while at most
+ * {@link #EAGER_IN_FLIGHT} requests to a server await its answer, a request to it leaves at once, from the caller's thread
  * (a lone client never waits); beyond that, new requests gather in a queue until the next answer
  * arrives, which on a busy leader is the next commit, and the thread that takes that answer sends them
  * together. A batch is cut at {@link #BATCH_BYTES_MAX} or {@link #BATCH_REQUESTS_MAX}. No actor and no
  * thread hand-over is involved: gathering costs a queue insert, and sending happens on a thread that is
  * running anyway.
  *
- * <p>Progress is certain: a request gathers only while more than {@link #EAGER_IN_FLIGHT} others are in
- * flight, each of which ends with an answer or its deadline, and either calls {@link #answered}, which
+ * <p>Progress is certain: a request gathers only while more than {@link #EAGER_IN_FLIGHT} others to the same
+ * server are in flight, each of which ends with an answer or its deadline, and either calls {@link #answered}, which
  * sends what gathered; a request that finds too few in flight after gathering sends the queue itself.
  * Requests of one thread leave in the order it sent them: one goes straight out only when none is gathered.
  *
@@ -74,65 +73,80 @@ final class ClientOutbox {
     }
   }
 
-  private record Gathered(ActorRef<ServerCommand> server, ClientRequest request, Claim claim) {}
+  private record Gathered(ClientRequest request, Claim claim) {}
 
-  /** Requests sent or gathered, not yet answered nor past their deadline. */
-  private final AtomicInteger unanswered = new AtomicInteger();
+  /**
+   * The clock of one server: its requests sent or gathered, not yet answered nor past their deadline, and
+   * those gathered. A server that does not answer (its node was killed) holds back only the requests that
+   * go to it: with one clock for all servers, four requests waiting for a dead leader until their deadline
+   * kept the requests to its successor gathered for as long.
+   */
+  private static final class Lane {
+    /** Requests sent or gathered, not yet answered nor past their deadline. */
+    final AtomicInteger unanswered = new AtomicInteger();
+    /** Requests gathered and not yet sent: counted before they enter the queue, uncounted once sent or dropped. */
+    final AtomicInteger gathered = new AtomicInteger();
+    final ConcurrentLinkedQueue<Gathered> queue = new ConcurrentLinkedQueue<>();
+    final AtomicBoolean sending = new AtomicBoolean();
+  }
 
-  /** Requests gathered and not yet sent: counted before they enter the queue, uncounted once sent or dropped. */
-  private final AtomicInteger gathered = new AtomicInteger();
+  /** One lane per server asked (a handful: the members, and a new one per restart of a member's node). */
+  private final ConcurrentHashMap<ActorRef<ServerCommand>, Lane> lanes = new ConcurrentHashMap<>();
 
-  private final ConcurrentLinkedQueue<Gathered> queue = new ConcurrentLinkedQueue<>();
-  private final AtomicBoolean sending = new AtomicBoolean();
+  private Lane lane(ActorRef<ServerCommand> server) {
+    Lane lane = lanes.get(server);
+    return lane != null ? lane : lanes.computeIfAbsent(server, s -> new Lane());
+  }
 
   /**
    * Send {@code request} to {@code server} unless {@code claim} is taken first by whoever fails its caller;
    * its answer or deadline must be reported to {@link #answered}.
    */
   void send(ActorRef<ServerCommand> server, ClientRequest request, Claim claim) {
-    if (unanswered.incrementAndGet() <= EAGER_IN_FLIGHT && gathered.get() == 0) {
+    Lane lane = lane(server);
+    if (lane.unanswered.incrementAndGet() <= EAGER_IN_FLIGHT && lane.gathered.get() == 0) {
       if (claim.take()) server.tell(request);
       return;
     }
-    gathered.incrementAndGet();
-    queue.add(new Gathered(server, request, claim));
+    lane.gathered.incrementAndGet();
+    lane.queue.add(new Gathered(request, claim));
     // Those in flight may all have been answered meanwhile: then no answer would come to send this one.
-    if (unanswered.get() - gathered.get() < EAGER_IN_FLIGHT) sendGathered();
+    if (lane.unanswered.get() - lane.gathered.get() < EAGER_IN_FLIGHT) sendGathered(server, lane);
   }
 
-  /** {@code requests} were answered or reached their deadline: what gathered leaves now. */
-  void answered(int requests) {
-    unanswered.addAndGet(-requests);
-    if (gathered.get() > 0) sendGathered();
+  /** {@code requests} sent to {@code server} were answered or reached their deadline: what gathered for it leaves now. */
+  void answered(ActorRef<ServerCommand> server, int requests) {
+    Lane lane = lane(server); // the deadline sweep may count a request before it reached send()
+    lane.unanswered.addAndGet(-requests);
+    if (lane.gathered.get() > 0) sendGathered(server, lane);
   }
 
   /**
-   * Send everything gathered, one batch per server (cut at the bounds). One thread at a time; a thread
+   * Send everything gathered for {@code server}, in batches cut at the bounds. One thread at a time; a thread
    * that finds another sending leaves it to that one, which looks at the queue again when done.
    */
-  private void sendGathered() {
-    while (!queue.isEmpty() && sending.compareAndSet(false, true)) {
+  private void sendGathered(ActorRef<ServerCommand> server, Lane lane) {
+    while (!lane.queue.isEmpty() && lane.sending.compareAndSet(false, true)) {
       try {
-        Map<ActorRef<ServerCommand>, Pending> pending = new LinkedHashMap<>();
+        Pending p = new Pending();
         int dropped = 0;
         Gathered g;
-        while ((g = queue.poll()) != null) {
+        while ((g = lane.queue.poll()) != null) {
           if (!g.claim().take()) { // its caller was failed already: it must not be applied
             dropped++;
             continue;
           }
-          Pending p = pending.computeIfAbsent(g.server(), s -> new Pending());
           p.requests.add(g.request());
           p.bytes += payloadBytes(g.request());
           if (p.bytes >= BATCH_BYTES_MAX || p.requests.size() >= BATCH_REQUESTS_MAX) {
-            pending.remove(g.server());
-            deliver(g.server(), p.requests);
+            deliver(server, lane, p.requests);
+            p = new Pending();
           }
         }
-        pending.forEach((server, p) -> deliver(server, p.requests));
-        gathered.addAndGet(-dropped);
+        if (!p.requests.isEmpty()) deliver(server, lane, p.requests);
+        lane.gathered.addAndGet(-dropped);
       } finally {
-        sending.set(false);
+        lane.sending.set(false);
       }
     }
   }
@@ -147,8 +161,8 @@ final class ClientOutbox {
         : ((ClientRequest.ClientQuery) request).query().length;
   }
 
-  private void deliver(ActorRef<ServerCommand> server, List<ClientRequest> requests) {
+  private static void deliver(ActorRef<ServerCommand> server, Lane lane, List<ClientRequest> requests) {
     server.tell(requests.size() == 1 ? requests.get(0) : new ClientBatch(requests));
-    gathered.addAndGet(-requests.size());
+    lane.gathered.addAndGet(-requests.size());
   }
 }

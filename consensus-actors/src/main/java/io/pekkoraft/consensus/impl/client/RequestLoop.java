@@ -34,8 +34,12 @@ import org.apache.pekko.annotation.InternalApi;
  * sequence until the deadline, and the caller sees Timeout only when the deadline passed with the outcome still
  * unknown. The session is opened through the log on first use, kept alive every ttl/3 while idle, and opened
  * again when it expired: a command surely not applied is then sent in the new session, one that may have been
- * applied fails with {@link RaftException.SessionExpired}. With sessions off, outcome-unknown answers are never
- * retried here: the caller decides. Queries are never retried on an unknown outcome.
+ * applied fails with {@link RaftException.SessionExpired}. With sessions off, outcome-unknown answers to commands
+ * are never retried here: the caller decides.
+ *
+ * <p>A read changes nothing, so it is always safe to send again: whatever the session setting, each attempt
+ * waits at most {@code session.attempt-timeout}, and a read with no answer (a server that died with it), or
+ * answered Timeout or NoQuorum, is sent again, to where the route points then, until the deadline.
  */
 @InternalApi
 public final class RequestLoop {
@@ -268,11 +272,16 @@ public final class RequestLoop {
       Duration timeout) {
     return encodeAndRequest(query, "query",
         (bytes, hops, tag, replyTo) -> ClientRequest.ClientQuery.of(bytes, options, hops, tag, replyTo), route,
-        timeout);
+        timeout, true);
   }
 
   private <R> CompletionStage<R> encodeAndRequest(
       Object payload, String what, RequestMaker maker, Route route, Duration timeout) {
+    return encodeAndRequest(payload, what, maker, route, timeout, false);
+  }
+
+  private <R> CompletionStage<R> encodeAndRequest(
+      Object payload, String what, RequestMaker maker, Route route, Duration timeout, boolean read) {
     byte[] bytes;
     try {
       bytes = codec.toBytes(payload);
@@ -280,6 +289,7 @@ public final class RequestLoop {
       return CompletableFuture.failedFuture(new RaftException.Rejected(what + " not sent: " + e.getMessage(), e));
     }
     Request<R> request = new Request<>(bytes, maker, route, nanoTime.getAsLong() + timeout.toNanos(), timeout);
+    request.read = read;
     attempt(request);
     return request.result;
   }
@@ -306,6 +316,8 @@ public final class RequestLoop {
     boolean wholeReply;
     /** A command in a session the caller holds ({@link #commandInSession}), not this loop's. */
     boolean callersSession;
+    /** A read: each attempt waits at most the attempt timeout, and one not served is sent again until the deadline. */
+    boolean read;
 
     Request(byte[] bytes, RequestMaker maker, Route route, long deadline, Duration timeout) {
       this.bytes = bytes;
@@ -341,7 +353,7 @@ public final class RequestLoop {
     }
     long now = nanoTime.getAsLong();
     Duration remaining = Duration.ofNanos(Math.max(1, request.deadline - now));
-    Duration timeout = request.retryUnknown && remaining.compareTo(sessionSettings.attemptTimeout()) > 0
+    Duration timeout = (request.retryUnknown || request.read) && remaining.compareTo(sessionSettings.attemptTimeout()) > 0
         ? sessionSettings.attemptTimeout() : remaining;
     RequestMaker maker = request.maker;
     if (request.sequence > 0) {
@@ -356,8 +368,8 @@ public final class RequestLoop {
     BiConsumer<ClientReply, Throwable> handler = (reply, failure) -> {
       if (failure != null) {
         route.noAnswer(server);
-        if (request.retryUnknown && nanoTime.getAsLong() < request.deadline) {
-          request.maybeApplied = true;
+        if ((request.retryUnknown || request.read) && nanoTime.getAsLong() < request.deadline) {
+          request.maybeApplied = true; // for a read: at the deadline, Timeout rather than NotLeader
           attempt(request);
         } else {
           request.result.completeExceptionally(new RaftException.Timeout(
@@ -372,7 +384,7 @@ public final class RequestLoop {
         } else {
           retryLater(request, notLeader.leaderId());
         }
-      } else if (request.retryUnknown
+      } else if ((request.retryUnknown || request.read)
           && (reply instanceof ClientReply.Timeout || reply instanceof ClientReply.NoQuorum)) {
         request.maybeApplied = true; // leadership lost after the append: wait for the next leader, send again
         retryLater(request, null);

@@ -45,10 +45,12 @@ final class TaggedReplies implements RequestLoop.Asker {
    */
   private static final class Waiting extends ClientOutbox.Claim {
     final CompletableFuture<ClientReply> answer = new CompletableFuture<>();
+    final ActorRef<ServerCommand> server;
     final long deadline;
     final Duration timeout;
 
-    Waiting(long deadline, Duration timeout) {
+    Waiting(ActorRef<ServerCommand> server, long deadline, Duration timeout) {
+      this.server = server;
       this.deadline = deadline;
       this.timeout = timeout;
     }
@@ -96,22 +98,34 @@ final class TaggedReplies implements RequestLoop.Asker {
 
   /** What the answer actor does with one answer (package-private so that a test can hand it one itself). */
   void answer(ClientEnvelope.Tagged tagged) {
-    if (complete(tagged)) outbox.answered(1);
+    Waiting w = complete(tagged);
+    if (w != null) outbox.answered(w.server, 1);
   }
 
   /** What the answer actor does with a batch of answers. */
   void answer(ClientEnvelope.TaggedBatch batch) {
+    // The answers of one batch come from one server, as a rule: counted together, per server.
+    ActorRef<ServerCommand> server = null;
     int answered = 0;
-    for (ClientEnvelope.Tagged tagged : batch.replies()) answered += complete(tagged) ? 1 : 0;
-    if (answered > 0) outbox.answered(answered);
+    for (ClientEnvelope.Tagged tagged : batch.replies()) {
+      Waiting w = complete(tagged);
+      if (w == null) continue;
+      if (server != null && !server.equals(w.server)) {
+        outbox.answered(server, answered);
+        answered = 0;
+      }
+      server = w.server;
+      answered++;
+    }
+    if (answered > 0) outbox.answered(server, answered);
   }
 
-  /** False when the answer came after its request's deadline. */
-  private boolean complete(ClientEnvelope.Tagged tagged) {
+  /** The request answered, or null when the answer came after its request's deadline. */
+  private Waiting complete(ClientEnvelope.Tagged tagged) {
     Waiting w = waiting.remove(tagged.tag());
-    if (w == null) return false; // it came after its deadline
+    if (w == null) return null; // it came after its deadline
     w.answer.complete(tagged.reply());
-    return true;
+    return w;
   }
 
   /** Fail the requests whose deadline has passed: their outcome is unknown. */
@@ -122,7 +136,7 @@ final class TaggedReplies implements RequestLoop.Asker {
       if (now - w.deadline >= 0 && waiting.remove(e.getKey(), w)) {
         // The claim first: answered() sends what gathered, and this request must not be among it.
         w.take();
-        outbox.answered(1);
+        outbox.answered(w.server, 1);
         w.answer.completeExceptionally(new TimeoutException("no answer within " + w.timeout));
       }
     }
@@ -137,7 +151,7 @@ final class TaggedReplies implements RequestLoop.Asker {
   public CompletionStage<ClientReply> ask(ActorRef<ServerCommand> server, RequestLoop.RequestMaker maker,
       byte[] payload, int hops, Duration timeout) {
     long tag = lastTag.incrementAndGet();
-    Waiting w = new Waiting(nanoTime.getAsLong() + timeout.toNanos(), timeout);
+    Waiting w = new Waiting(server, nanoTime.getAsLong() + timeout.toNanos(), timeout);
     waiting.put(tag, w);
     outbox.send(server, maker.make(payload, hops, tag, inbox.narrow()), w);
     return w.answer;

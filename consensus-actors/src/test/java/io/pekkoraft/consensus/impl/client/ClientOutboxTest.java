@@ -77,7 +77,7 @@ class ClientOutboxTest {
       outbox.send(server.getRef(), c, new ClientOutbox.Claim());
     }
     server.expectNoMessage(QUIET);
-    outbox.answered(1);
+    outbox.answered(server.getRef(), 1);
     ClientBatch batch = assertInstanceOf(ClientBatch.class, server.receiveMessage());
     assertEquals(gathered, batch.requests(), "one batch, in the order they were sent");
     server.expectNoMessage(QUIET);
@@ -88,7 +88,7 @@ class ClientOutboxTest {
     fillEager(server);
     ClientRequest.ClientCommand waiting = command(8);
     outbox.send(server.getRef(), waiting, new ClientOutbox.Claim());
-    outbox.answered(ClientOutbox.EAGER_IN_FLIGHT); // few in flight now, but one is still gathered
+    outbox.answered(server.getRef(), ClientOutbox.EAGER_IN_FLIGHT); // few in flight now, but one is still gathered
     ClientRequest.ClientCommand next = command(8);
     outbox.send(server.getRef(), next, new ClientOutbox.Claim());
     List<ServerCommand> received = List.of(server.receiveMessage(), server.receiveMessage());
@@ -111,7 +111,7 @@ class ClientOutboxTest {
     outbox.send(server.getRef(), b, new ClientOutbox.Claim());
     outbox.send(server.getRef(), c, new ClientOutbox.Claim());
     server.expectNoMessage(QUIET);
-    outbox.answered(1);
+    outbox.answered(server.getRef(), 1);
     assertEquals(List.of(a, b), assertInstanceOf(ClientBatch.class, server.receiveMessage()).requests(),
         "full at " + ClientOutbox.BATCH_BYTES_MAX + " bytes");
     assertEquals(c, server.receiveMessage(), "the rest in the next message");
@@ -122,13 +122,15 @@ class ClientOutboxTest {
     // Nothing is in flight to release a gathered request: the next one must not wait.
     fillEager(server);
     ClientRequest.ClientCommand late = command(8);
-    outbox.answered(ClientOutbox.EAGER_IN_FLIGHT);
+    outbox.answered(server.getRef(), ClientOutbox.EAGER_IN_FLIGHT);
     outbox.send(server.getRef(), late, new ClientOutbox.Claim());
     assertEquals(late, server.receiveMessage());
   }
 
   @Test
-  void eachServerGetsItsOwnBatch() {
+  void aServerThatDoesNotAnswerHoldsBackOnlyItsOwnRequests() {
+    // Four requests wait for a leader that will never answer (its node was killed): a request to another
+    // server (its successor) leaves at once, alone, instead of waiting until those four reach their deadline.
     TestProbe<ServerCommand> other = testKit.createTestProbe(ServerCommand.class);
     fillEager(server);
     ClientRequest.ClientCommand toServer = command(8);
@@ -136,10 +138,14 @@ class ClientOutboxTest {
     ClientRequest.ClientCommand toServerAgain = command(8);
     outbox.send(server.getRef(), toServer, new ClientOutbox.Claim());
     outbox.send(other.getRef(), toOther, new ClientOutbox.Claim());
+    assertEquals(toOther, other.receiveMessage(), "the other server has nothing in flight: at once, alone");
     outbox.send(server.getRef(), toServerAgain, new ClientOutbox.Claim());
-    outbox.answered(1);
-    assertEquals(List.of(toServer, toServerAgain), assertInstanceOf(ClientBatch.class, server.receiveMessage()).requests());
-    assertEquals(toOther, other.receiveMessage(), "a batch of one travels as the request itself");
+    server.expectNoMessage(QUIET);
+    outbox.answered(other.getRef(), 1);
+    server.expectNoMessage(QUIET); // another server's answer does not clock this one
+    outbox.answered(server.getRef(), 1);
+    assertEquals(List.of(toServer, toServerAgain), assertInstanceOf(ClientBatch.class, server.receiveMessage()).requests(),
+        "each server gets its own batch");
   }
 
   @Test
@@ -153,7 +159,7 @@ class ClientOutboxTest {
     outbox.send(server.getRef(), failed, failedClaim);
     outbox.send(server.getRef(), live, new ClientOutbox.Claim());
     assertTrue(failedClaim.take(), "the sweep comes first");
-    outbox.answered(1); // the failed one's deadline
+    outbox.answered(server.getRef(), 1); // the failed one's deadline
     assertEquals(live, server.receiveMessage(), "only the live request leaves, alone");
     ClientRequest.ClientCommand marker = command(0);
     server.getRef().tell(marker); // told after everything the outbox sent above, from this same thread
@@ -167,7 +173,7 @@ class ClientOutboxTest {
     ClientOutbox.Claim taken = new ClientOutbox.Claim();
     assertTrue(taken.take());
     outbox.send(server.getRef(), command(8), taken);
-    outbox.answered(1);
+    outbox.answered(server.getRef(), 1);
     ClientRequest.ClientCommand marker = command(0);
     server.getRef().tell(marker);
     assertEquals(marker, server.receiveMessage(), "the failed request was not sent");
