@@ -7,6 +7,7 @@ import io.pekkoraft.consensus.PekkoRaft;
 import io.pekkoraft.consensus.RaftGroup;
 import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.ReplicatedStateMachine;
+import io.pekkoraft.gateway.PekkoRaftGateway;
 import io.pekkoraft.testkit.LocalCluster;
 import io.pekkoraft.testkit.TestNetwork;
 import java.nio.file.Path;
@@ -21,7 +22,8 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * The cluster of workload W1 in this JVM: three Raft members, each its own ActorSystem with its own Artery
  * TCP port on 127.0.0.1 and its own durable journal directory, and a fourth ActorSystem, a member of the
  * same Pekko Cluster but not of the Raft group, for the clients (the testkit's {@link LocalCluster}).
- * {@link #close()} stops all four.
+ * With gateways, each member also serves the group over gRPC ({@link PekkoRaftGateway}, {@link RegisterCodec})
+ * on a free port of 127.0.0.1. {@link #close()} stops all four.
  */
 final class BenchCluster implements AutoCloseable {
 
@@ -35,12 +37,16 @@ final class BenchCluster implements AutoCloseable {
   record Node(String id, ActorSystem<Void> system, RaftGroup<Register.Add, Register.Get, Long> group) {}
 
   private final Map<String, Node> nodes = new LinkedHashMap<>();
+  /** Each member's gRPC gateway port; empty without gateways. */
+  private final Map<String, Integer> gatewayPorts = new LinkedHashMap<>();
   private final RoleWatch roles = new RoleWatch(GROUP_ID);
   private final TestNetwork network;
+  private final boolean gateways;
   private LocalCluster cluster;
 
-  private BenchCluster(TestNetwork network) {
+  private BenchCluster(TestNetwork network, boolean gateways) {
     this.network = network;
+    this.gateways = gateways;
   }
 
   /**
@@ -54,7 +60,15 @@ final class BenchCluster implements AutoCloseable {
 
   /** {@link #start(Path, TestNetwork)} with {@code overrides} over bench.conf on all four ActorSystems. */
   static BenchCluster start(Path dataDir, TestNetwork network, Config overrides) {
-    BenchCluster bench = new BenchCluster(network);
+    return start(dataDir, network, overrides, false);
+  }
+
+  /**
+   * {@link #start(Path, TestNetwork, Config)}; with {@code gateways}, each member serves W1's group through
+   * its gRPC gateway (started, and its port known, before this returns).
+   */
+  static BenchCluster start(Path dataDir, TestNetwork network, Config overrides, boolean gateways) {
+    BenchCluster bench = new BenchCluster(network, gateways);
     bench.cluster = LocalCluster.builder()
         .members(NODE_COUNT)
         .systemName(SYSTEM_NAME)
@@ -72,6 +86,29 @@ final class BenchCluster implements AutoCloseable {
     RaftGroup<Register.Add, Register.Get, Long> group = PekkoRaft.get(system).init(
         ReplicatedStateMachine.of(GROUP_ID, Register::new).withTransport(network::decorate));
     nodes.put(id, new Node(id, system, group));
+    if (gateways) {
+      PekkoRaftGateway gateway = PekkoRaftGateway.get(system).register(GROUP_ID, RegisterCodec.INSTANCE);
+      try {
+        gatewayPorts.put(id, gateway.start().toCompletableFuture().get(STEP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+            .localAddress().getPort());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while member " + id + "'s gRPC gateway started", e);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        throw new IllegalStateException("the gRPC gateway of member " + id + " did not start (waited up to "
+            + STEP_TIMEOUT.toSeconds() + " s)", e);
+      }
+    }
+  }
+
+  /** The port of {@code id}'s gRPC gateway on 127.0.0.1; only with gateways. */
+  int gatewayPort(String id) {
+    Integer port = gatewayPorts.get(id);
+    if (port == null) {
+      throw new IllegalStateException(gateways ? "member " + id + " has no gateway among " + gatewayPorts.keySet()
+          : "this cluster was started without gRPC gateways");
+    }
+    return port;
   }
 
   /** When {@link #start} began creating the members' ActorSystems. */

@@ -30,6 +30,9 @@ final class Settings {
     s.put("measure_s", options.measureSeconds());
     s.put("payload_bytes", options.payloadBytes());
     s.put("phases", options.phases().stream().map(W1Options.Phase::flagName).toList());
+    if (!options.clientKinds().equals(List.of(W1Options.ClientKind.PEKKO))) {
+      s.put("client_kinds", options.clientKinds().stream().map(W1Options.ClientKind::flagName).toList());
+    }
     s.put("failover_trials", options.failoverTrials());
     s.put("failover_modes", options.failoverModes().stream().map(W1Options.FailoverMode::flagName).toList());
 
@@ -105,16 +108,20 @@ final class Settings {
     s.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
     String commit = System.getProperty("bench.commit", "");
     if (!commit.isEmpty()) s.put("commit", commit);
-    s.put("deviations", deviations(store));
+    s.put("deviations", deviations(options, store));
     return s;
   }
 
   /** Where this run differs from W1 as written. */
-  private static List<String> deviations(FileStore store) {
+  private static List<String> deviations(W1Options options, FileStore store) {
     List<String> d = new ArrayList<>();
     d.add("ports: each ActorSystem binds a port picked free just before it starts, not port 0 read back,"
         + " because pekko-raft.members must list every member's address before any member starts");
-    d.add("grpc gateway variant: not run (no gRPC gateway in this version)");
+    if (!options.clientKinds().contains(W1Options.ClientKind.GRPC)) {
+      d.add("grpc gateway variant: not run (--client grpc runs it)");
+    } else if (options.phases().contains(W1Options.Phase.FAILOVER)) {
+      d.add("grpc gateway variant: throughput phase only; the failover phase uses the Pekko client");
+    }
     if (store.type().equalsIgnoreCase("tmpfs")) d.add("data directory is on tmpfs, not a real disk");
     return d;
   }

@@ -1,10 +1,14 @@
 package io.pekkoraft.benchmarks;
 
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.pekkoraft.consensus.RaftException;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -112,12 +116,24 @@ final class ThroughputPhase {
     return at - windowStart >= 0 && at - windowEnd <= 0;
   }
 
-  /** NotLeader and Rejected mean "not applied"; anything else may have been applied. */
+  /**
+   * NotLeader and Rejected mean "not applied", and so do the gateway's status codes for a command refused
+   * before or without being applied; anything else (a timeout, UNAVAILABLE, DEADLINE_EXCEEDED, a lost
+   * connection) may have been applied.
+   */
   static boolean outcomeUnknown(Exception e) {
     Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
     while (cause instanceof CompletionException && cause.getCause() != null) cause = cause.getCause();
+    if (cause instanceof StatusRuntimeException status) return !NOT_APPLIED.contains(status.getStatus().getCode());
     return !(cause instanceof RaftException.NotLeader || cause instanceof RaftException.Rejected);
   }
+
+  /**
+   * The gateway's codes for a command that was surely not applied (pekkoraft/v1/raft.proto). Not
+   * FAILED_PRECONDITION: an expired session is one, and RaftClient's SessionExpired counts as unknown too.
+   */
+  private static final Set<Status.Code> NOT_APPLIED = EnumSet.of(Status.Code.ABORTED, Status.Code.INVALID_ARGUMENT, Status.Code.NOT_FOUND, Status.Code.RESOURCE_EXHAUSTED, Status.Code.UNAUTHENTICATED,
+      Status.Code.PERMISSION_DENIED, Status.Code.UNIMPLEMENTED);
 
   static double millis(long nanos) {
     return round(nanos / 1e6, 3);

@@ -1,5 +1,6 @@
 package io.pekkoraft.benchmarks;
 
+import io.pekkoraft.benchmarks.W1Options.ClientKind;
 import io.pekkoraft.benchmarks.W1Options.FailoverMode;
 import io.pekkoraft.benchmarks.W1Options.Phase;
 import io.pekkoraft.testkit.TestNetwork;
@@ -19,6 +20,10 @@ import java.util.stream.Stream;
  * Workload W1 (see benchmarks/README.md): the throughput phase (client counts one after another on one
  * cluster, then the consistency check) and the failover phase (trials on fresh clusters), in the order of
  * {@code --phases}. Every data directory lives under one fresh temporary directory, deleted at the end.
+ *
+ * <p>The throughput phase runs once per {@code --client}, one after the other on the same cluster: the Pekko
+ * clients' lines keep W1's shape; the gRPC clients' lines (settings, throughput, write_path, consistency) carry
+ * {@code "client":"grpc"} first.
  */
 final class W1 {
 
@@ -56,10 +61,10 @@ final class W1 {
   }
 
   private boolean throughput() throws Exception {
+    boolean grpc = options.clientKinds().contains(ClientKind.GRPC);
     try (BenchCluster cluster = BenchCluster.start(dataRoot.resolve("throughput"), new TestNetwork(),
-        options.nodeConfig())) {
-      ClientPath path = new RaftClientPath(cluster.clientSystem());
-      printSettingsOnce(cluster);
+        options.nodeConfig(), grpc)) {
+      if (options.clientKinds().contains(ClientKind.PEKKO)) printSettingsOnce(cluster);
       RoleWatch.Seen first = cluster.roles().awaitLeader(BenchCluster.STEP_TIMEOUT);
       Output.result("first_leader", Map.of("ms", ThroughputPhase.millis(first.atNanos() - cluster.buildStartedNanos())));
       Output.comment("the four ActorSystems were Up in the Pekko Cluster "
@@ -67,30 +72,65 @@ final class W1 {
           + " leader (" + first.change().memberId() + ", term " + first.change().term() + ") "
           + ThroughputPhase.millis(first.atNanos() - cluster.clusterUpNanos()) + " ms after that");
 
+      // Acknowledged ops and outcome-unknown failures on this cluster so far, every client kind's included.
       long acknowledged = 0;
       long unknown = 0;
-      for (int clients : options.clients()) {
-        Output.comment("throughput: " + clients + " clients, " + options.warmupSeconds() + " s warm-up, "
-            + options.measureSeconds() + " s measured");
-        TestNetwork.Counts before = cluster.traffic();
-        long cpuBefore = processCpuNanos();
-        ThroughputPhase.Result result = ThroughputPhase.run(path, clients, options);
-        long cpuNanos = processCpuNanos() - cpuBefore;
-        Output.result("throughput", result.fields());
-        writePath(clients, result, cluster.traffic().minus(before), cpuNanos);
-        acknowledged += result.acknowledged();
-        unknown += result.unknownOutcome();
+      boolean ok = true;
+      for (ClientKind kind : options.clientKinds()) {
+        ClientPath path = switch (kind) {
+          case PEKKO -> new RaftClientPath(cluster.clientSystem());
+          case GRPC -> grpcPath(cluster);
+        };
+        for (int clients : options.clients()) {
+          Output.comment("throughput (" + kind.flagName() + " clients): " + clients + " clients, "
+              + options.warmupSeconds() + " s warm-up, " + options.measureSeconds() + " s measured");
+          TestNetwork.Counts before = cluster.traffic();
+          long cpuBefore = processCpuNanos();
+          ThroughputPhase.Result result = ThroughputPhase.run(path, clients, options);
+          long cpuNanos = processCpuNanos() - cpuBefore;
+          Output.result("throughput", tagged(kind, result.fields()));
+          writePath(kind, clients, result, cluster.traffic().minus(before), cpuNanos);
+          acknowledged += result.acknowledged();
+          unknown += result.unknownOutcome();
+        }
+        ok &= consistency(kind, cluster, acknowledged, unknown);
       }
-      return consistency(cluster, acknowledged, unknown);
+      return ok;
     }
+  }
+
+  /**
+   * The gRPC clients, to the gateway of the leader of the highest term seen, and their settings line: W1's
+   * settings as for the Pekko clients, with this client path and what the gRPC variant adds.
+   */
+  private GrpcClientPath grpcPath(BenchCluster cluster) throws IOException {
+    String leader = cluster.roles().latestLeader().change().memberId();
+    GrpcClientPath path = new GrpcClientPath(cluster.clientSystem(), leader, cluster.gatewayPort(leader),
+        options.sessions());
+    Map<String, Object> fields = Settings.of(options, cluster, path, dataRoot);
+    fields.putAll(path.settings(options.payloadBytes()));
+    Output.result("settings", tagged(ClientKind.GRPC, fields));
+    return path;
+  }
+
+  /**
+   * A line of {@code kind}'s clients: the Pekko clients' lines as W1 has them; the gRPC clients' with
+   * {@code "client":"grpc"} before their fields.
+   */
+  static Map<String, Object> tagged(ClientKind kind, Map<String, Object> fields) {
+    if (kind == ClientKind.PEKKO) return fields;
+    Map<String, Object> line = new LinkedHashMap<>();
+    line.put("client", kind.flagName());
+    line.putAll(fields);
+    return line;
   }
 
   /**
    * Not part of W1's comparison: how the write path batched during this client count (warm-up included),
    * from what the members' transports sent.
    */
-  private static void writePath(int clients, ThroughputPhase.Result result, TestNetwork.Counts traffic,
-      long cpuNanos) {
+  private static void writePath(ClientKind kind, int clients, ThroughputPhase.Result result,
+      TestNetwork.Counts traffic, long cpuNanos) {
     Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("clients", clients);
     fields.put("acked_ops", result.acknowledged());
@@ -102,7 +142,7 @@ final class W1 {
     if (cpuNanos >= 0 && result.acknowledged() > 0) {
       fields.put("cpu_us_per_op", Math.round(cpuNanos / 100.0 / result.acknowledged()) / 10.0);
     }
-    Output.result("write_path", fields);
+    Output.result("write_path", tagged(kind, fields));
   }
 
   /**
@@ -118,9 +158,11 @@ final class W1 {
   /**
    * Every member's register must equal the acknowledged ops, warm-up included. A request whose outcome is
    * unknown (a timeout) may or may not have been applied: with any of them, the register may exceed the
-   * acknowledged count by at most their number, and the line says how many there were.
+   * acknowledged count by at most their number, and the line says how many there were. After each client
+   * kind: {@code acknowledged} counts every op acknowledged on this cluster so far, earlier kinds' included.
    */
-  private static boolean consistency(BenchCluster cluster, long acknowledged, long unknown) throws Exception {
+  private static boolean consistency(ClientKind kind, BenchCluster cluster, long acknowledged, long unknown)
+      throws Exception {
     Map<String, Long> registers = cluster.registersReaching(acknowledged, CATCH_UP);
     List<Long> applied = List.copyOf(registers.values());
     boolean ok = applied.stream().allMatch(v -> v >= acknowledged && v <= acknowledged + unknown)
@@ -130,11 +172,14 @@ final class W1 {
     fields.put("applied", applied);
     if (unknown > 0) fields.put("unknown_outcome_ops", unknown);
     fields.put("ok", ok);
-    Output.result("consistency", fields);
+    Output.result("consistency", tagged(kind, fields));
     return ok;
   }
 
   private boolean failover() throws Exception {
+    if (!options.clientKinds().contains(ClientKind.PEKKO)) {
+      Output.comment("failover: through the Pekko client (RaftClient); the gRPC variant runs the throughput phase only");
+    }
     for (FailoverMode mode : options.failoverModes()) {
       List<Double> trials = new ArrayList<>();
       List<Double> newLeaders = new ArrayList<>();

@@ -21,6 +21,8 @@ import java.util.Set;
  * @param phases what runs: {@code throughput}, {@code failover}, or both, in this order
  * @param sessions client sessions ({@code pekko-raft.session.enabled}) on every member and the clients' system:
  *     on by default, as a user gets them; off to compare
+ * @param clientKinds how the throughput phase's clients reach the cluster: {@code pekko} (RaftClient, W1's
+ *     normal client path), {@code grpc} (the gRPC gateway), or both one after the other on the same cluster
  */
 public record W1Options(
     List<Integer> clients,
@@ -30,7 +32,8 @@ public record W1Options(
     int failoverTrials,
     List<FailoverMode> failoverModes,
     List<Phase> phases,
-    boolean sessions) {
+    boolean sessions,
+    List<ClientKind> clientKinds) {
 
   public static final String USAGE = """
       usage: bin/bench w1 [flags]
@@ -44,11 +47,15 @@ public record W1Options(
         --phases throughput,failover   what to run, in this order (default throughput,failover)
         --sessions on|off          client sessions (pekko-raft.session.enabled) on the members and the
                                    clients (default on, the framework's default)
+        --client pekko|grpc        the throughput phase's clients: pekko = a RaftClient each (W1's client
+                                   path), grpc = a gRPC channel each to the leader's gateway; both, one
+                                   after the other on one cluster: pekko,grpc (default pekko; the
+                                   failover phase always uses the Pekko client)
         --help                     this text
       """;
 
   private static final Set<String> FLAGS = Set.of("--clients", "--warmup", "--measure", "--payload", "--failover-trials",
-      "--failover-mode", "--phases", "--sessions");
+      "--failover-mode", "--phases", "--sessions", "--client");
 
   /** How the leader leaves in a failover trial. */
   public enum FailoverMode {
@@ -72,6 +79,18 @@ public record W1Options(
     }
   }
 
+  /** How the clients of the throughput phase reach the cluster. */
+  public enum ClientKind {
+    /** A {@code RaftClient} per client on the fourth ActorSystem, over Artery: W1's normal client path. */
+    PEKKO,
+    /** A gRPC channel per client to the leader's gRPC gateway. */
+    GRPC;
+
+    public String flagName() {
+      return name().toLowerCase();
+    }
+  }
+
   /** A bad command line: the message names the flag; the caller prints it with {@link #USAGE} and exits 2. */
   public static final class UsageException extends Exception {
     public UsageException(String message) {
@@ -88,7 +107,7 @@ public record W1Options(
 
   public static W1Options defaults() {
     return new W1Options(List.of(1, 16, 64), 5, 10, 256, 5, List.of(FailoverMode.STOP),
-        List.of(Phase.THROUGHPUT, Phase.FAILOVER), true);
+        List.of(Phase.THROUGHPUT, Phase.FAILOVER), true, List.of(ClientKind.PEKKO));
   }
 
   /** Parses {@code --flag value} pairs (also {@code --flag=value}); anything else is a usage error. */
@@ -102,6 +121,7 @@ public record W1Options(
     List<FailoverMode> modes = o.failoverModes;
     List<Phase> phases = o.phases;
     boolean sessions = o.sessions;
+    List<ClientKind> clientKinds = o.clientKinds;
     Set<String> seen = new LinkedHashSet<>();
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
@@ -129,10 +149,11 @@ public record W1Options(
         case "--failover-mode" -> modes = names(flag, value, FailoverMode.class);
         case "--phases" -> phases = names(flag, value, Phase.class);
         case "--sessions" -> sessions = onOff(flag, value);
+        case "--client" -> clientKinds = names(flag, value, ClientKind.class);
         default -> throw new IllegalStateException("flag " + flag + " is listed but not read");
       }
     }
-    return new W1Options(clients, warmup, measure, payload, trials, modes, phases, sessions);
+    return new W1Options(clients, warmup, measure, payload, trials, modes, phases, sessions, clientKinds);
   }
 
   /** What the members and the clients' system run with over bench.conf: the session switch. */

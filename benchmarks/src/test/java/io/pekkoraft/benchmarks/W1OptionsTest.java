@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pekkoraft.benchmarks.W1Options.ClientKind;
 import io.pekkoraft.benchmarks.W1Options.FailoverMode;
 import io.pekkoraft.benchmarks.W1Options.Phase;
 import io.pekkoraft.benchmarks.W1Options.UsageException;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class W1OptionsTest {
@@ -24,12 +27,14 @@ class W1OptionsTest {
     assertEquals(List.of(FailoverMode.STOP), o.failoverModes());
     assertEquals(List.of(Phase.THROUGHPUT, Phase.FAILOVER), o.phases());
     assertTrue(o.sessions());
+    assertEquals(List.of(ClientKind.PEKKO), o.clientKinds());
   }
 
   @Test
   void everyFlagIsRead() throws Exception {
     W1Options o = W1Options.parse(List.of("--clients", "64,1", "--warmup=0", "--measure", "3", "--payload", "1024",
-        "--failover-trials", "2", "--failover-mode", "crash,stop", "--phases", "failover", "--sessions", "off"));
+        "--failover-trials", "2", "--failover-mode", "crash,stop", "--phases", "failover", "--sessions", "off",
+        "--client", "grpc,pekko"));
     assertEquals(List.of(64, 1), o.clients());
     assertEquals(0, o.warmupSeconds());
     assertEquals(3, o.measureSeconds());
@@ -39,6 +44,18 @@ class W1OptionsTest {
     assertEquals(List.of(Phase.FAILOVER), o.phases());
     assertFalse(o.sessions());
     assertFalse(o.nodeConfig().getBoolean("pekko-raft.session.enabled"));
+    assertEquals(List.of(ClientKind.GRPC, ClientKind.PEKKO), o.clientKinds());
+  }
+
+  @Test
+  void theGrpcClientsLinesSayGrpcFirstAndThePekkoClientsLinesKeepW1sShape() throws Exception {
+    assertEquals(List.of(ClientKind.GRPC), W1Options.parse(List.of("--client=grpc")).clientKinds());
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("clients", 16);
+    fields.put("ops", 100);
+    assertEquals(List.of("client", "clients", "ops"), List.copyOf(W1.tagged(ClientKind.GRPC, fields).keySet()));
+    assertEquals("grpc", W1.tagged(ClientKind.GRPC, fields).get("client"));
+    assertEquals(List.of("clients", "ops"), List.copyOf(W1.tagged(ClientKind.PEKKO, fields).keySet()));
   }
 
   @Test
@@ -54,6 +71,8 @@ class W1OptionsTest {
     assertMessage("--failover-mode takes stop, crash (comma-separated), got 'kill'", "--failover-mode", "kill");
     assertMessage("--phases takes throughput, failover (comma-separated), got ''", "--phases", "");
     assertMessage("--sessions takes on or off, got 'yes'", "--sessions", "yes");
+    assertMessage("--client takes pekko, grpc (comma-separated), got 'http'", "--client", "http");
+    assertMessage("--client lists grpc twice", "--client", "grpc,grpc");
     assertMessage("--warmup needs a value", "--warmup");
     assertMessage("--warmup given twice", "--warmup", "1", "--warmup", "2");
     assertMessage("unexpected argument 'fast': flags start with --", "fast");
