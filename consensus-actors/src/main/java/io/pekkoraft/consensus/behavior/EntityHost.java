@@ -66,7 +66,9 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
   record Submit(String entityId, Object command, Duration timeout) implements HostCommand, NoSerializationVerificationNeeded {}
 
   /** For tests and monitoring: the ids of the entities whose behavior is in this host's memory. */
-  public record GetEntitiesInMemory(ActorRef<Set<String>> replyTo) implements HostCommand, NoSerializationVerificationNeeded {}
+  public record GetEntitiesInMemory(ActorRef<EntitiesInMemory> replyTo) implements HostCommand, NoSerializationVerificationNeeded {}
+
+  public record EntitiesInMemory(Set<String> entityIds) implements NoSerializationVerificationNeeded {}
 
   private record RoleSeen(RoleChanged event) implements HostCommand, NoSerializationVerificationNeeded {}
 
@@ -476,7 +478,7 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
   }
 
   private Behavior<HostCommand> onGetEntitiesInMemory(GetEntitiesInMemory q) {
-    q.replyTo().tell(Set.copyOf(slots.keySet()));
+    q.replyTo().tell(new EntitiesInMemory(Set.copyOf(slots.keySet())));
     return this;
   }
 }
