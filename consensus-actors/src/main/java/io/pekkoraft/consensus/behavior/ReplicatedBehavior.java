@@ -32,9 +32,11 @@ package io.pekkoraft.consensus.behavior;
  *       keep them immutable).
  *   <li>{@code thenRun} and {@code thenReply} run on the leader after the events are committed and applied,
  *       with the state after them; for {@code none()}, after the read is confirmed (linearizable by default).
- *   <li>Commands, events, replies and the state travel between nodes and into the log and snapshots: register
- *       their classes with Kryo ({@code pekko-raft.serialization.registrars}); commands and replies sent
- *       between nodes must also be bound to a serializer (implement {@code RaftSerializable}).
+ *   <li>Commands travel to the leader, events into the log, states into snapshots and the answers of retries:
+ *       register their classes with Kryo ({@code pekko-raft.serialization.registrars}). Replies go from the
+ *       leader straight to the {@code replyTo} of the command, as Pekko messages: like any message between
+ *       nodes they need a Pekko serializer (Pekko has its own for {@code Long}, {@code String}, ...; implement
+ *       {@code RaftSerializable} and register the class with Kryo for your own).
  * </ul>
  */
 public abstract class ReplicatedBehavior<Command, Event, State> {
