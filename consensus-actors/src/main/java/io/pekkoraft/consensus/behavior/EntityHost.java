@@ -100,6 +100,8 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
   private final Supplier<EntityStore<C, E, S>> store;
   private final ReplicatedEntity<C, E, S> declaration;
   private final Function<String, ActorRef<HostCommand>> hosts;
+  /** This actor, for the callbacks of futures (they run on other threads, where the context must not be used). */
+  private final ActorRef<HostCommand> self;
 
   // ---- caller ----
   private final String callerId = UUID.randomUUID().toString();
@@ -173,6 +175,7 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
     this.store = store;
     this.declaration = declaration;
     this.hosts = hosts;
+    this.self = ctx.getSelf();
     ctx.getSystem().eventStream().tell(new EventStream.Subscribe<>(RoleChanged.class,
         ctx.messageAdapter(RoleChanged.class, RoleSeen::new)));
     timers.startTimerWithFixedDelay(Tick.INSTANCE, TICK);
@@ -211,7 +214,7 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
     if (target == null) return;
     long acked = pending.isEmpty() ? nextSeq : pending.firstKey() - 1;
     p.sentAtTick = tick;
-    target.tell(new Deliver(p.entityId, p.command, callerId, seq, acked, getContext().getSelf().narrow(), 0));
+    target.tell(new Deliver(p.entityId, p.command, callerId, seq, acked, getContext().getSelf().narrow()));
   }
 
   private Behavior<HostCommand> onOutcome(Outcome o) {
@@ -221,12 +224,10 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
     switch (o.kind()) {
       case DONE, FAILED -> pending.remove(o.callerSeq());
       case NOT_LEADER -> {
-        if (o.leaderId() != null && !o.leaderId().equals(leaderHint)) {
-          leaderHint = o.leaderId();
-          send(o.callerSeq(), p);
-        } else {
-          p.sentAtTick = Long.MIN_VALUE / 2; // at the next tick
-        }
+        // Sent again at the next tick, not at once: two members that each name the other as leader (during
+        // an election) would otherwise bounce the command between them without end.
+        if (o.leaderId() != null) leaderHint = o.leaderId();
+        p.sentAtTick = Long.MIN_VALUE / 2;
       }
       case RETRY -> p.sentAtTick = Long.MIN_VALUE / 2;
     }
@@ -329,7 +330,7 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
         long token = ++nextToken;
         slot.working = new Working<>(d, effect, decidedOn, term, token);
         group.read(new SeqNrQuery(d.entityId()), declaration.readConsistency()).whenComplete((seqNr, failure) ->
-            getContext().getSelf().tell(new ReadConfirmed(d.entityId(), token, (Long) seqNr, failure)));
+            self.tell(new ReadConfirmed(d.entityId(), token, (Long) seqNr, failure)));
       }
       case REPLICATE -> {
         long token = ++nextToken;
@@ -337,7 +338,7 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
         Proposal p = new Proposal(d.entityId(), term, decidedOn.seqNr(), List.copyOf(effect.events), d.callerId(),
             d.callerSeq(), d.callerAcked());
         group.submit(p).whenComplete((result, failure) ->
-            getContext().getSelf().tell(new Proposed(d.entityId(), token, (ProposalResult) result, failure)));
+            self.tell(new Proposed(d.entityId(), token, (ProposalResult) result, failure)));
       }
     }
   }
@@ -420,7 +421,7 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
     long token = ++nextToken;
     slot.working = new Working<>(d, null, null, term, token);
     group.read(new SeqNrQuery(d.entityId()), ReadConsistency.LINEARIZABLE).whenComplete((s, failure) ->
-        getContext().getSelf().tell(new CaughtUp(d.entityId(), token, failure)));
+        self.tell(new CaughtUp(d.entityId(), token, failure)));
   }
 
   private Behavior<HostCommand> onCaughtUp(CaughtUp r) {

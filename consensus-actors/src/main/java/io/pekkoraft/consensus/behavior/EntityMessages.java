@@ -57,7 +57,7 @@ public final class EntityMessages {
 
   /** A command for the leader's host; {@code ackTo} hears how it ended ({@link Outcome}). */
   public record Deliver(String entityId, Object command, String callerId, long callerSeq, long callerAcked,
-      ActorRef<Outcome> ackTo, int hops) implements EntityHost.HostCommand, RaftSerializable {}
+      ActorRef<Outcome> ackTo) implements EntityHost.HostCommand, RaftSerializable {}
 
   /** How a {@link Deliver} ended, for the caller's host. */
   public record Outcome(String callerId, long callerSeq, OutcomeKind kind, String leaderId)

@@ -99,8 +99,8 @@ class ReplicatedBehaviorScenariosTest {
 
   @Test
   void aCommandRetriedAfterALeaderChangeAppliesOnce() {
-    // The old leader's entry reaches both followers, but their acknowledgements are lost and the old leader
-    // crashes: the caller never hears. The new leader commits the entry (it holds it), then the caller sends
+    // The old leader's entry reaches both followers, but their acknowledgements are lost, and the old leader's
+    // host stops and its server is cut off for good: the caller never hears. The new leader commits the entry (it holds it), then the caller sends
     // the command again, same caller sequence; the new leader decides again, and the log refuses the second
     // copy as a duplicate: the reply is the state right after the first, 5, never 10.
     try (BehaviorSim s = new BehaviorSim(3, 7004)) {
@@ -113,7 +113,10 @@ class ReplicatedBehaviorScenariosTest {
       assertTrue(s.c.advanceUntil(() -> s.recorder.decidedBy.size() == 2, WAIT), "not decided");
       s.c.advance(Duration.ofMillis(300)); // the entry reaches the followers; their answers are lost
       assertFalse(reply.isDone());
-      s.crash(old);
+      // Cut off rather than crashed: a crashed server's handle would spin its retries against the dead
+      // server within one simulated instant (its RequestLoop gets an immediate failure from the terminated actor).
+      s.stopHost(old);
+      s.c.network.isolate(old);
       s.c.network.dropWhen((from, to, m) -> false);
 
       assertEquals(5L, await(s, reply), "the retry is answered from the state after the first apply");
