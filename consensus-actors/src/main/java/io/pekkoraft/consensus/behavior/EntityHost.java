@@ -56,6 +56,9 @@ import org.apache.pekko.annotation.InternalApi;
  * (the local state was behind) has the host catch up with a linearizable read and decide again; a
  * {@code StaleTerm} (deposed meanwhile) sends the caller to the new leader. A member that does not lead
  * answers {@link OutcomeKind#NOT_LEADER} with the leader it knows.
+ *
+ * <p>On a node outside the group ({@link ReplicatedEntities#initClient}) a host is only a caller: it has no
+ * server, and while it knows no leader it asks the members' hosts in turn, each of which names the leader.
  */
 @InternalApi
 public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostCommand> {
@@ -96,10 +99,14 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
 
   private final String groupId;
   private final String memberId;
+  /** Null on a non-member: this host is only a caller. */
   private final RaftGroup<Proposal, SeqNrQuery, Object> group;
   private final Supplier<EntityStore<C, E, S>> store;
   private final ReplicatedEntity<C, E, S> declaration;
   private final Function<String, ActorRef<HostCommand>> hosts;
+  /** The members to ask in turn when no leader is known (a non-member's host only). */
+  private final List<String> members;
+  private int nextMember;
   /** This actor, for the callbacks of futures (they run on other threads, where the context must not be used). */
   private final ActorRef<HostCommand> self;
 
@@ -162,14 +169,26 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
       Supplier<EntityStore<C, E, S>> store, ReplicatedEntity<C, E, S> declaration,
       Function<String, ActorRef<HostCommand>> hosts) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new EntityHost<>(ctx, timers, memberId, group, store,
-        declaration, hosts)));
+        declaration, hosts, List.of())));
+  }
+
+  /**
+   * A host on a node outside the group: it only sends its node's commands to the leader's host, which it finds
+   * by asking {@code members}' hosts in turn.
+   */
+  public static <C, E, S> Behavior<HostCommand> createCaller(String nodeId, ReplicatedEntity<C, E, S> declaration,
+      List<String> members, Function<String, ActorRef<HostCommand>> hosts) {
+    if (members.isEmpty()) throw new IllegalArgumentException("a caller needs the group's members (pekko-raft.members)");
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new EntityHost<C, E, S>(ctx, timers, nodeId, null,
+        null, declaration, hosts, List.copyOf(members))));
   }
 
   private EntityHost(ActorContext<HostCommand> ctx, TimerScheduler<HostCommand> timers, String memberId,
       RaftGroup<Proposal, SeqNrQuery, Object> group, Supplier<EntityStore<C, E, S>> store,
-      ReplicatedEntity<C, E, S> declaration, Function<String, ActorRef<HostCommand>> hosts) {
+      ReplicatedEntity<C, E, S> declaration, Function<String, ActorRef<HostCommand>> hosts, List<String> members) {
     super(ctx);
-    this.groupId = group.groupId();
+    this.groupId = declaration.groupId();
+    this.members = members;
     this.memberId = memberId;
     this.group = group;
     this.store = store;
@@ -209,6 +228,7 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
   }
 
   private void send(long seq, Pending p) {
+    if (leaderHint == null && !members.isEmpty()) leaderHint = members.get(nextMember++ % members.size());
     if (leaderHint == null) return; // sent again at a tick, once a leader is known
     ActorRef<HostCommand> target = leaderHint.equals(memberId) ? getContext().getSelf() : hosts.apply(leaderHint);
     if (target == null) return;
@@ -227,6 +247,7 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
         // Sent again at the next tick, not at once: two members that each name the other as leader (during
         // an election) would otherwise bounce the command between them without end.
         if (o.leaderId() != null) leaderHint = o.leaderId();
+        else if (!members.isEmpty()) leaderHint = null; // a non-member asks the next member
         p.sentAtTick = Long.MIN_VALUE / 2;
       }
       case RETRY -> p.sentAtTick = Long.MIN_VALUE / 2;
@@ -242,7 +263,10 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
       Map.Entry<Long, Pending> e = it.next();
       Pending p = e.getValue();
       if (tick >= p.expiresAtTick) it.remove(); // the caller's ask has timed out: outcome unknown
-      else if (tick - p.sentAtTick >= attemptTicks) send(e.getKey(), p);
+      else if (tick - p.sentAtTick >= attemptTicks) {
+        if (!members.isEmpty() && p.sentAtTick >= 0) leaderHint = null; // no answer: a non-member asks the next member
+        send(e.getKey(), p);
+      }
     }
     return this;
   }

@@ -79,8 +79,32 @@ public final class ReplicatedEntities implements Extension {
     });
   }
 
+  /**
+   * Reach the group's entities from a node outside the group (no Raft server here), like {@code RaftClient}:
+   * this node's host sends its commands to the leader's host, found by asking the hosts of
+   * {@code pekko-raft.members} in turn, and sends them again, never applied twice, as on a member. Every
+   * member must have called {@link #init} with the same declaration.
+   */
+  @SuppressWarnings("unchecked")
+  public <C, E, S> ReplicatedEntityGroup<C> initClient(ReplicatedEntity<C, E, S> entity) {
+    return (ReplicatedEntityGroup<C>) groups.computeIfAbsent(entity.groupId(), groupId -> {
+      Map<String, String> addresses = memberAddresses(system.settings().config());
+      ActorRefResolver resolver = ActorRefResolver.get(system);
+      Map<String, ActorRef<EntityHost.HostCommand>> resolved = new ConcurrentHashMap<>();
+      ActorRef<EntityHost.HostCommand> host = system.systemActorOf(EntityHost.createCaller(
+          system.address().toString(), entity, java.util.List.copyOf(addresses.keySet()), memberId -> {
+            String address = addresses.get(memberId);
+            if (address == null) return null;
+            return resolved.computeIfAbsent(memberId,
+                m -> resolver.resolveActorRef(address + "/system/" + hostName(groupId)));
+          }), "pekko-raft-behavior-client-" + groupId, Props.empty());
+      Duration askTimeout = system.settings().config().getDuration("pekko-raft.client.ask-timeout");
+      return new ReplicatedEntityGroup<C>(groupId, host, system, askTimeout);
+    });
+  }
+
   private static Map<String, String> memberAddresses(Config config) {
-    Map<String, String> addresses = new HashMap<>();
+    Map<String, String> addresses = new java.util.TreeMap<>();
     for (Config m : config.getConfigList("pekko-raft.members")) {
       if (m.hasPath("address")) addresses.put(m.getString("id"), m.getString("address"));
     }

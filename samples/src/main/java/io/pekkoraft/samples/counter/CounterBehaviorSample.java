@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * The replicated counter as replicated entities ({@link CounterBehavior}): three nodes in one JVM (Artery
  * TCP on 127.0.0.1, through the testkit's {@link LocalCluster}) run one Raft group "counters" holding two
  * counters, "apples" and "pears". Increments go through every node's {@link EntityRef}s, the leader's node
- * stops, increments go on through the other two, and every node must read the same values. Exit code 0
+ * stops, increments go on through the other two, a node outside the group increments through its own
+ * entity ref ({@code ReplicatedEntities.initClient}), and every node must read the same values. Exit code 0
  * when the checks hold.
  *
  * <p>Run it from the repository root:
@@ -53,6 +54,7 @@ public final class CounterBehaviorSample {
   static boolean run(Consumer<String> say) throws Exception {
     try (LocalCluster cluster = LocalCluster.builder()
         .members(3)
+        .withClientSystem()
         .systemName("counters")
         .config(ConfigFactory.parseResources(CounterBehaviorSample.class.getClassLoader(), "counter.conf",
             ConfigParseOptions.defaults().setAllowMissing(false)))
@@ -73,12 +75,18 @@ public final class CounterBehaviorSample {
       say.accept(next.memberId() + " took over in term " + next.term());
       expected += increments(counters, say);
 
-      boolean ok = true;
+      ReplicatedEntityGroup<CounterBehavior.Command> outside =
+          ReplicatedEntities.get(cluster.clientSystem()).initClient(ReplicatedEntity.of(GROUP_ID, CounterBehavior::new));
+      long viaClient = outside.entityRefFor("apples")
+          .<Long>ask(replyTo -> new CounterBehavior.Increment(1, replyTo), ASK).toCompletableFuture()
+          .get(ASK.toSeconds() * 2, TimeUnit.SECONDS);
+      say.accept("A node outside the group incremented apples to " + viaClient);
+      boolean ok = viaClient == expected + 1;
       for (Map.Entry<String, ReplicatedEntityGroup<CounterBehavior.Command>> node : counters.entrySet()) {
         for (String counter : List.of("apples", "pears")) {
           long value = get(node.getValue().entityRefFor(counter));
           say.accept(node.getKey() + " reads " + counter + " = " + value);
-          ok &= value == expected;
+          ok &= value == (counter.equals("apples") ? expected + 1 : expected);
         }
       }
       return ok;
