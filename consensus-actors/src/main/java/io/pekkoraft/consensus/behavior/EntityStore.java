@@ -156,7 +156,7 @@ public final class EntityStore<C, E, S> implements StateMachine<Proposal, SeqNrQ
     Iterator<Caller> it = callers.values().iterator();
     while (it.hasNext()) {
       Caller c = it.next();
-      if (c.lastLogTimeMillis + callerTtlMillis >= nowLogTimeMillis) break; // oldest first... by access
+      if (c.lastLogTimeMillis + callerTtlMillis >= nowLogTimeMillis) break; // access order is log-time order
       it.remove();
     }
   }
