@@ -67,6 +67,8 @@ public final class SimCluster implements AutoCloseable {
   /** Instances that stopped on their own (a thrown exception: a broken invariant, a failed journal), in order. */
   private final List<String> stoppedOnTheirOwn = new CopyOnWriteArrayList<>();
   private boolean slowDisk;
+  /** Each member's state machine, by (member id, instance); null: a RecordingStateMachine. */
+  private java.util.function.BiFunction<String, String, io.pekkoraft.consensus.StateMachine<?, ?, ?>> stateMachines;
   private long nowMs;
   /** The members' state machine snapshot files (pekko-raft.snapshot.dir), removed on close. */
   private final java.nio.file.Path snapshotDir;
@@ -93,6 +95,19 @@ public final class SimCluster implements AutoCloseable {
 
   public static SimCluster start(int n, long seed) {
     return start(n, seed, "");
+  }
+
+  /**
+   * Like {@link #start}, with each member's state machine made by {@code stateMachines} from (member id,
+   * instance "member#incarnation") instead of a {@link RecordingStateMachine}; the checker then sees no applies.
+   */
+  public static SimCluster startWith(int n, long seed, String extraConfig,
+      java.util.function.BiFunction<String, String, io.pekkoraft.consensus.StateMachine<?, ?, ?>> stateMachines) {
+    SimCluster c = new SimCluster(n, seed, extraConfig);
+    c.stateMachines = stateMachines;
+    for (String m : c.members) c.startMember(m);
+    c.settle();
+    return c;
   }
 
   /** The configuration every simulation runs with: manual time, one quiescent thread, the simulated journal. */
@@ -252,7 +267,8 @@ public final class SimCluster implements AutoCloseable {
         io.pekkoraft.consensus.impl.AppliedHistory.fromConfig(testKit.system().settings().config());
     histories.put(id, history);
     ActorRef<ServerCommand> ref = testKit.spawn(
-        RaftServer.create(GROUP, s, network.transportFor(id), () -> new RecordingStateMachine(checker, id, instance),
+        RaftServer.create(GROUP, s, network.transportFor(id), stateMachines != null
+            ? () -> stateMachines.apply(id, instance) : () -> new RecordingStateMachine(checker, id, instance),
             stop::complete, history),
         id + "-" + incarnation);
     servers.put(id, ref);

@@ -18,5 +18,9 @@ public final class CounterKryoRegistrar implements KryoRegistrar {
   public void register(Kryo kryo) {
     kryo.register(Counter.Increment.class, 1000);
     kryo.register(Counter.GetValue.class, 1001);
+    // the replicated-behavior counter: its commands (they travel to the leader), its event (the log)
+    kryo.register(CounterBehavior.Increment.class, 1002);
+    kryo.register(CounterBehavior.GetValue.class, 1003);
+    kryo.register(CounterBehavior.Incremented.class, 1004);
   }
 }
