@@ -1,12 +1,17 @@
 package io.pekkoraft.gateway;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.Status;
 import io.pekkoraft.consensus.RaftException;
 import io.pekkoraft.consensus.protocol.MembershipReply;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.grpc.GrpcServiceException;
+import org.apache.pekko.grpc.Trailers;
+import org.apache.pekko.grpc.javadsl.GrpcExceptionHandler;
+import org.apache.pekko.http.scaladsl.model.http2.PeerClosedStreamException;
 
 /**
  * How the gateway's calls fail: every outcome of a request as a gRPC status whose message says what happened
@@ -22,6 +27,34 @@ final class CallErrors {
 
   static GrpcServiceException invalid(String message) {
     return status(Status.Code.INVALID_ARGUMENT, message);
+  }
+
+  /**
+   * Pekko gRPC's exception mapper for what fails before a call reaches a service, or after its client left:
+   * a request that is not a protobuf message of the method's type, or whose gRPC frame is cut short, is the
+   * client's mistake (INVALID_ARGUMENT, not logged), and a stream the client cancelled is CANCELLED (not
+   * logged); anything else as Pekko gRPC's default (INTERNAL, logged as an error).
+   */
+  static org.apache.pekko.japi.Function<ActorSystem, org.apache.pekko.japi.Function<Throwable, Trailers>> mapper() {
+    return system -> {
+      org.apache.pekko.japi.Function<Throwable, Trailers> standard = GrpcExceptionHandler.defaultMapper().apply(system);
+      return failure -> {
+        Throwable t = unwrap(failure);
+        if (t instanceof InvalidProtocolBufferException) {
+          return new Trailers(Status.INVALID_ARGUMENT.withDescription(
+              "the request is not a protobuf message of the method's type: " + t.getMessage()));
+        }
+        if (t instanceof IllegalStateException && t.getMessage() != null
+            && t.getMessage().startsWith("truncated data in ByteStringParser")) {
+          return new Trailers(Status.INVALID_ARGUMENT.withDescription(
+              "the request ends inside a gRPC message: its frame header announces more bytes than were sent"));
+        }
+        if (t instanceof PeerClosedStreamException) {
+          return new Trailers(Status.CANCELLED.withDescription("the client cancelled the call"));
+        }
+        return standard.apply(t);
+      };
+    };
   }
 
   static Throwable unwrap(Throwable t) {

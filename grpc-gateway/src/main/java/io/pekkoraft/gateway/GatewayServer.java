@@ -35,10 +35,13 @@ final class GatewayServer {
     }
     List<Function<HttpRequest, CompletionStage<HttpResponse>>> handlers = new ArrayList<>();
     List<ServiceDescription> described = new ArrayList<>();
-    handlers.add(HealthHandlerFactory.create(new HealthService(), system));
+    // Malformed requests are INVALID_ARGUMENT, not INTERNAL, and not logged as errors (CallErrors.mapper).
+    Materializer materializer = Materializer.matFromSystem(system);
+    handlers.add(HealthHandlerFactory.partial(new HealthService(), Health.name, materializer, CallErrors.mapper(),
+        system));
     described.add(Health.description);
     handlers.add(RaftServicePowerApiHandlerFactory.partial(new RaftServiceImpl(system, gateway, settings),
-        RaftService.name, system));
+        RaftService.name, materializer, CallErrors.mapper(), system));
     described.add(RaftService.description);
     if (settings.reflection()) handlers.add(ServerReflection.create(described, system));
     @SuppressWarnings("unchecked")
@@ -47,7 +50,7 @@ final class GatewayServer {
     // before the body is read; the size limit applies to the calls let through.
     Function<HttpRequest, CompletionStage<HttpResponse>> handler = BearerTokenAuth.wrap(settings.auth(),
         MessageSizeLimit.around(ServiceHandler.concatOrNotFound(all), settings.maxMessageSize(), system),
-        Materializer.matFromSystem(system));
+        materializer);
     ServerBuilder server = Http.get(system).newServerAt(settings.host(), settings.port());
     if (settings.tls().enabled()) server = server.enableHttps(GatewayTls.httpsContext(settings.tls()));
     return server.bind(handler)

@@ -38,15 +38,22 @@ final class MessageSizeLimit {
       // Bytes past the limit are read and dropped, never held, and the call is answered RESOURCE_EXHAUSTED once the
       // client has sent them all. Answering at once, while the client still sends, makes HTTP/2 reset the stream:
       // the client would see CANCELLED, not why.
+      // The body then ends in a failure, not cut short: a cut frame would be a parse error (logged by the stream).
       AtomicLong seen = new AtomicLong();
       Source<ByteString, Object> bounded = request.entity().withoutSizeLimit().getDataBytes()
-          .filter(bytes -> seen.addAndGet(bytes.size()) <= limit);
+          .filter(bytes -> seen.addAndGet(bytes.size()) <= limit)
+          .concat(Source.lazySource(() -> seen.get() <= limit ? Source.<ByteString>empty()
+              : Source.<ByteString>failed(tooLarge(seen.get(), maxMessageSize))));
       RequestEntity entity = HttpEntities.createChunked(request.entity().getContentType(), bounded);
       return handler.apply(request.withEntity(entity)).thenApply(response -> seen.get() <= limit ? response
-          : GrpcExceptionHandler.standard(new GrpcServiceException(Status.RESOURCE_EXHAUSTED.withDescription(
-              "the request of " + (seen.get() - FRAME_HEADER_BYTES) + " bytes is larger than"
-              + " pekko-raft.gateway.max-message-size (" + maxMessageSize + " bytes); nothing done")),
+          : GrpcExceptionHandler.standard(tooLarge(seen.get(), maxMessageSize),
               GrpcProtocolNative.newWriter(Identity$.MODULE$), system));
     };
+  }
+
+  private static GrpcServiceException tooLarge(long seen, int maxMessageSize) {
+    return new GrpcServiceException(Status.RESOURCE_EXHAUSTED.withDescription("the request of "
+        + (seen - FRAME_HEADER_BYTES) + " bytes is larger than pekko-raft.gateway.max-message-size ("
+        + maxMessageSize + " bytes); nothing done"));
   }
 }

@@ -118,7 +118,13 @@ final class RaftServiceImpl implements RaftServicePowerApi {
     return decoded;
   }
 
+  /** A read's result; see {@link #encodeResult(Served, Object, long)}. */
   private ByteString encodeResult(Served s, Object result) {
+    return encodeResult(s, result, 0);
+  }
+
+  /** {@code result} in the group's codec; {@code appliedIndex} is the command's log index (0 for a read). */
+  private ByteString encodeResult(Served s, Object result, long appliedIndex) {
     byte[] bytes;
     try {
       bytes = s.codec().encodeResult(result);
@@ -126,8 +132,12 @@ final class RaftServiceImpl implements RaftServicePowerApi {
       throw CallErrors.status(Status.Code.INTERNAL, "group " + s.id() + "'s codec cannot encode the result: " + e);
     }
     if (bytes.length > maxMessageSize) {
+      String outcome = appliedIndex > 0
+          ? "; the command WAS applied, at index " + appliedIndex + " of group " + s.id() + ": do not send it again,"
+              + " its result is too large to send"
+          : "; nothing was changed";
       throw CallErrors.status(Status.Code.RESOURCE_EXHAUSTED, "the result of " + bytes.length + " bytes is larger"
-          + " than pekko-raft.gateway.max-message-size (" + maxMessageSize + " bytes)");
+          + " than pekko-raft.gateway.max-message-size (" + maxMessageSize + " bytes)" + outcome);
     }
     return ByteString.copyFrom(bytes);
   }
@@ -173,7 +183,7 @@ final class RaftServiceImpl implements RaftServicePowerApi {
       Object command = decode(s.codec()::decodeCommand, in.getPayload(), "command", s.id());
       CallDeadline deadline = deadline(metadata);
       return recover(s.proxy().submit(command, session, in.getSequence(), in.getAckedSequence(), deadline.timeout())
-              .thenApply(applied -> SubmitResponse.newBuilder().setResult(encodeResult(s, applied.result()))
+              .thenApply(applied -> SubmitResponse.newBuilder().setResult(encodeResult(s, applied.result(), applied.index()))
                   .setIndex(applied.index()).build()),
           f -> CallErrors.command(s.id(), "command", f, deadline, requestBytesMax));
     });
