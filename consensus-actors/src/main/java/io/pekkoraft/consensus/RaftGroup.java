@@ -41,6 +41,7 @@ public final class RaftGroup<C, Q, R> {
   private final CompletableFuture<String> serverStopped;
   /** What this member's state machine applied most recently, for {@link #watchApplied}. */
   private final AppliedHistory history;
+  private final ClientProxy<C, Q, R> clientProxy;
 
   /**
    * A handle around a server started without an {@link AppliedHistory} of its own (tests that spawn one by
@@ -83,6 +84,15 @@ public final class RaftGroup<C, Q, R> {
         return 0;
       }
     };
+    this.clientProxy = new ClientProxy<>(this, requests, localServer, system);
+  }
+
+  /**
+   * Requests on behalf of clients outside the cluster that hold their own session (a gateway's clients), each
+   * with its own timeout: see {@link ClientProxy}.
+   */
+  public ClientProxy<C, Q, R> clientProxy() {
+    return clientProxy;
   }
 
   public String groupId() {
@@ -111,7 +121,7 @@ public final class RaftGroup<C, Q, R> {
   }
 
   /** A failed stage when the local server has stopped (nothing is sent), else null. */
-  private <T> CompletionStage<T> failIfStopped() {
+  <T> CompletionStage<T> failIfStopped() {
     String reason = serverStopped.getNow(null);
     if (reason == null) return null;
     return CompletableFuture.failedFuture(new RaftException.ServerStopped("the server of group " + groupId

@@ -2,6 +2,8 @@ package io.pekkoraft.gateway;
 
 import io.grpc.health.v1.Health;
 import io.grpc.health.v1.HealthHandlerFactory;
+import io.pekkoraft.gateway.grpc.RaftService;
+import io.pekkoraft.gateway.grpc.RaftServicePowerApiHandlerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -30,10 +32,14 @@ final class GatewayServer {
     List<ServiceDescription> described = new ArrayList<>();
     handlers.add(HealthHandlerFactory.create(new HealthService(), system));
     described.add(Health.description);
+    handlers.add(RaftServicePowerApiHandlerFactory.partial(new RaftServiceImpl(system, gateway, settings),
+        RaftService.name, system));
+    described.add(RaftService.description);
     if (settings.reflection()) handlers.add(ServerReflection.create(described, system));
     @SuppressWarnings("unchecked")
     Function<HttpRequest, CompletionStage<HttpResponse>>[] all = handlers.toArray(new Function[0]);
-    Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(all);
+    Function<HttpRequest, CompletionStage<HttpResponse>> handler =
+        MessageSizeLimit.around(ServiceHandler.concatOrNotFound(all), settings.maxMessageSize(), system);
     return Http.get(system).newServerAt(settings.host(), settings.port()).bind(handler)
         .thenApply(binding -> {
           system.log().info("Pekko Raft gRPC gateway listening on {}", binding.localAddress());

@@ -7,6 +7,7 @@ import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.MembershipReply;
 import io.pekkoraft.consensus.protocol.MembershipRequest;
+import io.pekkoraft.consensus.protocol.ServerStatus;
 import io.pekkoraft.consensus.protocol.RaftMessage;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntries;
 import io.pekkoraft.consensus.protocol.RaftMessage.AppendEntriesResponse;
@@ -119,6 +120,12 @@ abstract class Role extends AbstractBehavior<ServerCommand> {
         })
         .onMessage(TransferLeadership.class, this::onTransferLeadership)
         .onMessage(MembershipRequest.class, this::onMembershipRequest)
+        .onMessage(ServerStatus.Get.class, get -> {
+          // The runner adds its applied index: it gets this after every Apply handed to it so far.
+          state.runner.tell(new StateMachineRunner.ReportStatus(new ServerStatus(state.selfId, role(),
+              state.currentTerm, state.leaderId, state.commitIndex, 0), get.replyTo()));
+          return this;
+        })
         .onMessage(TransferWatch.Ended.class, this::onTransferEnded)
         .onMessageEquals(HeldRequests.Expired.INSTANCE, () -> {
           state.held.release(); // no leader within the bound: handled now, answered NotLeader unless one is known

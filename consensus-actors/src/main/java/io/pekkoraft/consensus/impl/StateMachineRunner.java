@@ -6,6 +6,7 @@ import io.pekkoraft.consensus.StateMachine;
 import io.pekkoraft.consensus.protocol.ClientReply;
 import io.pekkoraft.consensus.protocol.ClientRequest;
 import io.pekkoraft.consensus.protocol.ServerCommand;
+import io.pekkoraft.consensus.protocol.ServerStatus;
 import io.pekkoraft.persistence.LogEntry;
 import io.pekkoraft.persistence.serialization.KryoCodec;
 import java.util.List;
@@ -57,6 +58,9 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
 
   /** Replace the state by the snapshot covering the log up to {@code index} (of {@code term}), read from its file. */
   public record Restore(long index, long term) implements Command {}
+
+  /** Answer {@code status} with this runner's applied index filled in. */
+  public record ReportStatus(ServerStatus status, ActorRef<ServerStatus> replyTo) implements Command {}
 
   private enum SnapshotDue implements Command {
     INSTANCE
@@ -114,6 +118,11 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
         .onMessage(Apply.class, this::onApply)
         .onMessage(Read.class, this::onRead)
         .onMessage(Restore.class, this::onRestore)
+        .onMessage(ReportStatus.class, r -> {
+          ServerStatus s = r.status();
+          r.replyTo().tell(new ServerStatus(s.memberId(), s.role(), s.term(), s.leaderId(), s.commitIndex(), lastApplied));
+          return this;
+        })
         .onMessageEquals(SnapshotDue.INSTANCE, this::onSnapshotDue)
         .build();
   }

@@ -85,6 +85,8 @@ public final class RequestLoop {
   private final Asker asker;
   /** Null: sessions off. */
   private final ClientSession session;
+  /** The session settings, also when sessions are off (the attempt timeout of requests in a caller's session). */
+  private final SessionSettings sessionSettings;
   private final LongSupplier nanoTime;
   /** Waits between attempts on Pekko's scheduler (simulated time in tests), not on the JDK's timer. */
   private final boolean delaysOnScheduler;
@@ -115,6 +117,7 @@ public final class RequestLoop {
     this.codec = codec;
     this.asker = asker;
     this.session = sessions.enabled() ? new ClientSession(sessions) : null;
+    this.sessionSettings = sessions;
     this.nanoTime = nanoTime;
     this.delaysOnScheduler = delaysOnScheduler;
   }
@@ -161,6 +164,63 @@ public final class RequestLoop {
     request.result.whenComplete((r, f) -> session.done(sequence));
     attempt(request);
     return request.result;
+  }
+
+  /**
+   * A command in a session the caller holds itself (a gateway's remote client): sent with exactly this
+   * {@code sessionId}, {@code sequence} and {@code ackedSequence}, whatever this loop's own session. Like this
+   * loop's session commands, an outcome-unknown answer (no answer, Timeout, NoQuorum, a Rejected retry after one)
+   * is sent again with the same sequence until the deadline, so the servers answer a command applied before
+   * with its first result. {@code sessionId} 0: no session, and an outcome-unknown answer is never retried
+   * (Timeout or NoQuorum to the caller). Completes with the whole {@link ClientReply.Applied}, index included.
+   */
+  public CompletionStage<ClientReply.Applied> commandInSession(Object command, long sessionId, long sequence,
+      long ackedSequence, Route route, Duration timeout) {
+    if (sessionId < 0 || sequence < 0 || ackedSequence < 0 || sessionId > 0 && sequence == 0) {
+      throw new IllegalArgumentException("session " + sessionId + ", sequence " + sequence + ", acknowledged "
+          + ackedSequence + ": a session command needs a sequence of 1 or more");
+    }
+    byte[] bytes;
+    try {
+      bytes = codec.toBytes(command);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(new RaftException.Rejected("command not sent: " + e.getMessage(), e));
+    }
+    RequestMaker maker = sessionId == 0 ? ClientRequest.ClientCommand::new
+        : (b, hops, tag, replyTo) -> new ClientRequest.ClientCommand(b, sessionId, sequence, ackedSequence, hops, tag,
+            replyTo);
+    Request<ClientReply.Applied> request = new Request<>(bytes, maker, route, nanoTime.getAsLong() + timeout.toNanos(),
+        timeout);
+    request.wholeReply = true;
+    request.callersSession = sessionId > 0;
+    request.retryUnknown = sessionId > 0;
+    attempt(request);
+    return request.result;
+  }
+
+  /**
+   * Opens a session through the log for a caller that holds it itself (no keep-alives from this loop: the
+   * caller sends {@link #keepAlive}); completes with its id. Retried like a session command: an opening whose
+   * outcome was unknown may leave a session nobody uses, which expires.
+   */
+  public CompletionStage<Long> openSession(Route route, Duration timeout) {
+    Request<Long> open = new Request<>(new byte[0],
+        (bytes, hops, tag, replyTo) -> ClientRequest.ClientCommand.openSession(hops, tag, replyTo), route,
+        nanoTime.getAsLong() + timeout.toNanos(), timeout);
+    open.retryUnknown = true;
+    attempt(open);
+    return open.result;
+  }
+
+  /** Keeps {@code sessionId} alive through the log; fails with {@link RaftException.SessionExpired} when it is not open. */
+  public CompletionStage<Long> keepAlive(long sessionId, Route route, Duration timeout) {
+    if (sessionId <= 0) throw new IllegalArgumentException("session id " + sessionId);
+    Request<Long> keepAlive = new Request<>(new byte[0],
+        (bytes, hops, tag, replyTo) -> ClientRequest.ClientCommand.keepAlive(sessionId, hops, tag, replyTo), route,
+        nanoTime.getAsLong() + timeout.toNanos(), timeout);
+    keepAlive.retryUnknown = true;
+    attempt(keepAlive);
+    return keepAlive.result;
   }
 
   /** Opens a session through the log (its id is the index of its entry); retried like a command. */
@@ -242,6 +302,10 @@ public final class RequestLoop {
     boolean retryUnknown;
     /** An attempt may have been appended: a retry is answered from the session, or the outcome stays unknown. */
     boolean maybeApplied;
+    /** Complete with the whole Applied reply (result and index), not only the result. */
+    boolean wholeReply;
+    /** A command in a session the caller holds ({@link #commandInSession}), not this loop's. */
+    boolean callersSession;
 
     Request(byte[] bytes, RequestMaker maker, Route route, long deadline, Duration timeout) {
       this.bytes = bytes;
@@ -277,8 +341,8 @@ public final class RequestLoop {
     }
     long now = nanoTime.getAsLong();
     Duration remaining = Duration.ofNanos(Math.max(1, request.deadline - now));
-    Duration timeout = request.retryUnknown && remaining.compareTo(session.settings().attemptTimeout()) > 0
-        ? session.settings().attemptTimeout() : remaining;
+    Duration timeout = request.retryUnknown && remaining.compareTo(sessionSettings.attemptTimeout()) > 0
+        ? sessionSettings.attemptTimeout() : remaining;
     RequestMaker maker = request.maker;
     if (request.sequence > 0) {
       long sessionId = request.sessionId;
@@ -301,7 +365,7 @@ public final class RequestLoop {
         }
       } else if (reply instanceof ClientReply.Applied applied) {
         route.served(server);
-        request.result.complete((R) applied.result());
+        request.result.complete((R) (request.wholeReply ? applied : applied.result()));
       } else if (reply instanceof ClientReply.NotLeader notLeader) {
         if (route.notLeader(server, notLeader.leaderId()) && nanoTime.getAsLong() < request.deadline) {
           attempt(request);
@@ -322,6 +386,12 @@ public final class RequestLoop {
               + expired.reason() + "; an earlier send of this command, before its outcome was known, may have been"
               + " applied (once)"));
         }
+      } else if (reply instanceof ClientReply.SessionExpired expired && request.callersSession) {
+        request.result.completeExceptionally(new RaftException.SessionExpired("session " + expired.sessionId()
+            + " is not open (" + expired.reason() + "): " + (request.maybeApplied
+                ? "outcome unknown, an earlier send of this command, before its outcome was known, may have been"
+                    + " applied (once)"
+                : "the command was not applied")));
       } else if (reply instanceof ClientReply.Rejected && request.maybeApplied && request.retryUnknown) {
         // This copy was refused (an overloaded leader, say), but an earlier one may be in the log: "not
         // applied" would be wrong. Send it again until the session answers it or the deadline passes.
