@@ -417,17 +417,10 @@ final class RaftServiceImpl implements RaftServicePowerApi {
     });
   }
 
+  /** The applied stream of the group on this member ({@link AppliedWatch}, which says how each failure is coded). */
   @Override
   public Source<AppliedEvent, NotUsed> watchApplied(WatchAppliedRequest in, Metadata metadata) {
-    return appliedEvents(in, metadata);
-  }
-
-  /**
-   * WIRING POINT for WatchApplied: the applied stream (AppliedWatch) plugs in here; until then the call is
-   * answered UNIMPLEMENTED.
-   */
-  Source<AppliedEvent, NotUsed> appliedEvents(WatchAppliedRequest in, Metadata metadata) {
-    return Source.failed(CallErrors.status(Status.Code.UNIMPLEMENTED, "WatchApplied is not wired yet"));
+    return AppliedWatch.stream(system, in);
   }
 
   /** {@code stage}, its failure turned into a gRPC status by {@code toStatus}. */
