@@ -113,13 +113,14 @@ class RaftCtlClusterTest {
       notifyAll();
     }
 
-    /** Waits (at most STEP) until {@code count} lines were written. */
-    synchronized void awaitLines(int count) throws InterruptedException {
+    /** Waits (at most STEP) until {@code count} lines were written by {@code run}, which must not end first. */
+    synchronized void awaitLines(int count, CompletableFuture<Run> run) throws InterruptedException {
       long deadline = System.nanoTime() + STEP.toNanos();
       while (lines < count) {
+        assertFalse(run.isDone(), () -> "ended after " + lines + " of " + count + " lines: " + run.join());
         long left = deadline - System.nanoTime();
         assertTrue(left > 0, "only " + lines + " of " + count + " lines:\n" + text);
-        TimeUnit.NANOSECONDS.timedWait(this, left);
+        TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)));
       }
     }
 
@@ -297,7 +298,7 @@ class RaftCtlClusterTest {
     CompletableFuture<Run> watch = CompletableFuture.supplyAsync(() -> raftctl(out, err, "-e",
         endpoints.get(served) + "," + endpoints.get(other), "-g", GROUP, "watch", "--from", String.valueOf(first),
         "--limit", "6"));
-    out.awaitLines(3);
+    out.awaitLines(3, watch);
     cluster.terminate(served).toCompletableFuture().get(STEP.toSeconds(), TimeUnit.SECONDS);
     long session = Long.parseLong(raftctl(other, "open-session").ok().out().trim());
     for (int i = 1; i <= 3; i++) {
