@@ -427,7 +427,7 @@ final class RaftServiceImpl implements RaftServicePowerApi {
     });
   }
 
-  /** What this member applies from {@code from_index} on: see {@link AppliedWatch}. */
+  /** The applied stream of the group on this member ({@link AppliedWatch}, which says how each failure is coded). */
   @Override
   public Source<AppliedEvent, NotUsed> watchApplied(WatchAppliedRequest in, Metadata metadata) {
     return AppliedWatch.stream(system, in);
