@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import io.pekkoraft.consensus.PekkoRaft;
 import io.pekkoraft.consensus.ReplicatedStateMachine;
 import io.pekkoraft.consensus.RoleChanged;
+import io.pekkoraft.gateway.PekkoRaftGateway;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,6 +17,8 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.eventstream.EventStream;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One node of the replicated counter as its own process: one ActorSystem on 127.0.0.1, one member of the
@@ -28,7 +31,14 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * </pre>
  *
  * Each argument can also be a system property: {@code -Dcounter.id}, {@code -Dcounter.ports},
- * {@code -Dcounter.data}. Member {@code node-i} listens on the i-th port. The node prints one line
+ * {@code -Dcounter.data}. Member {@code node-i} listens on the i-th port.
+ *
+ * <p>Each node also serves the group over gRPC ({@code pekko-raft-grpc-gateway}, JSON payloads by
+ * {@link CounterCodec}) on 127.0.0.1, port {@value #GATEWAY_PORT_BASE} + i for {@code node-i} (node-1 on 9091,
+ * node-2 on 9092, ...), or on {@code --gateway-port P} ({@code -Dcounter.gateway-port}; 0 picks a free port,
+ * {@code off} serves none); it logs the endpoint once bound. The examples in {@code grpc-gateway/examples} call it.
+ *
+ * <p>The node prints one line
  * {@code READY <id>} on standard output once its Raft server has recovered its log and taken its first role;
  * everything else (logging) goes to standard error. It runs until it is killed; killed with SIGKILL and started
  * again with the same data directory, it recovers its term, vote and log from the journal.
@@ -40,6 +50,10 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  */
 public final class CounterNode {
 
+  private static final Logger log = LoggerFactory.getLogger(CounterNode.class);
+
+  /** node-i serves the gRPC gateway on this port + i unless --gateway-port says otherwise. */
+  static final int GATEWAY_PORT_BASE = 9090;
 
   private CounterNode() {}
 
@@ -54,8 +68,11 @@ public final class CounterNode {
     for (String port : option(options, "ports").split(",")) ports.add(Integer.parseInt(port.trim()));
     Path data = Path.of(option(options, "data")).toAbsolutePath();
     int index = memberIndex(id, ports.size());
+    String gatewayPort = options.getOrDefault("gateway-port",
+        System.getProperty("counter.gateway-port", String.valueOf(GATEWAY_PORT_BASE + index + 1)));
 
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), CounterSample.SYSTEM_NAME, config(id, ports, index, data));
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), CounterSample.SYSTEM_NAME,
+        config(id, ports, index, data, gatewayPort));
     ActorRef<RoleChanged> ready = system.systemActorOf(
         Behaviors.receive(RoleChanged.class)
             .onMessage(RoleChanged.class, change -> {
@@ -71,6 +88,27 @@ public final class CounterNode {
         "ready-reporter", Props.empty());
     system.eventStream().tell(new EventStream.Subscribe<>(RoleChanged.class, ready));
     PekkoRaft.get(system).init(ReplicatedStateMachine.of(CounterSample.GROUP_ID, Counter::new));
+    if (!gatewayPort.equals("off")) serveGateway(system, id);
+  }
+
+  /**
+   * Serves the counter over gRPC at pekko-raft.gateway.host and port. A port that cannot be bound stops the
+   * node: a node without the gateway it was asked for would look healthy to the cluster and unreachable to clients.
+   */
+  private static void serveGateway(ActorSystem<Void> system, String id) {
+    PekkoRaftGateway.get(system).register(CounterSample.GROUP_ID, new CounterCodec()).start()
+        .whenComplete((binding, failure) -> {
+          if (failure != null) {
+            log.error("{} could not serve the gRPC gateway on {}:{} ({}); stopping.", id,
+                PekkoRaftGateway.get(system).settings().host(), PekkoRaftGateway.get(system).settings().port(),
+                failure.toString());
+            system.terminate();
+          } else {
+            log.info("{} serves group {} over gRPC at {}:{} (pekkoraft.v1.RaftService; a command is JSON like {},"
+                + " the query {}).", id, CounterSample.GROUP_ID, binding.localAddress().getHostString(),
+                binding.localAddress().getPort(), "{\"delta\":5}", "{}");
+          }
+        });
   }
 
   /**
@@ -94,14 +132,15 @@ public final class CounterNode {
   }
 
   /** counter.conf, with what this node can only learn from its arguments, and the durable journal. */
-  static Config config(String id, List<Integer> ports, int index, Path data) {
+  static Config config(String id, List<Integer> ports, int index, Path data, String gatewayPort) {
     String node = clusterMembership(ports.get(index), ports)
         // A node the cluster has downed (or that failed) ends its process: restarting it is the caller's job.
         + "pekko.coordinated-shutdown.exit-jvm = on\n"
         + "pekko-raft.self-id = \"" + id + "\"\n"
         + CounterSample.membersSetting(ports)
         // The durable journal, one directory per node, whatever counter.conf chooses.
-        + "pekko-raft.journal-plugin-id = \"pekko-raft.journal\"\n";
+        + "pekko-raft.journal-plugin-id = \"pekko-raft.journal\"\n"
+        + (gatewayPort.equals("off") ? "" : "pekko-raft.gateway.port = " + Integer.parseInt(gatewayPort) + "\n");
     return CounterSample.counterConfig(node, data.resolve("journal"));
   }
 
@@ -117,7 +156,8 @@ public final class CounterNode {
     Map<String, String> options = new HashMap<>();
     for (int i = 0; i < args.length; i++) {
       if (!args[i].startsWith("--") || i + 1 >= args.length) {
-        throw new IllegalArgumentException("usage: CounterNode --id node-N --ports P1,P2,P3 --data DIR (at " + args[i] + ")");
+        throw new IllegalArgumentException("usage: CounterNode --id node-N --ports P1,P2,P3 --data DIR"
+            + " [--gateway-port P|0|off] (at " + args[i] + ")");
       }
       options.put(args[i].substring(2), args[++i]);
     }

@@ -1,5 +1,6 @@
 package io.pekkoraft.samples.counter;
 
+import com.google.protobuf.ByteString;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
@@ -11,12 +12,17 @@ import io.pekkoraft.consensus.RaftException;
 import io.pekkoraft.consensus.RaftGroup;
 import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.ReplicatedStateMachine;
+import io.pekkoraft.gateway.PekkoRaftGateway;
+import io.pekkoraft.gateway.grpc.QueryRequest;
+import io.pekkoraft.gateway.grpc.RaftServiceClient;
 import io.pekkoraft.samples.counter.Counter.GetValue;
 import io.pekkoraft.samples.counter.Counter.Increment;
 import io.pekkoraft.membership.MembershipClient;
 import io.pekkoraft.membership.RaftMembership;
 import io.pekkoraft.testkit.LocalCluster;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -45,6 +51,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.eventstream.EventStream;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.grpc.GrpcClientSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,7 +63,9 @@ import org.slf4j.LoggerFactory;
  * replaces the stopped node: a new node joins the group as a learner, catches up, is promoted to voter, and
  * the stopped node is removed (the {@code membership} module). It prints each membership change once
  * committed ({@link MembershipChanged}), submits more increments through every remaining node, and checks
- * that each counts exactly the starting value plus the increments that were acknowledged.
+ * that each counts exactly the starting value plus the increments that were acknowledged. Every node also serves
+ * the group over gRPC ({@code pekko-raft-grpc-gateway}, with {@link CounterCodec}) on a free port it prints; at
+ * the end the sample reads the counter through each node's gateway too.
  *
  * <p>Each node keeps its Raft log in the durable journal ({@code pekko-raft.journal}) under one data
  * directory: {@code <data>/node-1/journal}, {@code <data>/node-2/journal}, and so on. The data directory is
@@ -96,7 +105,8 @@ public final class CounterSample {
   private static final long STEP_TIMEOUT_SECONDS = 20;
 
   /** One node: its ActorSystem, and its handle to the Raft group. */
-  private record Node(String id, ActorSystem<Void> system, RaftGroup<Increment, GetValue, Long> counter) {}
+  private record Node(String id, ActorSystem<Void> system, RaftGroup<Increment, GetValue, Long> counter,
+      CompletableFuture<Integer> gatewayPort) {}
 
   /** Every node's data lives under it, in a directory named by its member id. */
   private final Path dataDir;
@@ -193,7 +203,8 @@ public final class CounterSample {
     submitIncrements("more ");
 
     boolean remainingAgree = compareCopies("After the membership changed", nodes.get(newLeader.change().memberId()), start);
-    return allCaughtUp && remainingAgree;
+    boolean gatewaysAgree = readThroughGateways(nodes.get(newLeader.change().memberId()));
+    return allCaughtUp && remainingAgree && gatewaysAgree;
   }
 
   /**
@@ -236,7 +247,10 @@ public final class CounterSample {
     nodes.put(joining, added);
   }
 
-  /** Starts the group on node {@code id}, and prints each membership change it is the first to see committed. */
+  /**
+   * Starts the group on node {@code id}, and its gRPC gateway, and prints each membership change it is the first
+   * to see committed.
+   */
   private Node startGroup(String id) {
     ActorSystem<Void> system = cluster.system(id);
     ActorRef<MembershipChanged> printer = system.systemActorOf(Behaviors.receive(MembershipChanged.class)
@@ -248,7 +262,14 @@ public final class CounterSample {
     system.eventStream().tell(new EventStream.Subscribe<>(MembershipChanged.class, printer));
     RaftGroup<Increment, GetValue, Long> counter =
         PekkoRaft.get(system).init(ReplicatedStateMachine.of(GROUP_ID, Counter::new));
-    return new Node(id, system, counter);
+    // The gateway on a free port (counter.conf: several nodes share this JVM and its machine), bound meanwhile.
+    CompletableFuture<Integer> gatewayPort = PekkoRaftGateway.get(system).register(GROUP_ID, new CounterCodec()).start()
+        .thenApply(binding -> {
+          log.info("{} serves the group over gRPC at 127.0.0.1:{} (pekkoraft.v1.RaftService).", id,
+              binding.localAddress().getPort());
+          return binding.localAddress().getPort();
+        }).toCompletableFuture();
+    return new Node(id, system, counter, gatewayPort);
   }
 
   private synchronized void printCommitted(Membership m) {
@@ -427,6 +448,38 @@ public final class CounterSample {
     log.error("FAILED: the counters {} should all equal {} (the start) + {} acknowledged increments (plus at most {}"
         + " of unknown outcome).", copies, start, acknowledged, unknown);
     return false;
+  }
+
+  /**
+   * What a client in any language sees: a linearizable read of the counter through each running node's gRPC
+   * gateway (a Pekko gRPC client here; see grpc-gateway/examples for Node.js and buf curl) gives the value a
+   * linearizable read on the leader gives.
+   */
+  private boolean readThroughGateways(Node leader) throws Exception {
+    long value = await(leader.counter().read(GetValue.INSTANCE).toCompletableFuture());
+    Map<String, Long> read = new LinkedHashMap<>();
+    for (Node node : nodes.values()) {
+      int port = await(node.gatewayPort());
+      RaftServiceClient client = RaftServiceClient.create(GrpcClientSettings
+          .connectToServiceAt("127.0.0.1", port, node.system()).withTls(false)
+          .withDeadline(Duration.ofSeconds(STEP_TIMEOUT_SECONDS)), node.system());
+      try {
+        ByteString result = await(client.query(QueryRequest.newBuilder().setGroup(GROUP_ID)
+            .setPayload(ByteString.copyFromUtf8("{}")).build()).toCompletableFuture()).getResult();
+        read.put(node.id() + " (127.0.0.1:" + port + ")",
+            Long.parseLong(result.toString(StandardCharsets.UTF_8)));
+      } finally {
+        client.close();
+      }
+    }
+    boolean agree = read.values().stream().allMatch(v -> v == value);
+    String reads = read.entrySet().stream().map(e -> e.getKey() + " = " + e.getValue()).collect(Collectors.joining(", "));
+    if (agree) {
+      log.info("OK: read over gRPC through each node's gateway: {}.", reads);
+    } else {
+      log.error("FAILED: read over gRPC through each node's gateway: {}; the leader reads {}.", reads, value);
+    }
+    return agree;
   }
 
   /** A follower learns that entries are committed with the leader's next heartbeat: ask again a few times. */

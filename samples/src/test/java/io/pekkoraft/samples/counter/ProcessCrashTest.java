@@ -577,7 +577,9 @@ class ProcessCrashTest {
           "-Dpekko.loglevel=INFO"));
       command.addAll(options);
       command.addAll(List.of("-cp", System.getProperty("java.class.path"), CounterNode.class.getName(), "--id", id,
-          "--ports", ports.stream().map(String::valueOf).collect(Collectors.joining(",")), "--data", data.toString()));
+          "--ports", ports.stream().map(String::valueOf).collect(Collectors.joining(",")), "--data", data.toString(),
+          // The gateway on a free port: the default ports (9091, ...) may be taken on a shared machine.
+          "--gateway-port", "0"));
       ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
       Process started = builder.start();
       process = started;
