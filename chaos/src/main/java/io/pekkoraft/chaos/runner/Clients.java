@@ -253,22 +253,19 @@ final class Clients {
   /**
    * A client's home node and its own route (--routes home): its own leader hint and its own list of servers
    * that gave no answer lately, over the shared connection's listing of the members. Each command and
-   * LINEARIZABLE or LEASE read is first sent to the home node, unless the home gave no answer within the
-   * last attempt timeout; FOLLOWER and STALE reads take the client's own route off the leader.
+   * LINEARIZABLE or LEASE read is first sent to the home node, whatever happened to the one before (as a
+   * client connected to one node does): a home that is paused costs each operation one attempt timeout.
+   * FOLLOWER and STALE reads take the client's own route off the leader.
    */
   static final class Home {
     final String node;
     private final ClientConnection connection;
     private final MemberRoute own;
-    private final long silenceNanos;
-    /** The home gave no answer: passed over until then (System.nanoTime), or 0. */
-    private volatile long homeSilentUntil;
 
     Home(ClientConnection connection, String node, Duration attemptTimeout) {
       this.node = node;
       this.connection = connection;
       this.own = new MemberRoute(connection, System::nanoTime, attemptTimeout);
-      this.silenceNanos = attemptTimeout.toNanos();
     }
 
     CompletionStage<KvStateMachine.Result> request(Workload.Op op, ReadConsistency consistency, Duration timeout) {
@@ -287,9 +284,8 @@ final class Clients {
       public ActorRef<ServerCommand> next() {
         if (!homeAsked) {
           homeAsked = true;
-          long silentUntil = homeSilentUntil;
           ActorRef<ServerCommand> home = connection.usable(node, true);
-          if (home != null && (silentUntil == 0 || System.nanoTime() - silentUntil >= 0)) return home;
+          if (home != null) return home;
         }
         return own.next();
       }
@@ -301,13 +297,11 @@ final class Clients {
 
       @Override
       public void served(ActorRef<ServerCommand> asked) {
-        if (connection.isServerOf(node, asked)) homeSilentUntil = 0;
         own.served(asked);
       }
 
       @Override
       public void noAnswer(ActorRef<ServerCommand> asked) {
-        if (connection.isServerOf(node, asked)) homeSilentUntil = System.nanoTime() + silenceNanos;
         own.noAnswer(asked);
       }
 
