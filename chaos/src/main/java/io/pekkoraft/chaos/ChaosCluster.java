@@ -3,6 +3,7 @@ package io.pekkoraft.chaos;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValueFactory;
 import io.pekkoraft.testkit.LocalCluster;
 import java.nio.file.Path;
 import java.util.List;
@@ -40,12 +41,42 @@ public final class ChaosCluster {
    * on or off, the read lease.
    */
   public static Config node(String id, int port, List<Integer> seedPorts, Map<String, Integer> members, Path data,
-      String settings) {
+      String settings, double clockRate) {
     Config own = ConfigFactory.parseString("pekko-raft.self-id = \"" + id + "\"")
         .withFallback(ConfigFactory.parseString(settings))
         .withFallback(LocalCluster.dataConfig(data))
         .withFallback(cluster(port, seedPorts, members));
-    return load(own);
+    return atClockRate(load(own), clockRate);
+  }
+
+  /**
+   * The durations a Raft node measures on its own clock, under {@code pekko-raft}: its election timeouts,
+   * heartbeats and check-quorum (every election-timeout-min), the leadership transfer's bound (0: the
+   * election-timeout-min), its read lease (election-timeout-min less the margin), snapshots by time, and the
+   * deadlines of its own requests.
+   */
+  public static final List<String> TIMED_KEYS = List.of("election-timeout-min", "election-timeout-max",
+      "heartbeat-interval", "leadership-transfer-timeout", "read.lease-clock-drift-margin", "snapshot.every-time",
+      "client.ask-timeout", "session.attempt-timeout");
+
+  /**
+   * {@code config} as a node whose clock runs at {@code rate} times real time lives it: each of the
+   * {@link #TIMED_KEYS} it measures as d lasts d / rate of real time, so it is set to d / rate. A node at rate
+   * 0.5 waits twice as long for everything Raft times, its lease included; a lease-only clock would leave its
+   * check-quorum and heartbeats on time, and a cut-off leader would step down before its lease outlived the
+   * others' election timeout. What is not Raft's (Pekko's scheduler, the cluster's failure detector) and the
+   * wall clock log time is stamped from keep real time.
+   */
+  public static Config atClockRate(Config config, double rate) {
+    if (!(rate > 0) || Double.isInfinite(rate)) throw new IllegalArgumentException("a clock rate must be positive, not " + rate);
+    if (rate == 1) return config;
+    Config slowed = config;
+    for (String key : TIMED_KEYS) {
+      String path = "pekko-raft." + key;
+      long nanos = Math.round(config.getDuration(path).toNanos() / rate);
+      slowed = slowed.withValue(path, ConfigValueFactory.fromAnyRef(nanos + "ns"));
+    }
+    return slowed;
   }
 
   /**

@@ -70,6 +70,52 @@ class ChaosRunTest {
     assertEquals(ChaosRunner.BAD_FLAGS, ChaosRunner.run(new String[] {"--reads", "lease", "--clock-rate", "node-1=0"}, out, errors));
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("--clock-rate must be 0.1 to 10"));
     assertEquals(ChaosRunner.BAD_FLAGS, ChaosRunner.run(new String[] {"--reads", "lease", "--clock-rate", "leader=0.5"}, out, errors));
+    assertEquals(ChaosRunner.BAD_FLAGS, ChaosRunner.run(new String[] {"--routes", "random"}, out, errors));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("--routes must be shared or home, not 'random'"));
+    assertEquals(ChaosRunner.BAD_FLAGS, ChaosRunner.run(new String[] {"--attempt-timeout", "50"}, out, errors));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("--attempt-timeout must be 100 to 10000 ms, not 50"));
+  }
+
+  @Test
+  void homeRoutesTheAttemptTimeoutAndTheIsolateFaultAreAskedForByNameAndReplayed() throws Exception {
+    ChaosOptions defaults = ChaosOptions.parse(new String[] {"--seed", "1"});
+    assertEquals(ChaosOptions.Routes.SHARED, defaults.routes());
+    assertEquals(java.time.Duration.ofSeconds(2), defaults.attemptTimeout(), "the reference attempt timeout");
+    assertTrue(!defaults.faults().contains(ChaosOptions.Fault.ISOLATE), "isolate is asked for by name");
+    assertTrue(defaults.clientSettings().endsWith("pekko-raft.session.attempt-timeout = 2000ms"), defaults.clientSettings());
+
+    ChaosOptions options = ChaosOptions.parse(new String[] {"--seed", "7", "--workload", "register", "--faults",
+        "pause,isolate", "--reads", "lease", "--lease-margin", "600", "--clock-rate", "node-1=0.5", "--routes", "home",
+        "--attempt-timeout", "500"});
+    assertEquals(java.util.EnumSet.of(ChaosOptions.Fault.PAUSE, ChaosOptions.Fault.ISOLATE), options.faults());
+    assertEquals(ChaosOptions.Routes.HOME, options.routes());
+    assertTrue(options.clientSettings().contains("pekko-raft.session.attempt-timeout = 500ms"), options.clientSettings());
+    assertTrue(!options.nodeSettings().contains("attempt-timeout"), "the nodes keep the reference attempt timeout");
+    assertTrue(options.replayFlags().contains("--faults pause,isolate"), options.replayFlags());
+    assertTrue(options.replayFlags().contains("--routes home --attempt-timeout 500"), options.replayFlags());
+    assertEquals(options, ChaosOptions.parse(options.replayFlags().split(" ")), "the replay flags give the same run");
+  }
+
+  @Test
+  void aNodeWhoseClockRunsSlowTimesEveryRaftDurationSlowAndItsLeaseMarginWithThem() {
+    com.typesafe.config.Config real = ChaosCluster.node("node-1", 25521, List.of(25521), Map.of("node-1", 25521),
+        Path.of("target/unused"), "pekko-raft.read.lease = on\npekko-raft.read.lease-clock-drift-margin = 600ms", 1);
+    com.typesafe.config.Config slow = ChaosCluster.node("node-1", 25521, List.of(25521), Map.of("node-1", 25521),
+        Path.of("target/unused"), "pekko-raft.read.lease = on\npekko-raft.read.lease-clock-drift-margin = 600ms", 0.5);
+    for (String key : ChaosCluster.TIMED_KEYS) {
+      String path = "pekko-raft." + key;
+      assertEquals(real.getDuration(path).multipliedBy(2), slow.getDuration(path), path + " at half speed lasts twice as long");
+    }
+    assertEquals(java.time.Duration.ofMillis(2000), slow.getDuration("pekko-raft.election-timeout-min"));
+    assertEquals(java.time.Duration.ofMillis(400), slow.getDuration("pekko-raft.heartbeat-interval"));
+    assertEquals(java.time.Duration.ofMillis(1200), slow.getDuration("pekko-raft.read.lease-clock-drift-margin"));
+    assertEquals(real.getDuration("pekko-raft.session.ttl"), slow.getDuration("pekko-raft.session.ttl"),
+        "log time is the leaders' wall clocks, not this node's timers");
+    io.pekkoraft.consensus.impl.RaftSettings settings = io.pekkoraft.consensus.impl.RaftSettings.fromConfig(slow);
+    assertEquals(java.time.Duration.ofMillis(2000), settings.leadershipTransferTimeout(), "0: election-timeout-min, slowed");
+    assertEquals(java.time.Duration.ofMillis(800), settings.electionTimeoutMin().minus(settings.leaseClockDriftMargin()),
+        "its lease: (1000 - 600) / 0.5 = 800 ms of real time, within the others' 1000 ms election timeout");
+    assertEquals(real, ChaosCluster.atClockRate(real, 1), "the real clock changes nothing");
   }
 
   @Test

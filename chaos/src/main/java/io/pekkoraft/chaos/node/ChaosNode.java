@@ -3,6 +3,7 @@ package io.pekkoraft.chaos.node;
 import io.pekkoraft.chaos.ChaosCluster;
 import io.pekkoraft.chaos.kv.KvStateMachine;
 import io.pekkoraft.consensus.PekkoRaft;
+import io.pekkoraft.consensus.RaftGroup;
 import io.pekkoraft.consensus.ReplicatedStateMachine;
 import io.pekkoraft.consensus.RoleChanged;
 import io.pekkoraft.testkit.TestNetwork;
@@ -36,8 +37,9 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * </pre>
  *
  * {@code --settings} (optional) is HOCON the run adds to the node's configuration (sessions, the read lease).
- * The system property {@code chaos.lease-clock-rate} (optional, default 1) times the leader's read lease on a
- * clock running at that rate ({@link RateClock}), as a node whose clock drifts would.
+ * {@code --clock-rate} (optional, default 1) runs the node as one whose clock runs at that rate would: every
+ * duration Raft times on it (elections, heartbeats, check-quorum, the read lease) is its configured value
+ * divided by the rate ({@link ChaosCluster#atClockRate}).
  * {@code --members} is its {@code pekko-raft.members} (id to port on 127.0.0.1): the bootstrap members, or for
  * a spare node that joins the running group, the group's members when it starts (its id is none of them, so it
  * waits as a non-member until a leader adds it).
@@ -49,6 +51,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  *   <li>in {@code block node-1,node-3}: drop every Raft message sent to those members from now on; answered
  *       {@code BLOCKED node-1,node-3};
  *   <li>in {@code heal}: deliver to everyone again; answered {@code HEALED <messages dropped so far>}.
+ *   <li>in {@code lead}: ask for the leadership ({@link RaftGroup#transferLeadership(String)} to itself);
+ *       answered {@code LEAD <the leader afterwards>} or {@code LEAD-FAILED <why>}.
  * </ul>
  * When standard input closes (the runner is gone), the node halts, so it never outlives its runner.
  */
@@ -77,6 +81,7 @@ public final class ChaosNode {
     Map<String, Integer> members = new LinkedHashMap<>();
     Path data = null;
     String settings = "";
+    double clockRate = 1;
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--id" -> id = args[i + 1];
@@ -91,27 +96,30 @@ public final class ChaosNode {
         }
         case "--data" -> data = Path.of(args[i + 1]).toAbsolutePath();
         case "--settings" -> settings = args[i + 1];
+        case "--clock-rate" -> clockRate = Double.parseDouble(args[i + 1].trim());
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
     if (id == null || port == 0 || seeds.isEmpty() || members.isEmpty() || data == null || args.length % 2 != 0) {
       throw new IllegalArgumentException(
-          "usage: ChaosNode --id node-N --port P --seeds P1,P2,... --members node-1=P1,... --data DIR [--settings HOCON]");
+          "usage: ChaosNode --id node-N --port P --seeds P1,P2,... --members node-1=P1,... --data DIR [--settings HOCON] [--clock-rate R]");
     }
 
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ChaosCluster.SYSTEM_NAME,
-        ChaosCluster.node(id, port, seeds, members, data, settings));
+        ChaosCluster.node(id, port, seeds, members, data, settings, clockRate));
     reportRoles(system, id, out);
     TestNetwork network = new TestNetwork();
     ReplicatedStateMachine<KvStateMachine.Command, KvStateMachine.Read, KvStateMachine.Result> group =
         ReplicatedStateMachine.of(ChaosCluster.GROUP_ID, KvStateMachine::new).withTransport(network::decorate);
-    double clockRate = Double.parseDouble(System.getProperty("chaos.lease-clock-rate", "1").trim());
     if (clockRate != 1) {
-      System.err.println("ChaosNode " + id + ": the read lease is timed on a clock running at " + clockRate + " times the real one");
-      group = group.withLeaseClock(new RateClock(System::nanoTime, clockRate));
+      System.err.println("ChaosNode " + id + ": its clock runs at " + clockRate + " times the real one: election timeout "
+          + system.settings().config().getDuration("pekko-raft.election-timeout-min").toMillis() + "-"
+          + system.settings().config().getDuration("pekko-raft.election-timeout-max").toMillis() + " ms, heartbeats every "
+          + system.settings().config().getDuration("pekko-raft.heartbeat-interval").toMillis() + " ms, lease margin "
+          + system.settings().config().getDuration("pekko-raft.read.lease-clock-drift-margin").toMillis() + " ms of real time");
     }
-    PekkoRaft.get(system).init(group);
-    obeyCommands(id, network, out);
+    RaftGroup<KvStateMachine.Command, KvStateMachine.Read, KvStateMachine.Result> handle = PekkoRaft.get(system).init(group);
+    obeyCommands(id, network, handle, out);
   }
 
   private static void reportRoles(ActorSystem<?> system, String id, PrintStream out) {
@@ -132,7 +140,7 @@ public final class ChaosNode {
   }
 
   /** Reads commands until standard input closes, then halts the process. */
-  private static void obeyCommands(String id, TestNetwork network, PrintStream out) {
+  private static void obeyCommands(String id, TestNetwork network, RaftGroup<?, ?, ?> group, PrintStream out) {
     try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null) {
@@ -141,6 +149,9 @@ public final class ChaosNode {
         if (command.equals("heal")) {
           network.heal();
           say(out, "HEALED " + network.counts(id).dropped());
+        } else if (command.equals("lead")) {
+          group.transferLeadership(id).whenComplete((leader, failure) -> say(out, failure == null ? "LEAD " + leader
+              : "LEAD-FAILED " + (failure.getCause() != null ? failure.getCause() : failure)));
         } else if (command.startsWith("block ")) {
           Set<String> peers = new LinkedHashSet<>(Arrays.asList(command.substring(6).trim().split(",")));
           network.block(id, peers);

@@ -28,12 +28,23 @@ public record ChaosOptions(
     ReadConsistency reads,
     boolean sessions,
     Duration leaseMargin,
-    Map<String, Double> clockRates) {
+    Map<String, Double> clockRates,
+    Routes routes,
+    Duration attemptTimeout) {
 
   /** The faults the nemesis can inject. */
-  public enum Fault { KILL, PAUSE, PARTITION, MEMBERSHIP }
+  public enum Fault { KILL, PAUSE, PARTITION, ISOLATE, MEMBERSHIP }
 
-  /** The faults without --faults: membership changes are asked for by name (they start two more JVMs). */
+  /** How the clients find the leader: through one shared route, or each from a home node of its own. */
+  public enum Routes { SHARED, HOME }
+
+  /** The reference pekko-raft.session.attempt-timeout. */
+  private static final long ATTEMPT_TIMEOUT_MILLIS = 2000;
+
+  /**
+   * The faults without --faults: membership changes are asked for by name (they start two more JVMs), and so
+   * is isolate (it moves the leadership to the slowest clock on purpose).
+   */
   private static final Set<Fault> DEFAULT_FAULTS = EnumSet.of(Fault.KILL, Fault.PAUSE, Fault.PARTITION);
 
   /** What the clients do. */
@@ -50,9 +61,11 @@ public record ChaosOptions(
       "usage: bin/chaos [flags]",
       "  --nodes N             Raft members at the start, each its own JVM on 127.0.0.1: 3 or 5 (default 3)",
       "  --duration SECONDS    how long faults are injected while the clients run (default 60)",
-      "  --faults LIST         kill,pause,partition,membership (any subset, comma separated) or none",
+      "  --faults LIST         kill,pause,partition,isolate,membership (any subset, comma separated) or none",
       "                        (default kill,pause,partition); membership adds, removes and replaces members,",
-      "                        also through joint changes, with two spare nodes (node-N+1, node-N+2)",
+      "                        also through joint changes, with two spare nodes (node-N+1, node-N+2); isolate",
+      "                        makes the node with the slowest clock (--clock-rate; else the leader) lead, then",
+      "                        cuts its Raft traffic to every peer for 2-8 s (clients still reach it)",
       "  --seed S              seed of the fault schedule and the clients' choices (default: random, printed)",
       "  --clients C           concurrent client processes (default 5)",
       "  --workload W          counter (add 1, read) or register (read, write, cas per key) (default counter)",
@@ -68,9 +81,15 @@ public record ChaosOptions(
       "                        fail with them (a check of the checker)",
       "  --lease-margin MILLIS the nodes' pekko-raft.read.lease-clock-drift-margin with --reads lease",
       "                        (default 100, the reference value; 0 to 999)",
-      "  --clock-rate LIST     with --reads lease: node=rate,... (or all=rate) runs those nodes' lease clock at",
-      "                        that rate (0.1 to 10; 0.8 = 20% slow): a slow leader's lease outlasts the",
-      "                        followers' election timeout unless the margin covers it (default: all 1)",
+      "  --clock-rate LIST     with --reads lease: node=rate,... (or all=rate) runs those nodes' clocks at that",
+      "                        rate (0.1 to 10; 0.5 = half speed): every duration Raft times on them (elections,",
+      "                        heartbeats, check-quorum, the lease) lasts 1/rate as long; a slow leader's lease",
+      "                        outlasts the others' election timeout unless the margin covers the drift,",
+      "                        margin >= (1 - rate) x 1000 ms (default: all 1)",
+      "  --routes R            shared (default): the clients share one leader hint; home: client i asks node",
+      "                        i mod N first for each operation, and keeps a leader hint of its own",
+      "  --attempt-timeout MILLIS  how long a client waits for one attempt before it asks elsewhere (the",
+      "                        client's pekko-raft.session.attempt-timeout; default 2000, 100 to 10000)",
       "  --help                this text",
       "Exit status: 0 linearizable and nothing acknowledged lost; 1 a check failed; 2 bad flags;",
       "3 the run itself could not be carried out (a node did not start, no leader).");
@@ -90,6 +109,8 @@ public record ChaosOptions(
     boolean sessions = true;
     Long leaseMarginMillis = null;
     Map<String, Double> clockRates = new TreeMap<>();
+    Routes routes = Routes.SHARED;
+    long attemptTimeoutMillis = ATTEMPT_TIMEOUT_MILLIS;
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       if (flag.equals("--help") || flag.equals("-h")) return null;
@@ -142,6 +163,17 @@ public record ChaosOptions(
           }
         }
         case "--clock-rate" -> clockRates = clockRates(value);
+        case "--routes" -> routes = switch (value) {
+          case "shared" -> Routes.SHARED;
+          case "home" -> Routes.HOME;
+          default -> throw new UsageException("--routes must be shared or home, not '" + value + "'");
+        };
+        case "--attempt-timeout" -> {
+          attemptTimeoutMillis = integer(flag, value);
+          if (attemptTimeoutMillis < 100 || attemptTimeoutMillis > 10_000) {
+            throw new UsageException("--attempt-timeout must be 100 to 10000 ms, not " + value);
+          }
+        }
         default -> throw new UsageException("unknown flag " + flag);
       }
     }
@@ -149,7 +181,7 @@ public record ChaosOptions(
       throw new UsageException("--lease-margin goes with --reads lease");
     }
     if (!clockRates.isEmpty() && reads != ReadConsistency.LEASE) {
-      throw new UsageException("--clock-rate goes with --reads lease (it changes only the clock of the read lease)");
+      throw new UsageException("--clock-rate goes with --reads lease (the read lease is what trusts the clocks' rates)");
     }
     long chosenSeed = seed != null ? seed : System.nanoTime();
     long deadline = timeoutMillis != null ? timeoutMillis : sessions ? 30_000 : 2000;
@@ -157,10 +189,11 @@ public record ChaosOptions(
     return new ChaosOptions(nodes, Duration.ofSeconds(durationSeconds), faults, chosenSeed, clients, workload,
         history != null ? history : runDir.resolve("history.jsonl"), runDir, Duration.ofMillis(deadline), reads,
         sessions, Duration.ofMillis(leaseMarginMillis != null ? leaseMarginMillis : 100),
-        java.util.Collections.unmodifiableMap(clockRates)); // sorted: the replay flags name them in order
+        java.util.Collections.unmodifiableMap(clockRates), // sorted: the replay flags name them in order
+        routes, Duration.ofMillis(attemptTimeoutMillis));
   }
 
-  /** {@code node-1=0.5,node-3=0.9} or {@code all=0.8}: the rate of each node's lease clock. */
+  /** {@code node-1=0.5,node-3=0.9} or {@code all=0.8}: the rate of each node's clock. */
   private static Map<String, Double> clockRates(String value) throws UsageException {
     Map<String, Double> rates = new TreeMap<>();
     for (String entry : value.split(",", -1)) {
@@ -180,7 +213,7 @@ public record ChaosOptions(
     return rates;
   }
 
-  /** The rate of {@code node}'s lease clock: its own, else that of {@code all}, else 1. */
+  /** The rate of {@code node}'s clock: its own, else that of {@code all}, else 1. */
   public double clockRate(String node) {
     Double own = clockRates.get(node);
     return own != null ? own : clockRates.getOrDefault("all", 1.0);
@@ -195,12 +228,13 @@ public record ChaosOptions(
         case "kill" -> faults.add(Fault.KILL);
         case "pause" -> faults.add(Fault.PAUSE);
         case "partition" -> faults.add(Fault.PARTITION);
+        case "isolate" -> faults.add(Fault.ISOLATE);
         case "membership" -> faults.add(Fault.MEMBERSHIP);
         default -> unknown.add("'" + name + "'");
       }
     }
     if (!unknown.isEmpty()) {
-      throw new UsageException("--faults takes kill, pause, partition, membership (comma separated) or none; unknown: "
+      throw new UsageException("--faults takes kill, pause, partition, isolate, membership (comma separated) or none; unknown: "
           + String.join(", ", unknown));
     }
     return faults;
@@ -234,7 +268,8 @@ public record ChaosOptions(
     return "--nodes " + nodes + " --duration " + duration.toSeconds() + " --faults " + faultList + " --seed " + seed
         + " --clients " + clients + " --workload " + workload.name().toLowerCase(Locale.ROOT)
         + " --timeout " + requestTimeout.toMillis() + " --reads " + reads.name().toLowerCase(Locale.ROOT)
-        + " --sessions " + (sessions ? "on" : "off")
+        + " --sessions " + (sessions ? "on" : "off") + " --routes " + routes.name().toLowerCase(Locale.ROOT)
+        + " --attempt-timeout " + attemptTimeout.toMillis()
         + (reads == ReadConsistency.LEASE ? " --lease-margin " + leaseMargin.toMillis() : "")
         + (clockRates.isEmpty() ? "" : " --clock-rate " + String.join(",",
             clockRates.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()));
@@ -250,5 +285,10 @@ public record ChaosOptions(
       settings += "\npekko-raft.read.lease = on\npekko-raft.read.lease-clock-drift-margin = " + leaseMargin.toMillis() + "ms";
     }
     return settings;
+  }
+
+  /** What the runner's client system adds: the nodes' session setting, and the clients' attempt timeout. */
+  public String clientSettings() {
+    return nodeSettings() + "\npekko-raft.session.attempt-timeout = " + attemptTimeout.toMillis() + "ms";
   }
 }

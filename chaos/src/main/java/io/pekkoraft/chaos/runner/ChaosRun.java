@@ -86,7 +86,9 @@ public final class ChaosRun {
         + options.duration().toSeconds() + " s; sessions " + (options.sessions() ? "on" : "off") + ", request deadline "
         + options.requestTimeout().toMillis() + " ms, reads " + options.reads().name().toLowerCase()
         + (options.reads() == io.pekkoraft.consensus.ReadConsistency.LEASE ? " (lease margin " + options.leaseMargin().toMillis()
-            + " ms)" : "") + "; run directory " + dir);
+            + " ms)" : "") + (options.clockRates().isEmpty() ? "" : ", clock rates " + options.clockRates())
+        + ", routes " + options.routes().name().toLowerCase() + ", attempt timeout " + options.attemptTimeout().toMillis()
+        + " ms; run directory " + dir);
     Thread killer = new Thread(() -> nodes.forEach(NodeProcess::stop));
     Runtime.getRuntime().addShutdownHook(killer); // nodes never outlive the runner
     ActorSystem<Void> system = null;
@@ -120,7 +122,7 @@ public final class ChaosRun {
 
       // The client lists every node that may ever be a member: a RaftClient reaches only those it lists.
       system = ActorSystem.create(Behaviors.empty(), ChaosCluster.SYSTEM_NAME,
-          ChaosCluster.client(ports.get(total), nodePorts, everyNode, options.nodeSettings()));
+          ChaosCluster.client(ports.get(total), nodePorts, everyNode, options.clientSettings()));
       RaftClient<KvStateMachine.Command, KvStateMachine.Read, KvStateMachine.Result> client =
           RaftClient.<KvStateMachine.Command, KvStateMachine.Read, KvStateMachine.Result>create(system, ChaosCluster.GROUP_ID)
               .withAskTimeout(options.requestTimeout());
@@ -128,7 +130,8 @@ public final class ChaosRun {
 
       Workload workload = new Workload(options.workload());
       Clients clients = new Clients(client, history, workload, options.requestTimeout(), options.reads(),
-          startNanos, options.clients(), options.seed());
+          startNanos, options.clients(), options.seed(),
+          options.routes() == ChaosOptions.Routes.HOME ? List.copyOf(bootstrap.keySet()) : List.of(), options.attemptTimeout());
       ReentrantLock processes = new ReentrantLock(true);
       Nemesis nemesis = new Nemesis(nodes, options.faults(), processes, options.seed(), out, this::elapsedMillis);
       MembershipNemesis changes = null;
@@ -163,7 +166,8 @@ public final class ChaosRun {
       }
       String faults = options.duration().toSeconds() + " s of faults: " + nemesis.kills.get() + " kills ("
           + nemesis.leaderKills.get() + " of the leader), " + nemesis.pauses.get() + " pauses (" + nemesis.leaderPauses.get()
-          + " of the leader), " + nemesis.partitions.get() + " partitions";
+          + " of the leader), " + nemesis.partitions.get() + " partitions"
+          + (options.faults().contains(ChaosOptions.Fault.ISOLATE) ? ", " + nemesis.isolations() : "");
       if (membershipNemesis != null) {
         Membership last = membershipNemesis.settle();
         faults += ", " + membershipNemesis.summary() + "; final configuration: " + MembershipNemesis.describe(last);

@@ -6,6 +6,10 @@ import io.pekkoraft.chaos.kv.KvStateMachine;
 import io.pekkoraft.consensus.RaftClient;
 import io.pekkoraft.consensus.RaftException;
 import io.pekkoraft.consensus.ReadConsistency;
+import io.pekkoraft.consensus.impl.client.ClientConnection;
+import io.pekkoraft.consensus.impl.client.MemberRoute;
+import io.pekkoraft.consensus.impl.client.RequestLoop;
+import io.pekkoraft.consensus.protocol.ServerCommand;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +24,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongFunction;
+import org.apache.pekko.actor.typed.ActorRef;
 
 /**
  * The concurrent clients: each a thread running one operation at a time through the {@link RaftClient}, and
@@ -33,6 +38,13 @@ import java.util.function.LongFunction;
  * <p>With client sessions on, the {@link RaftClient} itself retries commands of unknown outcome until the
  * deadline ({@code --timeout}), so each is one operation here: {@code info} only when the deadline passed.
  * With {@code --reads follower} the {@link RaftClient} sends the reads to the nodes other than the leader.
+ *
+ * <p>With {@code --routes shared} every client goes through the one {@link RaftClient}, whose leader hint they
+ * share. With {@code --routes home} each client has a home node (client i the node i mod N, as a Jepsen client
+ * is connected to one node) and a route of its own ({@link Home}): every command and LINEARIZABLE or LEASE read
+ * is sent to its home node first, and from there where that node's NotLeader answer and the client's own
+ * leader hint lead. A client at home on a leader cut off from its peers then keeps asking it, while the others
+ * write through the new leader: the way a deposed leader's lease read reaches a client.
  */
 final class Clients {
 
@@ -60,10 +72,29 @@ final class Clients {
   /** The next process id for one-off operations (the final reads): above every client's. */
   private final AtomicInteger nextSpareProcess = new AtomicInteger(1_000_000);
   private final List<Thread> threads = new ArrayList<>();
+  /** With --routes home: each client's home node and route, by client index; empty with --routes shared. */
+  private final List<Home> homes = new ArrayList<>();
 
   Clients(RaftClient<KvStateMachine.Command, KvStateMachine.Read, KvStateMachine.Result> client, HistoryWriter history,
       Workload workload, Duration timeout, ReadConsistency reads, long startNanos, int count, long seed) {
+    this(client, history, workload, timeout, reads, startNanos, count, seed, List.of(), Duration.ofSeconds(2));
+  }
+
+  /**
+   * @param homeNodes with --routes home, the nodes the clients are at home on in turn (client i on
+   *     {@code homeNodes[i mod size]}); empty: every client goes through {@code client}'s shared route
+   * @param attemptTimeout how long one attempt waits for an answer (the client system's
+   *     {@code pekko-raft.session.attempt-timeout}): a silent home is passed over that long
+   */
+  Clients(RaftClient<KvStateMachine.Command, KvStateMachine.Read, KvStateMachine.Result> client, HistoryWriter history,
+      Workload workload, Duration timeout, ReadConsistency reads, long startNanos, int count, long seed,
+      List<String> homeNodes, Duration attemptTimeout) {
     this.client = client;
+    if (!homeNodes.isEmpty()) {
+      // The connection the RaftClient shares: its listing, and the request loop (outbox, session) the homes use.
+      ClientConnection connection = (ClientConnection) client.route();
+      for (int c = 0; c < count; c++) homes.add(new Home(connection, homeNodes.get(c % homeNodes.size()), attemptTimeout));
+    }
     this.history = history;
     this.workload = workload;
     this.timeout = timeout;
@@ -76,7 +107,7 @@ final class Clients {
   void start() {
     for (int c = 0; c < count; c++) {
       int first = c;
-      Thread thread = new Thread(() -> runClient(first), "chaos-client-" + c);
+      Thread thread = new Thread(() -> runClient(first), "chaos-client-" + c + (homes.isEmpty() ? "" : "@" + homes.get(c).node));
       thread.setDaemon(true);
       threads.add(thread);
       thread.start();
@@ -93,22 +124,23 @@ final class Clients {
     Random random = new Random(seed * 31 + index);
     int process = index;
     while (running.get()) {
-      Event.Type outcome = perform(process, workload.next(random)).type();
+      Event.Type outcome = perform(process, workload.next(random), reads, homes.isEmpty() ? null : homes.get(index)).type();
       if (outcome == Event.Type.INFO) process += count;
     }
   }
 
   /** One operation by {@code process}: invoked, awaited, recorded. Returns the completion. */
   Event perform(int process, Workload.Op op) {
-    return perform(process, op, reads);
+    return perform(process, op, reads, null);
   }
 
-  private Event perform(int process, Workload.Op op, ReadConsistency consistency) {
+  /** {@code home}: the client's home and route (--routes home), or null for the shared route. */
+  private Event perform(int process, Workload.Op op, ReadConsistency consistency, Home home) {
     Event invoke = record(time -> Event.invoke(process, op.f(), op.key(), op.value(), time, op.id()));
     LongFunction<Event> completion;
     try {
-      CompletionStage<KvStateMachine.Result> request = op.command() != null ? client.submit(op.command())
-          : client.read(op.query(), consistency);
+      CompletionStage<KvStateMachine.Result> request = home != null ? home.request(op, consistency, timeout)
+          : op.command() != null ? client.submit(op.command()) : client.read(op.query(), consistency);
       // The client answers within its deadline; the margin only guards against a lost completion.
       KvStateMachine.Result result = request.toCompletableFuture().get(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
       if (op.f().equals("cas") && !result.applied()) {
@@ -151,7 +183,8 @@ final class Clients {
   Object finalRead(String historyKey, String storeKey, Duration within) throws TimeoutException {
     long deadline = System.nanoTime() + within.toNanos();
     while (System.nanoTime() < deadline) {
-      Event done = perform(nextSpareProcess.getAndIncrement(), Workload.read(historyKey, storeKey), ReadConsistency.LINEARIZABLE);
+      Event done = perform(nextSpareProcess.getAndIncrement(), Workload.read(historyKey, storeKey), ReadConsistency.LINEARIZABLE,
+          null);
       if (done.type() == Event.Type.OK) return done.value();
       try {
         Thread.sleep(200); // a pause between attempts while a leader is being elected
@@ -217,4 +250,65 @@ final class Clients {
     return System.nanoTime() - startNanos;
   }
 
+  /**
+   * A client's home node and its own route (--routes home): its own leader hint and its own list of servers
+   * that gave no answer lately, over the shared connection's listing of the members. Each command and
+   * LINEARIZABLE or LEASE read is first sent to the home node, whatever happened to the one before (as a
+   * client connected to one node does): a home that is paused costs each operation one attempt timeout.
+   * FOLLOWER and STALE reads take the client's own route off the leader.
+   */
+  static final class Home {
+    final String node;
+    private final ClientConnection connection;
+    private final MemberRoute own;
+
+    Home(ClientConnection connection, String node, Duration attemptTimeout) {
+      this.node = node;
+      this.connection = connection;
+      this.own = new MemberRoute(connection, System::nanoTime, attemptTimeout);
+    }
+
+    CompletionStage<KvStateMachine.Result> request(Workload.Op op, ReadConsistency consistency, Duration timeout) {
+      RequestLoop requests = connection.requests();
+      if (op.command() != null) return requests.command(op.command(), new FromHome(), timeout);
+      RequestLoop.Route route = consistency == ReadConsistency.FOLLOWER || consistency == ReadConsistency.STALE
+          ? own.forReads(consistency) : new FromHome();
+      return requests.query(op.query(), consistency, route, timeout);
+    }
+
+    /** The route of one request: the home node first, then the client's own route. */
+    private final class FromHome implements RequestLoop.Route {
+      private volatile boolean homeAsked;
+
+      @Override
+      public ActorRef<ServerCommand> next() {
+        if (!homeAsked) {
+          homeAsked = true;
+          ActorRef<ServerCommand> home = connection.usable(node, true);
+          if (home != null) return home;
+        }
+        return own.next();
+      }
+
+      @Override
+      public boolean notLeader(ActorRef<ServerCommand> asked, String leaderId) {
+        return own.notLeader(asked, leaderId);
+      }
+
+      @Override
+      public void served(ActorRef<ServerCommand> asked) {
+        own.served(asked);
+      }
+
+      @Override
+      public void noAnswer(ActorRef<ServerCommand> asked) {
+        own.noAnswer(asked);
+      }
+
+      @Override
+      public int hops() {
+        return 1;
+      }
+    }
+  }
 }

@@ -28,6 +28,12 @@ import java.util.function.LongSupplier;
  *   <li>partition: cut Raft traffic both ways along one of four shapes, for 2-8 s: the leader alone; a random
  *       minority from the majority; a bridge (two halves that each reach one bridge node but not each other);
  *       and, for lack of anything better with no leader known, a random minority.
+ *   <li>isolate (asked for by name): the node whose clock runs slowest ({@code --clock-rate}; the leader when
+ *       every clock runs at the same rate) is asked to take the leadership, leads for 1 s, and is then cut
+ *       from every peer, both ways, for 2-8 s. Only Raft traffic is cut: the clients still reach it, and a
+ *       client at home there (--routes home) keeps asking it while the others elect a new leader. This is the
+ *       window a read lease must not outlive: the cut-off leader believes in its lease for election-timeout-min
+ *       minus the margin, on its slow clock.
  * </ul>
  * The random choices are the seed's; which node leads at each moment, and so some victims, still depend on
  * timing. Victims are chosen among the nodes running at the time: with the membership fault, spare nodes
@@ -47,6 +53,9 @@ final class Nemesis {
   final AtomicInteger pauses = new AtomicInteger();
   final AtomicInteger leaderPauses = new AtomicInteger();
   final AtomicInteger partitions = new AtomicInteger();
+  final AtomicInteger isolations = new AtomicInteger();
+  /** Isolations of the slowest node while it led. */
+  final AtomicInteger slowLeaderIsolations = new AtomicInteger();
   /** What is being done right now, for the progress lines. */
   volatile String current = "nothing";
 
@@ -67,7 +76,12 @@ final class Nemesis {
   }
 
   int total() {
-    return kills.get() + pauses.get() + partitions.get();
+    return kills.get() + pauses.get() + partitions.get() + isolations.get();
+  }
+
+  /** The isolations, in words, for the summary. */
+  String isolations() {
+    return isolations.get() + " isolations (" + slowLeaderIsolations.get() + " of the slowest node while it led)";
   }
 
   /** Injects faults until {@code endNanos}, then leaves everything healed. */
@@ -87,6 +101,7 @@ final class Nemesis {
           case KILL -> kill();
           case PAUSE -> pause();
           case PARTITION -> partition();
+          case ISOLATE -> isolate();
           case MEMBERSHIP -> throw new IllegalStateException("membership changes are the MembershipNemesis's");
         }
       } finally {
@@ -147,6 +162,45 @@ final class Nemesis {
       if (!cut.get(node.id).isEmpty()) dropped.add(node.id + " " + (node.dropped() - droppedBefore.get(node.id)));
     }
     say("heal (Raft messages dropped: " + String.join(", ", dropped) + ")");
+  }
+
+  private void isolate() throws Exception {
+    List<NodeProcess> nodes = running();
+    NodeProcess target = slowest(nodes);
+    if (target == null) target = leader();
+    if (target == null) target = nodes.get(random.nextInt(nodes.size()));
+    NodeProcess victim = target;
+    boolean slow = nodes.stream().anyMatch(n -> n.clockRate != victim.clockRate);
+    if (!isLeader(victim)) {
+      current = "isolate: " + victim.id + " takes the lead";
+      String answer = victim.lead(10);
+      long until = System.nanoTime() + millis(5000);
+      while (!isLeader(victim) && System.nanoTime() < until) Thread.sleep(50);
+      say("isolate: " + victim.id + " asked to lead: " + (answer == null ? "no answer within 10 s" : answer)
+          + (isLeader(victim) ? "" : "; it does not lead, cut off all the same"));
+      if (isLeader(victim)) Thread.sleep(1000); // it leads, serves, and holds a lease a while
+    }
+    boolean leading = isLeader(victim);
+    Set<String> others = new LinkedHashSet<>();
+    for (NodeProcess node : nodes) if (node != victim) others.add(node.id);
+    long droppedBefore = victim.dropped();
+    victim.command("block " + String.join(",", others), "BLOCKED");
+    for (NodeProcess node : nodes) if (node != victim) node.command("block " + victim.id, "BLOCKED");
+    isolations.incrementAndGet();
+    if (leading && slow) slowLeaderIsolations.incrementAndGet();
+    current = "isolated " + victim.id + (leading ? " (leader)" : "");
+    say("isolate " + victim.id + (leading ? ", the leader" : "") + (slow ? ", clock rate " + victim.clockRate : "")
+        + ", from " + String.join(",", others));
+    Thread.sleep(2000 + random.nextInt(6000));
+    for (NodeProcess node : nodes) node.command("heal", "HEALED");
+    say("heal " + victim.id + " (Raft messages it dropped: " + (victim.dropped() - droppedBefore) + ")");
+  }
+
+  /** The running node whose clock runs slowest, when it is slower than another; else null. */
+  private static NodeProcess slowest(List<NodeProcess> nodes) {
+    NodeProcess slowest = nodes.stream().min(Comparator.comparingDouble(n -> n.clockRate)).orElse(null);
+    boolean slower = slowest != null && nodes.stream().anyMatch(n -> n.clockRate > slowest.clockRate);
+    return slower ? slowest : null;
   }
 
   /** The groups of a partition: nodes in one group reach each other; a node in two groups is a bridge. */

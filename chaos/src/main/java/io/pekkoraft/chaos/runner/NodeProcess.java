@@ -39,8 +39,8 @@ final class NodeProcess {
   private final Path data;
   /** HOCON the run adds to the node's configuration. */
   private final String settings;
-  /** The rate of the clock its leader's read lease is timed on (1: the real one). */
-  private final double leaseClockRate;
+  /** The rate its clock runs at (1: real time), which every duration Raft times on it follows. */
+  final double clockRate;
   /** Its pekko-raft.members (id to port) for the current incarnation and its restarts. */
   private volatile Map<String, Integer> members = Map.of();
   final Path log;
@@ -48,14 +48,16 @@ final class NodeProcess {
   private volatile Writer stdin;
   private volatile Role role = new Role("NONE", 0, null);
   private volatile boolean paused;
-  /** Completes with the next answer line (BLOCKED, HEALED, ERROR) of the current incarnation. */
+  /** Completes with the next answer line (BLOCKED, HEALED, LEAD, ERROR) of the current incarnation. */
   private volatile CompletableFuture<String> answer = new CompletableFuture<>();
+  /** Completes with the answer (LEAD, LEAD-FAILED) to the last {@link #lead} of the current incarnation. */
+  private volatile CompletableFuture<String> leadAnswer = new CompletableFuture<>();
   private volatile long dropped;
 
-  NodeProcess(String id, int port, List<Integer> seedPorts, Path runDir, String settings, double leaseClockRate) {
+  NodeProcess(String id, int port, List<Integer> seedPorts, Path runDir, String settings, double clockRate) {
     this.id = id;
     this.settings = settings;
-    this.leaseClockRate = leaseClockRate;
+    this.clockRate = clockRate;
     this.port = port;
     this.seedPorts = List.copyOf(seedPorts);
     this.data = runDir.resolve(id);
@@ -79,13 +81,12 @@ final class NodeProcess {
     Files.createDirectories(data);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process started = new ProcessBuilder(java, "-Xmx384m", "-XX:+UseSerialGC", "-Dchaos.log=INFO",
-        "-Dchaos.lease-clock-rate=" + leaseClockRate,
         "-cp", System.getProperty("java.class.path"), ChaosNode.class.getName(),
         "--id", id, "--port", String.valueOf(port),
         "--seeds", seedPorts.stream().map(String::valueOf).collect(Collectors.joining(",")),
         "--members", members.entrySet().stream().sorted(Map.Entry.comparingByKey())
             .map(m -> m.getKey() + "=" + m.getValue()).collect(Collectors.joining(",")),
-        "--data", data.toString(), "--settings", settings)
+        "--data", data.toString(), "--settings", settings, "--clock-rate", String.valueOf(clockRate))
         .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .start();
     process = started;
@@ -94,6 +95,7 @@ final class NodeProcess {
     paused = false;
     dropped = 0; // a new incarnation counts from 0
     answer = new CompletableFuture<>();
+    leadAnswer = new CompletableFuture<>();
     CompletableFuture<Void> ready = new CompletableFuture<>();
     Thread reader = new Thread(() -> follow(started, ready), "chaos-" + id + "-stdout");
     reader.setDaemon(true);
@@ -113,6 +115,7 @@ final class NodeProcess {
             dropped = Long.parseLong(words[1]);
             answer.complete(line);
           }
+          case "LEAD", "LEAD-FAILED" -> leadAnswer.complete(line); // apart: it may come after its wait ended
           default -> answer.complete(line);
         }
       }
@@ -186,6 +189,25 @@ final class NodeProcess {
     }
     if (!reply.startsWith(expected)) throw new IllegalStateException(id + " answered '" + line + "' with '" + reply + "'");
     return reply;
+  }
+
+  /**
+   * Asks the node to take the leadership (a transfer to itself); its answer, {@code LEAD <leader>} or
+   * {@code LEAD-FAILED <why>}, or null when none came within {@code seconds}.
+   */
+  String lead(long seconds) throws Exception {
+    CompletableFuture<String> next;
+    synchronized (this) {
+      next = new CompletableFuture<>();
+      leadAnswer = next;
+      stdin.write("lead\n");
+      stdin.flush();
+    }
+    try {
+      return next.get(seconds, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      return null;
+    }
   }
 
   /** Ends the node for good: closing its stdin makes it halt; SIGKILL if it is paused or slow to go. */
