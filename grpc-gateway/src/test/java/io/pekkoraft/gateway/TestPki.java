@@ -34,32 +34,32 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * Certificates made at run time for the TLS tests (BouncyCastle): a CA, and certificates it signs for a
  * server (127.0.0.1 and localhost) or a client, written as PEM files.
  */
-final class TestPki {
+public final class TestPki {
 
   private static final AtomicLong SERIAL = new AtomicLong(1);
 
   /** A key pair and its certificate, and the issuer's key if it is a CA. */
-  record Identity(String name, KeyPair keys, X509Certificate certificate) {
+  public record Identity(String name, KeyPair keys, X509Certificate certificate) {
 
     /** A certificate for a server at 127.0.0.1 / localhost, signed by this CA. */
-    Identity issueServer(String name, KeyPair keys) throws Exception {
+    public Identity issueServer(String name, KeyPair keys) throws Exception {
       return new Identity(name, keys, sign(this, name, keys, false, KeyPurposeId.id_kp_serverAuth,
           new GeneralName(GeneralName.iPAddress, "127.0.0.1"), new GeneralName(GeneralName.dNSName, "localhost")));
     }
 
     /** A client certificate, signed by this CA. */
-    Identity issueClient(String name) throws Exception {
+    public Identity issueClient(String name) throws Exception {
       KeyPair keys = ec();
       return new Identity(name, keys, sign(this, name, keys, false, KeyPurposeId.id_kp_clientAuth));
     }
 
     /** The certificate as PEM, in {@code dir}/{@code name}.pem. */
-    Path writeCertificate(Path dir) throws IOException {
+    public Path writeCertificate(Path dir) throws IOException {
       return write(dir.resolve(name + ".pem"), certificate);
     }
 
     /** The private key as PKCS#8 PEM ("PRIVATE KEY"), in {@code dir}/{@code name}-key.pem. */
-    Path writePkcs8Key(Path dir) throws IOException {
+    public Path writePkcs8Key(Path dir) throws IOException {
       return write(dir.resolve(name + "-key.pem"), new JcaPKCS8Generator(keys.getPrivate(), null));
     }
 
@@ -71,12 +71,12 @@ final class TestPki {
 
   private TestPki() {}
 
-  static Identity ca(String name) throws Exception {
+  public static Identity ca(String name) throws Exception {
     KeyPair keys = ec();
     return new Identity(name, keys, sign(null, name, keys, true, null));
   }
 
-  static KeyPair ec() throws GeneralSecurityException {
+  public static KeyPair ec() throws GeneralSecurityException {
     KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
     generator.initialize(256);
     return generator.generateKeyPair();
@@ -116,7 +116,7 @@ final class TestPki {
         builder.build(new JcaContentSignerBuilder(algorithm).build(signingKey)));
   }
 
-  static Path write(Path file, Object... objects) throws IOException {
+  public static Path write(Path file, Object... objects) throws IOException {
     StringWriter pem = new StringWriter();
     try (JcaPEMWriter writer = new JcaPEMWriter(pem)) {
       for (Object o : objects) writer.writeObject(o);

@@ -220,8 +220,43 @@ final class GatewayClient implements AutoCloseable {
       unaryOnProbe(channel);
       return "connection failed";
     } catch (StatusRuntimeException e) {
-      return e.getStatus().getCode() + ": " + CallFailure.describe(e.getStatus());
+      String tls = tlsProblem(e.getStatus());
+      return tls != null ? tls : e.getStatus().getCode() + ": " + CallFailure.describe(e.getStatus());
     }
+  }
+
+  /**
+   * What went wrong in a failed TLS handshake, in words that say which side refused which certificate, or null
+   * when {@code status} is not a TLS failure. Netty reports both cases as an SSL exception whose own message
+   * ("General OpenSslEngine problem", an OpenSSL alert code) does not say what happened; the reason is further
+   * down the cause chain.
+   */
+  static String tlsProblem(Status status) {
+    boolean tls = false;
+    boolean untrustedServer = false;
+    String root = null;
+    for (Throwable t = status.getCause(); t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof javax.net.ssl.SSLException) tls = true;
+      if (t instanceof java.security.cert.CertificateException
+          || t instanceof java.security.cert.CertPathValidatorException
+          || t instanceof java.security.cert.CertPathBuilderException) {
+        untrustedServer = true;
+      }
+      if (t.getMessage() != null) root = t.getMessage().strip();
+    }
+    if (!tls && !untrustedServer) return null;
+    String why = root == null ? "" : " (" + root + ")";
+    if (untrustedServer) {
+      return "TLS handshake failed: the gateway's certificate is not trusted" + why + "; name the CA that signed it"
+          + " with --cacert, and the name it was issued for with --authority if that is not the endpoint's host";
+    }
+    String upper = root == null ? "" : root.toUpperCase(java.util.Locale.ROOT);
+    if (upper.contains("BAD_CERTIFICATE") || upper.contains("CERTIFICATE_REQUIRED")
+        || upper.contains("UNKNOWN_CA") || upper.contains("CERTIFICATE_UNKNOWN")) {
+      return "TLS handshake failed: the gateway refused this client's certificate, or its absence" + why
+          + "; it requires mutual TLS: give --cert and --key with a certificate from a CA the gateway trusts";
+    }
+    return "TLS handshake failed" + why;
   }
 
   private void unaryOnProbe(ManagedChannel channel) {
