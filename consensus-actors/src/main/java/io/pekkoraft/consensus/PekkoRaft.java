@@ -164,7 +164,7 @@ public final class PekkoRaft implements Extension {
     for (Map.Entry<String, String> m : settings.members().entrySet()) {
       try {
         members.put(m.getKey(), AddressFromURIString.parse(m.getValue()));
-      } catch (RuntimeException e) {
+      } catch (Exception e) { // also java.net.MalformedURLException, checked but thrown from Scala
         throw new IllegalArgumentException("pekko-raft.members: the address of " + m.getKey() + ", '" + m.getValue()
             + "', is not a Pekko address like pekko://system@host:port", e);
       }

@@ -171,6 +171,14 @@ public final class RaftGroup<C, Q, R> {
   }
 
   /**
+   * How many {@link #watchApplied} streams run on this member now: one ends when its subscriber cancels it
+   * (a gateway client that cancels, or whose deadline passes) or it fails, and lets go of what it held.
+   */
+  public int watchesRunning() {
+    return history.readers();
+  }
+
+  /**
    * Hand the leadership over to the voter whose log is most up to date (thesis §3.10), for example
    * before maintenance of the leader's machine. See {@link #transferLeadership(String)}.
    */

@@ -33,28 +33,58 @@ final class CallErrors {
    * Pekko gRPC's exception mapper for what fails before a call reaches a service, or after its client left:
    * a request that is not a protobuf message of the method's type, or whose gRPC frame is cut short, is the
    * client's mistake (INVALID_ARGUMENT, not logged), and a stream the client cancelled is CANCELLED (not
-   * logged); anything else as Pekko gRPC's default (INTERNAL, logged as an error).
+   * logged); anything else as Pekko gRPC's default (INTERNAL, logged as an error). Every message is
+   * {@link #bounded}: a status of any service served with this mapper never carries more than
+   * {@link #MESSAGE_BYTES_MAX} bytes of message.
    */
   static org.apache.pekko.japi.Function<ActorSystem, org.apache.pekko.japi.Function<Throwable, Trailers>> mapper() {
     return system -> {
       org.apache.pekko.japi.Function<Throwable, Trailers> standard = GrpcExceptionHandler.defaultMapper().apply(system);
-      return failure -> {
-        Throwable t = unwrap(failure);
-        if (t instanceof InvalidProtocolBufferException) {
-          return new Trailers(Status.INVALID_ARGUMENT.withDescription(
-              "the request is not a protobuf message of the method's type: " + t.getMessage()));
-        }
-        if (t instanceof IllegalStateException && t.getMessage() != null
-            && t.getMessage().startsWith("truncated data in ByteStringParser")) {
-          return new Trailers(Status.INVALID_ARGUMENT.withDescription(
-              "the request ends inside a gRPC message: its frame header announces more bytes than were sent"));
-        }
-        if (t instanceof PeerClosedStreamException) {
-          return new Trailers(Status.CANCELLED.withDescription("the client cancelled the call"));
-        }
-        return standard.apply(t);
-      };
+      return failure -> bounded(map(standard, failure));
     };
+  }
+
+  /**
+   * The most a status message may take in the response's headers, percent-encoded as grpc-message is. A client
+   * refuses a header block over its limit (grpc-java: 8 KiB) as a protocol error of the whole connection, failing
+   * every call on it ("http2 exception"); a message that quotes a hostile request (a 60 KiB group name) must not
+   * reach that.
+   */
+  static final int MESSAGE_BYTES_MAX = 2048;
+
+  /** {@code trailers} with a message of at most {@link #MESSAGE_BYTES_MAX} bytes as grpc-message, cut with "...". */
+  static Trailers bounded(Trailers trailers) {
+    String message = trailers.status().getDescription();
+    if (message == null) return trailers;
+    int bytes = 0;
+    for (int i = 0; i < message.length(); i++) {
+      char ch = message.charAt(i);
+      // grpc-message: printable ASCII but '%' as is, any other byte of the UTF-8 form as %XX
+      bytes += ch >= 0x20 && ch < 0x7f && ch != '%' ? 1 : ch < 0x80 ? 3 : ch < 0x800 ? 6 : 9;
+      if (bytes > MESSAGE_BYTES_MAX - 40) {
+        return new Trailers(trailers.status().withDescription(message.substring(0, i) + "... (cut: "
+            + message.length() + " characters)"), trailers.metadata());
+      }
+    }
+    return trailers;
+  }
+
+  private static Trailers map(org.apache.pekko.japi.Function<Throwable, Trailers> standard, Throwable failure)
+      throws Exception {
+    Throwable t = unwrap(failure);
+    if (t instanceof InvalidProtocolBufferException) {
+      return new Trailers(Status.INVALID_ARGUMENT.withDescription(
+          "the request is not a protobuf message of the method's type: " + t.getMessage()));
+    }
+    if (t instanceof IllegalStateException && t.getMessage() != null
+        && t.getMessage().startsWith("truncated data in ByteStringParser")) {
+      return new Trailers(Status.INVALID_ARGUMENT.withDescription(
+          "the request ends inside a gRPC message: its frame header announces more bytes than were sent"));
+    }
+    if (t instanceof PeerClosedStreamException) {
+      return new Trailers(Status.CANCELLED.withDescription("the client cancelled the call"));
+    }
+    return standard.apply(t);
   }
 
   static Throwable unwrap(Throwable t) {

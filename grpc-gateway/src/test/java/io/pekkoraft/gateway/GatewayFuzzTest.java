@@ -341,9 +341,11 @@ class GatewayFuzzTest {
   // ---- the run -----------------------------------------------------------------------------------------
 
   @Test
-  @Disabled("finds bugs not fixed yet: a member id with a control character (AddLearner/ChangeVoters) stops the"
-      + " group's server (InvalidActorNameException for its peer actor); grpc-java sees INTERNAL 'http2 exception' on"
-      + " some calls; some cancelled WatchApplied calls never end. Run with -Dfuzz.seed=N after fixing them")
+  @Disabled("finds server bugs not fixed yet: (1) Pekko HTTP refuses the fuzzer's streams (REFUSED_STREAM, 82,052 of"
+      + " 100,000 calls with seed 21467805508538): server-side streams of ended calls are not released, so the"
+      + " connection reaches max-concurrent-streams (256) with 64 calls in flight; (2) a request with an unsupported"
+      + " grpc-encoding (deflate, snappy) makes the handler throw synchronously and Pekko HTTP closes the whole"
+      + " connection (INTERNAL_ERROR). Run with -Dfuzz.seed=N after fixing them")
   void hostileRequestsToEveryMethodNeverCrashOrStallTheMember() throws Exception {
     long seed = Long.getLong("fuzz.seed", System.nanoTime());
     System.out.println("GatewayFuzzTest seed: " + seed + " (run again with -Dfuzz.seed=" + seed + ")");
@@ -368,12 +370,14 @@ class GatewayFuzzTest {
         inFlight.acquire();
         String what = target.name() + " " + KIND_NAMES[lastKind] + " cancelAfter=" + cancelAfter + " deadline="
             + deadlineMs;
+        boolean valid = lastKind == 0;
         int id = i;
         open.put(id, what);
         if (i % 20_000 == 0) System.out.println("GatewayFuzzTest: " + i + " calls sent");
         call(channel, target, request, cancelAfter, deadlineMs).whenComplete((status, failure) -> {
           String key = target.name().substring(target.name().lastIndexOf('/') + 1) + " "
-              + (failure != null ? "client-failure " + failure : status.getCode().name());
+              + (failure != null ? "client-failure " + failure : status.getCode().name())
+              + (valid && status != null && status.getCode() == Status.Code.INTERNAL ? " (valid request)" : "");
           byStatus.computeIfAbsent(key, k -> new LongAdder()).increment();
           if (status != null) examples.putIfAbsent(key, String.valueOf(status.getDescription()));
           open.remove(id);
@@ -399,9 +403,13 @@ class GatewayFuzzTest {
 
     for (Map.Entry<String, LongAdder> e : byStatus.entrySet()) {
       String code = e.getKey().substring(e.getKey().indexOf(' ') + 1);
-      assertTrue(ACCEPTED.contains(code), "not an answer a client can act on: " + e.getKey() + " x"
-          + e.getValue().sum() + ", e.g. " + examples.get(e.getKey()));
+      assertTrue(ACCEPTED.contains(code) || REFLECTION_JUNK.equals(e.getKey()), "not an answer a client can act on: "
+          + e.getKey() + " x" + e.getValue().sum() + ", e.g. " + examples.get(e.getKey()));
     }
+    long refused = byStatus.entrySet().stream().filter(e -> e.getKey().endsWith(" UNAVAILABLE")
+        && String.valueOf(examples.get(e.getKey())).contains("REFUSED_STREAM")).mapToLong(e -> e.getValue().sum()).sum();
+    System.out.println("GatewayFuzzTest: keys whose example is REFUSED_STREAM (the fuzzer's connection at Pekko"
+        + " HTTP's max-concurrent-streams) count " + refused + " calls");
     for (String key : rawStatus.keySet()) {
       assertTrue(RAW_ACCEPTED.stream().anyMatch(key::endsWith), "raw HTTP/2: " + key);
     }
@@ -419,6 +427,13 @@ class GatewayFuzzTest {
       "FAILED_PRECONDITION", "UNAVAILABLE", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "ABORTED",
       // the client's own cancellation of a streaming call (WatchApplied, Health/Watch, reflection)
       "CANCELLED");
+
+  /**
+   * Pekko gRPC's reflection service takes no exception mapper: a request to it that is no reflection request
+   * ends INTERNAL (and is logged). Accepted for junk only: a valid reflection request that fails is keyed
+   * "(valid request)" and fails the test.
+   */
+  static final String REFLECTION_JUNK = "ServerReflectionInfo INTERNAL";
 
   /** Raw HTTP/2: the same, or HTTP 415 for a content type that is not gRPC's. */
   static final Set<String> RAW_ACCEPTED = Set.of("grpc-status OK", "grpc-status INVALID_ARGUMENT",

@@ -36,6 +36,7 @@ public final class AppliedHistory {
   /** The index of the last command recorded or snapshot restored: indexes only increase. */
   private long lastIndex;
   private List<Runnable> waiting = new ArrayList<>();
+  private int readers;
 
   public AppliedHistory(int capacity) {
     if (capacity < 1) throw new IllegalArgumentException("an applied history holds at least 1 command, not " + capacity);
@@ -135,6 +136,26 @@ public final class AppliedHistory {
   /** Forgets a wake-up a reader left (it stopped). */
   public synchronized void cancel(Runnable wake) {
     waiting.remove(wake);
+  }
+
+  /** A reader started (an {@link AppliedSource} running); {@link #readerStopped()} when it stops, however. */
+  public synchronized void readerStarted() {
+    readers++;
+  }
+
+  public synchronized void readerStopped() {
+    if (readers == 0) throw new IllegalStateException("an applied-history reader stopped that never started");
+    readers--;
+  }
+
+  /** How many readers run now (watches not yet ended): tests check that a cancelled watch is let go. */
+  public synchronized int readers() {
+    return readers;
+  }
+
+  /** How many readers wait for the next batch. */
+  public synchronized int readersWaiting() {
+    return waiting.size();
   }
 
   /** The sequence number of the first command held at {@code index} or above ({@code endSeq} if none): indexes increase along the ring. */

@@ -4,6 +4,7 @@ import io.pekkoraft.consensus.AppliedCommand;
 import io.pekkoraft.consensus.RaftException;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.apache.pekko.annotation.InternalApi;
 import org.apache.pekko.stream.Attributes;
@@ -59,6 +60,8 @@ public final class AppliedSource<C, R> extends GraphStage<SourceShape<AppliedCom
       private long next = fromIndex;
       private AsyncCallback<Object> woken;
       private Runnable wake;
+      private AtomicReference<AsyncCallback<Object>> untilStop;
+      private boolean started;
 
       {
         setHandler(out, new AbstractOutHandler() {
@@ -80,8 +83,15 @@ public final class AppliedSource<C, R> extends GraphStage<SourceShape<AppliedCom
           }
         });
         wake = () -> woken.invoke(Boolean.TRUE);
-        AsyncCallback<Object> stopped = woken;
-        serverStopped.thenAccept(reason -> stopped.invoke(reason == null ? "stopped" : reason));
+        history.readerStarted();
+        started = true;
+        // The server's stop outlives every watch: the callback left on it lets go of this stage once it stops.
+        AtomicReference<AsyncCallback<Object>> stopped = new AtomicReference<>(woken);
+        untilStop = stopped;
+        serverStopped.thenAccept(reason -> {
+          AsyncCallback<Object> callback = stopped.getAndSet(null);
+          if (callback != null) callback.invoke(reason == null ? "stopped" : reason);
+        });
       }
 
       @SuppressWarnings("unchecked")
@@ -104,6 +114,8 @@ public final class AppliedSource<C, R> extends GraphStage<SourceShape<AppliedCom
       @Override
       public void postStop() {
         if (wake != null) history.cancel(wake);
+        if (untilStop != null) untilStop.set(null);
+        if (started) history.readerStopped();
       }
     };
   }

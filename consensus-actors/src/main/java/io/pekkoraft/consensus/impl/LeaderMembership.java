@@ -10,6 +10,7 @@ import io.pekkoraft.consensus.rules.ConfigurationChangeException;
 import io.pekkoraft.consensus.rules.ConfigurationChanges;
 import io.pekkoraft.consensus.rules.ConfigurationCodec;
 import io.pekkoraft.consensus.rules.LearnerCatchUp;
+import io.pekkoraft.consensus.rules.MemberIds;
 import io.pekkoraft.persistence.LogEntry;
 import java.util.Map;
 import java.util.TreeMap;
@@ -27,6 +28,9 @@ import org.apache.pekko.actor.AddressFromURIString;
  * cluster stuck in joint). Owned by {@link Leader}, for one term.
  */
 final class LeaderMembership {
+
+  /** The longest member address a change may name (pekko://system@host:port is far shorter). */
+  static final int ADDRESS_LENGTH_MAX = 512;
 
   private final ServerState state;
   private final ToLongFunction<String> matchIndex;
@@ -126,7 +130,7 @@ final class LeaderMembership {
         : ConfigurationChanges.simple(config, v.voters(), v.learners(), v.addresses());
   }
 
-  /** What is wrong with the request itself (a blank id, an address that is not a Pekko address), or null. */
+  /** What is wrong with the request itself (an id that is not a {@link MemberIds valid id}, an address that is not a Pekko address), or null. */
   private static String invalid(ConfigurationChange change) {
     Map<String, String> addresses = new TreeMap<>();
     java.util.List<String> ids = new java.util.ArrayList<>();
@@ -149,14 +153,24 @@ final class LeaderMembership {
     } else {
       return "unknown change " + change;
     }
+    // An id names actors and is stored in every configuration entry: checked before anything is appended
+    // (an id that is no valid actor name would stop every member's server that follows it).
     for (String id : ids) {
-      if (id == null || id.isBlank()) return "a member id is empty";
+      String problem = MemberIds.problem(id);
+      if (problem != null) return problem;
     }
     for (Map.Entry<String, String> a : addresses.entrySet()) {
+      String problem = MemberIds.problem(a.getKey());
+      if (problem != null) return "addresses: " + problem;
+      String address = a.getValue();
+      if (address == null || address.length() > ADDRESS_LENGTH_MAX) {
+        return "the address of " + a.getKey() + " is " + (address == null ? "missing" : "longer than "
+            + ADDRESS_LENGTH_MAX + " characters");
+      }
       try {
-        AddressFromURIString.parse(a.getValue());
-      } catch (RuntimeException e) {
-        return "the address of " + a.getKey() + ", '" + a.getValue() + "', is not a Pekko address like"
+        AddressFromURIString.parse(address);
+      } catch (Exception e) { // also java.net.MalformedURLException, checked but thrown from Scala
+        return "the address of " + a.getKey() + ", " + MemberIds.quoted(address) + ", is not a Pekko address like"
             + " pekko://system@host:port";
       }
     }

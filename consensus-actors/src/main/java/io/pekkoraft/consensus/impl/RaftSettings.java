@@ -105,7 +105,8 @@ public record RaftSettings(
     Map<String, String> members = new LinkedHashMap<>();
     for (Config m : c.getConfigList("members")) {
       String id = m.getString("id");
-      if (id.isBlank()) throw new ConfigException.BadValue("pekko-raft.members", "a member id is empty");
+      String problem = io.pekkoraft.consensus.rules.MemberIds.problem(id);
+      if (problem != null) throw new ConfigException.BadValue("pekko-raft.members", problem);
       if (members.put(id, m.getString("address")) != null) {
         throw new ConfigException.BadValue("pekko-raft.members", "member id " + id + " appears twice");
       }

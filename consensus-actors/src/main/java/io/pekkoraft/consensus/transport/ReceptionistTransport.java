@@ -92,7 +92,7 @@ public final class ReceptionistTransport implements Transport {
     if (recorded != null) {
       try {
         return AddressFromURIString.parse(recorded);
-      } catch (RuntimeException e) {
+      } catch (Exception e) { // also java.net.MalformedURLException, checked but thrown from Scala
         log.error("Group {}: the configuration records '{}' as the address of {}, which is not a Pekko address like"
             + " pekko://system@host:port; {} is followed at its bootstrap address if it has one, else at any single"
             + " server listed under its id, until it is removed and added again with its address", groupId, recorded,
@@ -119,8 +119,11 @@ public final class ReceptionistTransport implements Transport {
       Following before = following.get(member);
       if (before != null && Objects.equals(before.address(), address)) return;
       if (before != null) context.stop(before.subscriber());
-      ActorRef<Receptionist.Listing> subscriber =
-          context.spawn(peers.follow(member, address), "peer-" + member + "-" + ++subscribersSpawned);
+      // URL-encoded: a legal actor name whatever the id (MemberIds keeps ids plain; an id that is
+      // not, in a configuration written before that rule, must not stop this actor).
+      ActorRef<Receptionist.Listing> subscriber = context.spawn(peers.follow(member, address),
+          "peer-" + java.net.URLEncoder.encode(member, java.nio.charset.StandardCharsets.UTF_8) + "-"
+          + ++subscribersSpawned);
       following.put(member, new Following(address, subscriber));
       context.getLog().debug("{} of group {} follows {} at {}", selfId, groupId, member,
           address != null ? address : "an unknown address");

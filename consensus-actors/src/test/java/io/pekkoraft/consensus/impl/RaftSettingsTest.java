@@ -238,6 +238,20 @@ class RaftSettingsTest {
   }
 
   @Test
+  void aMemberIdOutsideTheMemberIdRuleFails() {
+    // Ids follow MemberIds (1 to 64 of A-Z a-z 0-9 _ . -), as membership changes do: a slash or a space is
+    // refused at start, naming pekko-raft.members and the rule.
+    ConfigException e = assertThrows(ConfigException.class, () -> parse("""
+        pekko-raft.members = [ { id = "node/1", address = "pekko://c@127.0.0.1:25521" } ]
+        """));
+    assertTrue(e.getMessage().contains("pekko-raft.members") && e.getMessage().contains("'node/1'")
+        && e.getMessage().contains("A-Z a-z 0-9 _ . -"), e.getMessage());
+    assertFailsNaming("pekko-raft.members", """
+        pekko-raft.members = [ { id = "node 1", address = "pekko://c@127.0.0.1:25521" } ]
+        """);
+  }
+
+  @Test
   void aMemberWithoutAnAddressFails() {
     // Every member needs an address; a missing one fails with a ConfigException naming the key.
     assertFailsNaming("address", "pekko-raft.members = [ { id = \"node-1\" } ]");

@@ -155,4 +155,46 @@ class MembershipScenariosTest {
       assertEquals(List.of(), c.stoppedOnTheirOwn());
     }
   }
+
+  @Test
+  void aChangeNamingAnInvalidMemberIdOrAddressIsRefusedAndNothingIsAppended() {
+    // A member id names actors and is stored in every configuration entry (MemberIds): a control
+    // character (no legal actor name: the servers following it would stop), a slash, or an id of 65
+    // characters is refused INVALID_REQUEST before anything is appended, and so is an address that is not
+    // a Pekko address or is over-long; the configuration stays as it was, the group keeps serving.
+    try (SimCluster c = SimCluster.start(3, 4105)) {
+      String leader = c.awaitOneLeader(WAIT);
+      c.one("a", 3, true);
+      MembershipReply.Status before = assertInstanceOf(MembershipReply.Status.class, status(c, leader));
+      List<ConfigurationChange> hostile = List.of(
+          new ConfigurationChange.AddLearner("peer-J\u0001", "pekko://sim@10.0.0.9:2552"),
+          new ConfigurationChange.AddLearner("a/b", null),
+          new ConfigurationChange.AddLearner("x".repeat(65), null),
+          new ConfigurationChange.AddLearner("node-9", "pekko://sim@10.0.0.9:2552/" + "x".repeat(600)),
+          new ConfigurationChange.AddLearner("node-9", "not an address"),
+          new ConfigurationChange.Promote("node 2"),
+          new ConfigurationChange.ChangeVoters(Set.of("node-1", "node-2", "node-3"), Set.of("bad\u0000id"), Map.of()),
+          new ConfigurationChange.ChangeVoters(Set.of("node-1", "node-2", "node-3"), Set.of(),
+              Map.of("node-3\n", "pekko://sim@10.0.0.9:2552")));
+      for (ConfigurationChange change : hostile) {
+        MembershipReply reply = change(c, leader, change);
+        MembershipReply.Refused refused = assertInstanceOf(MembershipReply.Refused.class, reply, change + " answered "
+            + reply);
+        assertEquals(MembershipReply.RefusalReason.INVALID_REQUEST, refused.reason(), refused.message());
+        assertTrue(refused.message().contains("member id") || refused.message().contains("address"),
+            refused.message());
+      }
+      MembershipReply.Status after = assertInstanceOf(MembershipReply.Status.class, status(c, leader));
+      assertEquals(before.membership(), after.membership(), "no configuration entry was appended");
+      c.one("b", 3, true);
+      c.checker.assertSafe();
+      assertEquals(List.of(), c.stoppedOnTheirOwn());
+    }
+  }
+
+  static MembershipReply status(SimCluster c, String via) {
+    var reply = c.getMembership(via);
+    assertTrue(c.advanceUntil(reply::isDone, WAIT), "no answer to GetMembership");
+    return reply.join();
+  }
 }

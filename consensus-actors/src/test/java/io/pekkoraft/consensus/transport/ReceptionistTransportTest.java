@@ -139,6 +139,24 @@ class ReceptionistTransportTest {
     assertNull(peers.get("node-5"), "the impostor " + impostor.ref() + " is not taken for node-5");
   }
 
+  @Test
+  void aMemberIdThatIsNoLegalActorNameIsFollowedWithoutStoppingTheServer() throws Exception {
+    // Membership changes refuse such ids (MemberIds), but a configuration is whatever the log holds: the
+    // transport names its follower after the id URL-encoded, so a control character, a slash or a space in
+    // an id cannot throw InvalidActorNameException out of the server (which would stop it).
+    String group = "odd-ids";
+    String odd = "peer-\u0001/x y";
+    TestProbe<ServerCommand> member = registered(there, group, odd);
+    Server node1 = Server.start(group, Map.of("node-1", address(here)));
+    node1.call(() -> {
+      node1.transport.configurationChanged(new Configuration(Set.of("node-1"), Set.of(), Set.of(odd), Set.of(),
+          Map.of(odd, there.address().toString()), Map.of()));
+      return null;
+    });
+    assertEquals(Set.of(odd), node1.call(() -> node1.transport.peers().followed()));
+    awaitSent(node1, odd, member);
+  }
+
   /** The probe's ref as the other node sees it: with the host and port of "there". */
   private static ActorRef<ServerCommand> there(TestProbe<ServerCommand> probe) {
     return org.apache.pekko.actor.typed.ActorRefResolver.get(here).resolveActorRef(

@@ -180,7 +180,7 @@ final class MembershipFollower extends AbstractBehavior<MembershipFollower.Comma
     if (recorded == null) return null;
     try {
       return AddressFromURIString.parse(recorded);
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // also java.net.MalformedURLException, checked but thrown from Scala
       getContext().getLog().warn("Group {}: the configuration records '{}' as the address of {}, which is not a"
           + " Pekko address; clients follow {} at its bootstrap address if it has one, else at any single server"
           + " listed under its id", groupId, recorded, member, member);
@@ -211,8 +211,11 @@ final class MembershipFollower extends AbstractBehavior<MembershipFollower.Comma
       Following before = following.get(member);
       if (before != null && Objects.equals(before.address(), address)) continue;
       if (before != null) getContext().stop(before.subscriber());
-      ActorRef<Receptionist.Listing> subscriber =
-          getContext().spawn(directory.follow(member, address), "member-" + member + "-" + ++subscribersSpawned);
+      // URL-encoded: a legal actor name whatever the id (MemberIds keeps ids plain; an id that is
+      // not, in a configuration written before that rule, must not stop this actor).
+      ActorRef<Receptionist.Listing> subscriber = getContext().spawn(directory.follow(member, address),
+          "member-" + java.net.URLEncoder.encode(member, java.nio.charset.StandardCharsets.UTF_8) + "-"
+          + ++subscribersSpawned);
       following.put(member, new Following(address, subscriber));
       changed = true;
     }

@@ -1,0 +1,229 @@
+package io.pekkoraft.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedOutputStream;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.pekkoraft.consensus.PekkoRaft;
+import io.pekkoraft.consensus.RaftGroup;
+import io.pekkoraft.consensus.ReplicatedStateMachine;
+import io.pekkoraft.gateway.grpc.*;
+import io.pekkoraft.testkit.LocalCluster;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What GatewayFuzzTest found, one request at a time, over a real group of one member (its durable journal)
+ * and a plain grpc-java channel sending raw bytes: a member id that is no legal actor name, a status message
+ * quoting a huge field, a request that is no protobuf message, one over max-message-size, a WatchApplied the
+ * client cancels or lets time out. Each gets a status a client can act on, and the member serves on.
+ */
+class GatewayHostileRequestTest {
+
+  private static final String DATA = "data";
+  private static final String ADMIN = "admin-group";
+  private static final int MAX_MESSAGE = 64 * 1024; // gateway-fuzz-test.conf
+  private static final Duration STEP = Duration.ofSeconds(20);
+
+  static LocalCluster cluster;
+  static ManagedChannel channel;
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster = LocalCluster.builder().members(1).config(ConfigFactory.parseResources("gateway-fuzz-test.conf",
+        ConfigParseOptions.defaults().setAllowMissing(false))).start();
+    var system = cluster.system("node-1");
+    PekkoRaft.get(system).init(ReplicatedStateMachine.of(DATA, GatewayFuzzTest.Counter::new));
+    PekkoRaft.get(system).init(ReplicatedStateMachine.of(ADMIN, GatewayFuzzTest.Counter::new));
+    int port = PekkoRaftGateway.get(system).register(DATA, GroupCodecs.bytes()).register(ADMIN, GroupCodecs.bytes())
+        .start().toCompletableFuture().get(30, TimeUnit.SECONDS).localAddress().getPort();
+    cluster.awaitLeader(DATA, 0, STEP);
+    cluster.awaitLeader(ADMIN, 0, STEP);
+    channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (channel != null) channel.shutdownNow();
+    if (cluster != null) cluster.close();
+  }
+
+  private static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
+    @Override
+    public InputStream stream(byte[] value) {
+      return new ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  };
+
+  static MethodDescriptor<byte[], byte[]> method(String name, MethodDescriptor.MethodType type) {
+    return MethodDescriptor.<byte[], byte[]>newBuilder().setType(type).setFullMethodName("pekkoraft.v1.RaftService/"
+        + name).setRequestMarshaller(RAW).setResponseMarshaller(RAW).build();
+  }
+
+  /** What a call received and how it ended. */
+  record Outcome(List<byte[]> messages, Status status) {}
+
+  /** One call of {@code name} with {@code request}; a streaming one is cancelled after {@code cancelAfter} messages. */
+  static Outcome call(String name, MethodDescriptor.MethodType type, byte[] request, int cancelAfter, Duration deadline)
+      throws Exception {
+    CompletableFuture<Status> ended = new CompletableFuture<>();
+    List<byte[]> messages = new CopyOnWriteArrayList<>();
+    ClientCall<byte[], byte[]> call = channel.newCall(method(name, type),
+        CallOptions.DEFAULT.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS));
+    call.start(new ClientCall.Listener<>() {
+      @Override
+      public void onMessage(byte[] message) {
+        messages.add(message);
+        if (messages.size() == cancelAfter) call.cancel("the client has seen enough", null);
+        else call.request(1);
+      }
+
+      @Override
+      public void onClose(Status status, Metadata trailers) {
+        ended.complete(status);
+      }
+    }, new Metadata());
+    call.request(1);
+    call.sendMessage(request);
+    call.halfClose();
+    return new Outcome(messages, ended.get(STEP.toSeconds(), TimeUnit.SECONDS));
+  }
+
+  static Status unary(String name, byte[] request) throws Exception {
+    return call(name, MethodDescriptor.MethodType.UNARY, request, -1, Duration.ofSeconds(10)).status();
+  }
+
+  static void assertStatus(Status.Code code, String inMessage, Status status) {
+    assertEquals(code, status.getCode(), String.valueOf(status));
+    assertTrue(status.getDescription() != null && status.getDescription().contains(inMessage), String.valueOf(status));
+  }
+
+  /** The member still serves: a command is applied through the gateway and Status names the leader. */
+  static void servesNormally(String check) throws Exception {
+    Outcome submitted = call("Submit", MethodDescriptor.MethodType.UNARY, SubmitRequest.newBuilder().setGroup(DATA)
+        .setPayload(ByteString.copyFromUtf8(check)).build().toByteArray(), -1, Duration.ofSeconds(10));
+    assertEquals(Status.Code.OK, submitted.status().getCode(), String.valueOf(submitted.status()));
+    assertTrue(SubmitResponse.parseFrom(submitted.messages().get(0)).getIndex() > 0);
+    for (String group : List.of(DATA, ADMIN)) {
+      Outcome status = call("Status", MethodDescriptor.MethodType.UNARY, StatusRequest.newBuilder().setGroup(group)
+          .build().toByteArray(), -1, Duration.ofSeconds(10));
+      assertEquals(Status.Code.OK, status.status().getCode(), group + ": " + status.status());
+      assertEquals("node-1", StatusResponse.parseFrom(status.messages().get(0)).getLeader());
+    }
+  }
+
+  @Test
+  void aMemberIdThatIsNoLegalActorNameOrAnAddressThatDoesNotParseIsInvalidArgument() throws Exception {
+    // The server refuses them before anything is appended (MemberIds, INVALID_REQUEST); the gateway answers
+    // INVALID_ARGUMENT. Appended, the first stopped the group's server (its peer actor's name was illegal), the
+    // third stopped the leader (MalformedURLException).
+    assertStatus(Status.Code.INVALID_ARGUMENT, "member id 'peer-J\\u0001' is not", unary("AddLearner",
+        AddLearnerRequest.newBuilder().setGroup(ADMIN).setMemberId("peer-J\u0001")
+            .setAddress("pekko://raft@127.0.0.1:1").build().toByteArray()));
+    assertStatus(Status.Code.INVALID_ARGUMENT, "is not 1 to 64 characters", unary("ChangeVoters",
+        ChangeVotersRequest.newBuilder().setGroup(ADMIN).addVoters("node-1").addVoters("a/b").build().toByteArray()));
+    assertStatus(Status.Code.INVALID_ARGUMENT, "is not a Pekko address", unary("AddLearner",
+        AddLearnerRequest.newBuilder().setGroup(ADMIN).setMemberId("ghost").setAddress("not an address").build()
+            .toByteArray()));
+    servesNormally("after-bad-member-ids");
+  }
+
+  @Test
+  void aStatusMessageQuotingAHugeFieldIsCutAndTheConnectionServesOn() throws Exception {
+    // NOT_FOUND names the group; a group name of 20,000 characters made a status message bigger than the
+    // client accepts in a header block (8 KiB): grpc-java failed the whole connection ("http2 exception").
+    String huge = "g".repeat(20_000);
+    Status status = unary("Status", StatusRequest.newBuilder().setGroup(huge).build().toByteArray());
+    assertStatus(Status.Code.NOT_FOUND, "group 'ggg", status);
+    assertTrue(status.getDescription().length() <= CallErrors.MESSAGE_BYTES_MAX
+        && status.getDescription().endsWith(" characters)"), status.getDescription().length() + " characters");
+    servesNormally("after-huge-group-name");
+  }
+
+  @Test
+  void aRequestThatIsNoProtobufMessageIsInvalidArgument() throws Exception {
+    // A length-delimited field announcing 5 bytes with 1 sent: the client's mistake.
+    assertStatus(Status.Code.INVALID_ARGUMENT, "not a protobuf message of the method's type",
+        unary("Submit", new byte[] {0x0a, 0x05, 'd'}));
+  }
+
+  @Test
+  void aRequestOverMaxMessageSizeIsResourceExhausted() throws Exception {
+    // A Status request of max-message-size + 1 bytes (the group and an unknown field as padding): refused
+    // whole, without a reply from the group; one of exactly max-message-size is served.
+    for (int size : new int[] {MAX_MESSAGE + 1, MAX_MESSAGE}) {
+      byte[] request = padded(StatusRequest.newBuilder().setGroup(DATA).build().toByteArray(), size);
+      assertEquals(size, request.length);
+      Status status = unary("Status", request);
+      if (size > MAX_MESSAGE) {
+        assertStatus(Status.Code.RESOURCE_EXHAUSTED, "larger than pekko-raft.gateway.max-message-size (65536 bytes)",
+            status);
+      } else {
+        assertEquals(Status.Code.OK, status.getCode(), String.valueOf(status));
+      }
+    }
+  }
+
+  /** {@code message} with an unknown bytes field (number 99) so that it is {@code size} bytes long. */
+  static byte[] padded(byte[] message, int size) throws IOException {
+    for (int fill = size - message.length - 5; fill >= 0; fill--) {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+      out.writeRawBytes(message);
+      out.writeByteArray(99, new byte[fill]);
+      out.flush();
+      if (bytes.size() == size) return bytes.toByteArray();
+    }
+    throw new IllegalStateException("cannot pad to " + size);
+  }
+
+  @Test
+  void aWatchTheClientCancelsOrWhoseDeadlinePassesEndsAndIsLetGo() throws Exception {
+    // A WatchApplied stream follows the group without end: it must end on the server when the client cancels
+    // it (after its first event) or its deadline passes (waiting for an index not applied yet), and let go of
+    // what it held (AppliedHistory's readers).
+    RaftGroup<?, ?, ?> group = PekkoRaft.get(cluster.system("node-1")).group(DATA).orElseThrow();
+    servesNormally("before-watch");
+    Outcome cancelled = call("WatchApplied", MethodDescriptor.MethodType.SERVER_STREAMING, WatchAppliedRequest
+        .newBuilder().setGroup(DATA).setFromIndex(1).build().toByteArray(), 1, Duration.ofSeconds(10));
+    assertEquals(Status.Code.CANCELLED, cancelled.status().getCode(), String.valueOf(cancelled.status()));
+    assertEquals(1, cancelled.messages().size());
+    Outcome timedOut = call("WatchApplied", MethodDescriptor.MethodType.SERVER_STREAMING, WatchAppliedRequest
+        .newBuilder().setGroup(DATA).setFromIndex(1_000_000).build().toByteArray(), -1, Duration.ofMillis(300));
+    assertEquals(Status.Code.DEADLINE_EXCEEDED, timedOut.status().getCode(), String.valueOf(timedOut.status()));
+    TestProbe.create(cluster.system("node-1")).awaitAssert(STEP, () -> {
+      assertEquals(0, group.watchesRunning(), "every watch ended on the server");
+      return null;
+    });
+  }
+}
