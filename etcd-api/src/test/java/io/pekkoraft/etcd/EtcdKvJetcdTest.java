@@ -129,7 +129,7 @@ class EtcdKvJetcdTest {
 
   @Test
   void deleteWithPrevKvAndAPrefix() throws Exception {
-    KV kv = followerKv();
+    KV kv = clients.get("node-1").getKVClient(); // its gateway was bound before the etcd services were added
     await(kv.put(bs("del/a"), bs("1")));
     await(kv.put(bs("del/b"), bs("2")));
     var deleted = await(kv.delete(bs("del/"), DeleteOption.builder().isPrefix(true).withPrevKV(true).build()));

@@ -449,9 +449,8 @@ public final class MvccStore {
     }
     for (List<RequestOp> branch : List.of(request.getSuccessList(), request.getFailureList())) {
       for (RequestOp op : branch) {
-        if (op.getRequestCase() == RequestOp.RequestCase.REQUEST_NOT_SET) {
-          throw new EtcdException(EtcdError.EMPTY_KEY);
-        }
+        // etcd answers an operation with no request at all "key not found".
+        if (op.getRequestCase() == RequestOp.RequestCase.REQUEST_NOT_SET) throw EtcdError.KEY_NOT_FOUND.exception();
         if (op.hasRequestTxn()) checkOps(op.getRequestTxn(), maxTxnOps);
         if (op.hasRequestPut() && op.getRequestPut().getKey().isEmpty()) throw EtcdError.EMPTY_KEY.exception();
         if (op.hasRequestRange() && op.getRequestRange().getKey().isEmpty()) throw EtcdError.EMPTY_KEY.exception();
