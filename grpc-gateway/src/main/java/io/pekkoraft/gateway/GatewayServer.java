@@ -12,7 +12,6 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.japi.function.Function;
 import org.apache.pekko.grpc.ServiceDescription;
-import org.apache.pekko.grpc.javadsl.ServerReflection;
 import org.apache.pekko.grpc.javadsl.ServiceHandler;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBuilder;
@@ -43,7 +42,8 @@ final class GatewayServer {
     handlers.add(RaftServicePowerApiHandlerFactory.partial(new RaftServiceImpl(system, gateway, settings),
         RaftService.name, materializer, CallErrors.mapper(), system));
     described.add(RaftService.description);
-    if (settings.reflection()) handlers.add(ServerReflection.create(described, system));
+    // Services added with PekkoRaftGateway.addService (before or after the start), then reflection over all.
+    handlers.add(gateway.addedServices(described, settings.reflection()));
     @SuppressWarnings("unchecked")
     Function<HttpRequest, CompletionStage<HttpResponse>>[] all = handlers.toArray(new Function[0]);
     // Every service combined here is behind the bearer tokens (if pekko-raft.gateway.auth is on), checked

@@ -1,0 +1,24 @@
+package io.pekkoraft.etcd;
+
+/**
+ * What goes through the Raft log of the etcd group: every write of the etcd API. Requests travel as the bytes of
+ * their etcd protobuf message (etcd's own wire format, stable), parsed again by each member's state machine.
+ * Registered with Kryo by {@link EtcdKryoRegistrar}.
+ */
+public sealed interface EtcdCommand {
+
+  /**
+   * A write transaction: the bytes of a {@code TxnRequest}. Put and DeleteRange travel as a Txn of that one
+   * operation (the service takes its single response back out).
+   */
+  record Txn(byte[] request) implements EtcdCommand {}
+
+  /** Compacts the history at {@code revision}. */
+  record Compact(long revision) implements EtcdCommand {}
+
+  /** Grants lease {@code id} with {@code ttlSeconds}, at the entry's log time. */
+  record LeaseGrant(long id, long ttlSeconds) implements EtcdCommand {}
+
+  /** Revokes lease {@code id} and deletes its keys (at one revision). */
+  record LeaseRevoke(long id) implements EtcdCommand {}
+}

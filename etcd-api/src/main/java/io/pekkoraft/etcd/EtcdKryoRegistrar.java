@@ -1,0 +1,30 @@
+package io.pekkoraft.etcd;
+
+import com.esotericsoftware.kryo.Kryo;
+import io.pekkoraft.etcd.kv.EtcdError;
+import io.pekkoraft.persistence.serialization.KryoRegistrar;
+
+/**
+ * Registers the etcd group's commands, queries, results and snapshot with Kryo (ids 1300 to 1329). Listed in this
+ * module's reference.conf under {@code pekko-raft.serialization.registrars}. Never change or reuse an id once a
+ * log holds it; new classes take the next free id.
+ */
+public final class EtcdKryoRegistrar implements KryoRegistrar {
+
+  public EtcdKryoRegistrar() {}
+
+  @Override
+  public void register(Kryo kryo) {
+    kryo.register(EtcdCommand.Txn.class, 1300);
+    kryo.register(EtcdCommand.Compact.class, 1301);
+    kryo.register(EtcdCommand.LeaseGrant.class, 1302);
+    kryo.register(EtcdCommand.LeaseRevoke.class, 1303);
+    kryo.register(EtcdQuery.Range.class, 1310);
+    kryo.register(EtcdQuery.ReadTxn.class, 1311);
+    kryo.register(EtcdQuery.Events.class, 1312);
+    kryo.register(EtcdResult.Done.class, 1320);
+    kryo.register(EtcdResult.Refused.class, 1321);
+    kryo.register(EtcdError.class, 1322);
+    kryo.register(EtcdStateMachine.Snapshot.class, 1325);
+  }
+}

@@ -1,0 +1,18 @@
+package io.pekkoraft.etcd;
+
+/** Reads of the etcd group's store, served by {@link EtcdStateMachine#query}. */
+public sealed interface EtcdQuery {
+
+  /** The bytes of a {@code RangeRequest}. */
+  record Range(byte[] request) implements EtcdQuery {}
+
+  /** The bytes of a {@code TxnRequest} whose branches only read (etcd serves such a Txn as a read). */
+  record ReadTxn(byte[] request) implements EtcdQuery {}
+
+  /**
+   * The events of up to {@code maxRevisions} revisions from {@code fromRevision} on, for Watch: answered as a
+   * {@link EtcdResult.Done} whose {@code events} hold them and whose {@code appliedIndex} says where to go on
+   * with {@code RaftGroup.watchApplied(appliedIndex + 1)}.
+   */
+  record Events(long fromRevision, int maxRevisions) implements EtcdQuery {}
+}

@@ -1,0 +1,128 @@
+package io.pekkoraft.etcd;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.pekkoraft.consensus.AppliedEntry;
+import io.pekkoraft.consensus.StateMachine;
+import io.pekkoraft.etcd.api.CompactionResponse;
+import io.pekkoraft.etcd.api.Event;
+import io.pekkoraft.etcd.api.LeaseGrantResponse;
+import io.pekkoraft.etcd.api.RangeRequest;
+import io.pekkoraft.etcd.api.ResponseHeader;
+import io.pekkoraft.etcd.api.TxnRequest;
+import io.pekkoraft.etcd.api.WatchResponse;
+import io.pekkoraft.etcd.kv.EtcdException;
+import io.pekkoraft.etcd.kv.MvccStore;
+import java.util.List;
+
+/**
+ * The replicated state machine of the etcd API: an {@link MvccStore}, plus the log index and Raft term of the
+ * latest entry applied (for response headers, and for Watch to go on from a read of the event log with
+ * {@code RaftGroup.watchApplied}). Deterministic: everything comes from the commands and their
+ * {@link AppliedEntry}; lease grants are stamped with the entry's log time, never a clock.
+ *
+ * <p>A refused request ({@link EtcdException}) is answered {@link EtcdResult.Refused}, the store unchanged. A
+ * command whose bytes do not parse is refused by the service before it is proposed; if such bytes reach the log
+ * anyway, apply throws and every member refuses them alike ({@code CommandFailed}).
+ */
+public final class EtcdStateMachine implements StateMachine<EtcdCommand, EtcdQuery, EtcdResult> {
+
+  /** The snapshot: the store's bytes ({@link MvccStore#toBytes}) and where in the log it was taken. */
+  public record Snapshot(byte[] store, long appliedIndex, long appliedTerm) {}
+
+  private MvccStore store = new MvccStore();
+  private long appliedIndex;
+  private long appliedTerm;
+
+  public EtcdStateMachine() {}
+
+  /** The store, for tests on this member's own state machine (single-threaded use only). */
+  MvccStore store() {
+    return store;
+  }
+
+  @Override
+  public EtcdResult apply(EtcdCommand command) {
+    throw new UnsupportedOperationException("the etcd state machine is applied with its log entry");
+  }
+
+  @Override
+  public EtcdResult apply(EtcdCommand command, AppliedEntry entry) {
+    appliedIndex = entry.index();
+    appliedTerm = entry.term();
+    try {
+      if (command instanceof EtcdCommand.Txn txn) {
+        MvccStore.Written<?> done = store.txn(parse(txn.request()));
+        return done(((com.google.protobuf.Message) done.response()).toByteArray(), done.events());
+      } else if (command instanceof EtcdCommand.Compact compact) {
+        store.compact(compact.revision());
+        return done(CompactionResponse.newBuilder().setHeader(header()).build().toByteArray(), List.of());
+      } else if (command instanceof EtcdCommand.LeaseGrant grant) {
+        store.grantLease(grant.id(), grant.ttlSeconds(), entry.logTimeMillis());
+        return done(LeaseGrantResponse.newBuilder().setHeader(header()).setID(grant.id()).setTTL(grant.ttlSeconds())
+            .build().toByteArray(), List.of());
+      } else if (command instanceof EtcdCommand.LeaseRevoke revoke) {
+        MvccStore.Written<?> done = store.revokeLease(revoke.id());
+        return done(((com.google.protobuf.Message) done.response()).toByteArray(), done.events());
+      }
+      throw new IllegalArgumentException("unknown etcd command " + command);
+    } catch (EtcdException e) {
+      return new EtcdResult.Refused(e.error(), store.revision(), appliedTerm, appliedIndex);
+    }
+  }
+
+  @Override
+  public EtcdResult query(EtcdQuery query) {
+    try {
+      if (query instanceof EtcdQuery.Range range) {
+        return done(store.range(parseRange(range.request())).toByteArray(), List.of());
+      } else if (query instanceof EtcdQuery.ReadTxn txn) {
+        return done(store.readTxn(parse(txn.request())).toByteArray(), List.of());
+      } else if (query instanceof EtcdQuery.Events events) {
+        return done(new byte[0], store.eventsFrom(events.fromRevision(), events.maxRevisions()));
+      }
+      throw new IllegalArgumentException("unknown etcd query " + query);
+    } catch (EtcdException e) {
+      return new EtcdResult.Refused(e.error(), store.revision(), appliedTerm, appliedIndex);
+    }
+  }
+
+  private ResponseHeader header() {
+    return ResponseHeader.newBuilder().setRevision(store.revision()).setRaftTerm(appliedTerm).build();
+  }
+
+  private EtcdResult.Done done(byte[] response, List<Event> events) {
+    byte[] eventBytes = events.isEmpty() ? new byte[0]
+        : WatchResponse.newBuilder().addAllEvents(events).build().toByteArray();
+    return new EtcdResult.Done(response, eventBytes, store.revision(), appliedTerm, appliedIndex);
+  }
+
+  private static TxnRequest parse(byte[] bytes) {
+    try {
+      return TxnRequest.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalArgumentException("not an etcd TxnRequest: " + e.getMessage(), e);
+    }
+  }
+
+  private static RangeRequest parseRange(byte[] bytes) {
+    try {
+      return RangeRequest.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalArgumentException("not an etcd RangeRequest: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public Object snapshot() {
+    return new Snapshot(store.toBytes(), appliedIndex, appliedTerm);
+  }
+
+  @Override
+  public void restore(Object snapshot) {
+    Snapshot s = (Snapshot) snapshot;
+    MvccStore restored = MvccStore.fromBytes(s.store());
+    store = restored;
+    appliedIndex = s.appliedIndex();
+    appliedTerm = s.appliedTerm();
+  }
+}

@@ -1,0 +1,88 @@
+package io.pekkoraft.etcd;
+
+import io.pekkoraft.consensus.PekkoRaft;
+import io.pekkoraft.consensus.RaftGroup;
+import io.pekkoraft.consensus.ReplicatedStateMachine;
+import io.pekkoraft.etcd.api.KV;
+import io.pekkoraft.etcd.api.KVHandlerFactory;
+import io.pekkoraft.gateway.PekkoRaftGateway;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
+
+/**
+ * The etcd v3 API of this member: starts the etcd group ({@code pekko-raft.etcd.group}, an
+ * {@link EtcdStateMachine}) and adds etcd's gRPC services to this member's gateway
+ * ({@link PekkoRaftGateway#addService}), so that etcd clients reach it at the gateway's address.
+ *
+ * <pre>{@code
+ * PekkoRaftEtcd.get(system).start();                     // or pekko-raft.etcd.enabled = on
+ * PekkoRaftGateway.get(system).start();                  // or pekko-raft.gateway.enabled = on
+ * // etcdctl --endpoints 127.0.0.1:9090 put foo bar
+ * }</pre>
+ *
+ * Every member of the group runs the same: any member's gateway serves every call (writes reach the leader
+ * through the group). Services of the etcd API that come later (Lease, Watch, Cluster, Maintenance, Auth) are
+ * added in {@link #start} next to KV, on the same {@link #group()}.
+ */
+public final class PekkoRaftEtcd implements Extension {
+
+  /**
+   * The extension's id. Loadable by name from {@code pekko.actor.typed.extensions}
+   * ({@code "io.pekkoraft.etcd.PekkoRaftEtcd$Id"}), through {@link #getInstance()}.
+   */
+  public static final class Id extends ExtensionId<PekkoRaftEtcd> {
+    private static final Id INSTANCE = new Id();
+
+    private Id() {}
+
+    /** The one instance: Pekko looks this method up when it loads the extension by class name. */
+    public static Id getInstance() {
+      return INSTANCE;
+    }
+
+    @Override
+    public PekkoRaftEtcd createExtension(ActorSystem<?> system) {
+      return new PekkoRaftEtcd(system);
+    }
+  }
+
+  private static final Id ID = Id.getInstance();
+
+  private final ActorSystem<?> system;
+  private final EtcdSettings settings;
+  private RaftGroup<EtcdCommand, EtcdQuery, EtcdResult> group;
+
+  private PekkoRaftEtcd(ActorSystem<?> system) {
+    this.system = system;
+    this.settings = EtcdSettings.fromConfig(system.settings().config());
+    if (settings.enabled()) start();
+  }
+
+  public static PekkoRaftEtcd get(ActorSystem<?> system) {
+    return ID.apply(system);
+  }
+
+  public EtcdSettings settings() {
+    return settings;
+  }
+
+  /**
+   * Starts the etcd group on this member and adds the etcd services to the gateway (once: later calls return the
+   * same group). The gateway itself is bound by {@code PekkoRaftGateway.get(system).start()} or
+   * {@code pekko-raft.gateway.enabled = on}, before or after this.
+   */
+  public synchronized RaftGroup<EtcdCommand, EtcdQuery, EtcdResult> start() {
+    if (group != null) return group;
+    group = PekkoRaft.get(system).init(ReplicatedStateMachine.of(settings.group(), EtcdStateMachine::new));
+    PekkoRaftGateway gateway = PekkoRaftGateway.get(system);
+    gateway.addService(KVHandlerFactory.partial(new KvService(group, settings), KV.name, system), KV.description);
+    return group;
+  }
+
+  /** The etcd group on this member; fails when {@link #start} was not called. */
+  public synchronized RaftGroup<EtcdCommand, EtcdQuery, EtcdResult> group() {
+    if (group == null) throw new IllegalStateException("the etcd API is not started: call PekkoRaftEtcd.start()");
+    return group;
+  }
+}

@@ -1,0 +1,47 @@
+package io.pekkoraft.etcd.kv;
+
+import io.grpc.Status;
+
+/**
+ * The errors of the etcd API, with etcd's gRPC status codes and messages exactly (etcd's
+ * {@code api/v3rpc/rpctypes/error.go}): etcd clients (jetcd, etcdctl, Go's clientv3) match on the message.
+ */
+public enum EtcdError {
+  EMPTY_KEY(Status.Code.INVALID_ARGUMENT, "etcdserver: key is not provided"),
+  KEY_NOT_FOUND(Status.Code.INVALID_ARGUMENT, "etcdserver: key not found"),
+  VALUE_PROVIDED(Status.Code.INVALID_ARGUMENT, "etcdserver: value is provided"),
+  LEASE_PROVIDED(Status.Code.INVALID_ARGUMENT, "etcdserver: lease is provided"),
+  TOO_MANY_OPS(Status.Code.INVALID_ARGUMENT, "etcdserver: too many operations in txn request"),
+  DUPLICATE_KEY(Status.Code.INVALID_ARGUMENT, "etcdserver: duplicate key given in txn request"),
+  COMPACTED(Status.Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision has been compacted"),
+  FUTURE_REVISION(Status.Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision is a future revision"),
+  LEASE_NOT_FOUND(Status.Code.NOT_FOUND, "etcdserver: requested lease not found"),
+  LEASE_EXISTS(Status.Code.FAILED_PRECONDITION, "etcdserver: lease already exists"),
+  REQUEST_TOO_LARGE(Status.Code.INVALID_ARGUMENT, "etcdserver: request is too large"),
+  TOO_MANY_REQUESTS(Status.Code.RESOURCE_EXHAUSTED, "etcdserver: too many requests"),
+  NO_LEADER(Status.Code.UNAVAILABLE, "etcdserver: no leader"),
+  TIMEOUT(Status.Code.UNAVAILABLE, "etcdserver: request timed out"),
+  STOPPED(Status.Code.UNAVAILABLE, "etcdserver: server stopped");
+
+  private final Status.Code code;
+  private final String message;
+
+  EtcdError(Status.Code code, String message) {
+    this.code = code;
+    this.message = message;
+  }
+
+  public Status.Code code() {
+    return code;
+  }
+
+  /** etcd's message, word for word. */
+  public String message() {
+    return message;
+  }
+
+  /** The exception the store throws for this error. */
+  public EtcdException exception() {
+    return new EtcdException(this);
+  }
+}
