@@ -85,8 +85,11 @@ class ProcessCrashTest {
   /** Logical clients, each with one increment in flight at a time. */
   private static final int CLIENTS = 6;
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(3);
-  /** Bound on a node's start (JVM, cluster join, journal recovery) until it prints READY. */
-  private static final long READY_TIMEOUT_SECONDS = 60;
+  /**
+   * Bound on a node's start (JVM, cluster join, journal recovery, its gRPC gateway) until it prints READY: a
+   * failure bound only, generous because three JVMs start at once on a machine that may be busy.
+   */
+  private static final long READY_TIMEOUT_SECONDS = 150;
 
   private static final long DURATION_SECONDS = Long.getLong("crash.duration", 75);
   private static final long SEED = Long.getLong("crash.seed", System.nanoTime());
