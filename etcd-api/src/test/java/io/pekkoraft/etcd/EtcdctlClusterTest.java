@@ -84,7 +84,8 @@ class EtcdctlClusterTest {
         "--peer-urls=http://127.0.0.1:1", "--learner"));
     String id = hex(EtcdIds.memberId("127.0.0.1-1"));
     assertEquals(0, add.exitCode(), add.toString());
-    assertTrue(add.stdout().startsWith("Member " + id + " added to cluster " + hex(EtcdIds.clusterId("etcd"))),
+    // etcdctl pads this id to 16 characters (%16x), etcd's too.
+    assertTrue(add.stdout().startsWith("Member " + String.format("%16s", id) + " added to cluster " + hex(EtcdIds.clusterId("etcd"))),
         add.toString());
     assertTrue(add.stdout().contains("ETCD_NAME=\"127.0.0.1-1\""), add.toString());
     assertTrue(add.stdout().contains("ETCD_INITIAL_CLUSTER_STATE=\"existing\""), add.toString());
@@ -94,7 +95,7 @@ class EtcdctlClusterTest {
         "Error: etcdserver: can only promote a learner member which is in sync with leader\n"), promote);
 
     Output remove = EtcdctlTest.etcdctl(follower, Step.of("--user", USER, "member", "remove", id));
-    assertEquals(new Output(0, "Member " + id + " removed from cluster " + hex(EtcdIds.clusterId("etcd")) + "\n",
+    assertEquals(new Output(0, "Member " + String.format("%16s", id) + " removed from cluster " + hex(EtcdIds.clusterId("etcd")) + "\n",
         ""), remove);
     assertEquals(new Output(1, "", "Error: etcdserver: member not found\n"),
         EtcdctlTest.etcdctl(follower, Step.of("--user", USER, "member", "remove", id)));
@@ -110,7 +111,7 @@ class EtcdctlClusterTest {
     assertEquals(new Output(0, "1\n", ""), EtcdctlTest.etcdctl(follower, Step.of("--user", USER, "get", "user/a",
         "--print-value-only")));
     Output wrong = EtcdctlTest.etcdctl(follower, Step.of("--user", "alice:nope", "get", "user/a"));
-    assertEquals(1, wrong.exitCode());
+    assertTrue(wrong.exitCode() != 0, wrong.toString());
     assertTrue(wrong.errors().contains("etcdserver: authentication failed, invalid user ID or password"),
         wrong.toString());
   }
@@ -129,6 +130,8 @@ class EtcdctlClusterTest {
 
   @Test
   void memberListTableAndEndpointStatusJsonAreShapedAsEtcds() throws Exception {
+    // A key on both sides: an empty store's size estimate is 0, which etcdctl's JSON leaves out.
+    EtcdctlTest.etcdctl(endpoint(ours.follower()), Step.of("--user", USER, "put", "shape/a", "1"));
     Output table = EtcdctlTest.etcdctl(endpoint(ours.follower()), Step.of("member", "list", "-w", "table"));
     Output json = EtcdctlTest.etcdctl(endpoint(ours.follower()), Step.of("endpoint", "status", "-w", "json"));
     assertEquals(0, table.exitCode(), table.toString());
