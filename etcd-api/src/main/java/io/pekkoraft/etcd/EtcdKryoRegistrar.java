@@ -5,7 +5,8 @@ import io.pekkoraft.etcd.kv.EtcdError;
 import io.pekkoraft.persistence.serialization.KryoRegistrar;
 
 /**
- * Registers the etcd group's commands, queries, results and snapshot with Kryo (ids 1300 to 1329). Listed in this
+ * Registers the etcd group's commands, queries, results and snapshot with Kryo (ids 1300 to 1329; Cluster,
+ * Maintenance and Auth: 1350 to 1369). Listed in this
  * module's reference.conf under {@code pekko-raft.serialization.registrars}. Never change or reuse an id once a
  * log holds it; new classes take the next free id.
  */
@@ -26,5 +27,6 @@ public final class EtcdKryoRegistrar implements KryoRegistrar {
     kryo.register(EtcdResult.Refused.class, 1321);
     kryo.register(EtcdError.class, 1322);
     kryo.register(EtcdStateMachine.Snapshot.class, 1325);
+    kryo.register(EtcdQuery.Stats.class, 1350);
   }
 }

@@ -15,4 +15,10 @@ public sealed interface EtcdQuery {
    * with {@code RaftGroup.watchApplied(appliedIndex + 1)}.
    */
   record Events(long fromRevision, int maxRevisions) implements EtcdQuery {}
+
+  /**
+   * For Maintenance.Status: answered as a {@link EtcdResult.Done} whose response is a {@code StatusResponse} with
+   * only {@code dbSize} and {@code dbSizeInUse} set ({@code MvccStore.sizeBytes()}, an estimate).
+   */
+  record Stats() implements EtcdQuery {}
 }

@@ -79,6 +79,10 @@ public final class EtcdStateMachine implements StateMachine<EtcdCommand, EtcdQue
         return done(store.readTxn(parse(txn.request())).toByteArray(), List.of());
       } else if (query instanceof EtcdQuery.Events events) {
         return done(new byte[0], store.eventsFrom(events.fromRevision(), events.maxRevisions()));
+      } else if (query instanceof EtcdQuery.Stats) {
+        long size = store.sizeBytes();
+        return done(io.pekkoraft.etcd.api.StatusResponse.newBuilder().setDbSize(size).setDbSizeInUse(size).build()
+            .toByteArray(), List.of());
       }
       throw new IllegalArgumentException("unknown etcd query " + query);
     } catch (EtcdException e) {

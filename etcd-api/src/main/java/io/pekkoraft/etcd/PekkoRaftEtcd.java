@@ -3,12 +3,19 @@ package io.pekkoraft.etcd;
 import io.pekkoraft.consensus.PekkoRaft;
 import io.pekkoraft.consensus.RaftGroup;
 import io.pekkoraft.consensus.ReplicatedStateMachine;
+import io.pekkoraft.etcd.api.Auth;
+import io.pekkoraft.etcd.api.AuthHandlerFactory;
+import io.pekkoraft.etcd.api.Cluster;
+import io.pekkoraft.etcd.api.ClusterHandlerFactory;
 import io.pekkoraft.etcd.api.KV;
 import io.pekkoraft.etcd.api.KVHandlerFactory;
+import io.pekkoraft.etcd.api.Maintenance;
+import io.pekkoraft.etcd.api.MaintenanceHandlerFactory;
 import io.pekkoraft.gateway.PekkoRaftGateway;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
+import org.apache.pekko.stream.Materializer;
 
 /**
  * The etcd v3 API of this member: starts the etcd group ({@code pekko-raft.etcd.group}, an
@@ -22,8 +29,9 @@ import org.apache.pekko.actor.typed.ExtensionId;
  * }</pre>
  *
  * Every member of the group runs the same: any member's gateway serves every call (writes reach the leader
- * through the group). Services of the etcd API that come later (Lease, Watch, Cluster, Maintenance, Auth) are
- * added in {@link #start} next to KV, on the same {@link #group()}.
+ * through the group). Services of the etcd API are added in {@link #start}, on the same {@link #group()}; Auth
+ * comes first, since its gate checks etcd's token (when {@code pekko-raft.etcd.auth.enabled}) in front of every
+ * etcd service added after it.
  */
 public final class PekkoRaftEtcd implements Extension {
 
@@ -76,7 +84,16 @@ public final class PekkoRaftEtcd implements Extension {
     if (group != null) return group;
     group = PekkoRaft.get(system).init(ReplicatedStateMachine.of(settings.group(), EtcdStateMachine::new));
     PekkoRaftGateway gateway = PekkoRaftGateway.get(system);
+    EtcdMembers members = new EtcdMembers(system, group);
+    EtcdAuth auth = EtcdAuth.fromConfig(system.settings().config(), System::nanoTime);
+    // Auth first: its gate checks etcd's token in front of every etcd service added after it.
+    gateway.addService(auth.gate(AuthHandlerFactory.partial(new AuthService(auth, members), Auth.name, system),
+        Materializer.matFromSystem(system)), Auth.description);
     gateway.addService(KVHandlerFactory.partial(new KvService(group, settings), KV.name, system), KV.description);
+    gateway.addService(ClusterHandlerFactory.partial(new ClusterService(members), Cluster.name, system),
+        Cluster.description);
+    gateway.addService(MaintenanceHandlerFactory.partial(new MaintenanceService(group, members), Maintenance.name,
+        system), Maintenance.description);
     return group;
   }
 

@@ -22,8 +22,13 @@ final class EtcdTestCluster implements AutoCloseable {
   final Map<String, Integer> ports = new LinkedHashMap<>();
 
   EtcdTestCluster() throws Exception {
-    cluster = LocalCluster.builder().members(3).config(ConfigFactory.parseResources("etcd-cluster-test.conf",
-        ConfigParseOptions.defaults().setAllowMissing(false))).start();
+    this(ConfigFactory.empty());
+  }
+
+  /** With {@code extra} configuration over etcd-cluster-test.conf (e.g. pekko-raft.etcd.auth). */
+  EtcdTestCluster(com.typesafe.config.Config extra) throws Exception {
+    cluster = LocalCluster.builder().members(3).config(extra.withFallback(ConfigFactory.parseResources(
+        "etcd-cluster-test.conf", ConfigParseOptions.defaults().setAllowMissing(false)))).start();
     try {
       for (String member : cluster.memberIds()) {
         var system = cluster.system(member);
