@@ -11,8 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The session all the clients of a connection share: the acknowledged sequence never passes a command still
- * waiting, at most max-cached-results-per-session commands wait at once, and the answers' thread (the
- * dispatcher) never waits for a client thread that holds the session.
+ * waiting, at most max-cached-results-per-session commands wait at once, and neither the answers' thread (the
+ * dispatcher) nor a client thread ever waits for another client thread that holds the session.
  */
 class ClientSessionTest {
 
@@ -51,7 +51,7 @@ class ClientSessionTest {
   }
 
   @Test
-  void answeringAndAttemptingNeverWaitForAThreadHoldingTheSession() throws Exception {
+  void answeringStartingAndAttemptingNeverWaitForAThreadHoldingTheSession() throws Exception {
     ClientSession session = new ClientSession(settings(1000));
     long sequence = session.start();
     CountDownLatch held = new CountDownLatch(1);
@@ -74,6 +74,10 @@ class ClientSessionTest {
         return session.acked();
       });
       assertEquals(sequence, answered.get(10, TimeUnit.SECONDS));
+      // nor does another client thread starting a command
+      CompletableFuture<Long> started = CompletableFuture.supplyAsync(session::start);
+      assertEquals(sequence + 1, started.get(10, TimeUnit.SECONDS));
+      assertEquals(sequence, session.acked());
     } finally {
       release.countDown();
       holder.join();
