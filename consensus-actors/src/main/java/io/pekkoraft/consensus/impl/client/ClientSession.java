@@ -32,8 +32,8 @@ final class ClientSession {
   private final AtomicLong ackedKnown = new AtomicLong();
   /** Sequences started and not done (the set's size() counts): never above cachedResultsMax. */
   private final AtomicInteger outstandingCount = new AtomicInteger();
-  /** The session being opened or open; null: none (yet, or it expired). */
-  private CompletableFuture<Long> current; // guarded by this
+  /** The session being opened or open; null: none (yet, or it expired). Written under this object's monitor. */
+  private volatile CompletableFuture<Long> current;
   /** When a command or keep-alive of this session was last sent (the loop's nanoTime). */
   volatile long lastSentNanos;
 
@@ -49,6 +49,12 @@ final class ClientSession {
   synchronized CompletableFuture<Long> id(Supplier<CompletableFuture<Long>> open) {
     if (current == null || current.isCompletedExceptionally()) current = open.get();
     return current;
+  }
+
+  /** The session's id when it is open, else 0; without the monitor (every command asks). */
+  long openIdNow() {
+    CompletableFuture<Long> open = current;
+    return open != null && open.isDone() && !open.isCompletedExceptionally() ? open.join() : 0;
   }
 
   /** The session's id when it is open, else 0. */
