@@ -50,8 +50,12 @@ final class SessionTable {
     }
   }
 
-  /** Insertion order is activity order: a session is moved to the end whenever it is active. */
-  private final LinkedHashMap<Long, Session> sessions = new LinkedHashMap<>();
+  /**
+   * Access order is activity order: a session moves to the end whenever it is active, by a {@code get}
+   * (which relinks its node: no allocation per command), and a new one enters at the end. Only
+   * {@link #touch} and {@link #applied} (right after a touch of the same session) look one up with get.
+   */
+  private final LinkedHashMap<Long, Session> sessions = new LinkedHashMap<>(16, 0.75f, true);
   /** Log time: the latest time of the entries applied, never back. */
   private long now;
 
@@ -94,10 +98,9 @@ final class SessionTable {
   }
 
   private Session touch(long sessionId) {
-    Session s = sessions.remove(sessionId);
+    Session s = sessions.get(sessionId); // now the most recently active
     if (s == null) return null;
     s.lastActive = now;
-    sessions.put(sessionId, s);
     return s;
   }
 

@@ -171,7 +171,7 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
     sessions.advance(e.time());
     switch (e.type()) {
       case COMMAND:
-        return applyCommand(e, e.data(), 0, 0);
+        return applyCommand(e, null, 0, 0);
       case SESSION_COMMAND: {
         SessionEntries.SessionCommand c = sessionPayload(e, SessionEntries::command);
         ClientReply answer = sessions.beforeApply(c);
@@ -270,12 +270,14 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
    * Throws, which stops this node, when the command cannot be read (skipping it would let replicas that
    * read it diverge from this one) or when the state machine throws an Error (its state may be half
    * changed). A committed command is never skipped. Either answer goes into the applied history.
+   *
+   * @param inSession the command's bytes within a session entry (read in place), or null: the entry's data
    */
-  private ClientReply applyCommand(LogEntry entry, byte[] bytes, long sessionId, long sequence) {
+  private ClientReply applyCommand(LogEntry entry, java.nio.ByteBuffer inSession, long sessionId, long sequence) {
     long index = entry.index();
     Object command;
     try {
-      command = codec.fromBytes(bytes);
+      command = inSession == null ? codec.fromBytes(entry.data()) : codec.fromBuffer(inSession);
     } catch (RuntimeException ex) {
       throw new IllegalStateException(where() + " cannot deserialize the committed command at index " + index
           + " (" + ex + "); stopping rather than skipping it: every member must run the same KryoRegistrars and"

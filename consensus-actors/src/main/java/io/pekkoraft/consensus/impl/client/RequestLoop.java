@@ -330,6 +330,8 @@ public final class RequestLoop {
 
   @SuppressWarnings("unchecked")
   private <R> void attempt(Request<R> request) {
+    // The session is open, as a rule: the command goes on from this thread, without a hop through the dispatcher.
+    if (request.sequence > 0 && request.sessionId == 0) request.sessionId = session.openIdNow();
     if (request.sequence > 0 && request.sessionId == 0) {
       session.id(() -> openSession(request.route, request.deadline, request.timeout))
           .whenCompleteAsync((id, failure) -> {
