@@ -126,8 +126,10 @@ class ProcessCrashTest {
     Faults faults = new Faults(new Random(SEED), servers, tally);
     faults.runFor(Duration.ofSeconds(DURATION_SECONDS)).get(DURATION_SECONDS + 3 * READY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     writing.set(false);
+    // Each client finishes its attempt in flight (at most an ask timeout plus a second): a failure bound,
+    // generous for a machine so busy that the test's own threads wait for a core.
     CompletableFuture.allOf(clientsDone.toArray(new CompletableFuture<?>[0]))
-        .get(ASK_TIMEOUT.toSeconds() * 3 + 10, TimeUnit.SECONDS);
+        .get(ASK_TIMEOUT.toSeconds() * 3 + 60, TimeUnit.SECONDS);
     clients.shutdown();
 
     // Every node is up again (the fault loop ends after a restart); a leader commits its no-op, then every
