@@ -26,5 +26,6 @@ public final class EtcdKryoRegistrar implements KryoRegistrar {
     kryo.register(EtcdResult.Refused.class, 1321);
     kryo.register(EtcdError.class, 1322);
     kryo.register(EtcdStateMachine.Snapshot.class, 1325);
+    kryo.register(EtcdQuery.Watch.class, 1340);
   }
 }

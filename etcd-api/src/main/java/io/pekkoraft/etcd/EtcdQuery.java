@@ -15,4 +15,12 @@ public sealed interface EtcdQuery {
    * with {@code RaftGroup.watchApplied(appliedIndex + 1)}.
    */
   record Events(long fromRevision, int maxRevisions) implements EtcdQuery {}
+
+  /**
+   * Watch's read of the event log: the events of up to {@code maxRevisions} revisions from {@code fromRevision}
+   * on, as {@link Events}, but never refused: the {@link EtcdResult.Done}'s {@code response} is a
+   * {@code WatchResponse} whose {@code compact_revision} is the store's compaction revision (when
+   * {@code fromRevision} is below it, the events are empty and the watch is cancelled with it, as etcd does).
+   */
+  record Watch(long fromRevision, int maxRevisions) implements EtcdQuery {}
 }

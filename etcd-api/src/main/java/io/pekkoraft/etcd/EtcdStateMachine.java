@@ -79,6 +79,11 @@ public final class EtcdStateMachine implements StateMachine<EtcdCommand, EtcdQue
         return done(store.readTxn(parse(txn.request())).toByteArray(), List.of());
       } else if (query instanceof EtcdQuery.Events events) {
         return done(new byte[0], store.eventsFrom(events.fromRevision(), events.maxRevisions()));
+      } else if (query instanceof EtcdQuery.Watch watch) {
+        long compacted = store.compactRevision();
+        byte[] response = WatchResponse.newBuilder().setCompactRevision(compacted).build().toByteArray();
+        return done(response, watch.fromRevision() < compacted ? List.of()
+            : store.eventsFrom(watch.fromRevision(), watch.maxRevisions()));
       }
       throw new IllegalArgumentException("unknown etcd query " + query);
     } catch (EtcdException e) {

@@ -5,6 +5,8 @@ import io.pekkoraft.consensus.RaftGroup;
 import io.pekkoraft.consensus.ReplicatedStateMachine;
 import io.pekkoraft.etcd.api.KV;
 import io.pekkoraft.etcd.api.KVHandlerFactory;
+import io.pekkoraft.etcd.api.Watch;
+import io.pekkoraft.etcd.api.WatchHandlerFactory;
 import io.pekkoraft.gateway.PekkoRaftGateway;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
@@ -77,6 +79,8 @@ public final class PekkoRaftEtcd implements Extension {
     group = PekkoRaft.get(system).init(ReplicatedStateMachine.of(settings.group(), EtcdStateMachine::new));
     PekkoRaftGateway gateway = PekkoRaftGateway.get(system);
     gateway.addService(KVHandlerFactory.partial(new KvService(group, settings), KV.name, system), KV.description);
+    gateway.addService(WatchHandlerFactory.partial(new WatchService(group, WatchSettings.fromConfig(
+        system.settings().config()), system), Watch.name, system), Watch.description);
     return group;
   }
 
