@@ -113,8 +113,9 @@ final class WatchService implements Watch {
 
   /**
    * Events read from history or applied here: {@code revision} the store's revision for the header,
-   * {@code through} the revision the watch has seen everything up to, {@code compactRevision} the store's
-   * compaction revision when known (0 otherwise).
+   * {@code through} the revision the watch has seen everything up to, {@code live} whether the watch has caught
+   * up (what follows comes from the applied stream), {@code compactRevision} the store's compaction revision
+   * when known (0 otherwise).
    */
   private record Batch(long revision, long term, List<Event> events, long through, boolean live,
       long compactRevision) implements Item {}
@@ -413,7 +414,7 @@ final class WatchService implements Watch {
       long through = more ? last : done.revision();
       taken.accumulateAndGet(through, Math::max);
       Source<Item, NotUsed> rest = more ? read(last + 1) : live(done.appliedIndex() + 1);
-      return Source.<Item>single(new Batch(done.revision(), done.raftTerm(), events, through, false, compacted))
+      return Source.<Item>single(new Batch(done.revision(), done.raftTerm(), events, through, !more, compacted))
           .concat(rest);
     }
 
