@@ -390,6 +390,13 @@ final class WatchService implements Watch {
       Source.completionStageSource(opened.thenApply(o -> all))
           .mapConcat(this::step)
           .takeWhile(o -> !(o instanceof Response r && r.ends() != null), true)
+          .watchTermination((m, done) -> {
+            // a watch that cannot go on fails the whole stream: its client must watch again (elsewhere)
+            done.whenComplete((d, failure) -> {
+              if (failure != null) stream.stop.abort(KvService.failed(failure));
+            });
+            return m;
+          })
           .via(stream.stop.flow())
           .runWith(stream.hub, stream.mat);
     }

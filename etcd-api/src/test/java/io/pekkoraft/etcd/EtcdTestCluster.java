@@ -22,8 +22,13 @@ final class EtcdTestCluster implements AutoCloseable {
   final Map<String, Integer> ports = new LinkedHashMap<>();
 
   EtcdTestCluster() throws Exception {
-    cluster = LocalCluster.builder().members(3).config(ConfigFactory.parseResources("etcd-cluster-test.conf",
-        ConfigParseOptions.defaults().setAllowMissing(false))).start();
+    this(ConfigFactory.empty());
+  }
+
+  /** With {@code overrides} on top of etcd-cluster-test.conf. */
+  EtcdTestCluster(com.typesafe.config.Config overrides) throws Exception {
+    cluster = LocalCluster.builder().members(3).config(overrides.withFallback(ConfigFactory.parseResources(
+        "etcd-cluster-test.conf", ConfigParseOptions.defaults().setAllowMissing(false)))).start();
     try {
       for (String member : cluster.memberIds()) {
         var system = cluster.system(member);
