@@ -28,5 +28,6 @@ public final class EtcdKryoRegistrar implements KryoRegistrar {
     kryo.register(EtcdError.class, 1322);
     kryo.register(EtcdStateMachine.Snapshot.class, 1325);
     kryo.register(EtcdQuery.Stats.class, 1350);
+    kryo.register(EtcdQuery.Watch.class, 1340);
   }
 }

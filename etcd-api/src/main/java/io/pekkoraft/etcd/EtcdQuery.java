@@ -21,4 +21,12 @@ public sealed interface EtcdQuery {
    * only {@code dbSize} and {@code dbSizeInUse} set ({@code MvccStore.sizeBytes()}, an estimate).
    */
   record Stats() implements EtcdQuery {}
+
+  /**
+   * Watch's read of the event log: the events of up to {@code maxRevisions} revisions from {@code fromRevision}
+   * on, as {@link Events}, but never refused: the {@link EtcdResult.Done}'s {@code response} is a
+   * {@code WatchResponse} whose {@code compact_revision} is the store's compaction revision (when
+   * {@code fromRevision} is below it, the events are empty and the watch is cancelled with it, as etcd does).
+   */
+  record Watch(long fromRevision, int maxRevisions) implements EtcdQuery {}
 }

@@ -83,6 +83,11 @@ public final class EtcdStateMachine implements StateMachine<EtcdCommand, EtcdQue
         long size = store.sizeBytes();
         return done(io.pekkoraft.etcd.api.StatusResponse.newBuilder().setDbSize(size).setDbSizeInUse(size).build()
             .toByteArray(), List.of());
+      } else if (query instanceof EtcdQuery.Watch watch) {
+        long compacted = store.compactRevision();
+        byte[] response = WatchResponse.newBuilder().setCompactRevision(compacted).build().toByteArray();
+        return done(response, watch.fromRevision() < compacted ? List.of()
+            : store.eventsFrom(watch.fromRevision(), watch.maxRevisions()));
       }
       throw new IllegalArgumentException("unknown etcd query " + query);
     } catch (EtcdException e) {

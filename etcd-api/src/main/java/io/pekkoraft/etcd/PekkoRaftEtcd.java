@@ -11,6 +11,8 @@ import io.pekkoraft.etcd.api.KV;
 import io.pekkoraft.etcd.api.KVHandlerFactory;
 import io.pekkoraft.etcd.api.Maintenance;
 import io.pekkoraft.etcd.api.MaintenanceHandlerFactory;
+import io.pekkoraft.etcd.api.Watch;
+import io.pekkoraft.etcd.api.WatchHandlerFactory;
 import io.pekkoraft.gateway.PekkoRaftGateway;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
@@ -94,6 +96,8 @@ public final class PekkoRaftEtcd implements Extension {
         Cluster.description);
     gateway.addService(MaintenanceHandlerFactory.partial(new MaintenanceService(group, members), Maintenance.name,
         system), Maintenance.description);
+    gateway.addService(WatchHandlerFactory.partial(new WatchService(group, WatchSettings.fromConfig(
+        system.settings().config()), system), Watch.name, system), Watch.description);
     return group;
   }
 

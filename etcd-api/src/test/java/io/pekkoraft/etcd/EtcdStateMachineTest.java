@@ -69,4 +69,25 @@ class EtcdStateMachineTest {
     assertEquals(new EtcdResult.Refused(EtcdError.COMPACTED, 3, 1, 4),
         restored.query(new EtcdQuery.Events(2, 10)));
   }
+
+  @Test
+  void watchsReadOfTheEventLogCarriesTheCompactionRevisionInsteadOfARefusal() throws Exception {
+    EtcdStateMachine machine = new EtcdStateMachine();
+    machine.apply(put("a", "1", 0), new AppliedEntry(1, 1, 500));
+    machine.apply(put("a", "2", 0), new AppliedEntry(2, 1, 501));
+    machine.apply(put("b", "1", 0), new AppliedEntry(3, 1, 502));
+    machine.apply(new EtcdCommand.Compact(3), new AppliedEntry(4, 1, 503));
+    // below the compaction revision: no events, and the revision the watch is cancelled with
+    EtcdResult.Done below = assertInstanceOf(EtcdResult.Done.class,
+        viaKryo(machine.query(viaKryo(new EtcdQuery.Watch(2, 10)))));
+    assertEquals(3, WatchResponse.parseFrom(below.response()).getCompactRevision());
+    assertEquals(0, below.events().length);
+    assertEquals(4, below.appliedIndex());
+    // from it on: the events, at most maxRevisions revisions of them
+    EtcdResult.Done from = (EtcdResult.Done) machine.query(new EtcdQuery.Watch(3, 1));
+    assertEquals(3, WatchResponse.parseFrom(from.response()).getCompactRevision());
+    assertEquals(List.of(3L), WatchResponse.parseFrom(from.events()).getEventsList().stream()
+        .map(e -> e.getKv().getModRevision()).toList());
+    assertEquals(4, from.revision());
+  }
 }
