@@ -5,6 +5,8 @@ import io.pekkoraft.consensus.RaftGroup;
 import io.pekkoraft.consensus.ReplicatedStateMachine;
 import io.pekkoraft.etcd.api.KV;
 import io.pekkoraft.etcd.api.KVHandlerFactory;
+import io.pekkoraft.etcd.api.Lease;
+import io.pekkoraft.etcd.api.LeaseHandlerFactory;
 import io.pekkoraft.gateway.PekkoRaftGateway;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
@@ -77,6 +79,10 @@ public final class PekkoRaftEtcd implements Extension {
     group = PekkoRaft.get(system).init(ReplicatedStateMachine.of(settings.group(), EtcdStateMachine::new));
     PekkoRaftGateway gateway = PekkoRaftGateway.get(system);
     gateway.addService(KVHandlerFactory.partial(new KvService(group, settings), KV.name, system), KV.description);
+    LeaseSettings leases = LeaseSettings.fromConfig(system.settings().config());
+    gateway.addService(LeaseHandlerFactory.partial(new LeaseService(group, leases, system.systemActorOf(
+        LessorActor.create(group, leases, System::nanoTime), "etcd-lessor-" + settings.group(),
+        org.apache.pekko.actor.typed.Props.empty()), system), Lease.name, system), Lease.description);
     return group;
   }
 
