@@ -116,6 +116,8 @@ final class LessorActor {
     private final Set<String> subscribed = new HashSet<>();
     /** Requests that reached this leader before its first read of the leases: handled once it is done. */
     private final List<Command> waiting = new ArrayList<>();
+    /** Requests for a leader whose lessor the receptionist has not listed yet (the service's ask bounds them). */
+    private final List<Command> parked = new ArrayList<>();
 
     State(ActorContext<Command> ctx, TimerScheduler<Command> timers, RaftGroup<EtcdCommand, EtcdQuery, EtcdResult> group,
         LeaseSettings settings, LongSupplier clock) {
@@ -159,6 +161,7 @@ final class LessorActor {
         ctx.getSystem().receptionist().tell(Receptionist.subscribe(serviceKey(group.groupId(), member),
             ctx.messageAdapter(Receptionist.Listing.class, l -> new PeerListed(member, l))));
       }
+      unpark();
       boolean leads = e.role() == RaftRole.LEADER;
       if (leads && !lessor.leading()) {
         epoch++;
@@ -280,9 +283,11 @@ final class LessorActor {
       } else if (lessor.leading()) {
         waiting.add(k);
       } else {
-        ActorRef<Command> leader = leaderLessor(k.hops());
-        if (leader == null) k.replyTo().tell(new KeepAliveAnswer(k.id(), 0, 0, raftTerm, true));
-        else leader.tell(new KeepAlive(k.id(), k.replyTo(), k.hops() + 1));
+        switch (route(k, k.hops())) {
+          case NONE -> k.replyTo().tell(new KeepAliveAnswer(k.id(), 0, 0, raftTerm, true));
+          case PARKED -> { }
+          case LEADER -> peers.get(leaderId).tell(new KeepAlive(k.id(), k.replyTo(), k.hops() + 1));
+        }
       }
       return Behaviors.same();
     }
@@ -323,22 +328,40 @@ final class LessorActor {
       } else if (lessor.leading()) {
         waiting.add(t);
       } else {
-        ActorRef<Command> leader = leaderLessor(t.hops());
-        if (leader == null) t.replyTo().tell(new TimeToLiveAnswer(t.id(), 0, true));
-        else leader.tell(new TimeToLive(t.id(), t.grantedTtl(), t.replyTo(), t.hops() + 1));
+        switch (route(t, t.hops())) {
+          case NONE -> t.replyTo().tell(new TimeToLiveAnswer(t.id(), 0, true));
+          case PARKED -> { }
+          case LEADER -> peers.get(leaderId).tell(new TimeToLive(t.id(), t.grantedTtl(), t.replyTo(), t.hops() + 1));
+        }
       }
       return Behaviors.same();
     }
 
-    private ActorRef<Command> leaderLessor(int hops) {
-      if (hops >= MAX_HOPS || leaderId == null || leaderId.equals(group.memberId())) return null;
-      return peers.get(leaderId);
+    private enum Route { NONE, PARKED, LEADER }
+
+    /**
+     * Where a request this member cannot answer goes: to the leader's lessor; parked until the receptionist lists
+     * it (just after a leader change), then sent again; nowhere ("no leader") while no leader is known or after
+     * {@code MAX_HOPS} forwards.
+     */
+    private Route route(Command request, int hops) {
+      if (hops >= MAX_HOPS || leaderId == null || leaderId.equals(group.memberId())) return Route.NONE;
+      if (peers.containsKey(leaderId)) return Route.LEADER;
+      parked.add(request);
+      return Route.PARKED;
+    }
+
+    private void unpark() {
+      List<Command> again = new ArrayList<>(parked);
+      parked.clear();
+      again.forEach(c -> ctx.getSelf().tell(c));
     }
 
     private Behavior<Command> onPeer(PeerListed p) {
       Set<ActorRef<Command>> refs = p.listing().getServiceInstances(serviceKey(group.groupId(), p.member()));
       if (refs.isEmpty()) peers.remove(p.member());
       else peers.put(p.member(), refs.iterator().next());
+      unpark();
       return Behaviors.same();
     }
   }
