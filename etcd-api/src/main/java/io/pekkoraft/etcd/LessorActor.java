@@ -6,6 +6,7 @@ import io.pekkoraft.consensus.RaftGroup;
 import io.pekkoraft.consensus.RaftRole;
 import io.pekkoraft.consensus.ReadConsistency;
 import io.pekkoraft.consensus.RoleChanged;
+import io.pekkoraft.consensus.protocol.ServerStatus;
 import io.pekkoraft.etcd.api.LeaseGrantResponse;
 import io.pekkoraft.etcd.api.LeaseTimeToLiveResponse;
 import io.pekkoraft.persistence.serialization.RaftSerializable;
@@ -72,6 +73,9 @@ final class LessorActor {
 
   private record RoleSeen(RoleChanged event) implements Local {}
 
+  /** The server's role when this lessor started (it may have been elected before the subscription took). */
+  private record StartedAs(RoleChanged event) implements Local {}
+
   private record Tick() implements Local {}
 
   private record Synced(long epoch, Map<Long, Long> ttls, long appliedIndex, Throwable failure) implements Local {}
@@ -110,11 +114,16 @@ final class LessorActor {
     private boolean syncing;
     private UniqueKillSwitch tail;
     private String leaderId;
+    /** Whether a role of this member's server is known (then the status asked at the start is out of date). */
+    private boolean roleSeen;
     private long raftTerm;
     private long revision;
     private final Map<String, ActorRef<Command>> peers = new HashMap<>();
     private final Set<String> subscribed = new HashSet<>();
-    /** Requests that reached this leader before its first read of the leases: handled once it is done. */
+    /**
+     * Requests that reached this lessor before its server's role was known, or while leading before its first read
+     * of the leases: handled once that is done.
+     */
     private final List<Command> waiting = new ArrayList<>();
     /** Requests for a leader whose lessor the receptionist has not listed yet (the service's ask bounds them). */
     private final List<Command> parked = new ArrayList<>();
@@ -131,11 +140,15 @@ final class LessorActor {
       ctx.getSystem().eventStream().tell(new EventStream.Subscribe<>(RoleChanged.class,
           ctx.messageAdapter(RoleChanged.class, RoleSeen::new)));
       timers.startTimerWithFixedDelay(new Tick(), settings.checkInterval());
+      ctx.ask(ServerStatus.class, group.server(), settings.askTimeout(), ServerStatus.Get::new, (st, failure) ->
+          st == null ? new Tick() : new StartedAs(new RoleChanged(group.groupId(), group.memberId(), st.role(),
+              st.term(), st.leaderId())));
     }
 
     Behavior<Command> behavior() {
       return Behaviors.receive(Command.class)
           .onMessage(RoleSeen.class, this::onRole)
+          .onMessage(StartedAs.class, s -> roleSeen ? Behaviors.same() : onRole(new RoleSeen(s.event())))
           .onMessage(Tick.class, t -> onTick())
           .onMessage(Synced.class, this::onSynced)
           .onMessage(Applied.class, this::onApplied)
@@ -154,6 +167,7 @@ final class LessorActor {
     private Behavior<Command> onRole(RoleSeen seen) {
       RoleChanged e = seen.event();
       if (!e.groupId().equals(group.groupId()) || !e.memberId().equals(group.memberId())) return Behaviors.same();
+      roleSeen = true;
       raftTerm = e.term();
       leaderId = e.leaderId();
       if (leaderId != null && !leaderId.equals(group.memberId()) && subscribed.add(leaderId)) {
@@ -174,6 +188,9 @@ final class LessorActor {
         synced = false;
         syncing = false;
         stopTail();
+      }
+      if (!lessor.leading()) {
+        // Requests that waited for a sync, or for the first role known: to the leader now.
         List<Command> again = new ArrayList<>(waiting);
         waiting.clear();
         again.forEach(c -> ctx.getSelf().tell(c));
@@ -270,7 +287,9 @@ final class LessorActor {
     }
 
     private Behavior<Command> onKeepAlive(KeepAlive k) {
-      if (serving()) {
+      if (!roleSeen) {
+        waiting.add(k);
+      } else if (serving()) {
         if (lessor.knows(k.id())) {
           k.replyTo().tell(new KeepAliveAnswer(k.id(), lessor.renew(k.id(), clock.getAsLong()), revision, raftTerm,
               false));
@@ -321,7 +340,9 @@ final class LessorActor {
     }
 
     private Behavior<Command> onTimeToLive(TimeToLive t) {
-      if (serving()) {
+      if (!roleSeen) {
+        waiting.add(t);
+      } else if (serving()) {
         long now = clock.getAsLong();
         if (!lessor.knows(t.id())) lessor.granted(t.id(), t.grantedTtl(), now);
         t.replyTo().tell(new TimeToLiveAnswer(t.id(), lessor.remainingSeconds(t.id(), now), false));

@@ -22,6 +22,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -169,5 +173,30 @@ class EtcdLeaseJetcdTest {
     keepAlive.stream.close();
     await(revoked);
     assertEquals(0, await(client.getKVClient().get(bs("handover/a"))).getCount());
+  }
+
+  @Test
+  void aLessorStartedOnTheLeaderAfterItsElectionLeadsToo() throws Exception {
+    String leader = etcd.leader();
+    var system = etcd.cluster.system(leader);
+    var group = PekkoRaftEtcd.get(system).group();
+    long id = await(clients.get(leader).getLeaseClient().grant(30)).getID();
+    // The RoleChanged of the election was published before this lessor subscribed: it asks the server instead.
+    // (A child of a parent of the test's own, so that the test can stop it.)
+    CompletableFuture<ActorRef<LessorActor.Command>> lessor = new CompletableFuture<>();
+    ActorRef<String> parent = system.systemActorOf(Behaviors.<String>setup(ctx -> {
+      lessor.complete(ctx.spawn(LessorActor.create(group, LeaseSettings.fromConfig(system.settings().config()),
+          System::nanoTime), "lessor"));
+      return Behaviors.receiveMessage(stop -> Behaviors.stopped());
+    }), "late-lessor", Props.empty());
+    try {
+      LessorActor.KeepAliveAnswer answer = AskPattern.<LessorActor.Command, LessorActor.KeepAliveAnswer>ask(
+          await(lessor), replyTo -> new LessorActor.KeepAlive(id, replyTo, 0), EtcdTestCluster.STEP,
+          system.scheduler()).toCompletableFuture().get(EtcdTestCluster.STEP.toSeconds(), TimeUnit.SECONDS);
+      assertEquals(new LessorActor.KeepAliveAnswer(id, 30, answer.revision(), answer.raftTerm(), false), answer);
+    } finally {
+      parent.tell("stop");
+      await(clients.get(leader).getLeaseClient().revoke(id));
+    }
   }
 }
