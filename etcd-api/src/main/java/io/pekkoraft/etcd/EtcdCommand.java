@@ -16,7 +16,10 @@ public sealed interface EtcdCommand {
   /** Compacts the history at {@code revision}. */
   record Compact(long revision) implements EtcdCommand {}
 
-  /** Grants lease {@code id} with {@code ttlSeconds}, at the entry's log time. */
+  /**
+   * Grants lease {@code id} with {@code ttlSeconds}, at the entry's log time; {@code id} 0 lets apply choose one
+   * from the entry's log index (the same on every member).
+   */
   record LeaseGrant(long id, long ttlSeconds) implements EtcdCommand {}
 
   /** Revokes lease {@code id} and deletes its keys (at one revision). */

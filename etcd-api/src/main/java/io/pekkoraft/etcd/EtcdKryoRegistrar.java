@@ -7,6 +7,7 @@ import io.pekkoraft.persistence.serialization.KryoRegistrar;
 /**
  * Registers the etcd group's commands, queries, results and snapshot with Kryo (ids 1300 to 1329; Cluster,
  * Maintenance and Auth: 1350 to 1369). Listed in this
+ * Registers the etcd group's commands, queries, results and snapshot with Kryo (ids 1300 to 1339: the lease service's from 1330). Listed in this
  * module's reference.conf under {@code pekko-raft.serialization.registrars}. Never change or reuse an id once a
  * log holds it; new classes take the next free id.
  */
@@ -29,5 +30,12 @@ public final class EtcdKryoRegistrar implements KryoRegistrar {
     kryo.register(EtcdStateMachine.Snapshot.class, 1325);
     kryo.register(EtcdQuery.Stats.class, 1350);
     kryo.register(EtcdQuery.Watch.class, 1340);
+    kryo.register(EtcdQuery.LeaseTimeToLive.class, 1330);
+    kryo.register(EtcdQuery.Leases.class, 1331);
+    kryo.register(EtcdQuery.LeaseTtls.class, 1332);
+    kryo.register(LessorActor.KeepAlive.class, 1333);
+    kryo.register(LessorActor.KeepAliveAnswer.class, 1334);
+    kryo.register(LessorActor.TimeToLive.class, 1335);
+    kryo.register(LessorActor.TimeToLiveAnswer.class, 1336);
   }
 }

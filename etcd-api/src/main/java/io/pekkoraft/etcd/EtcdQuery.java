@@ -29,4 +29,20 @@ public sealed interface EtcdQuery {
    * {@code fromRevision} is below it, the events are empty and the watch is cancelled with it, as etcd does).
    */
   record Watch(long fromRevision, int maxRevisions) implements EtcdQuery {}
+
+  /**
+   * Lease {@code id} as the store holds it: a {@code LeaseTimeToLiveResponse} with its granted TTL (also in
+   * {@code TTL}: the remaining time is the leader's to say, not the store's) and, when {@code keys}, its keys;
+   * Refused LEASE_NOT_FOUND when there is none.
+   */
+  record LeaseTimeToLive(long id, boolean keys) implements EtcdQuery {}
+
+  /** Every lease's id: a {@code LeaseLeasesResponse}. */
+  record Leases() implements EtcdQuery {}
+
+  /**
+   * Every lease with its TTL, for the leader's lessor: {@link EtcdStateMachine#leaseTtls} decodes the response;
+   * its {@code appliedIndex} says from where to follow grants and revocations with {@code watchApplied}.
+   */
+  record LeaseTtls() implements EtcdQuery {}
 }

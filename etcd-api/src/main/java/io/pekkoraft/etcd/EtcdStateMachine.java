@@ -1,16 +1,23 @@
 package io.pekkoraft.etcd;
 
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.pekkoraft.consensus.AppliedEntry;
 import io.pekkoraft.consensus.StateMachine;
 import io.pekkoraft.etcd.api.CompactionResponse;
 import io.pekkoraft.etcd.api.Event;
 import io.pekkoraft.etcd.api.LeaseGrantResponse;
+import io.pekkoraft.etcd.api.LeaseLeasesResponse;
+import io.pekkoraft.etcd.api.LeaseStatus;
+import io.pekkoraft.etcd.api.LeaseTimeToLiveResponse;
 import io.pekkoraft.etcd.api.RangeRequest;
 import io.pekkoraft.etcd.api.ResponseHeader;
 import io.pekkoraft.etcd.api.TxnRequest;
 import io.pekkoraft.etcd.api.WatchResponse;
+import io.pekkoraft.etcd.kv.EtcdError;
 import io.pekkoraft.etcd.kv.EtcdException;
+import io.pekkoraft.etcd.kv.Lease;
 import io.pekkoraft.etcd.kv.MvccStore;
 import java.util.List;
 
@@ -57,8 +64,9 @@ public final class EtcdStateMachine implements StateMachine<EtcdCommand, EtcdQue
         store.compact(compact.revision());
         return done(CompactionResponse.newBuilder().setHeader(header()).build().toByteArray(), List.of());
       } else if (command instanceof EtcdCommand.LeaseGrant grant) {
-        store.grantLease(grant.id(), grant.ttlSeconds(), entry.logTimeMillis());
-        return done(LeaseGrantResponse.newBuilder().setHeader(header()).setID(grant.id()).setTTL(grant.ttlSeconds())
+        long id = grant.id() != 0 ? grant.id() : newLeaseId(entry.index());
+        store.grantLease(id, grant.ttlSeconds(), entry.logTimeMillis());
+        return done(LeaseGrantResponse.newBuilder().setHeader(header()).setID(id).setTTL(grant.ttlSeconds())
             .build().toByteArray(), List.of());
       } else if (command instanceof EtcdCommand.LeaseRevoke revoke) {
         MvccStore.Written<?> done = store.revokeLease(revoke.id());
@@ -88,11 +96,61 @@ public final class EtcdStateMachine implements StateMachine<EtcdCommand, EtcdQue
         byte[] response = WatchResponse.newBuilder().setCompactRevision(compacted).build().toByteArray();
         return done(response, watch.fromRevision() < compacted ? List.of()
             : store.eventsFrom(watch.fromRevision(), watch.maxRevisions()));
+      } else if (query instanceof EtcdQuery.LeaseTimeToLive ttl) {
+        Lease lease = store.lease(ttl.id()).orElseThrow(EtcdError.LEASE_NOT_FOUND::exception);
+        LeaseTimeToLiveResponse.Builder out = LeaseTimeToLiveResponse.newBuilder().setHeader(header())
+            .setID(lease.id()).setTTL(lease.ttlSeconds()).setGrantedTTL(lease.ttlSeconds());
+        if (ttl.keys()) out.addAllKeys(lease.keys());
+        return done(out.build().toByteArray(), List.of());
+      } else if (query instanceof EtcdQuery.Leases) {
+        LeaseLeasesResponse.Builder out = LeaseLeasesResponse.newBuilder().setHeader(header());
+        for (Lease lease : store.leases()) out.addLeases(LeaseStatus.newBuilder().setID(lease.id()));
+        return done(out.build().toByteArray(), List.of());
+      } else if (query instanceof EtcdQuery.LeaseTtls) {
+        // Pairs of (id, TTL) as two int64s each, in id order: read back by leaseTtls.
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+        try {
+          for (Lease lease : store.leases()) {
+            out.writeInt64NoTag(lease.id());
+            out.writeInt64NoTag(lease.ttlSeconds());
+          }
+          out.flush();
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+        return done(bytes.toByteArray(), List.of());
       }
       throw new IllegalArgumentException("unknown etcd query " + query);
     } catch (EtcdException e) {
       return new EtcdResult.Refused(e.error(), store.revision(), appliedTerm, appliedIndex);
     }
+  }
+
+  /**
+   * The id of a lease granted without one, from the log index of its grant: the same on every member, positive
+   * (etcd's lease ids are), never 0 (no lease) nor an id in use.
+   */
+  private long newLeaseId(long index) {
+    for (long attempt = 0; ; attempt++) {
+      long z = index * 0x9E3779B97F4A7C15L + attempt * 0xBF58476D1CE4E5B9L;
+      z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+      z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+      long id = (z ^ (z >>> 31)) & Long.MAX_VALUE;
+      if (id != 0 && store.lease(id).isEmpty()) return id;
+    }
+  }
+
+  /** The leases of an {@link EtcdQuery.LeaseTtls} answer: id to TTL in seconds, in id order. */
+  static java.util.Map<Long, Long> leaseTtls(byte[] response) {
+    java.util.Map<Long, Long> ttls = new java.util.LinkedHashMap<>();
+    CodedInputStream in = CodedInputStream.newInstance(response);
+    try {
+      while (!in.isAtEnd()) ttls.put(in.readInt64(), in.readInt64());
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("the etcd state machine answered lease TTLs that do not parse: " + e, e);
+    }
+    return ttls;
   }
 
   private ResponseHeader header() {

@@ -13,6 +13,8 @@ import io.pekkoraft.etcd.api.Maintenance;
 import io.pekkoraft.etcd.api.MaintenanceHandlerFactory;
 import io.pekkoraft.etcd.api.Watch;
 import io.pekkoraft.etcd.api.WatchHandlerFactory;
+import io.pekkoraft.etcd.api.Lease;
+import io.pekkoraft.etcd.api.LeaseHandlerFactory;
 import io.pekkoraft.gateway.PekkoRaftGateway;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
@@ -98,6 +100,10 @@ public final class PekkoRaftEtcd implements Extension {
         system), Maintenance.description);
     gateway.addService(WatchHandlerFactory.partial(new WatchService(group, WatchSettings.fromConfig(
         system.settings().config()), system), Watch.name, system), Watch.description);
+    LeaseSettings leases = LeaseSettings.fromConfig(system.settings().config());
+    gateway.addService(LeaseHandlerFactory.partial(new LeaseService(group, leases, system.systemActorOf(
+        LessorActor.create(group, leases, System::nanoTime), "etcd-lessor-" + settings.group(),
+        org.apache.pekko.actor.typed.Props.empty()), system), Lease.name, system), Lease.description);
     return group;
   }
 
