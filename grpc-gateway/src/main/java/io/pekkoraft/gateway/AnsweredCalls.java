@@ -21,10 +21,10 @@ import org.apache.pekko.util.ByteString;
  * Around all of the gateway's services: every request gets a gRPC answer and gives its HTTP/2 stream back.
  *
  * <ul>
- *   <li>A service that throws instead of returning its answer (Pekko gRPC does for a {@code grpc-encoding} it
- *       does not support) is answered with the status of what it threw ({@code UNIMPLEMENTED} for that encoding;
- *       otherwise as {@link CallErrors#mapper()} maps it), as is an answer that fails: Pekko HTTP would close the
- *       whole connection, or answer HTTP 500.
+ *   <li>A service whose answer fails instead of being a gRPC error response (Pekko gRPC's does for a
+ *       {@code grpc-encoding} it does not support), or that throws, is answered with the status of that failure
+ *       ({@code UNIMPLEMENTED} for the encoding; otherwise as {@link CallErrors#mapper()} maps it): Pekko HTTP
+ *       would close the whole HTTP/2 connection (INTERNAL_ERROR), and every call on it with it.
  *   <li>A request whose body nobody read once it is answered (an unknown method, a trailers-only error) has
  *       its body discarded. Pekko HTTP keeps an HTTP/2 stream open until its request body has been read or
  *       discarded, and refuses new streams on a connection (RST_STREAM REFUSED_STREAM, {@code UNAVAILABLE}

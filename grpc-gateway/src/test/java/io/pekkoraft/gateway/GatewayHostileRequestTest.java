@@ -294,4 +294,33 @@ class GatewayHostileRequestTest {
     return MethodDescriptor.<byte[], byte[]>newBuilder().setType(type).setFullMethodName(fullName)
         .setRequestMarshaller(RAW).setResponseMarshaller(RAW).build();
   }
+
+  @Test
+  void anUnsupportedGrpcEncodingIsUnimplementedAndTheConnectionServesOn() throws Exception {
+    // grpc-java sends only encodings the server accepts; a raw HTTP/2 client can send any. Pekko gRPC threw
+    // on deflate or snappy instead of answering, and Pekko HTTP closed the whole connection with every call
+    // on it. Here the first request names an encoding the gateway does not support, the second is a plain
+    // Status call, both on one HTTP/2 connection.
+    var system = cluster.system("node-1");
+    byte[] status = StatusRequest.newBuilder().setGroup(DATA).build().toByteArray();
+    var grpc = org.apache.pekko.http.javadsl.model.ContentTypes.create(
+        org.apache.pekko.http.javadsl.model.MediaTypes.customBinary("application", "grpc", false));
+    List<org.apache.pekko.http.javadsl.model.HttpRequest> requests = new java.util.ArrayList<>();
+    for (String encoding : List.of("deflate", "snappy", "identity")) {
+      requests.add(org.apache.pekko.http.javadsl.model.HttpRequest.POST("/pekkoraft.v1.RaftService/Status")
+          .withEntity(org.apache.pekko.http.javadsl.model.HttpEntities.create(grpc,
+              GatewayFuzzTest.frame(encoding.equals("identity") ? 0 : 1, status.length, status)))
+          .addHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create("te", "trailers"))
+          .addHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create("grpc-encoding", encoding)));
+    }
+    // One connection for the three, in this order; each answer waits for the one before (mapAsync(1)).
+    List<String> answers = org.apache.pekko.stream.javadsl.Source.from(requests)
+        .via(org.apache.pekko.http.javadsl.Http.get(system).connectionTo("127.0.0.1").toPort(port)
+            .http2WithPriorKnowledge())
+        .mapAsync(1, response -> GatewayFuzzTest.label(response, system))
+        .runWith(org.apache.pekko.stream.javadsl.Sink.seq(), system)
+        .toCompletableFuture().get(STEP.toSeconds(), TimeUnit.SECONDS);
+    assertEquals(List.of("grpc-status UNIMPLEMENTED", "grpc-status UNIMPLEMENTED", "grpc-status OK"),
+        answers.stream().sorted(java.util.Comparator.comparing((String a) -> a.endsWith("OK"))).toList());
+  }
 }
