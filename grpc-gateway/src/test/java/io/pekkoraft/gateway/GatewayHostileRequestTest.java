@@ -323,4 +323,34 @@ class GatewayHostileRequestTest {
     assertEquals(List.of("grpc-status UNIMPLEMENTED", "grpc-status UNIMPLEMENTED", "grpc-status OK"),
         answers.stream().sorted(java.util.Comparator.comparing((String a) -> a.endsWith("OK"))).toList());
   }
+
+  @Test
+  void aUint64FieldBeyondTheLargestLongIsInvalidArgument() throws Exception {
+    // The proto's uint64 fields arrive in Java as longs: 2^63 and more read as negative numbers. A negative
+    // session id in KeepAlive and a negative min_index in Query ended INTERNAL (IllegalArgumentException from
+    // the request's own checks); a session id of 2^64 - 1 reads as -1, the id of a request that opens a session.
+    long[] beyond = {-1L, Long.MIN_VALUE};
+    for (long value : beyond) {
+      String shown = Long.toUnsignedString(value);
+      assertStatus(Status.Code.INVALID_ARGUMENT, "session_id " + shown, unary("KeepAlive", KeepAliveRequest.newBuilder()
+          .setGroup(DATA).setSessionId(value).build().toByteArray()));
+      assertStatus(Status.Code.INVALID_ARGUMENT, "session_id " + shown, unary("Submit", SubmitRequest.newBuilder()
+          .setGroup(DATA).setPayload(ByteString.copyFromUtf8("check-never-applied")).setSessionId(value).setSequence(1)
+          .build().toByteArray()));
+      assertStatus(Status.Code.INVALID_ARGUMENT, "sequence " + shown, unary("Submit", SubmitRequest.newBuilder()
+          .setGroup(DATA).setPayload(ByteString.copyFromUtf8("check-never-applied")).setSessionId(7).setSequence(value)
+          .build().toByteArray()));
+      assertStatus(Status.Code.INVALID_ARGUMENT, "min_index " + shown, unary("Query", QueryRequest.newBuilder()
+          .setGroup(DATA).setPayload(ByteString.copyFromUtf8("count")).setConsistency(ReadConsistency.STALE)
+          .setMinIndex(value).build().toByteArray()));
+      assertStatus(Status.Code.INVALID_ARGUMENT, "max_lag_entries " + shown, unary("Query", QueryRequest.newBuilder()
+          .setGroup(DATA).setPayload(ByteString.copyFromUtf8("count")).setConsistency(ReadConsistency.STALE)
+          .setMaxLagEntries(value).build().toByteArray()));
+    }
+    Outcome has = call("Query", MethodDescriptor.MethodType.UNARY, QueryRequest.newBuilder().setGroup(DATA)
+        .setPayload(ByteString.copyFromUtf8("has:check-never-applied")).build().toByteArray(), -1, Duration.ofSeconds(10));
+    assertEquals(Status.Code.OK, has.status().getCode(), String.valueOf(has.status()));
+    assertEquals("no", QueryResponse.parseFrom(has.messages().get(0)).getResult().toStringUtf8());
+    servesNormally("after-uint64-beyond-long");
+  }
 }
