@@ -307,11 +307,8 @@ class GatewayHostileRequestTest {
         org.apache.pekko.http.javadsl.model.MediaTypes.customBinary("application", "grpc", false));
     List<org.apache.pekko.http.javadsl.model.HttpRequest> requests = new java.util.ArrayList<>();
     for (String encoding : List.of("deflate", "snappy", "identity")) {
-      requests.add(org.apache.pekko.http.javadsl.model.HttpRequest.POST("/pekkoraft.v1.RaftService/Status")
-          .withEntity(org.apache.pekko.http.javadsl.model.HttpEntities.create(grpc,
-              GatewayFuzzTest.frame(encoding.equals("identity") ? 0 : 1, status.length, status)))
-          .addHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create("te", "trailers"))
-          .addHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create("grpc-encoding", encoding)));
+      requests.add(rawStatus(grpc, encoding.equals("identity") ? 0 : 1, status).addHeader(
+          org.apache.pekko.http.javadsl.model.headers.RawHeader.create("grpc-encoding", encoding)));
     }
     // One connection for the three, in this order; each answer waits for the one before (mapAsync(1)).
     List<String> answers = org.apache.pekko.stream.javadsl.Source.from(requests)
@@ -352,5 +349,33 @@ class GatewayHostileRequestTest {
     assertEquals(Status.Code.OK, has.status().getCode(), String.valueOf(has.status()));
     assertEquals("no", QueryResponse.parseFrom(has.messages().get(0)).getResult().toStringUtf8());
     servesNormally("after-uint64-beyond-long");
+  }
+
+  static org.apache.pekko.http.javadsl.model.HttpRequest rawStatus(
+      org.apache.pekko.http.javadsl.model.ContentType type, int compressedFlag, byte[] message) {
+    return org.apache.pekko.http.javadsl.model.HttpRequest.POST("/pekkoraft.v1.RaftService/Status")
+        .withEntity(org.apache.pekko.http.javadsl.model.HttpEntities.create(type,
+            GatewayFuzzTest.frame(compressedFlag, message.length, message)))
+        .addHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create("te", "trailers"));
+  }
+
+  @Test
+  void aMessageMarkedCompressedButNotInItsEncodingIsInvalidArgument() throws Exception {
+    // The client's mistake, not the gateway's: a frame marked compressed with no grpc-encoding, or marked
+    // gzip but not in gzip, ended INTERNAL (and was logged as the gateway's error).
+    var system = cluster.system("node-1");
+    byte[] status = StatusRequest.newBuilder().setGroup(DATA).build().toByteArray();
+    var grpc = org.apache.pekko.http.javadsl.model.ContentTypes.create(
+        org.apache.pekko.http.javadsl.model.MediaTypes.customBinary("application", "grpc", false));
+    for (var request : List.of(rawStatus(grpc, 1, status), rawStatus(grpc, 1, status).addHeader(
+        org.apache.pekko.http.javadsl.model.headers.RawHeader.create("grpc-encoding", "gzip")))) {
+      var response = org.apache.pekko.stream.javadsl.Source.single(request)
+          .via(org.apache.pekko.http.javadsl.Http.get(system).connectionTo("127.0.0.1").toPort(port)
+              .http2WithPriorKnowledge())
+          .runWith(org.apache.pekko.stream.javadsl.Sink.head(), system).toCompletableFuture()
+          .get(STEP.toSeconds(), TimeUnit.SECONDS);
+      assertEquals("grpc-status INVALID_ARGUMENT", GatewayFuzzTest.label(response, system).toCompletableFuture()
+          .get(STEP.toSeconds(), TimeUnit.SECONDS), String.valueOf(request.getHeaders()));
+    }
   }
 }
