@@ -81,6 +81,15 @@ final class CallErrors {
       return new Trailers(Status.INVALID_ARGUMENT.withDescription(
           "the request ends inside a gRPC message: its frame header announces more bytes than were sent"));
     }
+    if (t instanceof java.util.zip.ZipException) {
+      return new Trailers(Status.INVALID_ARGUMENT.withDescription(
+          "the request's message is not in its grpc-encoding: " + t.getMessage()));
+    }
+    if (t instanceof io.grpc.StatusException e && e.getStatus().getCode() == Status.Code.INTERNAL
+        && String.valueOf(e.getStatus().getDescription()).startsWith("Compressed-Flag bit is set")) {
+      return new Trailers(Status.INVALID_ARGUMENT.withDescription(
+          "the request's message is marked compressed but the call names no grpc-encoding"));
+    }
     if (t instanceof PeerClosedStreamException) {
       return new Trailers(Status.CANCELLED.withDescription("the client cancelled the call"));
     }

@@ -47,10 +47,13 @@ final class GatewayServer {
     @SuppressWarnings("unchecked")
     Function<HttpRequest, CompletionStage<HttpResponse>>[] all = handlers.toArray(new Function[0]);
     // Every service combined here is behind the bearer tokens (if pekko-raft.gateway.auth is on), checked
-    // before the body is read; the size limit applies to the calls let through.
-    Function<HttpRequest, CompletionStage<HttpResponse>> handler = BearerTokenAuth.wrap(settings.auth(),
-        MessageSizeLimit.around(ServiceHandler.concatOrNotFound(all), settings.maxMessageSize(), system),
-        materializer);
+    // before the body is read; the size limit applies to the calls let through. Whatever the services throw
+    // or leave unread, every request is answered and gives its HTTP/2 stream back (AnsweredCalls).
+    Function<HttpRequest, CompletionStage<HttpResponse>> handler = AnsweredCalls.around(
+        BearerTokenAuth.wrap(settings.auth(),
+            MessageSizeLimit.around(ServiceHandler.concatOrNotFound(all), settings.maxMessageSize(), system),
+            materializer),
+        materializer, system);
     ServerBuilder server = Http.get(system).newServerAt(settings.host(), settings.port());
     if (settings.tls().enabled()) server = server.enableHttps(GatewayTls.httpsContext(settings.tls()));
     return server.bind(handler)

@@ -93,6 +93,17 @@ final class RaftServiceImpl implements RaftServicePowerApi {
     }
   }
 
+  /**
+   * {@code value} of the proto's uint64 {@code field}, refused if 2^63 or more: Java reads it as a negative
+   * long, which no session, sequence or index is (and -1 is the id of a request that opens a session).
+   */
+  private static long uint64(long value, String field) {
+    if (value < 0) {
+      throw CallErrors.invalid(field + " " + Long.toUnsignedString(value) + " is out of range (at most 2^63 - 1)");
+    }
+    return value;
+  }
+
   private CallDeadline deadline(Metadata metadata) {
     try {
       return CallDeadline.of(metadata, askTimeout, timeoutMax);
@@ -157,7 +168,7 @@ final class RaftServiceImpl implements RaftServicePowerApi {
   public CompletionStage<KeepAliveResponse> keepAlive(KeepAliveRequest in, Metadata metadata) {
     return guarded(() -> {
       Served s = served(in.getGroup());
-      if (in.getSessionId() == 0) throw CallErrors.invalid("session_id must not be 0");
+      if (uint64(in.getSessionId(), "session_id") == 0) throw CallErrors.invalid("session_id must not be 0");
       CallDeadline deadline = deadline(metadata);
       return recover(s.proxy().keepAlive(in.getSessionId(), deadline.timeout())
               .thenApply(id -> KeepAliveResponse.getDefaultInstance()),
@@ -169,7 +180,9 @@ final class RaftServiceImpl implements RaftServicePowerApi {
   public CompletionStage<SubmitResponse> submit(SubmitRequest in, Metadata metadata) {
     return guarded(() -> {
       Served s = served(in.getGroup());
-      long session = in.getSessionId();
+      long session = uint64(in.getSessionId(), "session_id");
+      uint64(in.getSequence(), "sequence");
+      uint64(in.getAckedSequence(), "acked_sequence");
       if (session == 0 && (in.getSequence() != 0 || in.getAckedSequence() != 0)) {
         throw CallErrors.invalid("sequence and acked_sequence need a session_id (from OpenSession)");
       }
@@ -203,6 +216,8 @@ final class RaftServiceImpl implements RaftServicePowerApi {
   }
 
   private static ReadOptions readOptions(QueryRequest in) {
+    uint64(in.getMaxLagEntries(), "max_lag_entries");
+    uint64(in.getMinIndex(), "min_index");
     boolean bounded = in.getMaxLagEntries() != 0 || in.getMinIndex() != 0;
     switch (in.getConsistency()) {
       case LINEARIZABLE, LEASE, FOLLOWER -> {

@@ -48,6 +48,7 @@ class GatewayHostileRequestTest {
 
   static LocalCluster cluster;
   static ManagedChannel channel;
+  static int port;
 
   @BeforeAll
   static void start() throws Exception {
@@ -56,7 +57,7 @@ class GatewayHostileRequestTest {
     var system = cluster.system("node-1");
     PekkoRaft.get(system).init(ReplicatedStateMachine.of(DATA, GatewayFuzzTest.Counter::new));
     PekkoRaft.get(system).init(ReplicatedStateMachine.of(ADMIN, GatewayFuzzTest.Counter::new));
-    int port = PekkoRaftGateway.get(system).register(DATA, GroupCodecs.bytes()).register(ADMIN, GroupCodecs.bytes())
+    port = PekkoRaftGateway.get(system).register(DATA, GroupCodecs.bytes()).register(ADMIN, GroupCodecs.bytes())
         .start().toCompletableFuture().get(30, TimeUnit.SECONDS).localAddress().getPort();
     cluster.awaitLeader(DATA, 0, STEP);
     cluster.awaitLeader(ADMIN, 0, STEP);
@@ -96,9 +97,15 @@ class GatewayHostileRequestTest {
   /** One call of {@code name} with {@code request}; a streaming one is cancelled after {@code cancelAfter} messages. */
   static Outcome call(String name, MethodDescriptor.MethodType type, byte[] request, int cancelAfter, Duration deadline)
       throws Exception {
+    return call(channel, method(name, type), request, cancelAfter, deadline);
+  }
+
+  /** The same on {@code on}, for any method ({@code cancelAfter} 0: the client cancels at once). */
+  static Outcome call(ManagedChannel on, MethodDescriptor<byte[], byte[]> method, byte[] request, int cancelAfter,
+      Duration deadline) throws Exception {
     CompletableFuture<Status> ended = new CompletableFuture<>();
     List<byte[]> messages = new CopyOnWriteArrayList<>();
-    ClientCall<byte[], byte[]> call = channel.newCall(method(name, type),
+    ClientCall<byte[], byte[]> call = on.newCall(method,
         CallOptions.DEFAULT.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS));
     call.start(new ClientCall.Listener<>() {
       @Override
@@ -116,6 +123,7 @@ class GatewayHostileRequestTest {
     call.request(1);
     call.sendMessage(request);
     call.halfClose();
+    if (cancelAfter == 0) call.cancel("the client cancels at once", null);
     return new Outcome(messages, ended.get(STEP.toSeconds(), TimeUnit.SECONDS));
   }
 
@@ -225,5 +233,149 @@ class GatewayHostileRequestTest {
       assertEquals(0, group.watchesRunning(), "every watch ended on the server");
       return null;
     });
+  }
+
+  /** Calls of each kind that Pekko HTTP must let go of once answered, on one connection each. */
+  static final int CALLS_PER_KIND = 300;
+
+  @Test
+  void everyAnsweredCallReleasesItsHttp2Stream() throws Exception {
+    // Pekko HTTP serves at most pekko.http.server.http2.max-concurrent-streams (256) streams per connection and
+    // refuses more (RST_STREAM REFUSED_STREAM, UNAVAILABLE at the client). A stream counts until the request's
+    // body has been read or discarded; a call answered without reading it (an unknown method or service) held
+    // its stream for as long as the connection lived, and after 256 of them the connection refused every call.
+    // Here each kind of call is made 300 times, one after another, on a connection of its own; then a Status
+    // call on that connection must be served.
+    byte[] status = StatusRequest.newBuilder().setGroup(DATA).build().toByteArray();
+    byte[] health = io.grpc.health.v1.HealthCheckRequest.getDefaultInstance().toByteArray();
+    record Kind(String what, MethodDescriptor<byte[], byte[]> method, byte[] request, int cancelAfter) {}
+    List<Kind> kinds = List.of(
+        new Kind("an unknown method", method("NoSuchMethod", MethodDescriptor.MethodType.UNARY), status, -1),
+        new Kind("an unknown service", raw("pekkoraft.v1.NoSuchService/Status", MethodDescriptor.MethodType.UNARY),
+            status, -1),
+        new Kind("an unknown health method", raw("grpc.health.v1.Health/NoSuchMethod",
+            MethodDescriptor.MethodType.UNARY), health, -1),
+        new Kind("a request that is no protobuf message", method("Status", MethodDescriptor.MethodType.UNARY),
+            new byte[] {0x0a, 0x05, 'd'}, -1),
+        new Kind("a request over max-message-size", method("Status", MethodDescriptor.MethodType.UNARY),
+            padded(status, MAX_MESSAGE + 1), -1),
+        new Kind("a Health/Watch cancelled at once", raw("grpc.health.v1.Health/Watch",
+            MethodDescriptor.MethodType.SERVER_STREAMING), health, 0),
+        new Kind("a Health/Watch cancelled after its first answer", raw("grpc.health.v1.Health/Watch",
+            MethodDescriptor.MethodType.SERVER_STREAMING), health, 1),
+        new Kind("a WatchApplied cancelled at once", method("WatchApplied", MethodDescriptor.MethodType.SERVER_STREAMING),
+            WatchAppliedRequest.newBuilder().setGroup(DATA).setFromIndex(1).build().toByteArray(), 0));
+    List<String> refused = new java.util.ArrayList<>();
+    for (Kind kind : kinds) {
+      ManagedChannel own = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+      try {
+        for (int i = 0; i < CALLS_PER_KIND; i++) {
+          Status ended = call(own, kind.method(), kind.request(), kind.cancelAfter(), Duration.ofSeconds(10)).status();
+          assertTrue(ended.getCode() != Status.Code.INTERNAL && ended.getCode() != Status.Code.UNKNOWN,
+              kind.what() + ": " + ended);
+          if (ended.getCode() == Status.Code.UNAVAILABLE) {
+            refused.add("call " + (i + 1) + " of " + kind.what() + ": " + ended);
+            break;
+          }
+        }
+        Outcome after = call(own, method("Status", MethodDescriptor.MethodType.UNARY), status, -1,
+            Duration.ofSeconds(10));
+        if (after.status().getCode() != Status.Code.OK) {
+          refused.add("a Status call after " + kind.what() + ": " + after.status());
+        }
+      } finally {
+        own.shutdownNow();
+      }
+    }
+    assertEquals(List.of(), refused, "calls refused on a connection that never had more than one call open");
+  }
+
+  static MethodDescriptor<byte[], byte[]> raw(String fullName, MethodDescriptor.MethodType type) {
+    return MethodDescriptor.<byte[], byte[]>newBuilder().setType(type).setFullMethodName(fullName)
+        .setRequestMarshaller(RAW).setResponseMarshaller(RAW).build();
+  }
+
+  @Test
+  void anUnsupportedGrpcEncodingIsUnimplementedAndTheConnectionServesOn() throws Exception {
+    // grpc-java sends only encodings the server accepts; a raw HTTP/2 client can send any. Pekko gRPC threw
+    // on deflate or snappy instead of answering, and Pekko HTTP closed the whole connection with every call
+    // on it. Here the first request names an encoding the gateway does not support, the second is a plain
+    // Status call, both on one HTTP/2 connection.
+    var system = cluster.system("node-1");
+    byte[] status = StatusRequest.newBuilder().setGroup(DATA).build().toByteArray();
+    var grpc = org.apache.pekko.http.javadsl.model.ContentTypes.create(
+        org.apache.pekko.http.javadsl.model.MediaTypes.customBinary("application", "grpc", false));
+    List<org.apache.pekko.http.javadsl.model.HttpRequest> requests = new java.util.ArrayList<>();
+    for (String encoding : List.of("deflate", "snappy", "identity")) {
+      requests.add(rawStatus(grpc, encoding.equals("identity") ? 0 : 1, status).addHeader(
+          org.apache.pekko.http.javadsl.model.headers.RawHeader.create("grpc-encoding", encoding)));
+    }
+    // One connection for the three, in this order; each answer waits for the one before (mapAsync(1)).
+    List<String> answers = org.apache.pekko.stream.javadsl.Source.from(requests)
+        .via(org.apache.pekko.http.javadsl.Http.get(system).connectionTo("127.0.0.1").toPort(port)
+            .http2WithPriorKnowledge())
+        .mapAsync(1, response -> GatewayFuzzTest.label(response, system))
+        .runWith(org.apache.pekko.stream.javadsl.Sink.seq(), system)
+        .toCompletableFuture().get(STEP.toSeconds(), TimeUnit.SECONDS);
+    assertEquals(List.of("grpc-status UNIMPLEMENTED", "grpc-status UNIMPLEMENTED", "grpc-status OK"),
+        answers.stream().sorted(java.util.Comparator.comparing((String a) -> a.endsWith("OK"))).toList());
+  }
+
+  @Test
+  void aUint64FieldBeyondTheLargestLongIsInvalidArgument() throws Exception {
+    // The proto's uint64 fields arrive in Java as longs: 2^63 and more read as negative numbers. A negative
+    // session id in KeepAlive and a negative min_index in Query ended INTERNAL (IllegalArgumentException from
+    // the request's own checks); a session id of 2^64 - 1 reads as -1, the id of a request that opens a session.
+    long[] beyond = {-1L, Long.MIN_VALUE};
+    for (long value : beyond) {
+      String shown = Long.toUnsignedString(value);
+      assertStatus(Status.Code.INVALID_ARGUMENT, "session_id " + shown, unary("KeepAlive", KeepAliveRequest.newBuilder()
+          .setGroup(DATA).setSessionId(value).build().toByteArray()));
+      assertStatus(Status.Code.INVALID_ARGUMENT, "session_id " + shown, unary("Submit", SubmitRequest.newBuilder()
+          .setGroup(DATA).setPayload(ByteString.copyFromUtf8("check-never-applied")).setSessionId(value).setSequence(1)
+          .build().toByteArray()));
+      assertStatus(Status.Code.INVALID_ARGUMENT, "sequence " + shown, unary("Submit", SubmitRequest.newBuilder()
+          .setGroup(DATA).setPayload(ByteString.copyFromUtf8("check-never-applied")).setSessionId(7).setSequence(value)
+          .build().toByteArray()));
+      assertStatus(Status.Code.INVALID_ARGUMENT, "min_index " + shown, unary("Query", QueryRequest.newBuilder()
+          .setGroup(DATA).setPayload(ByteString.copyFromUtf8("count")).setConsistency(ReadConsistency.STALE)
+          .setMinIndex(value).build().toByteArray()));
+      assertStatus(Status.Code.INVALID_ARGUMENT, "max_lag_entries " + shown, unary("Query", QueryRequest.newBuilder()
+          .setGroup(DATA).setPayload(ByteString.copyFromUtf8("count")).setConsistency(ReadConsistency.STALE)
+          .setMaxLagEntries(value).build().toByteArray()));
+    }
+    Outcome has = call("Query", MethodDescriptor.MethodType.UNARY, QueryRequest.newBuilder().setGroup(DATA)
+        .setPayload(ByteString.copyFromUtf8("has:check-never-applied")).build().toByteArray(), -1, Duration.ofSeconds(10));
+    assertEquals(Status.Code.OK, has.status().getCode(), String.valueOf(has.status()));
+    assertEquals("no", QueryResponse.parseFrom(has.messages().get(0)).getResult().toStringUtf8());
+    servesNormally("after-uint64-beyond-long");
+  }
+
+  static org.apache.pekko.http.javadsl.model.HttpRequest rawStatus(
+      org.apache.pekko.http.javadsl.model.ContentType type, int compressedFlag, byte[] message) {
+    return org.apache.pekko.http.javadsl.model.HttpRequest.POST("/pekkoraft.v1.RaftService/Status")
+        .withEntity(org.apache.pekko.http.javadsl.model.HttpEntities.create(type,
+            GatewayFuzzTest.frame(compressedFlag, message.length, message)))
+        .addHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create("te", "trailers"));
+  }
+
+  @Test
+  void aMessageMarkedCompressedButNotInItsEncodingIsInvalidArgument() throws Exception {
+    // The client's mistake, not the gateway's: a frame marked compressed with no grpc-encoding, or marked
+    // gzip but not in gzip, ended INTERNAL (and was logged as the gateway's error).
+    var system = cluster.system("node-1");
+    byte[] status = StatusRequest.newBuilder().setGroup(DATA).build().toByteArray();
+    var grpc = org.apache.pekko.http.javadsl.model.ContentTypes.create(
+        org.apache.pekko.http.javadsl.model.MediaTypes.customBinary("application", "grpc", false));
+    for (var request : List.of(rawStatus(grpc, 1, status), rawStatus(grpc, 1, status).addHeader(
+        org.apache.pekko.http.javadsl.model.headers.RawHeader.create("grpc-encoding", "gzip")))) {
+      var response = org.apache.pekko.stream.javadsl.Source.single(request)
+          .via(org.apache.pekko.http.javadsl.Http.get(system).connectionTo("127.0.0.1").toPort(port)
+              .http2WithPriorKnowledge())
+          .runWith(org.apache.pekko.stream.javadsl.Sink.head(), system).toCompletableFuture()
+          .get(STEP.toSeconds(), TimeUnit.SECONDS);
+      assertEquals("grpc-status INVALID_ARGUMENT", GatewayFuzzTest.label(response, system).toCompletableFuture()
+          .get(STEP.toSeconds(), TimeUnit.SECONDS), String.valueOf(request.getHeaders()));
+    }
   }
 }
