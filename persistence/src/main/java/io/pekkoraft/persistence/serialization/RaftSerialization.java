@@ -1,6 +1,7 @@
 package io.pekkoraft.persistence.serialization;
 
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import org.apache.pekko.ConfigurationException;
 import org.apache.pekko.actor.AbstractExtensionId;
@@ -34,7 +35,9 @@ public final class RaftSerialization implements Extension {
   private RaftSerialization(ExtendedActorSystem system) {
     ClassLoader classLoader = system.dynamicAccess().classLoader();
     List<KryoRegistrar> registrars = new ArrayList<>();
-    for (String className : system.settings().config().getStringList(REGISTRARS_KEY)) {
+    // Each name once: a registrar appended by two configuration files runs once.
+    for (String className :
+        new LinkedHashSet<>(system.settings().config().getStringList(REGISTRARS_KEY))) {
       registrars.add(newRegistrar(className, classLoader));
     }
     ActorRefResolver resolver = ActorRefResolver.get(Adapter.toTyped(system));
