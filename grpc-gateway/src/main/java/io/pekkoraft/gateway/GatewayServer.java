@@ -54,7 +54,11 @@ final class GatewayServer {
             MessageSizeLimit.around(ServiceHandler.concatOrNotFound(all), settings.maxMessageSize(), system),
             materializer),
         materializer, system);
-    ServerBuilder server = Http.get(system).newServerAt(settings.host(), settings.port());
+    // gRPC needs HTTP/2 (h2c without TLS, negotiated with ALPN over TLS): turned on for this binding only.
+    // Not through pekko.http.server.preview.enable-http2 in a reference.conf: pekko-http-core's sets it off,
+    // and whichever reference.conf comes first on the class path wins.
+    ServerBuilder server = Http.get(system).newServerAt(settings.host(), settings.port())
+        .adaptSettings(s -> s.withPreviewServerSettings(s.getPreviewServerSettings().withEnableHttp2(true)));
     if (settings.tls().enabled()) server = server.enableHttps(GatewayTls.httpsContext(settings.tls()));
     return server.bind(handler)
         .thenApply(binding -> {
