@@ -12,7 +12,8 @@ import java.util.Properties;
 
 /**
  * The benchmark's standard output: one JSON object per line, each starting with
- * {@code "bench":"W1","peer":"pekko-raft","version":...}, and human-readable lines starting with {@code # }.
+ * {@code "bench":"W1","peer":"pekko-raft","version":...} (another peer, run by bin/bench w1 --peer, names itself
+ * and its version with {@link #peer(String, String)}), and human-readable lines starting with {@code # }.
  * Nothing else writes to standard output: {@link #capture()} sends everything else (logging) to standard
  * error.
  */
@@ -20,7 +21,9 @@ final class Output {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String VERSION = loadVersion();
+  private static volatile String peerVersion = VERSION;
   private static PrintStream out = System.out;
+  private static volatile String peer = "pekko-raft";
 
   private Output() {}
 
@@ -28,6 +31,12 @@ final class Output {
   static synchronized void capture() {
     out = System.out;
     System.setOut(System.err);
+  }
+
+  /** The Raft library the result lines are about, and its version: Pekko Raft's unless another peer runs W1. */
+  static void peer(String name, String version) {
+    peer = name;
+    peerVersion = version;
   }
 
   static String version() {
@@ -38,8 +47,8 @@ final class Output {
   static void result(String result, Map<String, ?> fields) {
     Map<String, Object> line = new LinkedHashMap<>();
     line.put("bench", "W1");
-    line.put("peer", "pekko-raft");
-    line.put("version", VERSION);
+    line.put("peer", peer);
+    line.put("version", peerVersion);
     line.put("result", result);
     line.putAll(fields);
     String text;

@@ -93,6 +93,16 @@ final class Settings {
     s.put("command_serialized_bytes", RaftSerialization.get(cluster.clientSystem()).codec().toBytes(sample).length);
     s.put("filler", "bytes 8.. = new Random(clientId * 7919 + 1).nextBytes(new byte[payload - 8]), clientId 0..C-1 per client count");
 
+    FileStore store = machine(s, dataRoot);
+    s.put("deviations", deviations(options, store));
+    return s;
+  }
+
+  /**
+   * The data directory's file system and the machine and JVM the run had, added to {@code s}; the same for
+   * every peer run with this harness. Returns the data directory's file store.
+   */
+  static FileStore machine(Map<String, Object> s, Path dataRoot) throws IOException {
     s.put("data_root", dataRoot.toString());
     FileStore store = Files.getFileStore(dataRoot);
     s.put("data_filesystem", store.type() + " " + store.name());
@@ -108,8 +118,7 @@ final class Settings {
     s.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
     String commit = System.getProperty("bench.commit", "");
     if (!commit.isEmpty()) s.put("commit", commit);
-    s.put("deviations", deviations(options, store));
-    return s;
+    return store;
   }
 
   /** Where this run differs from W1 as written. */
