@@ -7,12 +7,16 @@ import io.pekkoraft.etcd.api.Auth;
 import io.pekkoraft.etcd.api.AuthHandlerFactory;
 import io.pekkoraft.etcd.api.Cluster;
 import io.pekkoraft.etcd.api.ClusterHandlerFactory;
+import io.pekkoraft.etcd.api.Election;
+import io.pekkoraft.etcd.api.ElectionHandlerFactory;
 import io.pekkoraft.etcd.api.KV;
 import io.pekkoraft.etcd.api.KVHandlerFactory;
 import io.pekkoraft.etcd.api.Maintenance;
 import io.pekkoraft.etcd.api.MaintenanceHandlerFactory;
 import io.pekkoraft.etcd.api.Watch;
 import io.pekkoraft.etcd.api.WatchHandlerFactory;
+import io.pekkoraft.etcd.api.lock.Lock;
+import io.pekkoraft.etcd.api.lock.LockHandlerFactory;
 import io.pekkoraft.etcd.api.Lease;
 import io.pekkoraft.etcd.api.LeaseHandlerFactory;
 import io.pekkoraft.gateway.PekkoRaftGateway;
@@ -93,17 +97,24 @@ public final class PekkoRaftEtcd implements Extension {
     // Auth first: its gate checks etcd's token in front of every etcd service added after it.
     gateway.addService(auth.gate(AuthHandlerFactory.partial(new AuthService(auth, members), Auth.name, system),
         Materializer.matFromSystem(system)), Auth.description);
-    gateway.addService(KVHandlerFactory.partial(new KvService(group, settings), KV.name, system), KV.description);
+    KvService kv = new KvService(group, settings);
+    gateway.addService(KVHandlerFactory.partial(kv, KV.name, system), KV.description);
     gateway.addService(ClusterHandlerFactory.partial(new ClusterService(members), Cluster.name, system),
         Cluster.description);
     gateway.addService(MaintenanceHandlerFactory.partial(new MaintenanceService(group, members), Maintenance.name,
         system), Maintenance.description);
-    gateway.addService(WatchHandlerFactory.partial(new WatchService(group, WatchSettings.fromConfig(
-        system.settings().config()), system), Watch.name, system), Watch.description);
+    WatchService watch = new WatchService(group, WatchSettings.fromConfig(system.settings().config()), system);
+    gateway.addService(WatchHandlerFactory.partial(watch, Watch.name, system), Watch.description);
     LeaseSettings leases = LeaseSettings.fromConfig(system.settings().config());
-    gateway.addService(LeaseHandlerFactory.partial(new LeaseService(group, leases, system.systemActorOf(
+    LeaseService lease = new LeaseService(group, leases, system.systemActorOf(
         LessorActor.create(group, leases, System::nanoTime), "etcd-lessor-" + settings.group(),
-        org.apache.pekko.actor.typed.Props.empty()), system), Lease.name, system), Lease.description);
+        org.apache.pekko.actor.typed.Props.empty()), system);
+    gateway.addService(LeaseHandlerFactory.partial(lease, Lease.name, system), Lease.description);
+    // Lock and Election stand on the same services, called in this member as a client would call them.
+    KeyQueue queue = new KeyQueue(kv, watch, lease, Materializer.matFromSystem(system));
+    gateway.addService(LockHandlerFactory.partial(new LockService(queue), Lock.name, system), Lock.description);
+    gateway.addService(ElectionHandlerFactory.partial(new ElectionService(queue), Election.name, system),
+        Election.description);
     return group;
   }
 

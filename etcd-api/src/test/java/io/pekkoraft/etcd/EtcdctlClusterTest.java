@@ -4,22 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
-import io.pekkoraft.consensus.testing.LocalPorts;
-import io.pekkoraft.etcd.EtcdctlTest.Output;
-import io.pekkoraft.etcd.EtcdctlTest.Step;
-import java.io.File;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Comparator;
+import io.pekkoraft.etcd.Etcdctl.Output;
+import io.pekkoraft.etcd.Etcdctl.Step;
 import java.util.List;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -36,11 +28,7 @@ class EtcdctlClusterTest {
 
   @BeforeAll
   static void start() throws Exception {
-    if (!EtcdctlTest.ETCDCTL.canExecute()) {
-      System.out.println("EtcdctlClusterTest SKIPPED: " + EtcdctlTest.ETCDCTL + " is not installed (Debian package"
-          + " etcd-client 3.4)");
-    }
-    Assumptions.assumeTrue(EtcdctlTest.ETCDCTL.canExecute(), "etcdctl is not installed");
+    Etcdctl.assumeInstalled("EtcdctlClusterTest");
     ours = new EtcdTestCluster(ConfigFactory.parseString(
         "pekko-raft.etcd.auth { enabled = on, users = [ { name = alice, password = alice-secret } ] }"));
   }
@@ -73,14 +61,14 @@ class EtcdctlClusterTest {
   @Test
   void memberCommandsAddPromoteAndRemoveALearner() throws Exception {
     String follower = endpoint(ours.follower());
-    Output list = EtcdctlTest.etcdctl(follower, Step.of("member", "list"));
+    Output list = Etcdctl.run(follower, Step.of("member", "list"));
     assertEquals(0, list.exitCode(), list.toString());
     for (String member : ours.cluster.memberIds()) {
       assertTrue(list.stdout().contains(hex(EtcdIds.memberId(member)) + ", started, " + member + ", http://"),
           list.toString());
     }
 
-    Output add = EtcdctlTest.etcdctl(follower, Step.of("--user", USER, "member", "add", "127.0.0.1-1",
+    Output add = Etcdctl.run(follower, Step.of("--user", USER, "member", "add", "127.0.0.1-1",
         "--peer-urls=http://127.0.0.1:1", "--learner"));
     String id = hex(EtcdIds.memberId("127.0.0.1-1"));
     assertEquals(0, add.exitCode(), add.toString());
@@ -90,27 +78,27 @@ class EtcdctlClusterTest {
     assertTrue(add.stdout().contains("ETCD_NAME=\"127.0.0.1-1\""), add.toString());
     assertTrue(add.stdout().contains("ETCD_INITIAL_CLUSTER_STATE=\"existing\""), add.toString());
 
-    Output promote = EtcdctlTest.etcdctl(follower, Step.of("--user", USER, "member", "promote", id));
+    Output promote = Etcdctl.run(follower, Step.of("--user", USER, "member", "promote", id));
     assertEquals(new Output(1, "",
         "Error: etcdserver: can only promote a learner member which is in sync with leader\n"), promote);
 
-    Output remove = EtcdctlTest.etcdctl(follower, Step.of("--user", USER, "member", "remove", id));
+    Output remove = Etcdctl.run(follower, Step.of("--user", USER, "member", "remove", id));
     assertEquals(new Output(0, "Member " + String.format("%16s", id) + " removed from cluster " + hex(EtcdIds.clusterId("etcd")) + "\n",
         ""), remove);
     assertEquals(new Output(1, "", "Error: etcdserver: member not found\n"),
-        EtcdctlTest.etcdctl(follower, Step.of("--user", USER, "member", "remove", id)));
+        Etcdctl.run(follower, Step.of("--user", USER, "member", "remove", id)));
   }
 
   @Test
   void userIsRequiredAndAccepted() throws Exception {
     String follower = endpoint(ours.follower());
     assertEquals(new Output(1, "", "Error: etcdserver: user name is empty\n"),
-        EtcdctlTest.etcdctl(follower, Step.of("put", "user/a", "1")));
-    assertEquals(new Output(0, "OK\n", ""), EtcdctlTest.etcdctl(follower, Step.of("--user", USER, "put", "user/a",
+        Etcdctl.run(follower, Step.of("put", "user/a", "1")));
+    assertEquals(new Output(0, "OK\n", ""), Etcdctl.run(follower, Step.of("--user", USER, "put", "user/a",
         "1")));
-    assertEquals(new Output(0, "1\n", ""), EtcdctlTest.etcdctl(follower, Step.of("--user", USER, "get", "user/a",
+    assertEquals(new Output(0, "1\n", ""), Etcdctl.run(follower, Step.of("--user", USER, "get", "user/a",
         "--print-value-only")));
-    Output wrong = EtcdctlTest.etcdctl(follower, Step.of("--user", "alice:nope", "get", "user/a"));
+    Output wrong = Etcdctl.run(follower, Step.of("--user", "alice:nope", "get", "user/a"));
     assertTrue(wrong.exitCode() != 0, wrong.toString());
     assertTrue(wrong.errors().contains("etcdserver: authentication failed, invalid user ID or password"),
         wrong.toString());
@@ -120,55 +108,34 @@ class EtcdctlClusterTest {
   void moveLeaderTransfersToTheTarget() throws Exception {
     String leader = ours.leader();
     String target = ours.follower();
-    Output moved = EtcdctlTest.etcdctl(all(), Step.of("--user", USER, "move-leader",
+    Output moved = Etcdctl.run(all(), Step.of("--user", USER, "move-leader",
         hex(EtcdIds.memberId(target))));
     assertEquals(new Output(0, "Leadership transferred from " + hex(EtcdIds.memberId(leader)) + " to "
         + hex(EtcdIds.memberId(target)) + "\n", ""), moved);
-    Output status = EtcdctlTest.etcdctl(endpoint(target), Step.of("endpoint", "status"));
+    Output status = Etcdctl.run(endpoint(target), Step.of("endpoint", "status"));
     assertTrue(status.stdout().contains(", true, false, "), "the target says it leads: " + status);
   }
 
   @Test
   void memberListTableAndEndpointStatusJsonAreShapedAsEtcds() throws Exception {
     // A key on both sides: an empty store's size estimate is 0, which etcdctl's JSON leaves out.
-    EtcdctlTest.etcdctl(endpoint(ours.follower()), Step.of("--user", USER, "put", "shape/a", "1"));
-    Output table = EtcdctlTest.etcdctl(endpoint(ours.follower()), Step.of("member", "list", "-w", "table"));
+    Etcdctl.run(endpoint(ours.follower()), Step.of("--user", USER, "put", "shape/a", "1"));
+    Output table = Etcdctl.run(endpoint(ours.follower()), Step.of("member", "list", "-w", "table"));
     // The follower answers from its own store, which applies the put a moment after the leader answered it.
-    Output json = EtcdctlTest.etcdctl(endpoint(ours.follower()), Step.of("endpoint", "status", "-w", "json"));
+    Output json = Etcdctl.run(endpoint(ours.follower()), Step.of("endpoint", "status", "-w", "json"));
     for (int asked = 1; asked < 50 && !json.stdout().contains("dbSize"); asked++) {
-      json = EtcdctlTest.etcdctl(endpoint(ours.follower()), Step.of("endpoint", "status", "-w", "json"));
+      json = Etcdctl.run(endpoint(ours.follower()), Step.of("endpoint", "status", "-w", "json"));
     }
     assertEquals(0, table.exitCode(), table.toString());
     assertEquals(0, json.exitCode(), json.toString());
-    if (!EtcdctlTest.ETCD.canExecute()) {
-      System.out.println("EtcdctlClusterTest.memberListTableAndEndpointStatusJsonAreShapedAsEtcds: comparison"
-          + " SKIPPED: " + EtcdctlTest.ETCD + " is not installed (Debian package etcd-server 3.4)");
-    }
-    Assumptions.assumeTrue(EtcdctlTest.ETCD.canExecute(), "etcd is not installed");
-    Path dir = Files.createTempDirectory("etcd-reference");
-    List<Integer> ports = LocalPorts.free(2);
-    Process etcd = new ProcessBuilder(EtcdctlTest.ETCD.getPath(), "--name", "reference", "--data-dir",
-        dir.resolve("data").toString(),
-        "--listen-client-urls", "http://127.0.0.1:" + ports.get(0),
-        "--advertise-client-urls", "http://127.0.0.1:" + ports.get(0),
-        "--listen-peer-urls", "http://127.0.0.1:" + ports.get(1),
-        "--initial-advertise-peer-urls", "http://127.0.0.1:" + ports.get(1),
-        "--initial-cluster", "reference=http://127.0.0.1:" + ports.get(1))
-        .redirectErrorStream(true).start();
+    Etcdctl.assumeEtcdInstalled("EtcdctlClusterTest.memberListTableAndEndpointStatusJsonAreShapedAsEtcds: comparison");
     Output referenceTable;
     Output referenceJson;
-    try {
-      EtcdctlTest.awaitReady(etcd);
-      String endpoint = "127.0.0.1:" + ports.get(0);
-      EtcdctlTest.etcdctl(endpoint, Step.of("put", "a", "1"));
-      referenceTable = EtcdctlTest.etcdctl(endpoint, Step.of("member", "list", "-w", "table"));
-      referenceJson = EtcdctlTest.etcdctl(endpoint, Step.of("endpoint", "status", "-w", "json"));
-    } finally {
-      etcd.destroy();
-      if (!etcd.waitFor(EtcdctlTest.PROCESS_SECONDS, TimeUnit.SECONDS)) etcd.destroyForcibly();
-      try (Stream<Path> files = Files.walk(dir)) {
-        files.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
-      }
+    try (Etcdctl.Reference etcd = Etcdctl.Reference.start()) {
+      String endpoint = etcd.endpoint;
+      Etcdctl.run(endpoint, Step.of("put", "a", "1"));
+      referenceTable = Etcdctl.run(endpoint, Step.of("member", "list", "-w", "table"));
+      referenceJson = Etcdctl.run(endpoint, Step.of("endpoint", "status", "-w", "json"));
     }
     // The same columns; each of our rows a started voter, without client URLs (none configured: an empty
     // cell, as etcd shows for a member that has none).

@@ -1,30 +1,16 @@
 package io.pekkoraft.etcd;
 
-import static io.pekkoraft.etcd.EtcdctlTest.ETCD;
-import static io.pekkoraft.etcd.EtcdctlTest.ETCDCTL;
-import static io.pekkoraft.etcd.EtcdctlTest.PROCESS_SECONDS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pekkoraft.consensus.testing.LocalPorts;
-import io.pekkoraft.etcd.EtcdctlTest.Output;
-import io.pekkoraft.etcd.EtcdctlTest.Step;
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.pekkoraft.etcd.Etcdctl.Output;
+import io.pekkoraft.etcd.Etcdctl.Step;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -65,10 +51,7 @@ class EtcdctlLeaseTest {
 
   @BeforeAll
   static void start() throws Exception {
-    if (!ETCDCTL.canExecute()) {
-      System.out.println("EtcdctlLeaseTest SKIPPED: " + ETCDCTL + " is not installed (Debian package etcd-client 3.4)");
-    }
-    Assumptions.assumeTrue(ETCDCTL.canExecute(), "etcdctl is not installed at " + ETCDCTL);
+    Etcdctl.assumeInstalled("EtcdctlLeaseTest");
     ours = new EtcdTestCluster();
   }
 
@@ -83,7 +66,7 @@ class EtcdctlLeaseTest {
     String lease = "none";
     for (Step step : SEQUENCE) {
       String id = lease;
-      Output out = EtcdctlTest.etcdctl(endpoint, new Step(step.args().stream().map(a -> a.replace("$LEASE", id))
+      Output out = Etcdctl.run(endpoint, new Step(step.args().stream().map(a -> a.replace("$LEASE", id))
           .toList(), step.stdin()));
       Matcher granted = GRANTED.matcher(out.stdout());
       if (granted.find()) lease = granted.group(1);
@@ -119,30 +102,10 @@ class EtcdctlLeaseTest {
   @Test
   @Order(1)
   void theLeaseCommandsPrintWhatEtcdPrints() throws Exception {
-    if (!ETCD.canExecute()) {
-      System.out.println("EtcdctlLeaseTest.theLeaseCommandsPrintWhatEtcdPrints SKIPPED: " + ETCD
-          + " is not installed (Debian package etcd-server 3.4)");
-    }
-    Assumptions.assumeTrue(ETCD.canExecute(), "etcd is not installed at " + ETCD);
+    Etcdctl.assumeEtcdInstalled("EtcdctlLeaseTest.theLeaseCommandsPrintWhatEtcdPrints");
     List<Output> reference;
-    Path dir = Files.createTempDirectory("etcd-reference");
-    List<Integer> ports = LocalPorts.free(2);
-    Process etcd = new ProcessBuilder(ETCD.getPath(), "--name", "reference", "--data-dir", dir.resolve("data").toString(),
-        "--listen-client-urls", "http://127.0.0.1:" + ports.get(0),
-        "--advertise-client-urls", "http://127.0.0.1:" + ports.get(0),
-        "--listen-peer-urls", "http://127.0.0.1:" + ports.get(1),
-        "--initial-advertise-peer-urls", "http://127.0.0.1:" + ports.get(1),
-        "--initial-cluster", "reference=http://127.0.0.1:" + ports.get(1))
-        .redirectErrorStream(true).start();
-    try {
-      EtcdctlTest.awaitReady(etcd);
-      reference = run("127.0.0.1:" + ports.get(0));
-    } finally {
-      etcd.destroy();
-      if (!etcd.waitFor(PROCESS_SECONDS, TimeUnit.SECONDS)) etcd.destroyForcibly();
-      try (Stream<Path> files = Files.walk(dir)) {
-        files.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
-      }
+    try (Etcdctl.Reference etcd = Etcdctl.Reference.start()) {
+      reference = run(etcd.endpoint);
     }
     // First in this class, on a fresh cluster: the revisions start at 1 as in the fresh etcd.
     List<Output> got = run("127.0.0.1:" + ours.ports.get(ours.follower()));
@@ -156,48 +119,28 @@ class EtcdctlLeaseTest {
   @Order(2)
   void keepAliveStreamsThroughAFollowerUntilTheLeaseIsRevoked() throws Exception {
     String follower = "127.0.0.1:" + ours.ports.get(ours.follower());
-    Output granted = EtcdctlTest.etcdctl(follower, Step.of("lease", "grant", "2"));
+    Output granted = Etcdctl.run(follower, Step.of("lease", "grant", "2"));
     Matcher m = GRANTED.matcher(granted.stdout());
     assertTrue(m.find(), granted.toString());
     String id = m.group(1);
     assertEquals(new Output(0, "lease " + id + " granted with TTL(2s)\n", ""), granted);
 
-    ProcessBuilder builder = new ProcessBuilder(ETCDCTL.getPath(), "--endpoints", follower, "lease", "keep-alive", id);
-    builder.environment().put("ETCDCTL_API", "3");
-    Process keepAlive = builder.redirectErrorStream(true).start();
-    try {
-      BufferedReader lines = new BufferedReader(new InputStreamReader(keepAlive.getInputStream(),
-          StandardCharsets.UTF_8));
+    try (Etcdctl.Running keepAlive = Etcdctl.Running.start(follower, "lease", "keep-alive", id)) {
       // Six renewals, some 2/3 s apart: about two TTLs, kept alive through the follower.
       for (int i = 0; i < 6; i++) {
-        assertEquals("lease " + id + " keepalived with TTL(2)", line(lines));
+        assertEquals("lease " + id + " keepalived with TTL(2)", keepAlive.line());
       }
-      Output ttl = EtcdctlTest.etcdctl(follower, Step.of("lease", "timetolive", id));
+      Output ttl = Etcdctl.run(follower, Step.of("lease", "timetolive", id));
       assertTrue(ttl.stdout().matches("lease " + id + " granted with TTL\\(2s\\), remaining\\([012]s\\)\n"),
           ttl.toString());
       assertEquals(new Output(0, "lease " + id + " revoked\n", ""),
-          EtcdctlTest.etcdctl(follower, Step.of("lease", "revoke", id)));
+          Etcdctl.run(follower, Step.of("lease", "revoke", id)));
       String last;
       do {
-        last = line(lines);
+        last = keepAlive.line();
       } while (last.equals("lease " + id + " keepalived with TTL(2)"));
       assertEquals("lease " + id + " expired or revoked.", last);
-      assertTrue(keepAlive.waitFor(PROCESS_SECONDS, TimeUnit.SECONDS), "etcdctl lease keep-alive did not end");
-      assertEquals(0, keepAlive.exitValue());
-    } finally {
-      keepAlive.destroyForcibly();
+      assertEquals(0, keepAlive.awaitEnd().exitCode());
     }
-  }
-
-  static String line(BufferedReader lines) throws Exception {
-    String line = CompletableFuture.supplyAsync(() -> {
-      try {
-        return lines.readLine();
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    }).get(PROCESS_SECONDS, TimeUnit.SECONDS);
-    assertTrue(line != null, "etcdctl ended early");
-    return line;
   }
 }

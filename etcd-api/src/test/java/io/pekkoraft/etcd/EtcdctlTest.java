@@ -1,25 +1,12 @@
 package io.pekkoraft.etcd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pekkoraft.consensus.testing.LocalPorts;
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.pekkoraft.etcd.Etcdctl.Output;
+import io.pekkoraft.etcd.Etcdctl.Step;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -30,36 +17,7 @@ import org.junit.jupiter.api.Test;
  */
 class EtcdctlTest {
 
-  static final File ETCDCTL = new File("/usr/bin/etcdctl");
-  static final File ETCD = new File("/usr/bin/etcd");
-  static final long PROCESS_SECONDS = 30;
-
   static EtcdTestCluster ours;
-
-  /** One etcdctl call: its arguments (after --endpoints) and what it reads from stdin (null: nothing). */
-  record Step(List<String> args, String stdin) {
-    static Step of(String... args) {
-      return new Step(List.of(args), null);
-    }
-
-    static Step withInput(String stdin, String... args) {
-      return new Step(List.of(args), stdin);
-    }
-  }
-
-  /** What etcdctl printed: its exit code, stdout, and the "Error: ..." lines of stderr (its retry logs left out). */
-  record Output(int exitCode, String stdout, String errors) {
-    /** The same, without the empty lines etcdctl prints for --keys-only values. */
-    Output withoutBlankLines() {
-      return new Output(exitCode, stdout.lines().filter(l -> !l.isEmpty()).map(l -> l + "\n")
-          .reduce("", String::concat), errors);
-    }
-
-    @Override
-    public String toString() {
-      return "[exit " + exitCode + "]\n" + stdout + (errors.isEmpty() ? "" : "[stderr] " + errors);
-    }
-  }
 
   /** The sequence an operator might type on a fresh cluster; revisions match etcd's since both start empty. */
   static final List<Step> SEQUENCE = List.of(
@@ -90,47 +48,13 @@ class EtcdctlTest {
 
   @BeforeAll
   static void start() throws Exception {
-    if (!ETCDCTL.canExecute()) {
-      System.out.println("EtcdctlTest SKIPPED: " + ETCDCTL + " is not installed (Debian package etcd-client 3.4)");
-    }
-    Assumptions.assumeTrue(ETCDCTL.canExecute(), "etcdctl is not installed at " + ETCDCTL);
+    Etcdctl.assumeInstalled("EtcdctlTest");
     ours = new EtcdTestCluster();
   }
 
   @AfterAll
   static void stop() {
     if (ours != null) ours.close();
-  }
-
-  static Output etcdctl(String endpoint, Step step) throws Exception {
-    List<String> command = new ArrayList<>(List.of(ETCDCTL.getPath(), "--endpoints", endpoint,
-        "--command-timeout=20s"));
-    command.addAll(step.args());
-    ProcessBuilder builder = new ProcessBuilder(command);
-    builder.environment().put("ETCDCTL_API", "3");
-    Process process = builder.start();
-    CompletableFuture<String> stdout = read(process.getInputStream());
-    CompletableFuture<String> stderr = read(process.getErrorStream());
-    try (OutputStream in = process.getOutputStream()) {
-      if (step.stdin() != null) in.write(step.stdin().getBytes(StandardCharsets.UTF_8));
-    }
-    if (!process.waitFor(PROCESS_SECONDS, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-      throw new AssertionError("etcdctl " + step.args() + " did not end within " + PROCESS_SECONDS + " s");
-    }
-    String errors = stderr.get(PROCESS_SECONDS, TimeUnit.SECONDS).lines().filter(l -> l.startsWith("Error"))
-        .reduce("", (a, b) -> a + b + "\n");
-    return new Output(process.exitValue(), stdout.get(PROCESS_SECONDS, TimeUnit.SECONDS), errors);
-  }
-
-  static CompletableFuture<String> read(java.io.InputStream stream) {
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    });
   }
 
   /** The cluster id, member id and Raft term differ between any two clusters: masked before comparing. */
@@ -149,81 +73,36 @@ class EtcdctlTest {
     // Known output, written out, so that this test means something without etcd installed too.
     String follower = endpoint(ours.follower());
     String leader = endpoint(ours.leader());
-    assertEquals(new Output(0, "OK\n", ""), etcdctl(follower, Step.of("put", "op/a", "1")));
-    assertEquals(new Output(0, "OK\n", ""), etcdctl(leader, Step.of("put", "op/b", "2")));
-    assertEquals(new Output(0, "op/a\n1\nop/b\n2\n", ""), etcdctl(leader, Step.of("get", "op/", "--prefix")));
+    assertEquals(new Output(0, "OK\n", ""), Etcdctl.run(follower, Step.of("put", "op/a", "1")));
+    assertEquals(new Output(0, "OK\n", ""), Etcdctl.run(leader, Step.of("put", "op/b", "2")));
+    assertEquals(new Output(0, "op/a\n1\nop/b\n2\n", ""), Etcdctl.run(leader, Step.of("get", "op/", "--prefix")));
     assertEquals(new Output(0, "op/a\n", ""),
-        etcdctl(follower, Step.of("get", "op/", "--prefix", "--keys-only", "--limit", "1")).withoutBlankLines());
-    assertEquals(new Output(0, "2\n", ""), etcdctl(follower, Step.of("get", "op/b", "--print-value-only")));
-    assertEquals(new Output(0, "SUCCESS\n\nOK\n", ""), etcdctl(follower,
+        Etcdctl.run(follower, Step.of("get", "op/", "--prefix", "--keys-only", "--limit", "1")).withoutBlankLines());
+    assertEquals(new Output(0, "2\n", ""), Etcdctl.run(follower, Step.of("get", "op/b", "--print-value-only")));
+    assertEquals(new Output(0, "SUCCESS\n\nOK\n", ""), Etcdctl.run(follower,
         Step.withInput("value(\"op/a\") = \"1\"\n\nput op/a 3\n\n\n", "txn")));
-    assertEquals(new Output(0, "2\n", ""), etcdctl(leader, Step.of("del", "op/", "--prefix")));
-    Output lease = etcdctl(leader, Step.of("put", "op/c", "v", "--lease=1234"));
+    assertEquals(new Output(0, "2\n", ""), Etcdctl.run(leader, Step.of("del", "op/", "--prefix")));
+    Output lease = Etcdctl.run(leader, Step.of("put", "op/c", "v", "--lease=1234"));
     assertEquals(1, lease.exitCode());
     assertEquals("Error: etcdserver: requested lease not found\n", lease.errors());
   }
 
   @Test
   void theSameSequenceAsEtcd34() throws Exception {
-    if (!ETCD.canExecute()) {
-      System.out.println("EtcdctlTest.theSameSequenceAsEtcd34 SKIPPED: " + ETCD + " is not installed"
-          + " (Debian package etcd-server 3.4)");
-    }
-    Assumptions.assumeTrue(ETCD.canExecute(), "etcd is not installed at " + ETCD);
+    Etcdctl.assumeEtcdInstalled("EtcdctlTest.theSameSequenceAsEtcd34");
     // Our side: a group of its own in the same members would share nothing with the other tests' keys, but the
     // revisions must start at 1 like a fresh etcd: a fresh cluster for this sequence.
     List<Output> reference = new ArrayList<>();
-    Path dir = Files.createTempDirectory("etcd-reference");
-    List<Integer> ports = LocalPorts.free(2);
-    Process etcd = new ProcessBuilder(ETCD.getPath(), "--name", "reference", "--data-dir", dir.resolve("data").toString(),
-        "--listen-client-urls", "http://127.0.0.1:" + ports.get(0),
-        "--advertise-client-urls", "http://127.0.0.1:" + ports.get(0),
-        "--listen-peer-urls", "http://127.0.0.1:" + ports.get(1),
-        "--initial-advertise-peer-urls", "http://127.0.0.1:" + ports.get(1),
-        "--initial-cluster", "reference=http://127.0.0.1:" + ports.get(1))
-        .redirectErrorStream(true).start();
-    try {
-      awaitReady(etcd);
-      for (Step step : SEQUENCE) reference.add(etcdctl("127.0.0.1:" + ports.get(0), step));
-    } finally {
-      etcd.destroy();
-      if (!etcd.waitFor(PROCESS_SECONDS, TimeUnit.SECONDS)) etcd.destroyForcibly();
-      try (Stream<Path> files = Files.walk(dir)) {
-        files.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
-      }
+    try (Etcdctl.Reference etcd = Etcdctl.Reference.start()) {
+      for (Step step : SEQUENCE) reference.add(Etcdctl.run(etcd.endpoint, step));
     }
     try (EtcdTestCluster fresh = new EtcdTestCluster()) {
       String follower = "127.0.0.1:" + fresh.ports.get(fresh.follower());
       for (int i = 0; i < SEQUENCE.size(); i++) {
-        Output got = etcdctl(follower, SEQUENCE.get(i));
+        Output got = Etcdctl.run(follower, SEQUENCE.get(i));
         assertEquals(masked(reference.get(i).toString()), masked(got.toString()),
             "etcdctl " + SEQUENCE.get(i).args() + " (step " + (i + 1) + ")");
       }
     }
-  }
-
-  /** etcd logs "ready to serve client requests" once its client port answers. */
-  static void awaitReady(Process etcd) throws Exception {
-    BufferedReader log = new BufferedReader(new InputStreamReader(etcd.getInputStream(), StandardCharsets.UTF_8));
-    CompletableFuture<Boolean> ready = CompletableFuture.supplyAsync(() -> {
-      try {
-        String line;
-        while ((line = log.readLine()) != null) {
-          if (line.contains("ready to serve client requests")) return true;
-        }
-        return false;
-      } catch (IOException e) {
-        return false;
-      }
-    });
-    // Then keep draining its log, so that etcd never blocks on a full pipe; ends when etcd stops.
-    ready.thenRunAsync(() -> {
-      try {
-        log.transferTo(java.io.Writer.nullWriter());
-      } catch (IOException ignored) {
-        // etcd stopped
-      }
-    });
-    assertTrue(ready.get(PROCESS_SECONDS, TimeUnit.SECONDS), "etcd did not report itself ready");
   }
 }
