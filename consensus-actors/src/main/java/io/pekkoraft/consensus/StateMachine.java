@@ -70,4 +70,19 @@ public interface StateMachine<C, Q, R> {
   default void restore(Object snapshot) {
     throw new UnsupportedOperationException(getClass().getName() + " returns snapshots but does not override restore");
   }
+
+  /**
+   * Replace the whole state by {@code snapshot}, read from its file {@code stored}: what the runner calls.
+   * A state machine that reads parts of its snapshot lazily overrides this one (its snapshot's serializer
+   * may then leave those parts unread) and keeps {@code stored} to read them. Default: {@link #restore(Object)}.
+   */
+  default void restore(Object snapshot, StoredSnapshot stored) {
+    restore(snapshot);
+  }
+
+  /**
+   * The snapshot {@link #snapshot} returned last is now in its file, {@code stored}, durable: called by the
+   * runner right after writing it, before the next command is applied. Default: nothing.
+   */
+  default void snapshotStored(StoredSnapshot stored) {}
 }

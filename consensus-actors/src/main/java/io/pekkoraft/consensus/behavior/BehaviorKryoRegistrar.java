@@ -16,7 +16,7 @@ public final class BehaviorKryoRegistrar implements KryoRegistrar {
     kryo.register(EntityMessages.StaleTerm.class, 303);
     kryo.register(EntityMessages.Conflict.class, 304);
     kryo.register(EntityMessages.SeqNrQuery.class, 305);
-    kryo.register(EntityMessages.StoreSnapshot.class, 306);
+    kryo.register(EntityMessages.StoreSnapshot.class, new StoreSnapshotSerializer(), 306);
     kryo.register(EntityMessages.CallerSnapshot.class, 307);
     kryo.register(EntityMessages.Deliver.class, 308);
     kryo.register(EntityMessages.Outcome.class, 309);

@@ -438,7 +438,7 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
       answer(d, role == RaftRole.LEADER ? OutcomeKind.RETRY : OutcomeKind.NOT_LEADER);
       return;
     }
-    if (store.get().entity(d.entityId()).seqNr() >= seqNr) {
+    if (store.get().seqNr(d.entityId()) >= seqNr) {
       slot.inbox.addFirst(d);
       return;
     }

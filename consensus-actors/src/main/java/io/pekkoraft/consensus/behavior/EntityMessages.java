@@ -46,9 +46,38 @@ public final class EntityMessages {
 
   // ---- snapshots ----
 
-  /** Every entity's state and sequence number, and the callers' remembered outcomes. */
-  public record StoreSnapshot(List<String> entityIds, List<Object> states, long[] seqNrs, List<CallerSnapshot> callers)
-      implements RaftSerializable {}
+  /**
+   * Every entity's sequence number and state, and the callers' remembered outcomes. {@link StoreSnapshotSerializer}
+   * writes one record per entity (id, sequence number, the state's bytes and their length), in entity id order,
+   * so that one entity can be read alone from the snapshot file, at its record's offset.
+   *
+   * <p>As {@link EntityStore#snapshot} takes it: {@code states} holds the states in memory; an entry is null for
+   * an entity whose state is only on disk, whose record the serializer copies from {@code source} (the
+   * previous snapshot file) at {@code offsets}; the serializer puts each record's offset in the new file into
+   * {@code written}. As read from a file: every state null (none is built), {@code offsets} the records'
+   * offsets in that file.
+   */
+  public static final class StoreSnapshot implements RaftSerializable {
+    final List<String> entityIds;
+    final long[] seqNrs;
+    final List<Object> states;
+    final long[] offsets;
+    final List<CallerSnapshot> callers;
+    final io.pekkoraft.consensus.StoredSnapshot source;
+    final long[] written;
+
+    StoreSnapshot(List<String> entityIds, long[] seqNrs, List<Object> states, long[] offsets,
+        List<CallerSnapshot> callers, io.pekkoraft.consensus.StoredSnapshot source) {
+      this.entityIds = entityIds;
+      this.seqNrs = seqNrs;
+      this.states = states;
+      this.offsets = offsets;
+      this.callers = callers;
+      this.source = source;
+      this.written = new long[entityIds.size()];
+      java.util.Arrays.fill(written, -1);
+    }
+  }
 
   public record CallerSnapshot(String callerId, long acked, long lastLogTimeMillis, long[] seqs, long[] seqNrs,
       List<Object> statesAfter) implements RaftSerializable {}

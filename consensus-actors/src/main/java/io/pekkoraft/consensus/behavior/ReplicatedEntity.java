@@ -27,19 +27,21 @@ public final class ReplicatedEntity<C, E, S> {
   private final int callersMax;
   private final int stashCapacity;
   private final int behaviorsMax;
+  private final int statesMax;
 
   private ReplicatedEntity(String groupId, Function<String, ? extends ReplicatedBehavior<C, E, S>> factory,
       ReadConsistency readConsistency, Duration passivateAfter, Duration attemptTimeout, Duration callerTtl,
-      int callersMax, int stashCapacity, int behaviorsMax) {
+      int callersMax, int stashCapacity, int behaviorsMax, int statesMax) {
     this.groupId = Objects.requireNonNull(groupId, "groupId");
     this.factory = Objects.requireNonNull(factory, "factory");
     this.readConsistency = Objects.requireNonNull(readConsistency, "readConsistency");
     this.passivateAfter = positive(passivateAfter, "passivateAfter");
     this.attemptTimeout = positive(attemptTimeout, "attemptTimeout");
     this.callerTtl = positive(callerTtl, "callerTtl");
-    if (callersMax < 1 || stashCapacity < 0 || behaviorsMax < 1) {
-      throw new IllegalArgumentException("callersMax and behaviorsMax must be positive, stashCapacity not negative");
+    if (callersMax < 1 || stashCapacity < 0 || behaviorsMax < 1 || statesMax < 1) {
+      throw new IllegalArgumentException("callersMax, behaviorsMax and statesMax must be positive, stashCapacity not negative");
     }
+    this.statesMax = statesMax;
     this.callersMax = callersMax;
     this.stashCapacity = stashCapacity;
     this.behaviorsMax = behaviorsMax;
@@ -59,7 +61,7 @@ public final class ReplicatedEntity<C, E, S> {
   public static <C, E, S> ReplicatedEntity<C, E, S> of(String groupId,
       Function<String, ? extends ReplicatedBehavior<C, E, S>> factory) {
     return new ReplicatedEntity<>(groupId, factory, ReadConsistency.LINEARIZABLE, Duration.ofMinutes(2),
-        Duration.ofSeconds(2), Duration.ofMinutes(10), 100_000, 1_000, 10_000);
+        Duration.ofSeconds(2), Duration.ofMinutes(10), 100_000, 1_000, 10_000, 10_000);
   }
 
   /**
@@ -70,22 +72,38 @@ public final class ReplicatedEntity<C, E, S> {
    */
   public ReplicatedEntity<C, E, S> withReadConsistency(ReadConsistency consistency) {
     return new ReplicatedEntity<>(groupId, factory, consistency, passivateAfter, attemptTimeout, callerTtl, callersMax,
-        stashCapacity, behaviorsMax);
+        stashCapacity, behaviorsMax, statesMax);
   }
 
   /**
    * An entity whose behavior has handled no command for this long (and has nothing stashed or under way) is
-   * dropped from the leader's memory; its state stays in the replicated state machine. Default 2 minutes.
+   * dropped from the leader's memory, its state too; on every member, a state no command or event used for
+   * this long of log time leaves memory. A state leaves memory only once the latest snapshot holds it as it
+   * is (else at the next snapshot), and comes back from that snapshot when a command or a committed event
+   * needs it. Default 2 minutes.
    */
   public ReplicatedEntity<C, E, S> withPassivateAfter(Duration idle) {
     return new ReplicatedEntity<>(groupId, factory, readConsistency, idle, attemptTimeout, callerTtl, callersMax,
-        stashCapacity, behaviorsMax);
+        stashCapacity, behaviorsMax, statesMax);
+  }
+
+  /**
+   * At most this many entity states in memory on each member (least recently used out first, once the latest
+   * snapshot holds them as they are); the others are read back from the snapshot when needed, one record each.
+   * Default 10,000. Danger: entities changed since the latest snapshot stay in memory until the next one
+   * (snapshot.every-entries, every-time), so the bound can be exceeded by that many; a bound below the
+   * working set reads the snapshot file at each command (each read decompresses the file up to the record).
+   * A member's own choice: members may differ.
+   */
+  public ReplicatedEntity<C, E, S> withStatesMax(int max) {
+    return new ReplicatedEntity<>(groupId, factory, readConsistency, passivateAfter, attemptTimeout, callerTtl, callersMax,
+        stashCapacity, behaviorsMax, max);
   }
 
   /** A command without an answer from the leader's host for this long is sent again (same sequence). Default 2 s. */
   public ReplicatedEntity<C, E, S> withAttemptTimeout(Duration timeout) {
     return new ReplicatedEntity<>(groupId, factory, readConsistency, passivateAfter, timeout, callerTtl, callersMax,
-        stashCapacity, behaviorsMax);
+        stashCapacity, behaviorsMax, statesMax);
   }
 
   /**
@@ -95,19 +113,19 @@ public final class ReplicatedEntity<C, E, S> {
    */
   public ReplicatedEntity<C, E, S> withCallerTtl(Duration ttl) {
     return new ReplicatedEntity<>(groupId, factory, readConsistency, passivateAfter, attemptTimeout, ttl, callersMax,
-        stashCapacity, behaviorsMax);
+        stashCapacity, behaviorsMax, statesMax);
   }
 
   /** At most this many callers are remembered (the least recently active forgotten first). Default 100,000; same on every member. */
   public ReplicatedEntity<C, E, S> withCallersMax(int max) {
     return new ReplicatedEntity<>(groupId, factory, readConsistency, passivateAfter, attemptTimeout, callerTtl, max,
-        stashCapacity, behaviorsMax);
+        stashCapacity, behaviorsMax, statesMax);
   }
 
   /** At most this many commands stashed per entity; beyond, a command is dropped with a warning. Default 1,000. */
   public ReplicatedEntity<C, E, S> withStashCapacity(int capacity) {
     return new ReplicatedEntity<>(groupId, factory, readConsistency, passivateAfter, attemptTimeout, callerTtl, callersMax,
-        capacity, behaviorsMax);
+        capacity, behaviorsMax, statesMax);
   }
 
   public String groupId() {
@@ -147,8 +165,13 @@ public final class ReplicatedEntity<C, E, S> {
     return behaviorsMax;
   }
 
+  /** At most this many entity states in memory on each member (see {@link #withStatesMax}). */
+  public int statesMax() {
+    return statesMax;
+  }
+
   /** A new, empty state machine for one member. */
   public EntityStore<C, E, S> newStore() {
-    return new EntityStore<>(factory, callerTtl.toMillis(), callersMax, behaviorsMax);
+    return new EntityStore<>(factory, callerTtl.toMillis(), callersMax, behaviorsMax, passivateAfter.toMillis(), statesMax);
   }
 }

@@ -188,6 +188,33 @@ final class SessionTable {
     }
   }
 
+  /** Reads past a table that {@link #writeTo} wrote, keeping nothing of it. */
+  static void skip(DataInput in) throws IOException {
+    int version = in.readInt();
+    if (version != VERSION) throw new IOException("session table version " + version + ", expected " + VERSION);
+    in.readLong();
+    int count = in.readInt();
+    byte[] scratch = new byte[8192];
+    for (int i = 0; i < count; i++) {
+      in.readLong();
+      in.readLong();
+      in.readInt();
+      in.readLong();
+      in.readLong();
+      int results = in.readInt();
+      for (int j = 0; j < results; j++) {
+        in.readLong();
+        int length = in.readInt();
+        if (length < 0 || length > 1 << 30) throw new IOException("cached answer of " + length + " bytes");
+        while (length > 0) {
+          int n = Math.min(length, scratch.length);
+          in.readFully(scratch, 0, n);
+          length -= n;
+        }
+      }
+    }
+  }
+
   void clear() {
     sessions.clear();
     now = 0;

@@ -134,6 +134,70 @@ final class SnapshotFiles {
     }
   }
 
+  /**
+   * The snapshot at (index, term) as a {@link io.pekkoraft.consensus.StoredSnapshot}: its state's Kryo bytes
+   * streamed from the file (header checked, session table skipped), for a state machine that reads parts of
+   * its snapshot back later. The file is opened at each {@code openState}.
+   */
+  io.pekkoraft.consensus.StoredSnapshot stored(long index, long term, KryoCodec codec) {
+    return new io.pekkoraft.consensus.StoredSnapshot() {
+      @Override
+      public long index() {
+        return index;
+      }
+
+      @Override
+      public long term() {
+        return term;
+      }
+
+      @Override
+      public InputStream openState() {
+        Path file = path(index, term);
+        InputStream in = null;
+        try {
+          in = new BufferedInputStream(Files.newInputStream(file), 64 * 1024);
+          DataInputStream header = new DataInputStream(in);
+          long magic = header.readLong();
+          long i = header.readLong();
+          long t = header.readLong();
+          if ((magic != MAGIC && magic != MAGIC_STATE_ONLY) || i != index || t != term) {
+            throw new IllegalStateException("the snapshot file " + file + " is not the snapshot at " + index + "@" + term
+                + " (header " + Long.toHexString(magic) + ", " + i + "@" + t + ")");
+          }
+          ZstdInputStream zstd = new ZstdInputStream(in);
+          if (magic == MAGIC) SessionTable.skip(new DataInputStream(zstd));
+          return zstd;
+        } catch (IOException e) {
+          closeQuietly(in);
+          throw new IllegalStateException("cannot read the snapshot file " + file + ": " + e, e);
+        } catch (RuntimeException e) {
+          closeQuietly(in);
+          throw e;
+        }
+      }
+
+      @Override
+      public Object decode(byte[] bytes) {
+        return codec.fromBytes(bytes);
+      }
+
+      @Override
+      public String toString() {
+        return path(index, term).toString();
+      }
+    };
+  }
+
+  private static void closeQuietly(InputStream in) {
+    if (in == null) return;
+    try {
+      in.close();
+    } catch (IOException ignored) {
+      // already failing
+    }
+  }
+
   /** Whether the snapshot at (index, term) is here with {@code bytes} bytes. */
   boolean has(long index, long term, long bytes) {
     Path file = path(index, term);

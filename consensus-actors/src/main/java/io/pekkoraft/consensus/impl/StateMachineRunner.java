@@ -245,6 +245,7 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
     }
     // A class Kryo cannot serialize, or a disk that cannot take the file, stops the node.
     long bytes = files.write(lastApplied, lastAppliedTerm, snapshot, sessions, codec);
+    stateMachine.snapshotStored(files.stored(lastApplied, lastAppliedTerm, codec));
     server.tell(new Internal.SnapshotTaken(lastApplied, lastAppliedTerm, bytes));
     appliedSinceSnapshot = 0;
     scheduleTimedSnapshot();
@@ -254,7 +255,7 @@ final class StateMachineRunner extends AbstractBehavior<StateMachineRunner.Comma
     if (r.index() <= lastApplied) {
       throw new IllegalStateException("restoring a snapshot at " + r.index() + " but " + lastApplied + " is applied");
     }
-    stateMachine.restore(files.read(r.index(), r.term(), sessions, codec));
+    stateMachine.restore(files.read(r.index(), r.term(), sessions, codec), files.stored(r.index(), r.term(), codec));
     history.restored(r.index());
     lastApplied = r.index();
     lastAppliedTerm = r.term();

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
 import java.util.function.UnaryOperator;
 import org.apache.pekko.actor.typed.ActorRef;
 
@@ -31,12 +32,20 @@ final class BehaviorSim implements AutoCloseable {
 
   BehaviorSim(int n, long seed, String extraConfig,
       UnaryOperator<ReplicatedEntity<TestCounter.Command, TestCounter.Added, Long>> settings) {
+    this(n, seed, extraConfig, settings, (member, e) -> e);
+  }
+
+  /** {@code storeSettings} adds a member's own settings of its state machine (what it keeps in memory). */
+  BehaviorSim(int n, long seed, String extraConfig,
+      UnaryOperator<ReplicatedEntity<TestCounter.Command, TestCounter.Added, Long>> settings,
+      BiFunction<String, ReplicatedEntity<TestCounter.Command, TestCounter.Added, Long>,
+          ReplicatedEntity<TestCounter.Command, TestCounter.Added, Long>> storeSettings) {
     this.settings = settings;
     this.c = SimCluster.startWith(n, seed,
         "pekko-raft.serialization.registrars += \"" + TestKryoRegistrar.class.getName() + "\"\n" + extraConfig,
         (member, instance) -> {
-          EntityStore<TestCounter.Command, TestCounter.Added, Long> store = settings.apply(
-              ReplicatedEntity.of(SimCluster.GROUP, id -> new TestCounter(id, member, instance, recorder))).newStore();
+          EntityStore<TestCounter.Command, TestCounter.Added, Long> store = storeSettings.apply(member, settings.apply(
+              ReplicatedEntity.of(SimCluster.GROUP, id -> new TestCounter(id, member, instance, recorder)))).newStore();
           stores.put(member, store);
           instances.put(member, instance);
           return store;

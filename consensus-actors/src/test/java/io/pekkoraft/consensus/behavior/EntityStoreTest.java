@@ -3,6 +3,7 @@ package io.pekkoraft.consensus.behavior;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pekkoraft.consensus.AppliedEntry;
 import io.pekkoraft.consensus.behavior.EntityMessages.Accepted;
@@ -10,7 +11,16 @@ import io.pekkoraft.consensus.behavior.EntityMessages.Conflict;
 import io.pekkoraft.consensus.behavior.EntityMessages.Duplicate;
 import io.pekkoraft.consensus.behavior.EntityMessages.Proposal;
 import io.pekkoraft.consensus.behavior.EntityMessages.StaleTerm;
+import io.pekkoraft.consensus.StoredSnapshot;
+import io.pekkoraft.consensus.impl.ConsensusKryoRegistrar;
+import io.pekkoraft.persistence.serialization.KryoCodec;
+import io.pekkoraft.persistence.serialization.PersistenceKryoRegistrar;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -85,6 +95,81 @@ class EntityStoreTest {
     assertEquals(new EntityStore.Entity<>(5L, 1), restored.entity("a"));
     assertEquals(new EntityStore.Entity<>(7L, 1), restored.entity("b"));
     assertEquals(new Duplicate(1, 7L), restored.apply(add("b", 2, 1, 7, "c", 2), at(3, 2, 0)));
+  }
+
+  @Test
+  void aStateOutOfMemoryIsReadBackAloneFromItsRecordInTheStoredSnapshot() {
+    // A passivated entity's state leaves memory once a stored snapshot holds it; a store restored from that
+    // snapshot builds no state at all, a command's read builds exactly the one it needs, and the next
+    // snapshot carries the records of the states still out of memory over without building them.
+    KryoCodec codec = KryoCodec.create(getClass().getClassLoader(), List.of(new PersistenceKryoRegistrar(),
+        new ConsensusKryoRegistrar(), new BehaviorKryoRegistrar(), new TestKryoRegistrar()));
+    var s = store();
+    s.apply(add("a", 1, 0, 5, "c", 1), at(1, 1, 0));
+    s.apply(add("b", 1, 0, 7, "c", 2), at(2, 1, 0));
+    s.apply(add("c", 1, 0, 9, "c", 3), at(3, 1, 0));
+    s.passivate("a");
+    assertEquals(Set.of("a", "b", "c"), s.statesInMemory(), "changed since the latest snapshot: kept");
+    Stored first = new Stored(codec, s.snapshot());
+    s.snapshotStored(first);
+    assertEquals(Set.of("b", "c"), s.statesInMemory(), "passivated and now in the snapshot: out of memory");
+    assertEquals(new EntityStore.Entity<>(5L, 1), s.entity("a"), "read back from its record");
+    assertEquals(1, first.decoded.get(), "one state built");
+
+    var restored = store();
+    restored.restore(codec.fromStream(first.openState()), first);
+    assertEquals(Set.of(), restored.statesInMemory(), "a restored store holds no state");
+    assertEquals(1, first.decoded.get(), "and built none");
+    assertEquals(new Accepted(2), restored.apply(add("b", 2, 1, 1, "c2", 1), at(4, 2, 0)));
+    assertEquals(Set.of("b"), restored.statesInMemory());
+    assertEquals(2, first.decoded.get(), "the event read b's state alone");
+    assertEquals(1, restored.activations());
+
+    Stored second = new Stored(codec, restored.snapshot());
+    restored.snapshotStored(second);
+    assertEquals(2, first.decoded.get(), "a and c carried over as records, not built");
+    var third = store();
+    third.restore(codec.fromStream(second.openState()), second);
+    assertEquals(new EntityStore.Entity<>(5L, 1), third.entity("a"));
+    assertEquals(new EntityStore.Entity<>(8L, 2), third.entity("b"));
+    assertEquals(new EntityStore.Entity<>(9L, 1), third.entity("c"));
+    assertEquals(3, second.decoded.get());
+    assertTrue(third.statesInMemory().containsAll(Set.of("a", "b", "c")));
+  }
+
+  /** A snapshot "file" in memory, as the runner writes it (Kryo, class first), counting the states built. */
+  private static final class Stored implements StoredSnapshot {
+    final KryoCodec codec;
+    final byte[] bytes;
+    final AtomicInteger decoded = new AtomicInteger();
+
+    Stored(KryoCodec codec, Object snapshot) {
+      this.codec = codec;
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      codec.toStream(snapshot, out);
+      this.bytes = out.toByteArray();
+    }
+
+    @Override
+    public long index() {
+      return 0;
+    }
+
+    @Override
+    public long term() {
+      return 0;
+    }
+
+    @Override
+    public InputStream openState() {
+      return new ByteArrayInputStream(bytes);
+    }
+
+    @Override
+    public Object decode(byte[] b) {
+      decoded.incrementAndGet();
+      return codec.fromBytes(b);
+    }
   }
 
   @Test

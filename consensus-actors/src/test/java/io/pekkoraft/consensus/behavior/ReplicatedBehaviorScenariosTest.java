@@ -173,6 +173,73 @@ class ReplicatedBehaviorScenariosTest {
   }
 
   @Test
+  void anIdleEntitysStateLeavesEveryMemberAndComesBackWithTheEventsCommittedWhileItWasOut() {
+    // Once a snapshot holds "a" as it is and it has been idle, no member holds its state. A new leader reads
+    // it back for a command; a follower applies that command's event to the state it reads back, and the old
+    // leader, cut off meanwhile, catches up; after a restart of every member the state is rebuilt from the
+    // snapshot and the log.
+    try (BehaviorSim s = new BehaviorSim(3, 7010, "pekko-raft.snapshot.every-entries = 5\n"
+        + "pekko-raft.snapshot.trailing-entries = 1\n", e -> e.withPassivateAfter(Duration.ofSeconds(1)))) {
+      String old = s.c.awaitOneLeader(WAIT);
+      for (int i = 1; i <= 8; i++) await(s, s.add(old, "a", 1));
+      s.c.advance(Duration.ofSeconds(3));
+      for (int i = 1; i <= 6; i++) await(s, s.add(old, "b", 1)); // later log time, and a snapshot after "a"'s events
+      for (String m : s.c.members()) {
+        assertTrue(s.c.advanceUntil(() -> s.store(m).seqNr("b") == 6, WAIT), m);
+        assertFalse(s.store(m).statesInMemory().contains("a"), m + " holds the state of the idle entity: "
+            + s.store(m).statesInMemory());
+      }
+
+      for (int i = 1; i <= 5; i++) await(s, s.add(old, "b", 1)); // a snapshot that carries "a"'s record over
+      for (String m : s.c.members()) assertTrue(s.c.advanceUntil(() -> s.store(m).seqNr("b") == 11, WAIT), m);
+
+      s.c.network.isolate(old);
+      String next = s.c.awaitOneLeader(WAIT);
+      String follower = s.c.members().stream().filter(m -> !m.equals(old) && !m.equals(next)).findFirst().orElseThrow();
+      long readBefore = s.store(next).activations();
+      long followerReadBefore = s.store(follower).activations();
+      assertEquals(18L, await(s, s.add(next, "a", 10)), "the new leader decided on the state read back");
+      assertEquals(readBefore + 1, s.store(next).activations(), "read back once from the snapshot");
+      assertTrue(s.c.advanceUntil(() -> s.store(follower).seqNr("a") == 9, WAIT), "the follower applies the event");
+      assertEquals(followerReadBefore + 1, s.store(follower).activations(), "to the state it read back");
+      assertEquals(18L, s.value(follower, "a"));
+
+      s.c.network.reconnect(old); // from the log, or from the new leader's snapshot
+      assertTrue(s.c.advanceUntil(() -> s.store(old).seqNr("a") == 9, WAIT), "the old leader catches up");
+      assertEquals(18L, s.value(old, "a"));
+      assertEquals(19L, await(s, s.add(next, "a", 1)), "an event after the latest snapshot, most likely");
+
+      for (String m : s.c.members()) s.crash(m);
+      for (String m : s.c.members()) s.restart(m);
+      String afterRestart = s.c.awaitOneLeader(WAIT);
+      assertEquals(19L, await(s, s.get(afterRestart, "a")), "rebuilt from the snapshot and the log");
+      for (String m : s.c.members()) assertTrue(s.c.advanceUntil(() -> s.value(m, "a") == 19L, WAIT), m);
+    }
+  }
+
+  @Test
+  void eventsApplyInTheSameOrderOnEveryMemberWhetherTheirStatesWereInMemoryOrNot() {
+    // One member (node-1) keeps a single state in memory and reads the others back from its snapshots at almost every
+    // event; the others keep all of them. Every member applies the same events in the same order, to the
+    // same states.
+    try (BehaviorSim s = new BehaviorSim(3, 7011, "pekko-raft.snapshot.every-entries = 3\n",
+        e -> e, (member, e) -> member.equals("node-1") ? e.withStatesMax(1) : e)) {
+      String leader = s.c.awaitOneLeader(WAIT);
+      for (int i = 0; i < 30; i++) await(s, s.add(leader, "e" + (i % 4), i + 1));
+      assertTrue(s.c.advanceUntil(() -> s.c.members().stream().allMatch(m ->
+          s.recorder.appliedBy(s.instance(m)).size() == 30), WAIT));
+      List<TestCounter.Added> order = s.recorder.appliedBy(s.instance("node-1"));
+      for (String m : s.c.members()) assertEquals(order, s.recorder.appliedBy(s.instance(m)), m);
+      for (int e = 0; e < 4; e++) {
+        long sum = 0;
+        for (int i = e; i < 30; i += 4) sum += i + 1;
+        for (String m : s.c.members()) assertEquals(sum, s.value(m, "e" + e), m + " e" + e);
+      }
+      assertTrue(s.store("node-1").activations() >= 10, "node-1 read states back: " + s.store("node-1").activations());
+    }
+  }
+
+  @Test
   void aStashedCommandIsHandledAfterTheNextEventsAreApplied() {
     try (BehaviorSim s = new BehaviorSim(3, 7007)) {
       String leader = s.c.awaitOneLeader(WAIT);
