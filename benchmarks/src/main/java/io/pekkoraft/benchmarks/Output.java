@@ -36,10 +36,18 @@ final class Output {
 
   /** One result line: the common fields, then {@code fields} in their order. */
   static void result(String result, Map<String, ?> fields) {
+    result("W1", "pekko-raft", VERSION, result, fields);
+  }
+
+  /**
+   * One result line of another workload or peer: {@code "bench"}, {@code "peer"} and {@code "version"} (the
+   * peer's), then {@code result} and {@code fields} in their order.
+   */
+  static void result(String bench, String peer, String version, String result, Map<String, ?> fields) {
     Map<String, Object> line = new LinkedHashMap<>();
-    line.put("bench", "W1");
-    line.put("peer", "pekko-raft");
-    line.put("version", VERSION);
+    line.put("bench", bench);
+    line.put("peer", peer);
+    line.put("version", version);
     line.put("result", result);
     line.putAll(fields);
     String text;

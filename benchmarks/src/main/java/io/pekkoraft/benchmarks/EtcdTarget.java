@@ -1,0 +1,27 @@
+package io.pekkoraft.benchmarks;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A three-member cluster serving etcd's v3 API that {@code bin/bench etcd} measures: ours
+ * ({@link PekkoRaftEtcdTarget}) or etcd itself ({@link EtcdProcessTarget}). {@link #close()} stops it and
+ * deletes its data.
+ */
+interface EtcdTarget extends AutoCloseable {
+
+  /** The output lines' {@code peer}. */
+  String peer();
+
+  /** The output lines' {@code version}: the peer's. */
+  String version();
+
+  /** Every member's client endpoint, {@code http://127.0.0.1:<port>}, as jetcd takes them. */
+  List<String> endpoints();
+
+  /** What the settings line says about this cluster (its settings, where its data is). */
+  Map<String, Object> settings();
+
+  @Override
+  void close();
+}
