@@ -145,29 +145,46 @@ final class EtcdBench {
     return s;
   }
 
+  /** jetcd-core's version, from its jar's name on the class path (its manifest has none). */
   private static String jetcdVersion() {
-    String v = Client.class.getPackage().getImplementationVersion();
-    return v == null ? "(version not in its manifest)" : v;
+    try {
+      String jar = Path.of(Client.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getFileName().toString();
+      return jar.startsWith("jetcd-core-") && jar.endsWith(".jar")
+          ? jar.substring("jetcd-core-".length(), jar.length() - ".jar".length()) : "(from " + jar + ")";
+    } catch (java.net.URISyntaxException | RuntimeException e) {
+      return "(version unknown: " + e + ")";
+    }
   }
 
-  /** The figures of both targets per client count, for people: ops/s, p50 and p99 of Put and Get together. */
+  /**
+   * The figures of the targets per client count, for people: ops/s, p50 and p99 of Put and Get together, then
+   * the p50 of Put and of Get apart, and the errors.
+   */
   private static void sideBySide(EtcdOptions options, Map<String, List<EtcdLoad.Result>> figures) {
     if (figures.isEmpty()) return;
-    List<String> peers = List.copyOf(figures.keySet());
-    StringBuilder head = new StringBuilder(String.format("%-8s", "clients"));
-    for (String peer : peers) head.append(String.format(" | %-40s", peer + ": ops/s, p50 / p99 ms (put, get)"));
-    Output.comment("side by side, Put and Get together (ops/s, p50 / p99 ms), then Put and Get p50 ms:");
+    String column = " | %9s %8s %8s %8s %8s %6s";
+    StringBuilder peers = new StringBuilder(String.format("%7s", ""));
+    StringBuilder head = new StringBuilder(String.format("%7s", "clients"));
+    for (String peer : figures.keySet()) {
+      peers.append(String.format(" | %-54s", peer));
+      head.append(String.format(column, "ops/s", "p50 ms", "p99 ms", "put p50", "get p50", "errors"));
+    }
+    Output.comment("side by side (ops/s, p50 and p99 of Put and Get together; p50 of each; errors):");
+    Output.comment(peers.toString());
     Output.comment(head.toString());
     for (int i = 0; i < options.clients().size(); i++) {
-      StringBuilder line = new StringBuilder(String.format("%-8d", options.clients().get(i)));
-      for (String peer : peers) {
-        EtcdLoad.Result r = figures.get(peer).get(i);
-        line.append(String.format(" | %9.1f  %7.3f / %7.3f  (%.3f, %.3f)%s", r.opsPerSecond(),
-            r.all().p50Nanos() / 1e6, r.all().p99Nanos() / 1e6, r.puts().p50Nanos() / 1e6, r.gets().p50Nanos() / 1e6,
-            r.putErrors() + r.getErrors() > 0 ? " errors " + (r.putErrors() + r.getErrors()) : ""));
+      StringBuilder line = new StringBuilder(String.format("%7d", options.clients().get(i)));
+      for (List<EtcdLoad.Result> results : figures.values()) {
+        EtcdLoad.Result r = results.get(i);
+        line.append(String.format(column, String.format("%.1f", r.opsPerSecond()), ms(r.all().p50Nanos()),
+            ms(r.all().p99Nanos()), ms(r.puts().p50Nanos()), ms(r.gets().p50Nanos()), r.putErrors() + r.getErrors()));
       }
       Output.comment(line.toString());
     }
+  }
+
+  private static String ms(long nanos) {
+    return String.format("%.3f", nanos / 1e6);
   }
 
   private static void result(EtcdTarget target, String result, Map<String, ?> fields) {
