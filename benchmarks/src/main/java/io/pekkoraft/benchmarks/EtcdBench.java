@@ -27,12 +27,15 @@ final class EtcdBench {
 
   static final String BENCH = "etcd";
 
+  /** One client count's figures for the side-by-side table; {@code cpuUsPerOp} -1 when not measured. */
+  private record Row(EtcdLoad.Result result, double cpuUsPerOp) {}
+
   private EtcdBench() {}
 
   /** Runs the workload; true when every check held (a target that could not run is skipped, not failed). */
   static boolean run(EtcdOptions options) throws Exception {
     Path root = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "pekko-raft-etcd-bench-");
-    Map<String, List<EtcdLoad.Result>> figures = new LinkedHashMap<>();
+    Map<String, List<Row>> figures = new LinkedHashMap<>();
     boolean ok = true;
     try {
       for (Target target : options.targets()) {
@@ -40,7 +43,7 @@ final class EtcdBench {
         Optional<EtcdTarget> started = start(target, dir);
         if (started.isEmpty()) continue;
         try (EtcdTarget cluster = started.get()) {
-          List<EtcdLoad.Result> results = new ArrayList<>();
+          List<Row> results = new ArrayList<>();
           ok &= measure(cluster, options, root, results);
           figures.put(cluster.peer(), results);
         }
@@ -73,7 +76,7 @@ final class EtcdBench {
   }
 
   /** Every client count on {@code target}, then the consistency check; true when no check failed. */
-  private static boolean measure(EtcdTarget target, EtcdOptions options, Path root, List<EtcdLoad.Result> results)
+  private static boolean measure(EtcdTarget target, EtcdOptions options, Path root, List<Row> results)
       throws Exception {
     result(target, "settings", settings(target, options, root));
     boolean ok = true;
@@ -81,13 +84,31 @@ final class EtcdBench {
     for (int clients : options.clients()) {
       Output.comment(target.peer() + ": " + clients + " clients, " + options.warmupSeconds() + " s warm-up, "
           + options.measureSeconds() + " s measured");
+      long cpuBefore = cpuNanos(target);
       EtcdLoad.Result r = EtcdLoad.run(target.endpoints(), clients, options);
-      result(target, "throughput", r.fields());
-      results.add(r);
+      long cpuNanos = cpuNanos(target) - cpuBefore;
+      Map<String, Object> fields = r.fields();
+      double cpuUsPerOp = -1;
+      if (cpuBefore >= 0 && cpuNanos >= 0 && r.answered() > 0) {
+        cpuUsPerOp = Math.round(cpuNanos / 100.0 / r.answered()) / 10.0;
+        fields.put("cpu_us_per_op", cpuUsPerOp);
+      }
+      result(target, "throughput", fields);
+      results.add(new Row(r, cpuUsPerOp));
       lastPuts.addAll(r.lastPuts());
       ok &= r.staleReads() == 0 && r.putOrderViolations() == 0 && r.getRevisionWentBack() == 0;
     }
     return consistency(target, lastPuts) && ok;
+  }
+
+  /**
+   * CPU time of everything the run uses: this JVM (the clients, and our members) and the target's own processes
+   * (etcd's); -1 when one is not reported. Per op it shows the cost of the path even on a busy machine.
+   */
+  private static long cpuNanos(EtcdTarget target) {
+    long jvm = W1.processCpuNanos();
+    long others = target.otherProcessesCpuNanos();
+    return jvm < 0 || others < 0 ? -1 : jvm + others;
   }
 
   /** Each client's last acknowledged Put, of every client count, read back linearizably through a fresh client. */
@@ -158,26 +179,28 @@ final class EtcdBench {
 
   /**
    * The figures of the targets per client count, for people: ops/s, p50 and p99 of Put and Get together, then
-   * the p50 of Put and of Get apart, and the errors.
+   * the p50 of Put and of Get apart, the errors, and the CPU time per op.
    */
-  private static void sideBySide(EtcdOptions options, Map<String, List<EtcdLoad.Result>> figures) {
+  private static void sideBySide(EtcdOptions options, Map<String, List<Row>> figures) {
     if (figures.isEmpty()) return;
-    String column = " | %9s %8s %8s %8s %8s %6s";
+    String column = " | %9s %8s %8s %8s %8s %6s %7s";
     StringBuilder peers = new StringBuilder(String.format("%7s", ""));
     StringBuilder head = new StringBuilder(String.format("%7s", "clients"));
     for (String peer : figures.keySet()) {
-      peers.append(String.format(" | %-54s", peer));
-      head.append(String.format(column, "ops/s", "p50 ms", "p99 ms", "put p50", "get p50", "errors"));
+      peers.append(String.format(" | %-62s", peer));
+      head.append(String.format(column, "ops/s", "p50 ms", "p99 ms", "put p50", "get p50", "errors", "cpu us"));
     }
-    Output.comment("side by side (ops/s, p50 and p99 of Put and Get together; p50 of each; errors):");
+    Output.comment("side by side (ops/s, p50 and p99 of Put and Get together; p50 of each; errors; CPU us per op):");
     Output.comment(peers.toString());
     Output.comment(head.toString());
     for (int i = 0; i < options.clients().size(); i++) {
       StringBuilder line = new StringBuilder(String.format("%7d", options.clients().get(i)));
-      for (List<EtcdLoad.Result> results : figures.values()) {
-        EtcdLoad.Result r = results.get(i);
+      for (List<Row> rows : figures.values()) {
+        EtcdLoad.Result r = rows.get(i).result();
+        double cpu = rows.get(i).cpuUsPerOp();
         line.append(String.format(column, String.format("%.1f", r.opsPerSecond()), ms(r.all().p50Nanos()),
-            ms(r.all().p99Nanos()), ms(r.puts().p50Nanos()), ms(r.gets().p50Nanos()), r.putErrors() + r.getErrors()));
+            ms(r.all().p99Nanos()), ms(r.puts().p50Nanos()), ms(r.gets().p50Nanos()), r.putErrors() + r.getErrors(),
+            cpu < 0 ? "-" : String.format("%.0f", cpu)));
       }
       Output.comment(line.toString());
     }

@@ -46,10 +46,10 @@ final class EtcdLoad {
     }
   }
 
-  /** What one client count produced. */
+  /** What one client count produced; {@code answered} counts every Put and Get answered, warm-up included. */
   record Result(int clients, double measureSeconds, LatencySummary puts, LatencySummary gets, LatencySummary all,
       long putErrors, long getErrors, long putOrderViolations, long getRevisionWentBack, long staleReads,
-      List<LastPut> lastPuts) {
+      List<LastPut> lastPuts, long answered) {
 
     double opsPerSecond() {
       return all.count() / measureSeconds;
@@ -117,6 +117,7 @@ final class EtcdLoad {
     List<Thread> threads = new ArrayList<>();
     LastPut[] lastPuts = new LastPut[clients];
     long[] staleReads = new long[clients];
+    long[] answered = new long[clients];
     CountDownLatch ready = new CountDownLatch(clients);
     CountDownLatch go = new CountDownLatch(1);
     long[] window = new long[2];
@@ -132,7 +133,7 @@ final class EtcdLoad {
         ready.countDown();
         try {
           go.await();
-          closedLoop(jetcd.getKVClient(), clients, client, options.payloadBytes(), puts, gets, window, lastPuts, staleReads);
+          closedLoop(jetcd.getKVClient(), clients, client, options.payloadBytes(), puts, gets, window, lastPuts, staleReads, answered);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
@@ -154,12 +155,12 @@ final class EtcdLoad {
         getTallies.stream().mapToLong(ClientTally::errors).sum(),
         putTallies.stream().mapToLong(ClientTally::orderViolations).sum(),
         getTallies.stream().mapToLong(ClientTally::orderViolations).sum(), Arrays.stream(staleReads).sum(),
-        Arrays.stream(lastPuts).filter(p -> p != null).toList());
+        Arrays.stream(lastPuts).filter(p -> p != null).toList(), Arrays.stream(answered).sum());
   }
 
   /** Put, wait, Get, wait, repeat, until the window has ended; the call in flight at its end still completes. */
   private static void closedLoop(KV kv, int clients, int client, int payloadBytes, ClientTally puts, ClientTally gets,
-      long[] window, LastPut[] lastPuts, long[] staleReads) throws InterruptedException {
+      long[] window, LastPut[] lastPuts, long[] staleReads, long[] answered) throws InterruptedException {
     byte[] filler = filler(client, payloadBytes);
     long timeout = BenchCluster.STEP_TIMEOUT.toMillis();
     for (long n = 0; System.nanoTime() - window[1] < 0; n++) {
@@ -174,6 +175,7 @@ final class EtcdLoad {
         long received = System.nanoTime();
         puts.reply(putRevision, received - sent, inWindow(received, window));
         lastPuts[client] = new LastPut(key, value, new ArrayList<>());
+        answered[client]++;
       } catch (ExecutionException | TimeoutException e) {
         puts.error(inWindow(System.nanoTime(), window), true);
         LastPut last = lastPuts[client];
@@ -186,6 +188,7 @@ final class EtcdLoad {
         long received = System.nanoTime();
         long revision = got.getHeader().getRevision();
         gets.read(revision, received - sent, inWindow(received, window));
+        answered[client]++;
         byte[] read = got.getKvs().isEmpty() ? null : got.getKvs().get(0).getValue().getBytes();
         if (revision < putRevision || !Arrays.equals(read, value)) staleReads[client]++;
       } catch (ExecutionException | TimeoutException e) {

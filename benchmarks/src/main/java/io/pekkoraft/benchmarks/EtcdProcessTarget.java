@@ -159,6 +159,17 @@ final class EtcdProcessTarget implements EtcdTarget {
   }
 
   @Override
+  public long otherProcessesCpuNanos() {
+    long sum = 0;
+    for (Member m : members) {
+      java.util.Optional<Duration> cpu = m.process().info().totalCpuDuration();
+      if (cpu.isEmpty()) return -1;
+      sum += cpu.get().toNanos();
+    }
+    return sum;
+  }
+
+  @Override
   public Map<String, Object> settings() {
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("members", "three etcd processes on this machine (the benchmark's clients are in the JVM, apart)");

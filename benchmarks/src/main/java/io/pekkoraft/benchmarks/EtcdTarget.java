@@ -19,6 +19,12 @@ interface EtcdTarget extends AutoCloseable {
   /** Every member's client endpoint, {@code http://127.0.0.1:<port>}, as jetcd takes them. */
   List<String> endpoints();
 
+  /**
+   * CPU time so far of the target's processes other than this JVM (0 when the members are in this JVM), -1 when
+   * the system does not report it.
+   */
+  long otherProcessesCpuNanos();
+
   /** What the settings line says about this cluster (its settings, where its data is). */
   Map<String, Object> settings();
 

@@ -75,6 +75,11 @@ final class PekkoRaftEtcdTarget implements EtcdTarget {
   }
 
   @Override
+  public long otherProcessesCpuNanos() {
+    return 0;
+  }
+
+  @Override
   public Map<String, Object> settings() {
     Config c = cluster.system(cluster.memberIds().get(0)).settings().config();
     Map<String, Object> s = new LinkedHashMap<>();

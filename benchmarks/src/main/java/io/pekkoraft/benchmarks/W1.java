@@ -150,7 +150,7 @@ final class W1 {
    * write path costs, even on a machine busy with other work, where throughput alone says little. -1 when
    * the JVM does not report it.
    */
-  private static long processCpuNanos() {
+  static long processCpuNanos() {
     return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
         ? os.getProcessCpuTime() : -1;
   }
