@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * The entry point of {@code bin/bench}: {@code bench w1 [flags]}, {@code bench reads [flags]},
- * {@code bench log-memory [flags]}. Exit codes: 0 when the run completed and
+ * {@code bench log-memory [flags]}, {@code bench etcd [flags]}. Exit codes: 0 when the run completed and
  * every check held, 1 when a check failed or the run broke, 2 for a bad command line.
  */
 public final class Bench {
@@ -18,12 +18,13 @@ public final class Bench {
   static int run(List<String> args) {
     if (!args.isEmpty() && args.get(0).equals("log-memory")) return logMemory(args.subList(1, args.size()));
     if (!args.isEmpty() && args.get(0).equals("reads")) return reads(args.subList(1, args.size()));
+    if (!args.isEmpty() && args.get(0).equals("etcd")) return etcd(args.subList(1, args.size()));
     if (args.isEmpty() || !args.get(0).equals("w1")) {
       if (!args.isEmpty() && (args.get(0).equals("--help") || args.get(0).equals("-h"))) {
         System.out.print(W1Options.USAGE);
         return 0;
       }
-      System.err.println("bench: the first argument names the workload: w1, reads or log-memory"
+      System.err.println("bench: the first argument names the workload: w1, reads, log-memory or etcd"
           + (args.isEmpty() ? "" : " (got '" + args.get(0) + "')"));
       System.err.print(W1Options.USAGE);
       return 2;
@@ -89,6 +90,31 @@ public final class Bench {
     try {
       boolean ok = LogMemory.run(options);
       if (!ok) Output.comment("FAILED: the cut-off member did not catch up, or a command failed");
+      return ok ? 0 : 1;
+    } catch (Exception e) {
+      Output.comment("FAILED: " + e);
+      e.printStackTrace();
+      return 1;
+    }
+  }
+
+  /** 0 when every check held (a target that cannot run, etcd without an etcd on PATH, is skipped). */
+  private static int etcd(List<String> args) {
+    EtcdOptions options;
+    try {
+      options = EtcdOptions.parse(args);
+    } catch (W1Options.HelpRequested help) {
+      System.out.print(EtcdOptions.USAGE);
+      return 0;
+    } catch (W1Options.UsageException e) {
+      System.err.println("bench etcd: " + e.getMessage());
+      System.err.print(EtcdOptions.USAGE);
+      return 2;
+    }
+    Output.capture();
+    try {
+      boolean ok = EtcdBench.run(options);
+      if (!ok) Output.comment("FAILED: a check did not hold (see the throughput and consistency lines)");
       return ok ? 0 : 1;
     } catch (Exception e) {
       Output.comment("FAILED: " + e);

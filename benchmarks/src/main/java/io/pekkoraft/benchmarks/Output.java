@@ -43,12 +43,20 @@ final class Output {
     return VERSION;
   }
 
-  /** One result line: the common fields, then {@code fields} in their order. */
+  /** One result line of W1: the common fields (the peer set by {@link #peer}), then {@code fields} in their order. */
   static void result(String result, Map<String, ?> fields) {
+    result("W1", peer, peerVersion, result, fields);
+  }
+
+  /**
+   * One result line of another workload or peer: {@code "bench"}, {@code "peer"} and {@code "version"} (the
+   * peer's), then {@code result} and {@code fields} in their order.
+   */
+  static void result(String bench, String peer, String version, String result, Map<String, ?> fields) {
     Map<String, Object> line = new LinkedHashMap<>();
-    line.put("bench", "W1");
+    line.put("bench", bench);
     line.put("peer", peer);
-    line.put("version", peerVersion);
+    line.put("version", version);
     line.put("result", result);
     line.putAll(fields);
     String text;
