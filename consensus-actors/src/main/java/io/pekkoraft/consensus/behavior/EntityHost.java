@@ -17,6 +17,8 @@ import io.pekkoraft.consensus.behavior.EntityMessages.Proposal;
 import io.pekkoraft.consensus.behavior.EntityMessages.ProposalResult;
 import io.pekkoraft.consensus.behavior.EntityMessages.SeqNrQuery;
 import io.pekkoraft.consensus.behavior.EntityMessages.StaleTerm;
+import io.pekkoraft.consensus.protocol.MembershipReply;
+import io.pekkoraft.consensus.protocol.MembershipRequest;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -95,6 +97,9 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
 
   private record MembershipSeen(MembershipChanged event) implements HostCommand, NoSerializationVerificationNeeded {}
 
+  /** The answer to this member's own question for the group's membership (null: none in time). */
+  private record MembershipAnswered(MembershipReply reply) implements HostCommand, NoSerializationVerificationNeeded {}
+
   private record Proposed(String entityId, long token, ProposalResult result, Throwable failure)
       implements HostCommand, NoSerializationVerificationNeeded {}
 
@@ -127,6 +132,8 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
   /** A non-member's host: it asks the members' hosts in turn when no leader is known. */
   private final boolean caller;
   private int nextMember;
+  /** A member's host asked its server for the group's membership and waits for the answer. */
+  private boolean membershipAsked;
   /** This actor, for the callbacks of futures (they run on other threads, where the context must not be used). */
   private final ActorRef<HostCommand> self;
 
@@ -237,6 +244,7 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
         .onMessage(CaughtUp.class, this::onCaughtUp)
         .onMessage(RoleSeen.class, this::onRoleSeen)
         .onMessage(MembershipSeen.class, this::onMembershipSeen)
+        .onMessage(MembershipAnswered.class, this::onMembershipAnswered)
         .onMessageEquals(PassivateTick.INSTANCE, this::onPassivateTick)
         .onMessage(GetEntitiesInMemory.class, this::onGetEntitiesInMemory)
         .build();
@@ -259,7 +267,10 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
     }
     if (leaderHint == null) return; // sent again at a tick, once a leader is known
     ActorRef<HostCommand> target = leaderHint.equals(memberId) ? getContext().getSelf() : hosts.apply(leaderHint);
-    if (target == null) return;
+    if (target == null) { // sent again at a tick, once the leader's address is known
+      askMembership();
+      return;
+    }
     long acked = pending.isEmpty() ? nextSeq : pending.firstKey() - 1;
     p.sentAtTick = tick;
     target.tell(new Deliver(p.entityId, p.command, callerId, seq, acked, getContext().getSelf().narrow()));
@@ -303,6 +314,24 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
   private Behavior<HostCommand> onMembershipSeen(MembershipSeen m) {
     MembershipChanged e = m.event();
     if (e.groupId().equals(groupId) && e.memberId().equals(memberId)) hosts.membershipChanged(e.membership());
+    return this;
+  }
+
+  /**
+   * A member's host does not know where the leader named is: its subscription may have started after its
+   * server published the membership it recovered. Ask the group (one question at a time; a follower's server
+   * forwards it to the leader, which records every member's address).
+   */
+  private void askMembership() {
+    if (caller || membershipAsked) return;
+    membershipAsked = true;
+    getContext().ask(MembershipReply.class, group.server(), declaration.attemptTimeout(),
+        replyTo -> new MembershipRequest.GetMembership(0, replyTo), (reply, failure) -> new MembershipAnswered(reply));
+  }
+
+  private Behavior<HostCommand> onMembershipAnswered(MembershipAnswered a) {
+    membershipAsked = false;
+    if (a.reply() instanceof MembershipReply.Status status) hosts.membershipChanged(status.membership());
     return this;
   }
 

@@ -70,9 +70,11 @@ final class HostDirectory implements EntityHost.Hosts {
     return recorded != null ? recorded : bootstrap.get(memberId);
   }
 
+  /** Kept unless older than the one known (its own server's and the leader's answer may cross). */
   @Override
-  public void membershipChanged(Membership m) {
-    membership = m;
+  public synchronized void membershipChanged(Membership m) {
+    Membership known = membership;
+    if (known == null || m.configurationIndex() >= known.configurationIndex()) membership = m;
   }
 
   @Override
