@@ -1,5 +1,7 @@
 package io.pekkoraft.consensus.behavior;
 
+import io.pekkoraft.consensus.Membership;
+import io.pekkoraft.consensus.MembershipChanged;
 import io.pekkoraft.consensus.RaftException;
 import io.pekkoraft.consensus.RaftGroup;
 import io.pekkoraft.consensus.RaftRole;
@@ -15,6 +17,8 @@ import io.pekkoraft.consensus.behavior.EntityMessages.Proposal;
 import io.pekkoraft.consensus.behavior.EntityMessages.ProposalResult;
 import io.pekkoraft.consensus.behavior.EntityMessages.SeqNrQuery;
 import io.pekkoraft.consensus.behavior.EntityMessages.StaleTerm;
+import io.pekkoraft.consensus.protocol.MembershipReply;
+import io.pekkoraft.consensus.protocol.MembershipRequest;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -65,6 +69,22 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
 
   public interface HostCommand {}
 
+  /**
+   * Where the members' hosts are: {@link #apply} gives a member's host, or null while its address is not
+   * known. A member's host tells it the configuration in effect on its server, which records the addresses
+   * of members added at run time; a non-member's host asks {@link #members} in turn while no leader is known.
+   */
+  @FunctionalInterface
+  public interface Hosts extends Function<String, ActorRef<HostCommand>> {
+    /** The configuration in effect on this member's server changed. */
+    default void membershipChanged(Membership membership) {}
+
+    /** The group's members as known here, sorted (asked in turn by a non-member while no leader is known). */
+    default List<String> members() {
+      return List.of();
+    }
+  }
+
   /** A command from this member's {@link EntityRef}; {@code timeout} bounds how long it is sent again. */
   record Submit(String entityId, Object command, Duration timeout) implements HostCommand, NoSerializationVerificationNeeded {}
 
@@ -74,6 +94,11 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
   public record EntitiesInMemory(Set<String> entityIds) implements NoSerializationVerificationNeeded {}
 
   private record RoleSeen(RoleChanged event) implements HostCommand, NoSerializationVerificationNeeded {}
+
+  private record MembershipSeen(MembershipChanged event) implements HostCommand, NoSerializationVerificationNeeded {}
+
+  /** The answer to this member's own question for the group's membership (null: none in time). */
+  private record MembershipAnswered(MembershipReply reply) implements HostCommand, NoSerializationVerificationNeeded {}
 
   private record Proposed(String entityId, long token, ProposalResult result, Throwable failure)
       implements HostCommand, NoSerializationVerificationNeeded {}
@@ -103,10 +128,12 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
   private final RaftGroup<Proposal, SeqNrQuery, Object> group;
   private final Supplier<EntityStore<C, E, S>> store;
   private final ReplicatedEntity<C, E, S> declaration;
-  private final Function<String, ActorRef<HostCommand>> hosts;
-  /** The members to ask in turn when no leader is known (a non-member's host only). */
-  private final List<String> members;
+  private final Hosts hosts;
+  /** A non-member's host: it asks the members' hosts in turn when no leader is known. */
+  private final boolean caller;
   private int nextMember;
+  /** A member's host asked its server for the group's membership and waits for the answer. */
+  private boolean membershipAsked;
   /** This actor, for the callbacks of futures (they run on other threads, where the context must not be used). */
   private final ActorRef<HostCommand> self;
 
@@ -167,28 +194,28 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
 
   public static <C, E, S> Behavior<HostCommand> create(String memberId, RaftGroup<Proposal, SeqNrQuery, Object> group,
       Supplier<EntityStore<C, E, S>> store, ReplicatedEntity<C, E, S> declaration,
-      Function<String, ActorRef<HostCommand>> hosts) {
+      Hosts hosts) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new EntityHost<>(ctx, timers, memberId, group, store,
-        declaration, hosts, List.of())));
+        declaration, hosts)));
   }
 
   /**
    * A host on a node outside the group: it only sends its node's commands to the leader's host, which it finds
-   * by asking {@code members}' hosts in turn.
+   * by asking the hosts of {@code hosts.members()} in turn.
    */
   public static <C, E, S> Behavior<HostCommand> createCaller(String nodeId, ReplicatedEntity<C, E, S> declaration,
-      List<String> members, Function<String, ActorRef<HostCommand>> hosts) {
-    if (members.isEmpty()) throw new IllegalArgumentException("a caller needs the group's members (pekko-raft.members)");
+      Hosts hosts) {
+    if (hosts.members().isEmpty()) throw new IllegalArgumentException("a caller needs the group's members (pekko-raft.members)");
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new EntityHost<C, E, S>(ctx, timers, nodeId, null,
-        null, declaration, hosts, List.copyOf(members))));
+        null, declaration, hosts)));
   }
 
   private EntityHost(ActorContext<HostCommand> ctx, TimerScheduler<HostCommand> timers, String memberId,
       RaftGroup<Proposal, SeqNrQuery, Object> group, Supplier<EntityStore<C, E, S>> store,
-      ReplicatedEntity<C, E, S> declaration, Function<String, ActorRef<HostCommand>> hosts, List<String> members) {
+      ReplicatedEntity<C, E, S> declaration, Hosts hosts) {
     super(ctx);
     this.groupId = declaration.groupId();
-    this.members = members;
+    this.caller = group == null;
     this.memberId = memberId;
     this.group = group;
     this.store = store;
@@ -197,6 +224,10 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
     this.self = ctx.getSelf();
     ctx.getSystem().eventStream().tell(new EventStream.Subscribe<>(RoleChanged.class,
         ctx.messageAdapter(RoleChanged.class, RoleSeen::new)));
+    if (!caller) {
+      ctx.getSystem().eventStream().tell(new EventStream.Subscribe<>(MembershipChanged.class,
+          ctx.messageAdapter(MembershipChanged.class, MembershipSeen::new)));
+    }
     timers.startTimerWithFixedDelay(Tick.INSTANCE, TICK);
     timers.startTimerWithFixedDelay(PassivateTick.INSTANCE, declaration.passivateAfter());
   }
@@ -212,6 +243,8 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
         .onMessage(ReadConfirmed.class, this::onReadConfirmed)
         .onMessage(CaughtUp.class, this::onCaughtUp)
         .onMessage(RoleSeen.class, this::onRoleSeen)
+        .onMessage(MembershipSeen.class, this::onMembershipSeen)
+        .onMessage(MembershipAnswered.class, this::onMembershipAnswered)
         .onMessageEquals(PassivateTick.INSTANCE, this::onPassivateTick)
         .onMessage(GetEntitiesInMemory.class, this::onGetEntitiesInMemory)
         .build();
@@ -228,10 +261,16 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
   }
 
   private void send(long seq, Pending p) {
-    if (leaderHint == null && !members.isEmpty()) leaderHint = members.get(nextMember++ % members.size());
+    if (leaderHint == null && caller) {
+      List<String> members = hosts.members();
+      if (!members.isEmpty()) leaderHint = members.get(nextMember++ % members.size());
+    }
     if (leaderHint == null) return; // sent again at a tick, once a leader is known
     ActorRef<HostCommand> target = leaderHint.equals(memberId) ? getContext().getSelf() : hosts.apply(leaderHint);
-    if (target == null) return;
+    if (target == null) { // sent again at a tick, once the leader's address is known
+      askMembership();
+      return;
+    }
     long acked = pending.isEmpty() ? nextSeq : pending.firstKey() - 1;
     p.sentAtTick = tick;
     target.tell(new Deliver(p.entityId, p.command, callerId, seq, acked, getContext().getSelf().narrow()));
@@ -247,7 +286,7 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
         // Sent again at the next tick, not at once: two members that each name the other as leader (during
         // an election) would otherwise bounce the command between them without end.
         if (o.leaderId() != null) leaderHint = o.leaderId();
-        else if (!members.isEmpty()) leaderHint = null; // a non-member asks the next member
+        else if (caller) leaderHint = null; // a non-member asks the next member
         p.sentAtTick = Long.MIN_VALUE / 2;
       }
       case RETRY -> p.sentAtTick = Long.MIN_VALUE / 2;
@@ -264,10 +303,35 @@ public final class EntityHost<C, E, S> extends AbstractBehavior<EntityHost.HostC
       Pending p = e.getValue();
       if (tick >= p.expiresAtTick) it.remove(); // the caller's ask has timed out: outcome unknown
       else if (tick - p.sentAtTick >= attemptTicks) {
-        if (!members.isEmpty() && p.sentAtTick >= 0) leaderHint = null; // no answer: a non-member asks the next member
+        if (caller && p.sentAtTick >= 0) leaderHint = null; // no answer: a non-member asks the next member
         send(e.getKey(), p);
       }
     }
+    return this;
+  }
+
+  /** The configuration in effect on this member's server: where the members added at run time are. */
+  private Behavior<HostCommand> onMembershipSeen(MembershipSeen m) {
+    MembershipChanged e = m.event();
+    if (e.groupId().equals(groupId) && e.memberId().equals(memberId)) hosts.membershipChanged(e.membership());
+    return this;
+  }
+
+  /**
+   * A member's host does not know where the leader named is: its subscription may have started after its
+   * server published the membership it recovered. Ask the group (one question at a time; a follower's server
+   * forwards it to the leader, which records every member's address).
+   */
+  private void askMembership() {
+    if (caller || membershipAsked) return;
+    membershipAsked = true;
+    getContext().ask(MembershipReply.class, group.server(), declaration.attemptTimeout(),
+        replyTo -> new MembershipRequest.GetMembership(0, replyTo), (reply, failure) -> new MembershipAnswered(reply));
+  }
+
+  private Behavior<HostCommand> onMembershipAnswered(MembershipAnswered a) {
+    membershipAsked = false;
+    if (a.reply() instanceof MembershipReply.Status status) hosts.membershipChanged(status.membership());
     return this;
   }
 

@@ -1,12 +1,13 @@
 package io.pekkoraft.consensus.behavior;
 
 import io.pekkoraft.consensus.PekkoRaft;
+import io.pekkoraft.consensus.RaftClient;
 import io.pekkoraft.consensus.RaftGroup;
 import io.pekkoraft.consensus.ReplicatedStateMachine;
 import io.pekkoraft.consensus.behavior.EntityMessages.Proposal;
 import io.pekkoraft.consensus.behavior.EntityMessages.SeqNrQuery;
+import io.pekkoraft.consensus.impl.client.ClientConnection;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
@@ -16,14 +17,14 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
 import org.apache.pekko.actor.typed.Props;
-import com.typesafe.config.Config;
 
 /**
  * Replicated entities on this node, like Cluster Sharding: {@code ReplicatedEntities.get(system).init(
  * ReplicatedEntity.of(groupId, entityId -> behavior))} starts the group's Raft server
  * ({@link PekkoRaft#init}, with an {@link EntityStore} as its state machine) and this member's
  * {@link EntityHost}, a system actor named {@code pekko-raft-behavior-<group>}, the same path on every
- * member, which is how the hosts reach each other (at the member addresses of {@code pekko-raft.members}).
+ * member, which is how the hosts reach each other: at the member addresses of {@code pekko-raft.members}, and
+ * at those the configuration in effect records for members added at run time.
  */
 public final class ReplicatedEntities implements Extension {
 
@@ -60,20 +61,14 @@ public final class ReplicatedEntities implements Extension {
         store.set(s);
         return s;
       }));
-      Map<String, String> addresses = memberAddresses(system.settings().config());
-      ActorRefResolver resolver = ActorRefResolver.get(system);
-      Map<String, ActorRef<EntityHost.HostCommand>> resolved = new ConcurrentHashMap<>();
+      HostDirectory hosts = HostDirectory.onMember(hostName(groupId), ActorRefResolver.get(system),
+          HostDirectory.bootstrapAddresses(system.settings().config()));
       ActorRef<EntityHost.HostCommand> host = system.systemActorOf(EntityHost.create(group.memberId(), group,
           () -> {
             EntityStore<C, E, S> s = store.get();
             if (s == null) throw new IllegalStateException("group " + groupId + " leads before its state machine exists");
             return s;
-          }, entity, memberId -> {
-            String address = addresses.get(memberId);
-            if (address == null) return null; // added at run time: not reachable by this version (docs)
-            return resolved.computeIfAbsent(memberId,
-                m -> resolver.resolveActorRef(address + "/system/" + hostName(groupId)));
-          }), hostName(groupId), Props.empty());
+          }, entity, hosts), hostName(groupId), Props.empty());
       Duration askTimeout = system.settings().config().getDuration("pekko-raft.client.ask-timeout");
       return new ReplicatedEntityGroup<C>(groupId, host, system, askTimeout);
     });
@@ -81,33 +76,27 @@ public final class ReplicatedEntities implements Extension {
 
   /**
    * Reach the group's entities from a node outside the group (no Raft server here), like {@code RaftClient}:
-   * this node's host sends its commands to the leader's host, found by asking the hosts of
-   * {@code pekko-raft.members} in turn, and sends them again, never applied twice, as on a member. Every
+   * this node's host sends its commands to the leader's host, found by asking the hosts of the members in
+   * turn, and sends them again, never applied twice, as on a member. It knows the members as a
+   * {@code RaftClient} does (it shares this system's client connection of the group): those of
+   * {@code pekko-raft.members}, then those the group's membership holds, added at run time too. Every
    * member must have called {@link #init} with the same declaration.
    */
   @SuppressWarnings("unchecked")
   public <C, E, S> ReplicatedEntityGroup<C> initClient(ReplicatedEntity<C, E, S> entity) {
     return (ReplicatedEntityGroup<C>) groups.computeIfAbsent(entity.groupId(), groupId -> {
-      Map<String, String> addresses = memberAddresses(system.settings().config());
-      ActorRefResolver resolver = ActorRefResolver.get(system);
-      Map<String, ActorRef<EntityHost.HostCommand>> resolved = new ConcurrentHashMap<>();
+      // The connection a RaftClient of the group would share: it follows the group's membership, so this
+      // host finds members added at run time at the addresses their configuration records.
+      RaftClient<Object, Object, Object> client = RaftClient.create(system, groupId);
+      if (!(client.route() instanceof ClientConnection connection)) {
+        throw new IllegalStateException("group " + groupId + ": a RaftClient's route is not its ClientConnection");
+      }
+      HostDirectory hosts = HostDirectory.onClient(hostName(groupId), ActorRefResolver.get(system),
+          HostDirectory.bootstrapAddresses(system.settings().config()), connection);
       ActorRef<EntityHost.HostCommand> host = system.systemActorOf(EntityHost.createCaller(
-          system.address().toString(), entity, java.util.List.copyOf(addresses.keySet()), memberId -> {
-            String address = addresses.get(memberId);
-            if (address == null) return null;
-            return resolved.computeIfAbsent(memberId,
-                m -> resolver.resolveActorRef(address + "/system/" + hostName(groupId)));
-          }), "pekko-raft-behavior-client-" + groupId, Props.empty());
+          system.address().toString(), entity, hosts), "pekko-raft-behavior-client-" + groupId, Props.empty());
       Duration askTimeout = system.settings().config().getDuration("pekko-raft.client.ask-timeout");
       return new ReplicatedEntityGroup<C>(groupId, host, system, askTimeout);
     });
-  }
-
-  private static Map<String, String> memberAddresses(Config config) {
-    Map<String, String> addresses = new java.util.TreeMap<>();
-    for (Config m : config.getConfigList("pekko-raft.members")) {
-      if (m.hasPath("address")) addresses.put(m.getString("id"), m.getString("address"));
-    }
-    return addresses;
   }
 }

@@ -166,6 +166,11 @@ public final class ClientConnection implements RequestLoop.Route, MemberRoute.Me
     return members.ids();
   }
 
+  /** The address this connection follows {@code member} at, or null when it does not know one. */
+  public Address addressOf(String member) {
+    return members.addresses().get(member);
+  }
+
   /**
    * The member's server if its node is up and reachable in the cluster: the receptionist keeps listing a
    * node that is leaving or unreachable for a while, and a request sent there would end in a timeout

@@ -115,6 +115,11 @@ public final class RequestLoop {
     this(system, codec, asker, sessionSettings(system), System::nanoTime, false);
   }
 
+  /** With this asker, these session settings, deadlines on {@code nanoTime} and waits on the system's scheduler. */
+  RequestLoop(ActorSystem<?> system, KryoCodec codec, Asker asker, SessionSettings sessions, LongSupplier nanoTime) {
+    this(system, codec, asker, sessions, nanoTime, true);
+  }
+
   private RequestLoop(ActorSystem<?> system, KryoCodec codec, Asker asker, SessionSettings sessions,
       LongSupplier nanoTime, boolean delaysOnScheduler) {
     this.system = system;
@@ -367,12 +372,20 @@ public final class RequestLoop {
       session.lastSentNanos = now;
     }
     CompletionStage<ClientReply> answer = asker.ask(server, maker, request.bytes, route.hops(), timeout);
+    long sentAt = now;
     BiConsumer<ClientReply, Throwable> handler = (reply, failure) -> {
       if (failure != null) {
         route.noAnswer(server);
         if ((request.retryUnknown || request.read) && nanoTime.getAsLong() < request.deadline) {
           request.maybeApplied = true; // for a read: at the deadline, Timeout rather than NotLeader
-          attempt(request);
+          if (nanoTime.getAsLong() - sentAt < timeout.toNanos()) {
+            // Failed before its timeout: the server actor is gone (Pekko fails an ask to a terminated actor
+            // at once), a local server stopped without its stop being seen. Sent again at once, the request
+            // would spin until its deadline: wait as for a leader instead.
+            retryLater(request, null);
+          } else {
+            attempt(request);
+          }
         } else {
           request.result.completeExceptionally(new RaftException.Timeout(
               "no answer within " + request.timeout.toMillis() + " ms; outcome unknown"));
