@@ -8,13 +8,13 @@ import io.pekkoraft.etcd.api.AuthHandlerFactory;
 import io.pekkoraft.etcd.api.Cluster;
 import io.pekkoraft.etcd.api.ClusterHandlerFactory;
 import io.pekkoraft.etcd.api.KV;
-import io.pekkoraft.etcd.api.KVHandlerFactory;
+import io.pekkoraft.etcd.api.KVPowerApiHandlerFactory;
 import io.pekkoraft.etcd.api.Maintenance;
 import io.pekkoraft.etcd.api.MaintenanceHandlerFactory;
 import io.pekkoraft.etcd.api.Watch;
 import io.pekkoraft.etcd.api.WatchHandlerFactory;
 import io.pekkoraft.etcd.api.Lease;
-import io.pekkoraft.etcd.api.LeaseHandlerFactory;
+import io.pekkoraft.etcd.api.LeasePowerApiHandlerFactory;
 import io.pekkoraft.gateway.PekkoRaftGateway;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
@@ -93,7 +93,9 @@ public final class PekkoRaftEtcd implements Extension {
     // Auth first: its gate checks etcd's token in front of every etcd service added after it.
     gateway.addService(auth.gate(AuthHandlerFactory.partial(new AuthService(auth, members), Auth.name, system),
         Materializer.matFromSystem(system)), Auth.description);
-    gateway.addService(KVHandlerFactory.partial(new KvService(group, settings), KV.name, system), KV.description);
+    java.time.Duration askTimeout = system.settings().config().getDuration("pekko-raft.client.ask-timeout");
+    gateway.addService(KVPowerApiHandlerFactory.partial(new KvService(group, settings, askTimeout), KV.name, system),
+        KV.description);
     gateway.addService(ClusterHandlerFactory.partial(new ClusterService(members), Cluster.name, system),
         Cluster.description);
     gateway.addService(MaintenanceHandlerFactory.partial(new MaintenanceService(group, members), Maintenance.name,
@@ -101,7 +103,7 @@ public final class PekkoRaftEtcd implements Extension {
     gateway.addService(WatchHandlerFactory.partial(new WatchService(group, WatchSettings.fromConfig(
         system.settings().config()), system), Watch.name, system), Watch.description);
     LeaseSettings leases = LeaseSettings.fromConfig(system.settings().config());
-    gateway.addService(LeaseHandlerFactory.partial(new LeaseService(group, leases, system.systemActorOf(
+    gateway.addService(LeasePowerApiHandlerFactory.partial(new LeaseService(group, leases, system.systemActorOf(
         LessorActor.create(group, leases, System::nanoTime), "etcd-lessor-" + settings.group(),
         org.apache.pekko.actor.typed.Props.empty()), system), Lease.name, system), Lease.description);
     return group;
