@@ -54,7 +54,11 @@ final class GatewayServer {
             MessageSizeLimit.around(ServiceHandler.concatOrNotFound(all), settings.maxMessageSize(), system),
             materializer),
         materializer, system);
-    ServerBuilder server = Http.get(system).newServerAt(settings.host(), settings.port());
+    // gRPC needs HTTP/2 whatever pekko.http.server.preview.enable-http2 says: this module's reference.conf turns it
+    // on, but pekko-http-core's turns it off, and the first reference.conf on the class path wins (a class path
+    // with the libraries before this module's jar served only HTTP/1.1, and gRPC clients saw the connection close).
+    ServerBuilder server = Http.get(system).newServerAt(settings.host(), settings.port())
+        .adaptSettings(s -> s.withPreviewServerSettings(s.getPreviewServerSettings().withEnableHttp2(true)));
     if (settings.tls().enabled()) server = server.enableHttps(GatewayTls.httpsContext(settings.tls()));
     return server.bind(handler)
         .thenApply(binding -> {
