@@ -12,8 +12,8 @@ import org.apache.pekko.grpc.GrpcClientSettings;
 import org.junit.jupiter.api.Test;
 
 /**
- * The gateway serves gRPC (HTTP/2) even when the configuration says HTTP/2 is off, as it does when pekko-http-core's
- * reference.conf comes before this module's on the class path (a launcher's class path with the libraries first).
+ * The gateway serves gRPC (HTTP/2) even when the configuration says HTTP/2 is off, as it does when
+ * pekko-http-core's reference.conf comes before this module's on the class path (the libraries first).
  */
 class GatewayHttp2Test {
 

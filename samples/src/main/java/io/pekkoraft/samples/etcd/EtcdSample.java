@@ -57,6 +57,14 @@ public final class EtcdSample implements AutoCloseable {
       for (int i = 0; i < peerPorts.size(); i++) members.put(LocalCluster.memberId(i), peerPorts.get(i));
       Config shared = ConfigFactory.parseResources(EtcdSample.class.getClassLoader(), "etcd-sample.conf",
           ConfigParseOptions.defaults().setAllowMissing(false));
+      // Each member's etcd endpoint, for etcdctl member list and endpoint status --cluster (known when fixed).
+      StringBuilder clientUrls = new StringBuilder("pekko-raft.etcd.client-urls {\n");
+      int n = 0;
+      for (String member : members.keySet()) {
+        int port = clientPorts.get(n++);
+        if (port != 0) clientUrls.append(member).append(" = [\"http://127.0.0.1:").append(port).append("\"]\n");
+      }
+      shared = ConfigFactory.parseString(clientUrls.append("}\n").toString()).withFallback(shared);
       int i = 0;
       for (Map.Entry<String, Integer> member : members.entrySet()) {
         Config own = ConfigFactory.parseString("pekko-raft.gateway.port = " + clientPorts.get(i++))
@@ -98,7 +106,9 @@ public final class EtcdSample implements AutoCloseable {
             .toCompletableFuture().get(STARTUP.toSeconds(), TimeUnit.SECONDS);
         if (status.leaderId() != null) return;
       }
-      if (System.nanoTime() > deadline) throw new IllegalStateException("no leader of the etcd group within " + STARTUP);
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("no leader of the etcd group within " + STARTUP);
+      }
       Thread.sleep(100);
     }
   }
