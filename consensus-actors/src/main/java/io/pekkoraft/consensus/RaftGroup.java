@@ -120,6 +120,16 @@ public final class RaftGroup<C, Q, R> {
     return stopped != null ? stopped : requests.command(command, localServer, askTimeout);
   }
 
+  /**
+   * Like {@link #submit(Object)}, bounded by {@code timeout} instead of {@code pekko-raft.client.ask-timeout}:
+   * for a caller with a deadline of its own (a gateway's client). When it passes the stage fails with
+   * {@link RaftException.Timeout} (outcome unknown) or {@link RaftException.NotLeader} (not applied).
+   */
+  public CompletionStage<R> submit(C command, Duration timeout) {
+    CompletionStage<R> stopped = failIfStopped();
+    return stopped != null ? stopped : requests.command(command, localServer, timeout);
+  }
+
   /** A failed stage when the local server has stopped (nothing is sent), else null. */
   <T> CompletionStage<T> failIfStopped() {
     String reason = serverStopped.getNow(null);
@@ -145,6 +155,12 @@ public final class RaftGroup<C, Q, R> {
   public CompletionStage<R> read(Q query, ReadOptions options) {
     CompletionStage<R> stopped = failIfStopped();
     return stopped != null ? stopped : requests.query(query, options, localServer, askTimeout);
+  }
+
+  /** Like {@link #read(Object, ReadOptions)}, bounded by {@code timeout} instead of the ask timeout. */
+  public CompletionStage<R> read(Q query, ReadOptions options, Duration timeout) {
+    CompletionStage<R> stopped = failIfStopped();
+    return stopped != null ? stopped : requests.query(query, options, localServer, timeout);
   }
 
   /**

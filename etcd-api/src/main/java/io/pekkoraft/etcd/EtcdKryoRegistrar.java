@@ -5,10 +5,9 @@ import io.pekkoraft.etcd.kv.EtcdError;
 import io.pekkoraft.persistence.serialization.KryoRegistrar;
 
 /**
- * Registers the etcd group's commands, queries, results and snapshot with Kryo (ids 1300 to 1329; Cluster,
- * Maintenance and Auth: 1350 to 1369). Listed in this
- * Registers the etcd group's commands, queries, results and snapshot with Kryo (ids 1300 to 1339: the lease service's from 1330). Listed in this
- * module's reference.conf under {@code pekko-raft.serialization.registrars}. Never change or reuse an id once a
+ * Registers the etcd group's commands, queries, results and snapshot with Kryo (ids 1300 to 1369: the store's
+ * 1300 to 1329, Lease's 1330 to 1339, Watch's 1340 to 1349, Cluster, Maintenance and Auth 1350 to 1369). Listed
+ * in this module's reference.conf under {@code pekko-raft.serialization.registrars}. Never change or reuse an id once a
  * log holds it; new classes take the next free id.
  */
 public final class EtcdKryoRegistrar implements KryoRegistrar {

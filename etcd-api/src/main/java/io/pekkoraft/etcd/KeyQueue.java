@@ -4,9 +4,9 @@ import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.pekkoraft.etcd.api.Compare;
 import io.pekkoraft.etcd.api.Event;
-import io.pekkoraft.etcd.api.KV;
+import io.pekkoraft.etcd.api.KVPowerApi;
 import io.pekkoraft.etcd.api.KeyValue;
-import io.pekkoraft.etcd.api.Lease;
+import io.pekkoraft.etcd.api.LeasePowerApi;
 import io.pekkoraft.etcd.api.LeaseGrantRequest;
 import io.pekkoraft.etcd.api.LeaseGrantResponse;
 import io.pekkoraft.etcd.api.PutRequest;
@@ -25,6 +25,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.grpc.GrpcServiceException;
+import org.apache.pekko.grpc.javadsl.Metadata;
+import org.apache.pekko.grpc.javadsl.MetadataBuilder;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
@@ -45,12 +47,15 @@ final class KeyQueue {
   /** The TTL of the lease granted for a request without one (lease 0), as etcd's concurrency session's default. */
   static final long DEFAULT_SESSION_TTL_SECONDS = 60;
 
-  private final KV kv;
+  /** The calls of this member's own services carry no client deadline: the server's timeout bounds them. */
+  private static final Metadata NO_CLIENT = MetadataBuilder.empty();
+
+  private final KVPowerApi kv;
   private final Watch watch;
-  private final Lease leases;
+  private final LeasePowerApi leases;
   private final Materializer mat;
 
-  KeyQueue(KV kv, Watch watch, Lease leases, Materializer mat) {
+  KeyQueue(KVPowerApi kv, Watch watch, LeasePowerApi leases, Materializer mat) {
     this.kv = kv;
     this.watch = watch;
     this.leases = leases;
@@ -71,7 +76,7 @@ final class KeyQueue {
    */
   CompletionStage<Long> session(long lease) {
     if (lease != 0) return CompletableFuture.completedFuture(lease);
-    return leases.leaseGrant(LeaseGrantRequest.newBuilder().setTTL(DEFAULT_SESSION_TTL_SECONDS).build())
+    return leases.leaseGrant(LeaseGrantRequest.newBuilder().setTTL(DEFAULT_SESSION_TTL_SECONDS).build(), NO_CLIENT)
         .thenApply(LeaseGrantResponse::getID);
   }
 
@@ -103,12 +108,12 @@ final class KeyQueue {
         .addSuccess(RequestOp.newBuilder().setRequestPut(PutRequest.newBuilder().setKey(key).setValue(value)
             .setLease(lease)))
         .addFailure(RequestOp.newBuilder().setRequestRange(RangeRequest.newBuilder().setKey(key)))
-        .build());
+        .build(), NO_CLIENT);
   }
 
   /** The oldest key under the prefix (smallest create revision), if any: the lock's holder, the leader. */
   CompletionStage<RangeResponse> oldest(ByteString prefix) {
-    return kv.range(oldestRequest(prefix));
+    return kv.range(oldestRequest(prefix), NO_CLIENT);
   }
 
   private static RangeRequest oldestRequest(ByteString prefix) {
@@ -149,7 +154,7 @@ final class KeyQueue {
     return kv.txn(TxnRequest.newBuilder()
             .addSuccess(RequestOp.newBuilder().setRequestRange(oldestRequest(prefix)))
             .addSuccess(RequestOp.newBuilder().setRequestRange(RangeRequest.newBuilder().setKey(key)))
-            .build())
+            .build(), NO_CLIENT)
         .thenApply(r -> {
           RangeResponse mine = r.getResponses(1).getResponseRange();
           if (mine.getKvsCount() == 0 || mine.getKvs(0).getCreateRevision() != createRevision) {

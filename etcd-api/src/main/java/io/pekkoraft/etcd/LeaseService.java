@@ -3,7 +3,8 @@ package io.pekkoraft.etcd;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.pekkoraft.consensus.RaftGroup;
 import io.pekkoraft.consensus.ReadConsistency;
-import io.pekkoraft.etcd.api.Lease;
+import io.pekkoraft.consensus.ReadOptions;
+import io.pekkoraft.etcd.api.LeasePowerApi;
 import io.pekkoraft.etcd.api.LeaseGrantRequest;
 import io.pekkoraft.etcd.api.LeaseGrantResponse;
 import io.pekkoraft.etcd.api.LeaseKeepAliveRequest;
@@ -16,12 +17,14 @@ import io.pekkoraft.etcd.api.LeaseTimeToLiveRequest;
 import io.pekkoraft.etcd.api.LeaseTimeToLiveResponse;
 import io.pekkoraft.etcd.api.ResponseHeader;
 import io.pekkoraft.etcd.kv.EtcdError;
+import io.pekkoraft.gateway.CallDeadline;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.grpc.javadsl.Metadata;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
@@ -33,9 +36,10 @@ import org.apache.pekko.stream.javadsl.Source;
  * <p>As etcd: a TTL below the minimum ({@link LeaseSettings#minTtlSeconds}) is raised to it, one above
  * {@link LeaseSettings#MAX_TTL_SECONDS} is refused (OUT_OF_RANGE "etcdserver: too large lease TTL"); ID 0 lets the
  * group choose one (from the log index of the grant); a keep-alive of a lease that is gone answers TTL 0, a
- * TimeToLive of one TTL -1.
+ * TimeToLive of one TTL -1. Grant, Revoke, TimeToLive and Leases are bounded by the client's deadline like KV's
+ * calls ({@link KvService#deadline}).
  */
-final class LeaseService implements Lease {
+final class LeaseService implements LeasePowerApi {
 
   private final RaftGroup<EtcdCommand, EtcdQuery, EtcdResult> group;
   private final LeaseSettings settings;
@@ -60,24 +64,27 @@ final class LeaseService implements Lease {
   }
 
   @Override
-  public CompletionStage<LeaseGrantResponse> leaseGrant(LeaseGrantRequest in) {
+  public CompletionStage<LeaseGrantResponse> leaseGrant(LeaseGrantRequest in, Metadata metadata) {
     if (in.getTTL() > LeaseSettings.MAX_TTL_SECONDS) {
       return CompletableFuture.failedFuture(KvService.status(EtcdError.LEASE_TTL_TOO_LARGE));
     }
     long ttl = Math.max(in.getTTL(), settings.minTtlSeconds());
-    return answer(group.submit(new EtcdCommand.LeaseGrant(in.getID(), ttl)), LeaseGrantResponse::parseFrom)
-        .thenApply(r -> r.response().toBuilder().setHeader(r.header()).build());
+    return KvService.bounded(metadata, settings.askTimeout(), deadline -> answer(group.submit(
+        new EtcdCommand.LeaseGrant(in.getID(), ttl), deadline.timeout()), deadline, LeaseGrantResponse::parseFrom)
+        .thenApply(r -> r.response().toBuilder().setHeader(r.header()).build()));
   }
 
   @Override
-  public CompletionStage<LeaseRevokeResponse> leaseRevoke(LeaseRevokeRequest in) {
-    return answer(group.submit(new EtcdCommand.LeaseRevoke(in.getID())),
+  public CompletionStage<LeaseRevokeResponse> leaseRevoke(LeaseRevokeRequest in, Metadata metadata) {
+    return KvService.bounded(metadata, settings.askTimeout(), deadline -> answer(group.submit(
+        new EtcdCommand.LeaseRevoke(in.getID()), deadline.timeout()), deadline,
         io.pekkoraft.etcd.api.DeleteRangeResponse::parseFrom)
-        .thenApply(r -> LeaseRevokeResponse.newBuilder().setHeader(r.header()).build());
+        .thenApply(r -> LeaseRevokeResponse.newBuilder().setHeader(r.header()).build()));
   }
 
   @Override
-  public Source<LeaseKeepAliveResponse, NotUsed> leaseKeepAlive(Source<LeaseKeepAliveRequest, NotUsed> in) {
+  public Source<LeaseKeepAliveResponse, NotUsed> leaseKeepAlive(Source<LeaseKeepAliveRequest, NotUsed> in,
+      Metadata metadata) {
     return in.mapAsync(1, request -> AskPattern.<LessorActor.Command, LessorActor.KeepAliveAnswer>ask(lessor,
             replyTo -> new LessorActor.KeepAlive(request.getID(), replyTo, 0), settings.askTimeout(),
             system.scheduler())
@@ -90,10 +97,15 @@ final class LeaseService implements Lease {
   }
 
   @Override
-  public CompletionStage<LeaseTimeToLiveResponse> leaseTimeToLive(LeaseTimeToLiveRequest in) {
-    return group.read(new EtcdQuery.LeaseTimeToLive(in.getID(), in.getKeys()), ReadConsistency.LINEARIZABLE)
+  public CompletionStage<LeaseTimeToLiveResponse> leaseTimeToLive(LeaseTimeToLiveRequest in, Metadata metadata) {
+    return KvService.bounded(metadata, settings.askTimeout(), deadline -> timeToLive(in, deadline));
+  }
+
+  private CompletionStage<LeaseTimeToLiveResponse> timeToLive(LeaseTimeToLiveRequest in, CallDeadline deadline) {
+    return group.read(new EtcdQuery.LeaseTimeToLive(in.getID(), in.getKeys()),
+            ReadOptions.of(ReadConsistency.LINEARIZABLE), deadline.timeout())
         .handle((r, failure) -> {
-          if (failure != null) throw KvService.failed(failure);
+          if (failure != null) throw KvService.failed(failure, deadline);
           return r;
         })
         .thenCompose(r -> {
@@ -115,16 +127,18 @@ final class LeaseService implements Lease {
   }
 
   @Override
-  public CompletionStage<LeaseLeasesResponse> leaseLeases(LeaseLeasesRequest in) {
-    return answer(group.read(new EtcdQuery.Leases(), ReadConsistency.LINEARIZABLE), LeaseLeasesResponse::parseFrom)
-        .thenApply(r -> r.response().toBuilder().setHeader(r.header()).build());
+  public CompletionStage<LeaseLeasesResponse> leaseLeases(LeaseLeasesRequest in, Metadata metadata) {
+    return KvService.bounded(metadata, settings.askTimeout(), deadline -> answer(group.read(new EtcdQuery.Leases(),
+        ReadOptions.of(ReadConsistency.LINEARIZABLE), deadline.timeout()), deadline, LeaseLeasesResponse::parseFrom)
+        .thenApply(r -> r.response().toBuilder().setHeader(r.header()).build()));
   }
 
   private record Answer<M>(M response, ResponseHeader header) {}
 
-  private <M> CompletionStage<Answer<M>> answer(CompletionStage<EtcdResult> result, KvService.Parser<M> parser) {
+  private <M> CompletionStage<Answer<M>> answer(CompletionStage<EtcdResult> result, CallDeadline deadline,
+      KvService.Parser<M> parser) {
     return result.handle((r, failure) -> {
-      if (failure != null) throw KvService.failed(failure);
+      if (failure != null) throw KvService.failed(failure, deadline);
       if (r instanceof EtcdResult.Refused refused) throw KvService.status(refused.error());
       return new Answer<>(parse(((EtcdResult.Done) r).response(), parser), header(r.revision(), r.raftTerm()));
     });

@@ -10,7 +10,7 @@ import io.pekkoraft.etcd.api.ClusterHandlerFactory;
 import io.pekkoraft.etcd.api.Election;
 import io.pekkoraft.etcd.api.ElectionHandlerFactory;
 import io.pekkoraft.etcd.api.KV;
-import io.pekkoraft.etcd.api.KVHandlerFactory;
+import io.pekkoraft.etcd.api.KVPowerApiHandlerFactory;
 import io.pekkoraft.etcd.api.Maintenance;
 import io.pekkoraft.etcd.api.MaintenanceHandlerFactory;
 import io.pekkoraft.etcd.api.Watch;
@@ -18,7 +18,7 @@ import io.pekkoraft.etcd.api.WatchHandlerFactory;
 import io.pekkoraft.etcd.api.lock.Lock;
 import io.pekkoraft.etcd.api.lock.LockHandlerFactory;
 import io.pekkoraft.etcd.api.Lease;
-import io.pekkoraft.etcd.api.LeaseHandlerFactory;
+import io.pekkoraft.etcd.api.LeasePowerApiHandlerFactory;
 import io.pekkoraft.gateway.PekkoRaftGateway;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
@@ -97,8 +97,9 @@ public final class PekkoRaftEtcd implements Extension {
     // Auth first: its gate checks etcd's token in front of every etcd service added after it.
     gateway.addService(auth.gate(AuthHandlerFactory.partial(new AuthService(auth, members), Auth.name, system),
         Materializer.matFromSystem(system)), Auth.description);
-    KvService kv = new KvService(group, settings);
-    gateway.addService(KVHandlerFactory.partial(kv, KV.name, system), KV.description);
+    java.time.Duration askTimeout = system.settings().config().getDuration("pekko-raft.client.ask-timeout");
+    KvService kv = new KvService(group, settings, askTimeout);
+    gateway.addService(KVPowerApiHandlerFactory.partial(kv, KV.name, system), KV.description);
     gateway.addService(ClusterHandlerFactory.partial(new ClusterService(members), Cluster.name, system),
         Cluster.description);
     gateway.addService(MaintenanceHandlerFactory.partial(new MaintenanceService(group, members), Maintenance.name,
@@ -109,7 +110,7 @@ public final class PekkoRaftEtcd implements Extension {
     LeaseService lease = new LeaseService(group, leases, system.systemActorOf(
         LessorActor.create(group, leases, System::nanoTime), "etcd-lessor-" + settings.group(),
         org.apache.pekko.actor.typed.Props.empty()), system);
-    gateway.addService(LeaseHandlerFactory.partial(lease, Lease.name, system), Lease.description);
+    gateway.addService(LeasePowerApiHandlerFactory.partial(lease, Lease.name, system), Lease.description);
     // Lock and Election stand on the same services, called in this member as a client would call them.
     KeyQueue queue = new KeyQueue(kv, watch, lease, Materializer.matFromSystem(system));
     gateway.addService(LockHandlerFactory.partial(new LockService(queue), Lock.name, system), Lock.description);

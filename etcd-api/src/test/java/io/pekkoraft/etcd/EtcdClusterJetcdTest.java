@@ -1,5 +1,8 @@
 package io.pekkoraft.etcd;
 
+import static io.pekkoraft.etcd.EtcdTestCluster.await;
+import static io.pekkoraft.etcd.EtcdTestCluster.bs;
+import static io.pekkoraft.etcd.EtcdTestCluster.failure;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Message;
 import com.typesafe.config.ConfigFactory;
-import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.cluster.Member;
 import io.etcd.jetcd.cluster.MemberAddResponse;
@@ -32,11 +34,7 @@ import io.pekkoraft.etcd.api.RangeResponse;
 import io.pekkoraft.etcd.kv.EtcdError;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.Address;
 import org.junit.jupiter.api.AfterAll;
@@ -53,38 +51,19 @@ class EtcdClusterJetcdTest {
 
   static final String ALICE_PASSWORD = "alice-secret";
   static EtcdTestCluster etcd;
-  static final Map<String, Client> clients = new HashMap<>();
 
   @BeforeAll
   static void start() throws Exception {
     // Few PBKDF2 iterations keep the test quick; the configured hash says how many.
     String aliceHash = EtcdAuth.hash(ALICE_PASSWORD, "0123456789abcdef".getBytes(StandardCharsets.UTF_8), 1000);
     etcd = new EtcdTestCluster(ConfigFactory.parseString("pekko-raft.etcd.auth { enabled = on, users = ["
-        + " { name = alice, password-hash = \"" + aliceHash + "\" }, { name = bob, password = bob-secret } ] }"));
-    for (String member : etcd.cluster.memberIds()) {
-      clients.put(member, Client.builder().endpoints(etcd.endpoint(member)).user(bs("alice"))
-          .password(bs(ALICE_PASSWORD)).build());
-    }
+        + " { name = alice, password-hash = \"" + aliceHash + "\" }, { name = bob, password = bob-secret } ] }"),
+        client -> client.user(bs("alice")).password(bs(ALICE_PASSWORD)));
   }
 
   @AfterAll
   static void stop() {
-    clients.values().forEach(Client::close);
     if (etcd != null) etcd.close();
-  }
-
-  static ByteSequence bs(String s) {
-    return ByteSequence.from(s, StandardCharsets.UTF_8);
-  }
-
-  static <T> T await(CompletableFuture<T> future) throws Exception {
-    return future.get(EtcdTestCluster.STEP.toSeconds(), TimeUnit.SECONDS);
-  }
-
-  static String failure(CompletableFuture<?> future) {
-    ExecutionException e = assertThrows(ExecutionException.class,
-        () -> future.get(EtcdTestCluster.STEP.toSeconds(), TimeUnit.SECONDS));
-    return String.valueOf(e.getCause().getMessage());
   }
 
   static String peerUrl(String member) {
@@ -124,7 +103,7 @@ class EtcdClusterJetcdTest {
   @Test
   void memberListShowsEveryMemberWithItsIdNameAndPeerUrl() throws Exception {
     String follower = etcd.follower();
-    var list = await(clients.get(follower).getClusterClient().listMember());
+    var list = await(etcd.client(follower).getClusterClient().listMember());
     assertEquals(EtcdIds.memberId(follower), list.getHeader().getMemberId());
     assertEquals(EtcdIds.clusterId("etcd"), list.getHeader().getClusterId());
     assertEquals(3, list.getMembers().size());
@@ -138,7 +117,7 @@ class EtcdClusterJetcdTest {
 
   @Test
   void aLearnerIsAddedRefusedPromotionWhileNotInSyncAndRemoved() throws Exception {
-    var cluster = clients.get(etcd.follower()).getClusterClient();
+    var cluster = etcd.client(etcd.follower()).getClusterClient();
     // Nothing listens there: the learner never catches up.
     URI unreachable = URI.create("http://127.0.0.1:1");
     MemberAddResponse added = await(cluster.addMember(List.of(unreachable), true));
@@ -176,12 +155,12 @@ class EtcdClusterJetcdTest {
   @Test
   void statusOfEachMemberNamesTheLeaderAndItsOwnIndexes() throws Exception {
     String leader = etcd.leader();
-    await(clients.get(leader).getKVClient().put(bs("status/a"), bs("1")));
+    await(etcd.client(leader).getKVClient().put(bs("status/a"), bs("1")));
     for (String member : etcd.cluster.memberIds()) {
       // Each member answers from its own store: a follower applies the put a moment after the leader answered it.
-      StatusResponse status = await(clients.get(leader).getMaintenanceClient().statusMember(etcd.endpoint(member)));
+      StatusResponse status = await(etcd.client(leader).getMaintenanceClient().statusMember(etcd.endpoint(member)));
       for (int asked = 1; asked < 100 && status.getDbSize() == 0; asked++) {
-        status = await(clients.get(leader).getMaintenanceClient().statusMember(etcd.endpoint(member)));
+        status = await(etcd.client(leader).getMaintenanceClient().statusMember(etcd.endpoint(member)));
       }
       assertEquals(EtcdIds.memberId(member), status.getHeader().getMemberId(), member);
       assertEquals("3.4.0", status.getVersion());
@@ -201,7 +180,7 @@ class EtcdClusterJetcdTest {
   void moveLeaderHandsLeadershipToTheTarget() throws Exception {
     String leader = etcd.leader();
     String target = etcd.follower();
-    var maintenance = clients.get(leader).getMaintenanceClient();
+    var maintenance = etcd.client(leader).getMaintenanceClient();
     assertEquals("etcdserver: bad leader transferee", failure(maintenance.moveLeader(12345)));
     await(maintenance.moveLeader(EtcdIds.memberId(target)));
     StatusResponse status = await(maintenance.statusMember(etcd.endpoint(target)));
@@ -219,7 +198,7 @@ class EtcdClusterJetcdTest {
       assertTrue(failure(anonymous.getKVClient().get(bs("auth/a"))).endsWith("etcdserver: user name is empty"));
       failure(wrong.getKVClient().get(bs("auth/a"))); // jetcd wraps etcd's AUTH_FAILED in its own message
       await(bob.getKVClient().put(bs("auth/a"), bs("1")));
-      assertEquals(1, await(clients.get(member).getKVClient().get(bs("auth/a"))).getCount());
+      assertEquals(1, await(etcd.client(member).getKVClient().get(bs("auth/a"))).getCount());
       // Status and MemberList pass without a token, as in etcd.
       assertEquals(3, await(anonymous.getClusterClient().listMember()).getMembers().size());
     }

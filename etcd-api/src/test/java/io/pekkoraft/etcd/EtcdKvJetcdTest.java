@@ -1,12 +1,14 @@
 package io.pekkoraft.etcd;
 
+import static io.pekkoraft.etcd.EtcdTestCluster.await;
+import static io.pekkoraft.etcd.EtcdTestCluster.bs;
+import static io.pekkoraft.etcd.EtcdTestCluster.failure;
+import static io.pekkoraft.etcd.EtcdTestCluster.str;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.PutResponse;
@@ -17,13 +19,7 @@ import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
-import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,47 +31,23 @@ import org.junit.jupiter.api.Test;
 class EtcdKvJetcdTest {
 
   static EtcdTestCluster etcd;
-  static final Map<String, Client> clients = new HashMap<>();
 
   @BeforeAll
   static void start() throws Exception {
     etcd = new EtcdTestCluster();
-    for (String member : etcd.cluster.memberIds()) {
-      clients.put(member, Client.builder().endpoints(etcd.endpoint(member)).build());
-    }
   }
 
   @AfterAll
   static void stop() {
-    clients.values().forEach(Client::close);
     if (etcd != null) etcd.close();
   }
 
-  static ByteSequence bs(String s) {
-    return ByteSequence.from(s, StandardCharsets.UTF_8);
-  }
-
-  static String str(ByteSequence b) {
-    return b.toString(StandardCharsets.UTF_8);
-  }
-
-  static <T> T await(CompletableFuture<T> future) throws Exception {
-    return future.get(EtcdTestCluster.STEP.toSeconds(), TimeUnit.SECONDS);
-  }
-
-  /** The etcd error message a call failed with. */
-  static String failure(CompletableFuture<?> future) {
-    ExecutionException e = assertThrows(ExecutionException.class,
-        () -> future.get(EtcdTestCluster.STEP.toSeconds(), TimeUnit.SECONDS));
-    return String.valueOf(e.getCause().getMessage());
-  }
-
   KV leaderKv() {
-    return clients.get(etcd.leader()).getKVClient();
+    return etcd.client(etcd.leader()).getKVClient();
   }
 
   KV followerKv() {
-    return clients.get(etcd.follower()).getKVClient();
+    return etcd.client(etcd.follower()).getKVClient();
   }
 
   @Test
@@ -129,7 +101,7 @@ class EtcdKvJetcdTest {
 
   @Test
   void deleteWithPrevKvAndAPrefix() throws Exception {
-    KV kv = clients.get("node-1").getKVClient(); // its gateway was bound before the etcd services were added
+    KV kv = etcd.client("node-1").getKVClient(); // its gateway was bound before the etcd services were added
     await(kv.put(bs("del/a"), bs("1")));
     await(kv.put(bs("del/b"), bs("2")));
     var deleted = await(kv.delete(bs("del/"), DeleteOption.builder().isPrefix(true).withPrevKV(true).build()));

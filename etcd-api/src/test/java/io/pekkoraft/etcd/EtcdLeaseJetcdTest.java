@@ -1,9 +1,9 @@
 package io.pekkoraft.etcd;
 
-import static io.pekkoraft.etcd.EtcdKvJetcdTest.await;
-import static io.pekkoraft.etcd.EtcdKvJetcdTest.bs;
-import static io.pekkoraft.etcd.EtcdKvJetcdTest.failure;
-import static io.pekkoraft.etcd.EtcdKvJetcdTest.str;
+import static io.pekkoraft.etcd.EtcdTestCluster.await;
+import static io.pekkoraft.etcd.EtcdTestCluster.bs;
+import static io.pekkoraft.etcd.EtcdTestCluster.failure;
+import static io.pekkoraft.etcd.EtcdTestCluster.str;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,9 +15,7 @@ import io.etcd.jetcd.options.LeaseOption;
 import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.support.CloseableClient;
 import io.grpc.stub.StreamObserver;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -39,19 +37,14 @@ import org.junit.jupiter.api.Test;
 class EtcdLeaseJetcdTest {
 
   static EtcdTestCluster etcd;
-  static final Map<String, Client> clients = new HashMap<>();
 
   @BeforeAll
   static void start() throws Exception {
     etcd = new EtcdTestCluster();
-    for (String member : etcd.cluster.memberIds()) {
-      clients.put(member, Client.builder().endpoints(etcd.endpoint(member)).build());
-    }
   }
 
   @AfterAll
   static void stop() {
-    clients.values().forEach(Client::close);
     if (etcd != null) etcd.close();
   }
 
@@ -106,7 +99,7 @@ class EtcdLeaseJetcdTest {
   @Test
   void aLeaseKeptAliveThroughAFollowerLivesAndIsRevokedWithItsKeysOnceNobodyKeepsItAlive() throws Exception {
     String follower = etcd.follower();
-    Client client = clients.get(follower);
+    Client client = etcd.client(follower);
     var granted = await(client.getLeaseClient().grant(1));
     long id = granted.getID();
     assertEquals(2, granted.getTTL(), "a TTL below the minimum is raised to it (1.5 election timeouts, 2 s)");
@@ -117,11 +110,11 @@ class EtcdLeaseJetcdTest {
     KeepAlive keepAlive = new KeepAlive(client, id);
     keepAlive.awaitAnswers(9); // about three TTLs
     assertFalse(revoked.isDone(), "a lease kept alive is not revoked");
-    LeaseTimeToLiveResponse ttl = await(clients.get(etcd.leader()).getLeaseClient()
+    LeaseTimeToLiveResponse ttl = await(etcd.client(etcd.leader()).getLeaseClient()
         .timeToLive(id, LeaseOption.newBuilder().withAttachedKeys().build()));
     assertEquals(2, ttl.getGrantedTTL());
     assertTrue(ttl.getTTL() >= 0 && ttl.getTTL() <= 2, "remaining TTL from the leader's deadline: " + ttl.getTTL());
-    assertEquals(List.of("lease/a", "lease/b"), ttl.getKeys().stream().map(EtcdKvJetcdTest::str).toList());
+    assertEquals(List.of("lease/a", "lease/b"), ttl.getKeys().stream().map(EtcdTestCluster::str).toList());
     assertEquals(2, await(client.getKVClient().get(bs("lease/a"))).getCount()
         + await(client.getKVClient().get(bs("lease/b"))).getCount());
 
@@ -137,7 +130,7 @@ class EtcdLeaseJetcdTest {
 
   @Test
   void revokeDeletesTheKeysAndARevokedOrUnknownLeaseIsNotFound() throws Exception {
-    Client client = clients.get(etcd.follower());
+    Client client = etcd.client(etcd.follower());
     long id = await(client.getLeaseClient().grant(60)).getID();
     var put = await(client.getKVClient().put(bs("revoke/a"), bs("1"), PutOption.builder().withLeaseId(id).build()));
     var revoke = await(client.getLeaseClient().revoke(id));
@@ -156,7 +149,7 @@ class EtcdLeaseJetcdTest {
     String target = etcd.cluster.memberIds().stream().filter(m -> !m.equals(leader)).findFirst().orElseThrow();
     String bystander = etcd.cluster.memberIds().stream().filter(m -> !m.equals(leader) && !m.equals(target))
         .findFirst().orElseThrow();
-    Client client = clients.get(bystander);
+    Client client = etcd.client(bystander);
     long id = await(client.getLeaseClient().grant(2)).getID();
     await(client.getKVClient().put(bs("handover/a"), bs("1"), PutOption.builder().withLeaseId(id).build()));
     CompletableFuture<Long> revoked = revocationApplied(bystander, id);
@@ -169,7 +162,7 @@ class EtcdLeaseJetcdTest {
     assertFalse(revoked.isDone(), "the lease kept alive across the leader change was revoked at index "
         + revoked.getNow(null));
     assertEquals(1, await(client.getKVClient().get(bs("handover/a"))).getCount());
-    assertTrue(await(clients.get(target).getLeaseClient().timeToLive(id, LeaseOption.DEFAULT)).getTTL() >= 0);
+    assertTrue(await(etcd.client(target).getLeaseClient().timeToLive(id, LeaseOption.DEFAULT)).getTTL() >= 0);
     keepAlive.stream.close();
     await(revoked);
     assertEquals(0, await(client.getKVClient().get(bs("handover/a"))).getCount());
@@ -180,7 +173,7 @@ class EtcdLeaseJetcdTest {
     String leader = etcd.leader();
     var system = etcd.cluster.system(leader);
     var group = PekkoRaftEtcd.get(system).group();
-    long id = await(clients.get(leader).getLeaseClient().grant(30)).getID();
+    long id = await(etcd.client(leader).getLeaseClient().grant(30)).getID();
     // The RoleChanged of the election was published before this lessor subscribed: it asks the server instead.
     // (A child of a parent of the test's own, so that the test can stop it.)
     CompletableFuture<ActorRef<LessorActor.Command>> lessor = new CompletableFuture<>();
@@ -196,7 +189,7 @@ class EtcdLeaseJetcdTest {
       assertEquals(new LessorActor.KeepAliveAnswer(id, 30, answer.revision(), answer.raftTerm(), false), answer);
     } finally {
       parent.tell("stop");
-      await(clients.get(leader).getLeaseClient().revoke(id));
+      await(etcd.client(leader).getLeaseClient().revoke(id));
     }
   }
 }

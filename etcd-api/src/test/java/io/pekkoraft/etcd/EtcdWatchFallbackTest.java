@@ -1,5 +1,7 @@
 package io.pekkoraft.etcd;
 
+import static io.pekkoraft.etcd.EtcdTestCluster.await;
+import static io.pekkoraft.etcd.EtcdTestCluster.bs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -19,7 +21,6 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.atomic.AtomicReference;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -40,10 +41,9 @@ class EtcdWatchFallbackTest {
   @Test
   void aWatchBehindTheAppliedRingReadsHistoryAgainWithoutGapOrRepeat() throws Exception {
     try (EtcdTestCluster etcd = new EtcdTestCluster(ConfigFactory.parseString(
-            "pekko-raft.watch.buffer-entries = 1\npekko-raft.etcd.watch.catch-up-revisions = 2"));
-        Client leader = Client.builder().endpoints(etcd.endpoint(etcd.leader())).build()) {
-      long first = leader.getKVClient().put(bs("f/start"), bs("0")).get(30, TimeUnit.SECONDS).getHeader()
-          .getRevision();
+            "pekko-raft.watch.buffer-entries = 1\npekko-raft.etcd.watch.catch-up-revisions = 2"))) {
+      Client leader = etcd.client(etcd.leader());
+      long first = await(leader.getKVClient().put(bs("f/start"), bs("0"))).getHeader().getRevision();
       ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", etcd.ports.get(etcd.follower()))
           .usePlaintext().build();
       BlockingQueue<Object> received = new LinkedBlockingQueue<>();
@@ -104,9 +104,5 @@ class EtcdWatchFallbackTest {
   /** 40 KB: a few dozen of them are more than the HTTP/2 flow-control window the client grants. */
   static ByteSequence value(int i) {
     return bs(String.valueOf(i).repeat(40_000 / String.valueOf(i).length()));
-  }
-
-  static ByteSequence bs(String s) {
-    return ByteSequence.from(s, StandardCharsets.UTF_8);
   }
 }

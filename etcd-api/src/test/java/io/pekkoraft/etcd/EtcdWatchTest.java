@@ -1,8 +1,8 @@
 package io.pekkoraft.etcd;
 
-import static io.pekkoraft.etcd.EtcdKvJetcdTest.await;
-import static io.pekkoraft.etcd.EtcdKvJetcdTest.bs;
-import static io.pekkoraft.etcd.EtcdKvJetcdTest.str;
+import static io.pekkoraft.etcd.EtcdTestCluster.await;
+import static io.pekkoraft.etcd.EtcdTestCluster.bs;
+import static io.pekkoraft.etcd.EtcdTestCluster.str;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -49,33 +49,28 @@ import org.junit.jupiter.api.TestMethodOrder;
 class EtcdWatchTest {
 
   static EtcdTestCluster etcd;
-  static final Map<String, Client> clients = new HashMap<>();
 
   @BeforeAll
   static void start() throws Exception {
     etcd = new EtcdTestCluster();
-    for (String member : etcd.cluster.memberIds()) {
-      clients.put(member, Client.builder().endpoints(etcd.endpoint(member)).build());
-    }
   }
 
   @AfterAll
   static void stop() {
-    clients.values().forEach(Client::close);
     if (etcd != null) etcd.close();
   }
 
   static long put(String key, String value) throws Exception {
-    return await(clients.get(etcd.leader()).getKVClient().put(bs(key), bs(value))).getHeader().getRevision();
+    return await(etcd.client(etcd.leader()).getKVClient().put(bs(key), bs(value))).getHeader().getRevision();
   }
 
   static long delete(String key) throws Exception {
-    return await(clients.get(etcd.leader()).getKVClient().delete(bs(key))).getHeader().getRevision();
+    return await(etcd.client(etcd.leader()).getKVClient().delete(bs(key))).getHeader().getRevision();
   }
 
   /** A member that has applied everything written so far (a linearizable read through it waits for that). */
   static String caughtUp(String member) throws Exception {
-    await(clients.get(member).getKVClient().get(bs("any")));
+    await(etcd.client(member).getKVClient().get(bs("any")));
     return member;
   }
 
@@ -245,7 +240,7 @@ class EtcdWatchTest {
   void aCompactedStartRevisionIsCancelledWithTheCompactRevision() throws Exception {
     long r1 = put("k/a", "1");
     long r2 = put("k/a", "2");
-    await(clients.get(etcd.leader()).getKVClient().compact(r2));
+    await(etcd.client(etcd.leader()).getKVClient().compact(r2));
     try (RawStream stream = new RawStream(caughtUp(etcd.follower()))) {
       stream.create(WatchCreateRequest.newBuilder().setKey(b("k/a")).setStartRevision(r1));
       WatchResponse created = stream.next();
@@ -263,7 +258,7 @@ class EtcdWatchTest {
       assertTrue(!events.getEvents(0).hasPrevKv(), "etcd has no prev_kv below the compaction revision");
     }
     CompletableFuture<Throwable> error = new CompletableFuture<>();
-    clients.get(etcd.leader()).getWatchClient().watch(bs("k/a"), WatchOption.builder().withRevision(r1).build(),
+    etcd.client(etcd.leader()).getWatchClient().watch(bs("k/a"), WatchOption.builder().withRevision(r1).build(),
         r -> { }, error::complete);
     CompactedException compacted = assertInstanceOf(CompactedException.class, await(error));
     assertEquals(r2, compacted.getCompactedRevision());
@@ -273,7 +268,7 @@ class EtcdWatchTest {
   @Order(5)
   void jetcdWatchesAKeyAndAPrefixWithPrevKvFiltersAndAFutureStart() throws Exception {
     long r1 = put("j/a", "1");
-    Client client = clients.get(etcd.follower());
+    Client client = etcd.client(etcd.follower());
     BlockingQueue<String> key = new LinkedBlockingQueue<>();
     BlockingQueue<String> prefix = new LinkedBlockingQueue<>();
     BlockingQueue<String> deletes = new LinkedBlockingQueue<>();
@@ -320,18 +315,18 @@ class EtcdWatchTest {
     long first = put("r/0", "0");
     BlockingQueue<String> seen = new LinkedBlockingQueue<>();
     List<Long> revisions = new ArrayList<>();
-    Client servingClient = clients.remove(serving);
+    Client servingClient = etcd.client(serving);
     servingClient.getWatchClient().watch(bs("r/"), WatchOption.builder().isPrefix(true).withRevision(first).build(),
         r -> r.getEvents().forEach(e -> seen.add(describe(e))));
     List<Long> written = new ArrayList<>(List.of(first));
     for (int i = 1; i < 5; i++) written.add(put("r/" + i, "" + i));
     for (String e : take(seen, 5)) revisions.add(Long.parseLong(e.substring(e.indexOf('@') + 1)));
     etcd.cluster.terminate(serving).get(EtcdTestCluster.STEP.toSeconds(), TimeUnit.SECONDS);
-    servingClient.close();
+    etcd.closeClient(serving);
     for (int i = 5; i < 10; i++) written.add(put("r/" + i, "" + i)); // while no watch runs: from history
     long last = revisions.get(revisions.size() - 1);
     BlockingQueue<String> resumed = new LinkedBlockingQueue<>();
-    clients.get(other).getWatchClient().watch(bs("r/"), WatchOption.builder().isPrefix(true).withRevision(last + 1)
+    etcd.client(other).getWatchClient().watch(bs("r/"), WatchOption.builder().isPrefix(true).withRevision(last + 1)
         .build(), r -> r.getEvents().forEach(e -> resumed.add(describe(e))));
     for (int i = 10; i < 15; i++) written.add(put("r/" + i, "" + i)); // live, or history: no gap, no repeat
     for (String e : take(resumed, 10)) revisions.add(Long.parseLong(e.substring(e.indexOf('@') + 1)));

@@ -38,6 +38,8 @@ public enum EtcdError {
   INVALID_AUTH_TOKEN(Status.Code.UNAUTHENTICATED, "etcdserver: invalid auth token"),
   NO_LEADER(Status.Code.UNAVAILABLE, "etcdserver: no leader"),
   TIMEOUT(Status.Code.UNAVAILABLE, "etcdserver: request timed out"),
+  /** The client's own deadline passed first: what etcd answers (and grpc-go says on the client's side). */
+  DEADLINE_EXCEEDED(Status.Code.DEADLINE_EXCEEDED, "context deadline exceeded"),
   STOPPED(Status.Code.UNAVAILABLE, "etcdserver: server stopped");
 
   private final Status.Code code;
