@@ -76,7 +76,7 @@ public record ChaosOptions(
       "  --sessions on|off     client sessions (default on): the clients retry operations of unknown outcome",
       "                        themselves, each applied at most once; off: no retries, as before sessions",
       "  --timeout MILLIS      a client request's deadline; past it the outcome is unknown (default 30000",
-      "                        with sessions, the window the clients retry in; 2000 without)",
+      "                        with sessions, the window the clients retry in; 2000 without; 10000 for etcd)",
       "  --reads R             linearizable (default), lease (the leader's lease, nodes run with",
       "                        pekko-raft.read.lease = on), follower (FOLLOWER reads sent to followers), or",
       "                        stale: stale reads are not linearizable, and a run with faults is expected to",

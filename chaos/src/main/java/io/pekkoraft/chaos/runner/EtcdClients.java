@@ -51,8 +51,9 @@ import java.util.function.LongFunction;
  *       (a read: {@code fail}, reads change nothing). jetcd retries nothing ({@code retryMaxAttempts(0)}): each
  *       operation is one call, which the gateway applies at most once;
  *   <li>watchers: a watch on {@value #KV_PREFIX} from revision 1, kept by jetcd (which watches again on another
- *       member from its last revision + 1 when its stream fails); if jetcd gives up (its listener's onError), the
- *       watcher starts it again itself from its last revision + 1. Every event is recorded in arrival order;
+ *       member from its last revision + 1 when its stream fails, after telling the listener's onError); if jetcd
+ *       closed the watch (an error it does not retry), the watcher starts it again itself from its last revision
+ *       + 1. Every event is recorded in arrival order;
  *   <li>lease keepers: grant a lease of {@value #LEASE_TTL_SECONDS} s, put a key under it
  *       ({@value #LEASE_PREFIX}...), keep it alive with jetcd's {@code keepAliveOnce} every TTL / 3 and read the key
  *       (linearizable Get) after each; each grant and keep-alive is recorded with the driver's times of sending and
@@ -297,7 +298,10 @@ final class EtcdClients {
     private final Client client;
     final List<WatchChecker.WatchEvent> events = new CopyOnWriteArrayList<>();
     volatile long lastRevision;
+    /** Watches this watcher started again itself, after jetcd closed one. */
     final AtomicInteger resumes = new AtomicInteger();
+    /** Errors jetcd reported (it watches again itself after most of them). */
+    final AtomicInteger errors = new AtomicInteger();
     private volatile Watch.Watcher current;
     private volatile boolean closed;
 
@@ -319,11 +323,17 @@ final class EtcdClients {
               lastRevision = Math.max(lastRevision, kv.getModRevision());
             }
           }, failure -> {
-            // jetcd gave up on this watch (it resumes by itself on UNAVAILABLE): watch again from the last revision + 1.
-            if (closed) return;
-            resumes.incrementAndGet();
-            CompletableFuture.delayedExecutor(500, TimeUnit.MILLISECONDS).execute(() -> start(lastRevision + 1));
+            // jetcd tells every error, and then watches again by itself from its last revision + 1 unless the error
+            // halts the watch: only a watch jetcd closed is started again here.
+            errors.incrementAndGet();
+            CompletableFuture.delayedExecutor(500, TimeUnit.MILLISECONDS).execute(this::restartIfClosed);
           }));
+    }
+
+    private synchronized void restartIfClosed() {
+      if (closed || current == null || !current.isClosed()) return;
+      resumes.incrementAndGet();
+      start(lastRevision + 1);
     }
 
     WatchChecker.Watch result() {

@@ -129,6 +129,8 @@ public final class EtcdRun {
         Thread.sleep(100);
       }
       List<WatchChecker.Watch> watches = clients.watchers.stream().map(EtcdClients.Watcher::result).toList();
+      say("the watches' streams failed " + clients.watchers.stream().mapToInt(w -> w.errors.get()).sum()
+          + " times (jetcd watched again from the last revision + 1)");
       WatchChecker.Result watchResult = WatchChecker.check(reference, finalRevision, List.copyOf(clients.acknowledged), watches);
       LeaseChecker.Result leaseResult = LeaseChecker.check(clients.leases.stream().map(EtcdClients.LeaseRecord::result).toList());
       writeRecords(dir, reference, watches, clients.leases);
