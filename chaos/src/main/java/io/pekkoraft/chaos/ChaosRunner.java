@@ -8,6 +8,7 @@ import io.pekkoraft.chaos.checker.LinearizabilityChecker;
 import io.pekkoraft.chaos.checker.Model;
 import io.pekkoraft.chaos.checker.Operation;
 import io.pekkoraft.chaos.checker.RegisterModel;
+import io.pekkoraft.chaos.runner.EtcdRun;
 import io.pekkoraft.chaos.history.Event;
 import io.pekkoraft.chaos.runner.ChaosOptions;
 import io.pekkoraft.chaos.runner.ChaosRun;
@@ -51,7 +52,8 @@ public final class ChaosRunner {
     }
     ChaosRun.Outcome outcome;
     try {
-      outcome = new ChaosRun(options, out).run();
+      outcome = options.workload() == ChaosOptions.Workload.ETCD ? new EtcdRun(options, out).run()
+          : new ChaosRun(options, out).run();
     } catch (Exception e) {
       err.println("chaos: the run could not be carried out: " + e);
       e.printStackTrace(err);
@@ -72,7 +74,9 @@ public final class ChaosRunner {
   static int check(ChaosOptions options, ChaosRun.Outcome outcome, PrintStream out) {
     List<Event> events = outcome.events();
     long started = System.nanoTime();
-    List<Operation> operations = Histories.operations(events);
+    // The etcd workload's failed CAS (a Txn: compare, else get) read the value it found: checked as that read.
+    List<Operation> operations = Histories.operations(options.workload() == ChaosOptions.Workload.ETCD
+        ? Histories.failedCasAsReads(events) : events);
     Model model = options.workload() == ChaosOptions.Workload.COUNTER ? new CounterModel() : new RegisterModel();
     Map<String, LinearizabilityChecker.Result> results = new LinearizabilityChecker(model).checkByKey(operations);
     long checkMillis = (System.nanoTime() - started) / 1_000_000;
@@ -115,6 +119,10 @@ public final class ChaosRunner {
     } else {
       out.println("durability: every key read after the faults ended (" + outcome.finalValues().size()
           + " keys): an acknowledged write that was lost makes its final read non-linearizable");
+    }
+    for (ChaosRun.Check extra : outcome.checks()) {
+      out.println(extra.name() + ": " + extra.verdict());
+      durable &= extra.holds();
     }
     boolean ok = linearizable && !unknown && durable;
     long acknowledged = events.stream().filter(e -> e.type() == Event.Type.OK).count();

@@ -88,7 +88,7 @@ final class LessorActor {
 
   private record Checked(long epoch, KeepAlive request, long ttl) implements Local {}
 
-  private record PeerListed(String member, Receptionist.Listing listing) implements Local {}
+  private record PeerListed(Receptionist.Listing listing) implements Local {}
 
   static ServiceKey<Command> serviceKey(String group, String member) {
     return ServiceKey.create(Command.class, "pekko-raft-etcd-lessor-" + group + "-" + member);
@@ -120,6 +120,8 @@ final class LessorActor {
     private long revision;
     private final Map<String, ActorRef<Command>> peers = new HashMap<>();
     private final Set<String> subscribed = new HashSet<>();
+    /** The adapter every subscribed listing arrives through; each listing names its key. */
+    private ActorRef<Receptionist.Listing> listings;
     /**
      * Requests that reached this lessor before its server's role was known, or while leading before its first read
      * of the leases: handled once that is done.
@@ -171,9 +173,10 @@ final class LessorActor {
       raftTerm = e.term();
       leaderId = e.leaderId();
       if (leaderId != null && !leaderId.equals(group.memberId()) && subscribed.add(leaderId)) {
-        String member = leaderId;
-        ctx.getSystem().receptionist().tell(Receptionist.subscribe(serviceKey(group.groupId(), member),
-            ctx.messageAdapter(Receptionist.Listing.class, l -> new PeerListed(member, l))));
+        // One adapter for every leader's listing (an actor has one adapter per message class: a second one would
+        // replace the first, and label the earlier leader's listings with the later leader's name).
+        if (listings == null) listings = ctx.messageAdapter(Receptionist.Listing.class, PeerListed::new);
+        ctx.getSystem().receptionist().tell(Receptionist.subscribe(serviceKey(group.groupId(), leaderId), listings));
       }
       unpark();
       boolean leads = e.role() == RaftRole.LEADER;
@@ -379,9 +382,13 @@ final class LessorActor {
     }
 
     private Behavior<Command> onPeer(PeerListed p) {
-      Set<ActorRef<Command>> refs = p.listing().getServiceInstances(serviceKey(group.groupId(), p.member()));
-      if (refs.isEmpty()) peers.remove(p.member());
-      else peers.put(p.member(), refs.iterator().next());
+      for (String member : subscribed) {
+        ServiceKey<Command> key = serviceKey(group.groupId(), member);
+        if (!p.listing().isForKey(key)) continue;
+        Set<ActorRef<Command>> refs = p.listing().getServiceInstances(key);
+        if (refs.isEmpty()) peers.remove(member);
+        else peers.put(member, refs.iterator().next());
+      }
       unpark();
       return Behaviors.same();
     }

@@ -3,6 +3,7 @@ package io.pekkoraft.etcd;
 import io.pekkoraft.consensus.PekkoRaft;
 import io.pekkoraft.consensus.RaftGroup;
 import io.pekkoraft.consensus.ReplicatedStateMachine;
+import io.pekkoraft.consensus.transport.Transport;
 import io.pekkoraft.etcd.api.Auth;
 import io.pekkoraft.etcd.api.AuthHandlerFactory;
 import io.pekkoraft.etcd.api.Cluster;
@@ -24,6 +25,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
 import org.apache.pekko.stream.Materializer;
+import java.util.function.UnaryOperator;
 
 /**
  * The etcd v3 API of this member: starts the etcd group ({@code pekko-raft.etcd.group}, an
@@ -89,8 +91,18 @@ public final class PekkoRaftEtcd implements Extension {
    * {@code pekko-raft.gateway.enabled = on}, before or after this.
    */
   public synchronized RaftGroup<EtcdCommand, EtcdQuery, EtcdResult> start() {
+    return start(UnaryOperator.identity());
+  }
+
+  /**
+   * {@link #start()} with the group's Raft transport wrapped by {@code transport}
+   * ({@link ReplicatedStateMachine#withTransport}): the chaos runner cuts the etcd group's Raft traffic this way.
+   * Once: a later call returns the group started first, whatever its {@code transport}.
+   */
+  public synchronized RaftGroup<EtcdCommand, EtcdQuery, EtcdResult> start(UnaryOperator<Transport> transport) {
     if (group != null) return group;
-    group = PekkoRaft.get(system).init(ReplicatedStateMachine.of(settings.group(), EtcdStateMachine::new));
+    group = PekkoRaft.get(system).init(ReplicatedStateMachine.of(settings.group(), EtcdStateMachine::new)
+        .withTransport(transport));
     PekkoRaftGateway gateway = PekkoRaftGateway.get(system);
     EtcdMembers members = new EtcdMembers(system, group);
     EtcdAuth auth = EtcdAuth.fromConfig(system.settings().config(), System::nanoTime);

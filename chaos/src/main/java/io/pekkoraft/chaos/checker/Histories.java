@@ -67,6 +67,43 @@ public final class Histories {
     return operations;
   }
 
+  /**
+   * {@code events} with each cas that failed because it found another value ({@code fail} with the error
+   * {@code "cas found <value>"}, {@code "cas found nothing"} for a key never written) turned into what it also
+   * was: a read that saw that value, between the same invoke and completion. For a store whose failed cas read
+   * the value at the point it took effect (the etcd workload's Txn: compare, else get, applied through the log),
+   * so that the checker also places these reads. Other events are unchanged.
+   */
+  public static List<Event> failedCasAsReads(List<Event> events) {
+    List<Event> out = new ArrayList<>(events);
+    Map<Integer, Integer> pendingAt = new HashMap<>();
+    for (int i = 0; i < out.size(); i++) {
+      Event event = out.get(i);
+      if (event.type() == Event.Type.INVOKE) {
+        pendingAt.put(event.process(), i);
+        continue;
+      }
+      Integer at = pendingAt.remove(event.process());
+      if (at == null || event.type() != Event.Type.FAIL || !event.f().equals("cas") || event.error() == null
+          || !event.error().startsWith(CAS_FOUND)) {
+        continue;
+      }
+      String found = event.error().substring(CAS_FOUND.length()).trim();
+      Long value;
+      try {
+        value = found.equals("nothing") ? null : Long.valueOf(found);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("a failed cas found a number or nothing, not '" + found + "': " + event);
+      }
+      Event invoke = out.get(at);
+      out.set(at, new Event(invoke.process(), Event.Type.INVOKE, "read", invoke.key(), null, invoke.time(), null, invoke.id()));
+      out.set(i, new Event(event.process(), Event.Type.OK, "read", event.key(), value, event.time(), null, event.id()));
+    }
+    return out;
+  }
+
+  private static final String CAS_FOUND = "cas found ";
+
   private static void checkValues(Event invoke, Event completion, boolean unknown) {
     switch (invoke.f()) {
       case "read" -> {

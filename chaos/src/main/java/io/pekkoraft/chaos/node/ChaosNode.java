@@ -6,6 +6,8 @@ import io.pekkoraft.consensus.PekkoRaft;
 import io.pekkoraft.consensus.RaftGroup;
 import io.pekkoraft.consensus.ReplicatedStateMachine;
 import io.pekkoraft.consensus.RoleChanged;
+import io.pekkoraft.etcd.PekkoRaftEtcd;
+import io.pekkoraft.gateway.PekkoRaftGateway;
 import io.pekkoraft.testkit.TestNetwork;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -20,6 +22,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -36,6 +39,9 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  *     --members node-1=25521,node-2=25522,node-3=25523 --data /tmp/chaos/node-2
  * </pre>
  *
+ * {@code --etcd-port} (optional, the etcd workload): the group "chaos" is then the etcd API's
+ * ({@link PekkoRaftEtcd}, its {@code EtcdStateMachine} instead of {@link KvStateMachine}), served by the node's gRPC
+ * gateway on 127.0.0.1 at that port, its Raft transport wrapped by the same {@link TestNetwork}.
  * {@code --settings} (optional) is HOCON the run adds to the node's configuration (sessions, the read lease).
  * {@code --clock-rate} (optional, default 1) runs the node as one whose clock runs at that rate would: every
  * duration Raft times on it (elections, heartbeats, check-quorum, the read lease) is its configured value
@@ -82,6 +88,7 @@ public final class ChaosNode {
     Path data = null;
     String settings = "";
     double clockRate = 1;
+    int etcdPort = 0;
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--id" -> id = args[i + 1];
@@ -97,18 +104,35 @@ public final class ChaosNode {
         case "--data" -> data = Path.of(args[i + 1]).toAbsolutePath();
         case "--settings" -> settings = args[i + 1];
         case "--clock-rate" -> clockRate = Double.parseDouble(args[i + 1].trim());
+        case "--etcd-port" -> etcdPort = Integer.parseInt(args[i + 1].trim());
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
     if (id == null || port == 0 || seeds.isEmpty() || members.isEmpty() || data == null || args.length % 2 != 0) {
       throw new IllegalArgumentException(
-          "usage: ChaosNode --id node-N --port P --seeds P1,P2,... --members node-1=P1,... --data DIR [--settings HOCON] [--clock-rate R]");
+          "usage: ChaosNode --id node-N --port P --seeds P1,P2,... --members node-1=P1,... --data DIR [--settings HOCON] [--clock-rate R]"
+              + " [--etcd-port P]");
+    }
+    if (etcdPort != 0) {
+      // The etcd workload: the group "chaos" is the etcd API's store, served by the gateway on etcdPort.
+      settings = "pekko-raft.etcd.group = \"" + ChaosCluster.GROUP_ID + "\"\npekko-raft.gateway.port = " + etcdPort + "\n"
+          + settings;
     }
 
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ChaosCluster.SYSTEM_NAME,
         ChaosCluster.node(id, port, seeds, members, data, settings, clockRate));
     reportRoles(system, id, out);
     TestNetwork network = new TestNetwork();
+    if (etcdPort != 0) {
+      RaftGroup<?, ?, ?> etcd = PekkoRaftEtcd.get(system).start(network::decorate);
+      try {
+        PekkoRaftGateway.get(system).start().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        throw new IllegalStateException(id + ": the gateway did not bind 127.0.0.1:" + etcdPort + ": " + e, e);
+      }
+      obeyCommands(id, network, etcd, out);
+      return;
+    }
     ReplicatedStateMachine<KvStateMachine.Command, KvStateMachine.Read, KvStateMachine.Result> group =
         ReplicatedStateMachine.of(ChaosCluster.GROUP_ID, KvStateMachine::new).withTransport(network::decorate);
     if (clockRate != 1) {

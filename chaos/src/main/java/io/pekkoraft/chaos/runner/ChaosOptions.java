@@ -48,7 +48,7 @@ public record ChaosOptions(
   private static final Set<Fault> DEFAULT_FAULTS = EnumSet.of(Fault.KILL, Fault.PAUSE, Fault.PARTITION);
 
   /** What the clients do. */
-  public enum Workload { COUNTER, REGISTER }
+  public enum Workload { COUNTER, REGISTER, ETCD }
 
   /** A flag that is unknown, missing its value, or out of range. */
   public static final class UsageException extends Exception {
@@ -68,13 +68,15 @@ public record ChaosOptions(
       "                        cuts its Raft traffic to every peer for 2-8 s (clients still reach it)",
       "  --seed S              seed of the fault schedule and the clients' choices (default: random, printed)",
       "  --clients C           concurrent client processes (default 5)",
-      "  --workload W          counter (add 1, read) or register (read, write, cas per key) (default counter)",
+      "  --workload W          counter (add 1, read) or register (read, write, cas per key) (default counter),",
+      "                        or etcd: the nodes serve the etcd API from their gateways, jetcd clients run Put,",
+      "                        Range and Txn-as-CAS per key, watches and a kept-alive lease (kill, pause, partition)",
       "  --history PATH        where the JSON-lines history goes (default <dir>/history.jsonl)",
       "  --dir DIR             the run's directory: node data and logs (default chaos-runs/<seed>)",
       "  --sessions on|off     client sessions (default on): the clients retry operations of unknown outcome",
       "                        themselves, each applied at most once; off: no retries, as before sessions",
       "  --timeout MILLIS      a client request's deadline; past it the outcome is unknown (default 30000",
-      "                        with sessions, the window the clients retry in; 2000 without)",
+      "                        with sessions, the window the clients retry in; 2000 without; 10000 for etcd)",
       "  --reads R             linearizable (default), lease (the leader's lease, nodes run with",
       "                        pekko-raft.read.lease = on), follower (FOLLOWER reads sent to followers), or",
       "                        stale: stale reads are not linearizable, and a run with faults is expected to",
@@ -135,7 +137,8 @@ public record ChaosOptions(
         case "--workload" -> workload = switch (value) {
           case "counter" -> Workload.COUNTER;
           case "register" -> Workload.REGISTER;
-          default -> throw new UsageException("--workload must be counter or register, not '" + value + "'");
+          case "etcd" -> Workload.ETCD;
+          default -> throw new UsageException("--workload must be counter, register or etcd, not '" + value + "'");
         };
         case "--history" -> history = path(flag, value);
         case "--dir" -> dir = path(flag, value);
@@ -183,8 +186,13 @@ public record ChaosOptions(
     if (!clockRates.isEmpty() && reads != ReadConsistency.LEASE) {
       throw new UsageException("--clock-rate goes with --reads lease (the read lease is what trusts the clocks' rates)");
     }
+    if (workload == Workload.ETCD && (faults.contains(Fault.MEMBERSHIP) || faults.contains(Fault.ISOLATE)
+        || reads != ReadConsistency.LINEARIZABLE || !clockRates.isEmpty())) {
+      throw new UsageException("--workload etcd takes the faults kill, pause and partition, and linearizable reads");
+    }
     long chosenSeed = seed != null ? seed : System.nanoTime();
-    long deadline = timeoutMillis != null ? timeoutMillis : sessions ? 30_000 : 2000;
+    // The etcd workload: each jetcd call's own deadline (jetcd does not retry; the gateway's session does).
+    long deadline = timeoutMillis != null ? timeoutMillis : workload == Workload.ETCD ? 10_000 : sessions ? 30_000 : 2000;
     Path runDir = dir != null ? dir : Path.of("chaos-runs", String.valueOf(chosenSeed));
     return new ChaosOptions(nodes, Duration.ofSeconds(durationSeconds), faults, chosenSeed, clients, workload,
         history != null ? history : runDir.resolve("history.jsonl"), runDir, Duration.ofMillis(deadline), reads,

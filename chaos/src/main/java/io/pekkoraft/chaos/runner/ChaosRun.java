@@ -57,13 +57,22 @@ public final class ChaosRun {
    * @param appliedIds the counter workload: the ids of the adds the store applied, in the order applied, read
    *     after the faults; null for the register workload
    * @param notes what else the run has to say; may be empty
+   * @param checks checks of the workload's own beyond the history's (the etcd workload: watches, leases), each
+   *     with its verdict; may be empty
    */
   public record Outcome(List<Event> events, Map<String, Object> finalValues, String faults, long[] appliedIds,
-      String notes) {
+      String notes, List<Check> checks) {
     public Outcome(List<Event> events, Map<String, Object> finalValues, String faults) {
       this(events, finalValues, faults, null, "");
     }
+
+    public Outcome(List<Event> events, Map<String, Object> finalValues, String faults, long[] appliedIds, String notes) {
+      this(events, finalValues, faults, appliedIds, notes, List.of());
+    }
   }
+
+  /** A check of a workload's own: its name, whether it holds, and what it found. */
+  public record Check(String name, boolean holds, String verdict) {}
 
   private final ChaosOptions options;
   private final PrintStream out;
@@ -263,10 +272,10 @@ public final class ChaosRun {
 
 
   /** Marks a directory as a chaos run's, which the next run in the same directory may delete. */
-  private static final String MARKER = ".chaos-run";
+  static final String MARKER = ".chaos-run";
 
   /** Deletes an earlier run's directory; refuses a directory that holds anything else. */
-  private static void clearRunDirectory(Path dir) throws IOException {
+  static void clearRunDirectory(Path dir) throws IOException {
     if (!Files.exists(dir)) return;
     boolean empty;
     try (var entries = Files.list(dir)) {

@@ -41,6 +41,8 @@ final class NodeProcess {
   private final String settings;
   /** The rate its clock runs at (1: real time), which every duration Raft times on it follows. */
   final double clockRate;
+  /** The etcd workload: the port of its gateway serving the etcd API; 0 for the other workloads. */
+  final int etcdPort;
   /** Its pekko-raft.members (id to port) for the current incarnation and its restarts. */
   private volatile Map<String, Integer> members = Map.of();
   final Path log;
@@ -55,6 +57,12 @@ final class NodeProcess {
   private volatile long dropped;
 
   NodeProcess(String id, int port, List<Integer> seedPorts, Path runDir, String settings, double clockRate) {
+    this(id, port, seedPorts, runDir, settings, clockRate, 0);
+  }
+
+  /** {@code etcdPort}: the etcd workload's gateway port of this node (0: the key-value store, no gateway). */
+  NodeProcess(String id, int port, List<Integer> seedPorts, Path runDir, String settings, double clockRate, int etcdPort) {
+    this.etcdPort = etcdPort;
     this.id = id;
     this.settings = settings;
     this.clockRate = clockRate;
@@ -86,7 +94,7 @@ final class NodeProcess {
         "--seeds", seedPorts.stream().map(String::valueOf).collect(Collectors.joining(",")),
         "--members", members.entrySet().stream().sorted(Map.Entry.comparingByKey())
             .map(m -> m.getKey() + "=" + m.getValue()).collect(Collectors.joining(",")),
-        "--data", data.toString(), "--settings", settings, "--clock-rate", String.valueOf(clockRate))
+        "--data", data.toString(), "--settings", settings, "--clock-rate", String.valueOf(clockRate), "--etcd-port", String.valueOf(etcdPort))
         .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .start();
     process = started;
