@@ -106,7 +106,7 @@ final class ElectionService implements Election {
   }
 
   private CompletionStage<TxnResponse> stillLeader(LeaderKey leader, RequestOp then) {
-    return queue.kv().txn(TxnRequest.newBuilder()
+    return queue.txn(TxnRequest.newBuilder()
         .addCompare(Compare.newBuilder().setKey(leader.getKey()).setTarget(Compare.CompareTarget.CREATE)
             .setResult(Compare.CompareResult.EQUAL).setCreateRevision(leader.getRev()))
         .addSuccess(then)

@@ -3,6 +3,8 @@ package io.pekkoraft.etcd;
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.pekkoraft.etcd.api.Compare;
+import io.pekkoraft.etcd.api.DeleteRangeRequest;
+import io.pekkoraft.etcd.api.DeleteRangeResponse;
 import io.pekkoraft.etcd.api.Event;
 import io.pekkoraft.etcd.api.KVPowerApi;
 import io.pekkoraft.etcd.api.KeyValue;
@@ -62,8 +64,14 @@ final class KeyQueue {
     this.mat = mat;
   }
 
-  KV kv() {
-    return kv;
+  /** A DeleteRange through this member's KV service, bounded by the server's timeout. */
+  CompletionStage<DeleteRangeResponse> deleteRange(DeleteRangeRequest request) {
+    return kv.deleteRange(request, NO_CLIENT);
+  }
+
+  /** A Txn through this member's KV service, bounded by the server's timeout. */
+  CompletionStage<TxnResponse> txn(TxnRequest request) {
+    return kv.txn(request, NO_CLIENT);
   }
 
   Watch watch() {

@@ -39,7 +39,7 @@ final class LockService implements Lock {
             : put.getResponses(0).getResponseRange().getKvs(0).getCreateRevision();
         return queue.awaitTurn(prefix, key, created, put.getHeader().getRevision())
             .thenApply(header -> LockResponse.newBuilder().setHeader(header).setKey(key).build())
-            .exceptionallyCompose(failure -> queue.kv().deleteRange(DeleteRangeRequest.newBuilder().setKey(key)
+            .exceptionallyCompose(failure -> queue.deleteRange(DeleteRangeRequest.newBuilder().setKey(key)
                     .build())
                 .handle((deleted, ignored) -> {
                   throw failure instanceof CompletionException c ? c : new CompletionException(failure);
@@ -52,7 +52,7 @@ final class LockService implements Lock {
   public CompletionStage<UnlockResponse> unlock(UnlockRequest in) {
     if (in.getKey().isEmpty()) return CompletableFuture.failedFuture(KvService.status(
         io.pekkoraft.etcd.kv.EtcdError.EMPTY_KEY));
-    return queue.kv().deleteRange(DeleteRangeRequest.newBuilder().setKey(in.getKey()).build())
+    return queue.deleteRange(DeleteRangeRequest.newBuilder().setKey(in.getKey()).build())
         .thenApply(deleted -> UnlockResponse.newBuilder().setHeader(deleted.getHeader()).build());
   }
 }

@@ -1,6 +1,6 @@
 package io.pekkoraft.etcd;
 
-import static io.pekkoraft.etcd.EtcdKvJetcdTest.await;
+import static io.pekkoraft.etcd.EtcdTestCluster.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,9 +1,9 @@
 package io.pekkoraft.etcd;
 
-import static io.pekkoraft.etcd.EtcdKvJetcdTest.await;
-import static io.pekkoraft.etcd.EtcdKvJetcdTest.bs;
-import static io.pekkoraft.etcd.EtcdKvJetcdTest.failure;
-import static io.pekkoraft.etcd.EtcdKvJetcdTest.str;
+import static io.pekkoraft.etcd.EtcdTestCluster.await;
+import static io.pekkoraft.etcd.EtcdTestCluster.bs;
+import static io.pekkoraft.etcd.EtcdTestCluster.failure;
+import static io.pekkoraft.etcd.EtcdTestCluster.str;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
