@@ -110,7 +110,7 @@ final class ElectionService implements Election {
         .addCompare(Compare.newBuilder().setKey(leader.getKey()).setTarget(Compare.CompareTarget.CREATE)
             .setResult(Compare.CompareResult.EQUAL).setCreateRevision(leader.getRev()))
         .addSuccess(then)
-        .build());
+        .build(), KeyQueue.NO_CLIENT);
   }
 
   @Override

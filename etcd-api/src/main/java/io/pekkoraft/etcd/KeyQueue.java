@@ -35,7 +35,7 @@ import org.apache.pekko.stream.javadsl.Source;
  * The queue under a prefix on which etcd's Lock and Election stand, as etcd's clientv3 concurrency builds them: each
  * participant's key is {@code prefix + lease id in hex}, attached to its lease, and participants take turns in the
  * order of their keys' create revisions; the oldest key's owner holds the lock or leads. Built on this member's
- * {@link KV} and {@link Watch} services (the same calls a client would make, so every write goes through the log):
+ * {@link KVPowerApi KV} and {@link Watch} services (the same calls a client would make, so every write goes through the log):
  * {@link #enqueue} creates the key once (a Txn on create_revision 0), {@link #awaitTurn} waits, by a watch for
  * deletions under the prefix, until the key is the oldest.
  */
@@ -48,7 +48,7 @@ final class KeyQueue {
   static final long DEFAULT_SESSION_TTL_SECONDS = 60;
 
   /** The calls of this member's own services carry no client deadline: the server's timeout bounds them. */
-  private static final Metadata NO_CLIENT = MetadataBuilder.empty();
+  static final Metadata NO_CLIENT = MetadataBuilder.empty();
 
   private final KVPowerApi kv;
   private final Watch watch;
@@ -62,7 +62,7 @@ final class KeyQueue {
     this.mat = mat;
   }
 
-  KV kv() {
+  KVPowerApi kv() {
     return kv;
   }
 

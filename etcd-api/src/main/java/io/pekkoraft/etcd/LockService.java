@@ -40,7 +40,7 @@ final class LockService implements Lock {
         return queue.awaitTurn(prefix, key, created, put.getHeader().getRevision())
             .thenApply(header -> LockResponse.newBuilder().setHeader(header).setKey(key).build())
             .exceptionallyCompose(failure -> queue.kv().deleteRange(DeleteRangeRequest.newBuilder().setKey(key)
-                    .build())
+                    .build(), KeyQueue.NO_CLIENT)
                 .handle((deleted, ignored) -> {
                   throw failure instanceof CompletionException c ? c : new CompletionException(failure);
                 }));
@@ -52,7 +52,7 @@ final class LockService implements Lock {
   public CompletionStage<UnlockResponse> unlock(UnlockRequest in) {
     if (in.getKey().isEmpty()) return CompletableFuture.failedFuture(KvService.status(
         io.pekkoraft.etcd.kv.EtcdError.EMPTY_KEY));
-    return queue.kv().deleteRange(DeleteRangeRequest.newBuilder().setKey(in.getKey()).build())
+    return queue.kv().deleteRange(DeleteRangeRequest.newBuilder().setKey(in.getKey()).build(), KeyQueue.NO_CLIENT)
         .thenApply(deleted -> UnlockResponse.newBuilder().setHeader(deleted.getHeader()).build());
   }
 }
