@@ -39,7 +39,8 @@ import org.apache.pekko.stream.javadsl.Sink;
  * <p>While leading: it reads every lease with its TTL (a LINEARIZABLE read, so after everything committed
  * before), {@link Lessor#promote promotes} the lessor with the leader extension, then follows the grants and
  * revocations applied from there ({@code RaftGroup.watchApplied}); every {@code check-interval} it proposes a
- * {@code LeaseRevoke} for each expired lease. Keep-alives and TimeToLive questions are answered here from the
+ * {@code LeaseExpire} (with its term, as leader only) for each expired lease. Keep-alives, once a ReadIndex round
+ * as leader confirmed the leadership, and TimeToLive questions are answered here from the
  * deadlines; those that reach a member that does not lead are forwarded to the leader's lessor (etcd forwards
  * keep-alives to its leader too), or answered "no leader" while none is known.
  */
