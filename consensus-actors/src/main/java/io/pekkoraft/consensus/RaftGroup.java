@@ -37,6 +37,8 @@ public final class RaftGroup<C, Q, R> {
   private final RequestLoop requests;
   /** Always the local server: a member forwards to the leader itself, and answers NotLeader while none is known. */
   private final RequestLoop.Route localServer;
+  /** The local server while it leads: it answers NotLeader instead of forwarding, and NotLeader is final. */
+  private final RequestLoop.Route leaderHere;
   /** Completed, with why, when the local server stops; requests then fail at once. */
   private final CompletableFuture<String> serverStopped;
   /** What this member's state machine applied most recently, for {@link #watchApplied}. */
@@ -84,6 +86,33 @@ public final class RaftGroup<C, Q, R> {
         return 0;
       }
     };
+    this.leaderHere = new RequestLoop.Route() {
+      @Override
+      public ActorRef<ServerCommand> next() {
+        return server;
+      }
+
+      @Override
+      public boolean notLeader(ActorRef<ServerCommand> asked, String leaderId) {
+        return false;
+      }
+
+      @Override
+      public void served(ActorRef<ServerCommand> asked) {}
+
+      @Override
+      public void noAnswer(ActorRef<ServerCommand> asked) {}
+
+      @Override
+      public int hops() {
+        return 1; // a member that does not lead answers NotLeader, never forwards
+      }
+
+      @Override
+      public boolean followsNotLeader() {
+        return false;
+      }
+    };
     this.clientProxy = new ClientProxy<>(this, requests, localServer, system);
   }
 
@@ -128,6 +157,41 @@ public final class RaftGroup<C, Q, R> {
   public CompletionStage<R> submit(C command, Duration timeout) {
     CompletionStage<R> stopped = failIfStopped();
     return stopped != null ? stopped : requests.command(command, localServer, timeout);
+  }
+
+  /**
+   * Replicate {@code command} through this member only, as its leader: appended in the term this member leads,
+   * never forwarded to another leader, outside any client session, sent once. For what only a leader may decide
+   * in its own term (the etcd API's lease expiry, which the state machine checks against the entry's term with
+   * {@link AppliedEntry#term}). Fails with {@link RaftException.NotLeader} at once when this member does not lead
+   * (not applied), with {@link RaftException.Timeout} or {@link RaftException.NoQuorum} when it lost the
+   * leadership after the append (outcome unknown: in the log of that term only if that term commits it).
+   */
+  public CompletionStage<R> submitAsLeader(C command, Duration timeout) {
+    CompletionStage<R> stopped = failIfStopped();
+    if (stopped != null) return stopped;
+    return requests.commandInSession(command, 0, 0, 0, leaderHere, timeout).thenApply(this::resultOf);
+  }
+
+  /**
+   * A read of {@code consistency} LINEARIZABLE or LEASE served by this member only, as its leader: it completes
+   * only once this member has confirmed it still leads (a ReadIndex round a majority answered, or its leader
+   * lease), so a deposed leader that has not heard of its successor never answers it. Fails with
+   * {@link RaftException.NotLeader} at once when this member does not lead, with {@link RaftException.Timeout}
+   * when no majority confirmed it in time.
+   */
+  public CompletionStage<R> readAsLeader(Q query, ReadConsistency consistency, Duration timeout) {
+    if (consistency != ReadConsistency.LINEARIZABLE && consistency != ReadConsistency.LEASE) {
+      throw new IllegalArgumentException("a read as leader confirms the leadership: LINEARIZABLE or LEASE, not "
+          + consistency);
+    }
+    CompletionStage<R> stopped = failIfStopped();
+    return stopped != null ? stopped : requests.query(query, ReadOptions.of(consistency), leaderHere, timeout);
+  }
+
+  @SuppressWarnings("unchecked")
+  private R resultOf(io.pekkoraft.consensus.protocol.ClientReply.Applied applied) {
+    return (R) applied.result();
   }
 
   /** A failed stage when the local server has stopped (nothing is sent), else null. */

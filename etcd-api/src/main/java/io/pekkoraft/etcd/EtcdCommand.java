@@ -22,6 +22,14 @@ public sealed interface EtcdCommand {
    */
   record LeaseGrant(long id, long ttlSeconds) implements EtcdCommand {}
 
-  /** Revokes lease {@code id} and deletes its keys (at one revision). */
+  /** Revokes lease {@code id} and deletes its keys (at one revision): a client's LeaseRevoke. */
   record LeaseRevoke(long id) implements EtcdCommand {}
+
+  /**
+   * Lease {@code id} expired, as decided by the lessor of the leader of {@code term}: revoked like
+   * {@link LeaseRevoke} only when applied from an entry of that same term, refused ({@code NOT_LEADER}, the store
+   * unchanged) from an entry of any other term. A leader whose term is over decided on deadlines a later leader
+   * has extended; its expiry must not reach the store through another leader's log entry.
+   */
+  record LeaseExpire(long id, long term) implements EtcdCommand {}
 }

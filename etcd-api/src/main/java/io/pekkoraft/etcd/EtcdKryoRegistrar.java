@@ -20,6 +20,7 @@ public final class EtcdKryoRegistrar implements KryoRegistrar {
     kryo.register(EtcdCommand.Compact.class, 1301);
     kryo.register(EtcdCommand.LeaseGrant.class, 1302);
     kryo.register(EtcdCommand.LeaseRevoke.class, 1303);
+    kryo.register(EtcdCommand.LeaseExpire.class, 1304);
     kryo.register(EtcdQuery.Range.class, 1310);
     kryo.register(EtcdQuery.ReadTxn.class, 1311);
     kryo.register(EtcdQuery.Events.class, 1312);

@@ -71,6 +71,12 @@ public final class EtcdStateMachine implements StateMachine<EtcdCommand, EtcdQue
       } else if (command instanceof EtcdCommand.LeaseRevoke revoke) {
         MvccStore.Written<?> done = store.revokeLease(revoke.id());
         return done(((com.google.protobuf.Message) done.response()).toByteArray(), done.events());
+      } else if (command instanceof EtcdCommand.LeaseExpire expire) {
+        // Only in the term its lessor decided it in: an entry of another term carries the expiry of a deposed
+        // leader (forwarded to, or appended again by, a later one), whose deadlines the later leader extended.
+        if (expire.term() != entry.term()) throw EtcdError.NOT_LEADER.exception();
+        MvccStore.Written<?> done = store.revokeLease(expire.id());
+        return done(((com.google.protobuf.Message) done.response()).toByteArray(), done.events());
       }
       throw new IllegalArgumentException("unknown etcd command " + command);
     } catch (EtcdException e) {

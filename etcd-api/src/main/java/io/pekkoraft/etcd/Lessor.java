@@ -9,7 +9,7 @@ import java.util.TreeMap;
  * When leases expire: the deadlines the leader keeps on its monotonic clock, as etcd's lessor does. Pure (the
  * time is an argument of every call, in nanoseconds of {@code System.nanoTime} or a test's clock), so that its
  * rules are tested without waiting; {@link LessorActor} drives it. The store never sees a clock: an expired lease
- * is revoked by a {@code LeaseRevoke} the leader proposes through the log.
+ * is revoked by a {@code LeaseExpire} the leader proposes through the log, applied only in the term it leads.
  *
  * <ul>
  *   <li>Only the leader keeps deadlines. {@link #promote} starts them from the store's leases: each lease gets its

@@ -39,7 +39,8 @@ import org.apache.pekko.stream.javadsl.Sink;
  * <p>While leading: it reads every lease with its TTL (a LINEARIZABLE read, so after everything committed
  * before), {@link Lessor#promote promotes} the lessor with the leader extension, then follows the grants and
  * revocations applied from there ({@code RaftGroup.watchApplied}); every {@code check-interval} it proposes a
- * {@code LeaseRevoke} for each expired lease. Keep-alives and TimeToLive questions are answered here from the
+ * {@code LeaseExpire} (with its term, as leader only) for each expired lease. Keep-alives, once a ReadIndex round
+ * as leader confirmed the leadership, and TimeToLive questions are answered here from the
  * deadlines; those that reach a member that does not lead are forwarded to the leader's lessor (etcd forwards
  * keep-alives to its leader too), or answered "no leader" while none is known.
  */
@@ -117,6 +118,8 @@ final class LessorActor {
     /** Whether a role of this member's server is known (then the status asked at the start is out of date). */
     private boolean roleSeen;
     private long raftTerm;
+    /** The term this member leads in, while its lessor leads: the term its expiries are decided in. */
+    private long leaderTerm;
     private long revision;
     private final Map<String, ActorRef<Command>> peers = new HashMap<>();
     private final Set<String> subscribed = new HashSet<>();
@@ -182,6 +185,7 @@ final class LessorActor {
       boolean leads = e.role() == RaftRole.LEADER;
       if (leads && !lessor.leading()) {
         epoch++;
+        leaderTerm = e.term();
         lessor.promote(Map.of(), 0, clock.getAsLong());
         synced = false;
         startSync();
@@ -248,6 +252,8 @@ final class LessorActor {
         }
       } else if (a.command().command() instanceof EtcdCommand.LeaseRevoke revoke) {
         lessor.revoked(revoke.id());
+      } else if (a.command().command() instanceof EtcdCommand.LeaseExpire expire) {
+        lessor.revoked(expire.id());
       }
       return Behaviors.same();
     }
@@ -279,8 +285,10 @@ final class LessorActor {
       long at = epoch;
       for (long id : lessor.expired(clock.getAsLong())) {
         ctx.getLog().debug("lessor of {}: lease {} expired, proposing its revocation", group.groupId(), id);
-        ctx.pipeToSelf(group.submit(new EtcdCommand.LeaseRevoke(id)), (r, failure) ->
-            r instanceof EtcdResult.Refused ? new RevokeRefused(at, id) : new Tick());
+        // As the leader of leaderTerm only: never forwarded to a later leader, and applied only from an entry of
+        // that term (EtcdCommand.LeaseExpire), so a deposed leader's expiry never reaches the store.
+        ctx.pipeToSelf(group.submitAsLeader(new EtcdCommand.LeaseExpire(id, leaderTerm), settings.askTimeout()),
+            (r, failure) -> r instanceof EtcdResult.Refused ? new RevokeRefused(at, id) : new Tick());
       }
       return Behaviors.same();
     }
@@ -293,15 +301,14 @@ final class LessorActor {
       if (!roleSeen) {
         waiting.add(k);
       } else if (serving()) {
-        if (lessor.knows(k.id())) {
-          k.replyTo().tell(new KeepAliveAnswer(k.id(), lessor.renew(k.id(), clock.getAsLong()), revision, raftTerm,
-              false));
-        } else {
-          // Not followed here: granted a moment ago, or gone. The store says which.
-          long at = epoch;
-          ctx.pipeToSelf(group.read(new EtcdQuery.LeaseTimeToLive(k.id(), false), ReadConsistency.LINEARIZABLE),
-              (r, failure) -> new Checked(at, k, ttlOf(r, failure)));
-        }
+        // Renewed only once this member has confirmed that it still leads (etcd 3.5's ensureLeadership): a
+        // leader deposed without knowing it yet (paused, cut off) must not acknowledge a keep-alive, since its
+        // successor keeps deadlines of its own. The read, as leader only (never forwarded), is a ReadIndex round;
+        // it also tells whether the store holds the lease, for one granted a moment ago and not followed yet.
+        long at = epoch;
+        ctx.pipeToSelf(group.readAsLeader(new EtcdQuery.LeaseTimeToLive(k.id(), false), ReadConsistency.LINEARIZABLE,
+                settings.askTimeout()),
+            (r, failure) -> new Checked(at, k, ttlOf(r, failure)));
       } else if (lessor.leading()) {
         waiting.add(k);
       } else {
@@ -326,12 +333,15 @@ final class LessorActor {
     }
 
     private Behavior<Command> onChecked(Checked c) {
-      if (c.epoch() != epoch) {
-        ctx.getSelf().tell(c.request());
+      KeepAlive k = c.request();
+      if (c.epoch() != epoch || !serving()) {
+        // The leadership changed meanwhile: handled again as this lessor is now (forwarded, or kept for a sync).
+        ctx.getSelf().tell(k);
         return Behaviors.same();
       }
-      KeepAlive k = c.request();
       if (c.ttl() < 0) {
+        // The leadership was not confirmed (deposed without knowing it yet, or no majority in time): not renewed,
+        // not acknowledged; the client sends it again, to the leader it finds.
         k.replyTo().tell(new KeepAliveAnswer(k.id(), 0, revision, raftTerm, true));
         return Behaviors.same();
       }

@@ -52,7 +52,8 @@ class EtcdLeaseJetcdTest {
   static CompletableFuture<Long> revocationApplied(String member, long id) {
     var system = etcd.cluster.system(member);
     return PekkoRaftEtcd.get(system).group().watchApplied(1)
-        .filter(c -> c.command() instanceof EtcdCommand.LeaseRevoke r && r.id() == id
+        .filter(c -> (c.command() instanceof EtcdCommand.LeaseRevoke r && r.id() == id
+            || c.command() instanceof EtcdCommand.LeaseExpire x && x.id() == id)
             && c.result() instanceof EtcdResult.Done)
         .map(c -> c.index())
         .runWith(Sink.head(), system).toCompletableFuture();

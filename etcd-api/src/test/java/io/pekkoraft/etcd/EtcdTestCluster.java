@@ -9,6 +9,7 @@ import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
 import io.pekkoraft.gateway.PekkoRaftGateway;
 import io.pekkoraft.testkit.LocalCluster;
+import io.pekkoraft.testkit.TestNetwork;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -30,6 +31,8 @@ final class EtcdTestCluster implements AutoCloseable {
   static final Duration STEP = Duration.ofSeconds(30);
 
   final LocalCluster cluster;
+  /** The etcd group's Raft traffic of every member: a test cuts a member off with {@link TestNetwork#isolate}. */
+  final TestNetwork network = new TestNetwork();
   /** Each member's gateway port, in member order. */
   final Map<String, Integer> ports = new LinkedHashMap<>();
   /** Each member's jetcd client, once asked for. */
@@ -55,10 +58,10 @@ final class EtcdTestCluster implements AutoCloseable {
         var system = cluster.system(member);
         // node-1 binds its gateway before the etcd services are added to it, the others after: both orders serve.
         boolean gatewayFirst = member.equals("node-1");
-        if (!gatewayFirst) PekkoRaftEtcd.get(system).start();
+        if (!gatewayFirst) PekkoRaftEtcd.get(system).start(network::decorate);
         int port = PekkoRaftGateway.get(system).start().toCompletableFuture().get(STEP.toSeconds(), TimeUnit.SECONDS)
             .localAddress().getPort();
-        if (gatewayFirst) PekkoRaftEtcd.get(system).start();
+        if (gatewayFirst) PekkoRaftEtcd.get(system).start(network::decorate);
         ports.put(member, port);
       }
       cluster.awaitLeader(PekkoRaftEtcd.get(cluster.system("node-1")).settings().group(), 0, STEP);

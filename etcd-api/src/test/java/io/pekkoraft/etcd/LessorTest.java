@@ -108,4 +108,29 @@ class LessorTest {
     assertEquals(new EtcdResult.Refused(EtcdError.LEASE_NOT_FOUND, 5, 1, 7),
         machine.apply(new EtcdCommand.LeaseRevoke(id), new AppliedEntry(7, 1, 0)), "a second revocation is refused");
   }
+
+  @Test
+  void anExpiryDecidedByTheLeaderOfAnEndedTermIsNotAppliedFromAnEntryOfTheNextTerm() throws Exception {
+    // Leader of term 3 grants the lease and a key is attached; its lessor decides, in term 3, that the lease
+    // expired, but it was paused: node-2 leads term 4 and has given the lease a full TTL again. The expiry
+    // reaches the log only through term 4's leader (forwarded), so its entry is of term 4.
+    EtcdStateMachine machine = new EtcdStateMachine();
+    long id = LeaseGrantResponse.parseFrom(((EtcdResult.Done) machine.apply(new EtcdCommand.LeaseGrant(0, 4),
+        new AppliedEntry(1, 3, 0))).response()).getID();
+    machine.apply(EtcdStateMachineTest.put("k", "1", id), new AppliedEntry(2, 3, 0));
+
+    assertEquals(new EtcdResult.Refused(EtcdError.NOT_LEADER, 2, 4, 3),
+        machine.apply(new EtcdCommand.LeaseExpire(id, 3), new AppliedEntry(3, 4, 0)),
+        "an expiry decided in term 3 is refused from an entry of term 4");
+    assertEquals(List.of("k"), LeaseTimeToLiveResponse.parseFrom(((EtcdResult.Done) machine.query(
+        new EtcdQuery.LeaseTimeToLive(id, true))).response()).getKeysList().stream().map(k -> k.toStringUtf8())
+        .toList(), "the lease and its key stay");
+
+    // Term 4's own lessor decides it later: applied.
+    EtcdResult.Done expired = assertInstanceOf(EtcdResult.Done.class,
+        machine.apply(new EtcdCommand.LeaseExpire(id, 4), new AppliedEntry(4, 4, 0)));
+    assertEquals(3, expired.revision(), "the key deleted (2 -> 3)");
+    assertEquals(new EtcdResult.Refused(EtcdError.LEASE_NOT_FOUND, 3, 4, 4),
+        machine.query(new EtcdQuery.LeaseTimeToLive(id, false)));
+  }
 }

@@ -40,7 +40,9 @@ public enum EtcdError {
   TIMEOUT(Status.Code.UNAVAILABLE, "etcdserver: request timed out"),
   /** The client's own deadline passed first: what etcd answers (and grpc-go says on the client's side). */
   DEADLINE_EXCEEDED(Status.Code.DEADLINE_EXCEEDED, "context deadline exceeded"),
-  STOPPED(Status.Code.UNAVAILABLE, "etcdserver: server stopped");
+  STOPPED(Status.Code.UNAVAILABLE, "etcdserver: server stopped"),
+  /** A lease expiry decided by a leader whose term is over (see {@code EtcdCommand.LeaseExpire}). */
+  NOT_LEADER(Status.Code.UNAVAILABLE, "etcdserver: not leader");
 
   private final Status.Code code;
   private final String message;

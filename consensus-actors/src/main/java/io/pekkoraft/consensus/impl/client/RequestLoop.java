@@ -63,6 +63,14 @@ public final class RequestLoop {
      * leader, so that the route learns where to go next time.
      */
     int hops();
+
+    /**
+     * Whether a NotLeader answer is followed (tried again until the deadline); false: it fails the request at
+     * once with {@link RaftException.NotLeader} (a request only this member may serve, while it leads).
+     */
+    default boolean followsNotLeader() {
+      return true;
+    }
   }
 
   /** How a request is made from its serialized payload, hop count, tag and reply address. */
@@ -393,6 +401,8 @@ public final class RequestLoop {
       } else if (reply instanceof ClientReply.Applied applied) {
         route.served(server);
         request.result.complete((R) (request.wholeReply ? applied : applied.result()));
+      } else if (reply instanceof ClientReply.NotLeader notLeader && !route.followsNotLeader()) {
+        request.result.completeExceptionally(new RaftException.NotLeader(notLeader.leaderId()));
       } else if (reply instanceof ClientReply.NotLeader notLeader) {
         if (route.notLeader(server, notLeader.leaderId()) && nanoTime.getAsLong() < request.deadline) {
           attempt(request);
