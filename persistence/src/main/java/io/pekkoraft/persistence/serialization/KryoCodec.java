@@ -45,9 +45,6 @@ public final class KryoCodec {
   private final ActorRefResolver actorRefResolver; // null: this codec cannot carry ActorRefs
   private final Pool<Kryo> pool;
 
-  /** The instance this thread returned last, kept for its next call; empty while in use (nested calls). */
-  private final ThreadLocal<Kryo[]> threadCached = ThreadLocal.withInitial(() -> new Kryo[1]);
-
   /** A codec that cannot carry typed ActorRefs; enough for journal events and tests without a system. */
   public static KryoCodec create(ClassLoader classLoader, List<KryoRegistrar> registrars) {
     return new KryoCodec(classLoader, registrars, null);
@@ -286,20 +283,17 @@ public final class KryoCodec {
         : message + "\nCaused by: " + root;
   }
 
-  /** The instance this thread used last, or one from the pool. */
+  /**
+   * An instance from the pool, built when none is free. Not kept per thread: a thread that runs once (a
+   * CompletableFuture's async step runs on a new thread per task when the common pool has one thread, as on
+   * 2 cores) would take its instance with it, and every call would build one.
+   */
   private Kryo obtain() {
-    Kryo[] cached = threadCached.get();
-    Kryo kryo = cached[0];
-    if (kryo == null) return pool.obtain();
-    cached[0] = null;
-    return kryo;
+    return pool.obtain();
   }
 
   /** A Kryo that threw may hold half-finished state; it is dropped rather than reused. */
   private void release(Kryo kryo, boolean healthy) {
-    if (!healthy) return;
-    Kryo[] cached = threadCached.get();
-    if (cached[0] == null) cached[0] = kryo;
-    else pool.free(kryo);
+    if (healthy) pool.free(kryo);
   }
 }
