@@ -3,7 +3,6 @@ package io.pekkoraft.benchmarks;
 import io.pekkoraft.benchmarks.W1Options.HelpRequested;
 import io.pekkoraft.benchmarks.W1Options.UsageException;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -68,24 +67,9 @@ public record EtcdOptions(List<Integer> clients, int warmupSeconds, int measureS
     int measure = o.measureSeconds;
     int payload = o.payloadBytes;
     List<Target> targets = o.targets;
-    Set<String> seen = new LinkedHashSet<>();
-    for (int i = 0; i < args.size(); i++) {
-      String arg = args.get(i);
-      if (arg.equals("--help") || arg.equals("-h")) throw new HelpRequested();
-      if (!arg.startsWith("--")) throw new UsageException("unexpected argument '" + arg + "': flags start with --");
-      String flag = arg;
-      String value;
-      int eq = arg.indexOf('=');
-      if (eq >= 0) {
-        flag = arg.substring(0, eq);
-        value = arg.substring(eq + 1);
-      } else {
-        if (!FLAGS.contains(flag)) throw new UsageException("unknown flag " + flag);
-        if (i + 1 >= args.size()) throw new UsageException(flag + " needs a value");
-        value = args.get(++i);
-      }
-      if (!FLAGS.contains(flag)) throw new UsageException("unknown flag " + flag);
-      if (!seen.add(flag)) throw new UsageException(flag + " given twice");
+    for (String[] flagValue : W1Options.flags(args, FLAGS)) {
+      String flag = flagValue[0];
+      String value = flagValue[1];
       switch (flag) {
         case "--clients" -> clients = W1Options.intList(flag, value, 1, 4096);
         case "--warmup" -> warmup = W1Options.integer(flag, value, 0, 3600);

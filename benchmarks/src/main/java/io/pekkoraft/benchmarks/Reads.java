@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -73,22 +72,9 @@ final class Reads {
       boolean lease = true;
       boolean sessions = true;
       int writesBefore = 1000;
-      Set<String> seen = new LinkedHashSet<>();
-      for (int i = 0; i < args.size(); i++) {
-        String arg = args.get(i);
-        if (arg.equals("--help") || arg.equals("-h")) throw new W1Options.HelpRequested();
-        if (!arg.startsWith("--")) throw new W1Options.UsageException("unexpected argument '" + arg + "': flags start with --");
-        String flag = arg;
-        String value;
-        int eq = arg.indexOf('=');
-        if (eq >= 0) {
-          flag = arg.substring(0, eq);
-          value = arg.substring(eq + 1);
-        } else {
-          if (i + 1 >= args.size()) throw new W1Options.UsageException(flag + " needs a value");
-          value = args.get(++i);
-        }
-        if (!seen.add(flag)) throw new W1Options.UsageException(flag + " given twice");
+      for (String[] flagValue : W1Options.flags(args, null)) {
+        String flag = flagValue[0];
+        String value = flagValue[1];
         switch (flag) {
           case "--clients" -> clients = W1Options.intList(flag, value, 1, 4096);
           case "--consistency" -> consistencies = names(flag, value, ReadConsistency.class);

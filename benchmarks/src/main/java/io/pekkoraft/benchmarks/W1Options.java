@@ -122,24 +122,9 @@ public record W1Options(
     List<Phase> phases = o.phases;
     boolean sessions = o.sessions;
     List<ClientKind> clientKinds = o.clientKinds;
-    Set<String> seen = new LinkedHashSet<>();
-    for (int i = 0; i < args.size(); i++) {
-      String arg = args.get(i);
-      if (arg.equals("--help") || arg.equals("-h")) throw new HelpRequested();
-      if (!arg.startsWith("--")) throw new UsageException("unexpected argument '" + arg + "': flags start with --");
-      String flag = arg;
-      String value;
-      int eq = arg.indexOf('=');
-      if (eq >= 0) {
-        flag = arg.substring(0, eq);
-        value = arg.substring(eq + 1);
-      } else {
-        if (!FLAGS.contains(flag)) throw new UsageException("unknown flag " + flag);
-        if (i + 1 >= args.size()) throw new UsageException(flag + " needs a value");
-        value = args.get(++i);
-      }
-      if (!FLAGS.contains(flag)) throw new UsageException("unknown flag " + flag);
-      if (!seen.add(flag)) throw new UsageException(flag + " given twice");
+    for (String[] flagValue : W1Options.flags(args, FLAGS)) {
+      String flag = flagValue[0];
+      String value = flagValue[1];
       switch (flag) {
         case "--clients" -> clients = intList(flag, value, 1, 4096);
         case "--warmup" -> warmup = integer(flag, value, 0, 3600);
@@ -167,6 +152,35 @@ public record W1Options(
       case "off" -> false;
       default -> throw new UsageException(flag + " takes on or off, got '" + value + "'");
     };
+  }
+
+  /**
+   * The {@code --flag value} and {@code --flag=value} pairs of {@code args}, in order, each flag at most once and,
+   * unless {@code known} is null, one of {@code known}; {@code --help} or {@code -h} anywhere asks for the usage.
+   */
+  static List<String[]> flags(List<String> args, Set<String> known) throws UsageException, HelpRequested {
+    List<String[]> pairs = new ArrayList<>();
+    Set<String> seen = new LinkedHashSet<>();
+    for (int i = 0; i < args.size(); i++) {
+      String arg = args.get(i);
+      if (arg.equals("--help") || arg.equals("-h")) throw new HelpRequested();
+      if (!arg.startsWith("--")) throw new UsageException("unexpected argument '" + arg + "': flags start with --");
+      String flag = arg;
+      String value;
+      int eq = arg.indexOf('=');
+      if (eq >= 0) {
+        flag = arg.substring(0, eq);
+        value = arg.substring(eq + 1);
+      } else {
+        if (known != null && !known.contains(flag)) throw new UsageException("unknown flag " + flag);
+        if (i + 1 >= args.size()) throw new UsageException(flag + " needs a value");
+        value = args.get(++i);
+      }
+      if (known != null && !known.contains(flag)) throw new UsageException("unknown flag " + flag);
+      if (!seen.add(flag)) throw new UsageException(flag + " given twice");
+      pairs.add(new String[] {flag, value});
+    }
+    return pairs;
   }
 
   static int integer(String flag, String value, int min, int max) throws UsageException {
