@@ -78,10 +78,12 @@ public final class ChaosRun {
   private final PrintStream out;
   private final List<NodeProcess> nodes = new ArrayList<>();
   private final long startNanos = System.nanoTime();
+  private final RunLog log;
 
   public ChaosRun(ChaosOptions options, PrintStream out) {
     this.options = options;
     this.out = out;
+    this.log = new RunLog(out, startNanos);
   }
 
   public Outcome run() throws Exception {
@@ -142,12 +144,12 @@ public final class ChaosRun {
           startNanos, options.clients(), options.seed(),
           options.routes() == ChaosOptions.Routes.HOME ? List.copyOf(bootstrap.keySet()) : List.of(), options.attemptTimeout());
       ReentrantLock processes = new ReentrantLock(true);
-      Nemesis nemesis = new Nemesis(nodes, options.faults(), processes, options.seed(), out, this::elapsedMillis);
+      Nemesis nemesis = new Nemesis(nodes, options.faults(), processes, options.seed(), out, log::elapsedMillis);
       MembershipNemesis changes = null;
       if (membership) {
         ActorSystem<Void> clientSystem = system;
         changes = new MembershipNemesis(byId, bootstrap.keySet(), RaftMembership.get(system).forClient(client), processes,
-            options.seed(), out, this::elapsedMillis, nemesis::leader,
+            options.seed(), out, log::elapsedMillis, nemesis::leader,
             address -> Cluster.get(clientSystem).manager().tell(new Down(AddressFromURIString.parse(address))),
             dir.resolve("membership.log"));
       }
@@ -195,7 +197,7 @@ public final class ChaosRun {
         say("the store applied " + appliedIds.length + " adds");
       }
       String notes = "";
-      reportNodeLogs();
+      log.reportNodeLogs(nodes);
       return new Outcome(history.events(), finalValues, faults, appliedIds, notes);
     } finally {
       progress.shutdownNow();
@@ -249,25 +251,8 @@ public final class ChaosRun {
         nemesis.current + (changes == null ? "" : "; membership: " + changes.current)));
   }
 
-  /** Errors in the nodes' logs are worth a look even when the checks pass: they are listed. */
-  private void reportNodeLogs() {
-    for (NodeProcess node : nodes) {
-      List<String> errors = node.logLines(line -> line.contains(" ERROR "));
-      if (errors.isEmpty()) continue;
-      say(node.id + " logged " + errors.size() + " errors, first: " + errors.get(0));
-    }
-  }
-
-  private long elapsedMillis() {
-    return (System.nanoTime() - startNanos) / 1_000_000;
-  }
-
   private void say(String line) {
-    long ms = elapsedMillis();
-    synchronized (out) {
-      out.printf("[%4d.%01ds] %s%n", ms / 1000, (ms % 1000) / 100, line);
-      out.flush();
-    }
+    log.say(line);
   }
 
 

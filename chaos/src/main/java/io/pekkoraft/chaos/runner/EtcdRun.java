@@ -42,10 +42,12 @@ public final class EtcdRun {
   private final PrintStream out;
   private final List<NodeProcess> nodes = new ArrayList<>();
   private final long startNanos = System.nanoTime();
+  private final RunLog log;
 
   public EtcdRun(ChaosOptions options, PrintStream out) {
     this.options = options;
     this.out = out;
+    this.log = new RunLog(out, startNanos);
   }
 
   public ChaosRun.Outcome run() throws Exception {
@@ -90,7 +92,7 @@ public final class EtcdRun {
       Client admin = Client.builder().endpoints(endpoints.toArray(String[]::new)).retryMaxAttempts(0).build();
       awaitLeader(clients, admin);
 
-      Nemesis nemesis = new Nemesis(nodes, options.faults(), new ReentrantLock(true), options.seed(), out, this::elapsedMillis);
+      Nemesis nemesis = new Nemesis(nodes, options.faults(), new ReentrantLock(true), options.seed(), out, log::elapsedMillis);
       EtcdClients running = clients;
       progress.scheduleAtFixedRate(() -> progressLine(running, nemesis), 5, 5, TimeUnit.SECONDS);
       clients.start();
@@ -134,7 +136,7 @@ public final class EtcdRun {
       WatchChecker.Result watchResult = WatchChecker.check(reference, finalRevision, List.copyOf(clients.acknowledged), watches);
       LeaseChecker.Result leaseResult = LeaseChecker.check(clients.leases.stream().map(EtcdClients.LeaseRecord::result).toList());
       writeRecords(dir, reference, watches, clients.leases);
-      reportNodeLogs();
+      log.reportNodeLogs(nodes);
       admin.close();
       return new ChaosRun.Outcome(history.events(), finalValues, faults, null, "watch and lease records: "
           + dir.resolve("watches.txt") + ", " + dir.resolve("leases.txt"),
@@ -197,23 +199,7 @@ public final class EtcdRun {
         leader == null ? "none" : leader.id + " (term " + leader.role().term() + ")", nemesis.current));
   }
 
-  private void reportNodeLogs() {
-    for (NodeProcess node : nodes) {
-      List<String> errors = node.logLines(line -> line.contains(" ERROR "));
-      if (errors.isEmpty()) continue;
-      say(node.id + " logged " + errors.size() + " errors, first: " + errors.get(0));
-    }
-  }
-
-  private long elapsedMillis() {
-    return (System.nanoTime() - startNanos) / 1_000_000;
-  }
-
   private void say(String line) {
-    long ms = elapsedMillis();
-    synchronized (out) {
-      out.printf("[%4d.%01ds] %s%n", ms / 1000, (ms % 1000) / 100, line);
-      out.flush();
-    }
+    log.say(line);
   }
 }
