@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongFunction;
+import java.util.function.LongSupplier;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
@@ -48,14 +49,41 @@ import org.apache.pekko.actor.typed.ActorRef;
  */
 final class Clients {
 
-  /** Counts of completions, for the progress lines. */
+  /** The history's recorder, with counts of completions for the progress lines. */
   static final class Tally {
     final AtomicLong ok = new AtomicLong();
     final AtomicLong fail = new AtomicLong();
     final AtomicLong info = new AtomicLong();
+    private final HistoryWriter history;
+    private final LongSupplier now;
+
+    Tally(HistoryWriter history, LongSupplier now) {
+      this.history = history;
+      this.now = now;
+    }
 
     long total() {
       return ok.get() + fail.get() + info.get();
+    }
+
+    /** Timestamps and records an event under one lock, so that the history's lines are in time order. */
+    Event record(LongFunction<Event> at) {
+      synchronized (history) {
+        Event event = at.apply(now.getAsLong());
+        history.record(event);
+        return event;
+      }
+    }
+
+    /** Records a completion and counts it by its type. */
+    Event complete(LongFunction<Event> completion) {
+      Event completed = record(completion);
+      switch (completed.type()) {
+        case OK -> ok.incrementAndGet();
+        case FAIL -> fail.incrementAndGet();
+        default -> info.incrementAndGet();
+      }
+      return completed;
     }
   }
 
@@ -67,7 +95,7 @@ final class Clients {
   private final long startNanos;
   private final int count;
   private final long seed;
-  final Tally tally = new Tally();
+  final Tally tally;
   private final AtomicBoolean running = new AtomicBoolean(true);
   /** The next process id for one-off operations (the final reads): above every client's. */
   private final AtomicInteger nextSpareProcess = new AtomicInteger(1_000_000);
@@ -96,6 +124,7 @@ final class Clients {
       for (int c = 0; c < count; c++) homes.add(new Home(connection, homeNodes.get(c % homeNodes.size()), attemptTimeout));
     }
     this.history = history;
+    this.tally = new Tally(history, this::now);
     this.workload = workload;
     this.timeout = timeout;
     this.reads = reads;
@@ -136,7 +165,7 @@ final class Clients {
 
   /** {@code home}: the client's home and route (--routes home), or null for the shared route. */
   private Event perform(int process, Workload.Op op, ReadConsistency consistency, Home home) {
-    Event invoke = record(time -> Event.invoke(process, op.f(), op.key(), op.value(), time, op.id()));
+    Event invoke = tally.record(time -> Event.invoke(process, op.f(), op.key(), op.value(), time, op.id()));
     LongFunction<Event> completion;
     try {
       CompletionStage<KvStateMachine.Result> request = home != null ? home.request(op, consistency, timeout)
@@ -158,22 +187,7 @@ final class Clients {
       Thread.currentThread().interrupt();
       completion = time -> invoke.complete(Event.Type.INFO, op.value(), time, "interrupted");
     }
-    Event completed = record(completion);
-    switch (completed.type()) {
-      case OK -> tally.ok.incrementAndGet();
-      case FAIL -> tally.fail.incrementAndGet();
-      default -> tally.info.incrementAndGet();
-    }
-    return completed;
-  }
-
-  /** Timestamps and records an event under one lock, so that the history's lines are in time order. */
-  private Event record(LongFunction<Event> at) {
-    synchronized (history) {
-      Event event = at.apply(now());
-      history.record(event);
-      return event;
-    }
+    return tally.complete(completion);
   }
 
   /**

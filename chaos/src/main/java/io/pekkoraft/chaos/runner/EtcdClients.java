@@ -73,7 +73,7 @@ final class EtcdClients {
   private static final int KEYS_AT_ONCE = 3;
   private static final int VALUES = 5;
 
-  final Clients.Tally tally = new Clients.Tally();
+  final Clients.Tally tally;
   private final List<String> endpoints;
   private final boolean home;
   private final HistoryWriter history;
@@ -100,6 +100,7 @@ final class EtcdClients {
     this.endpoints = List.copyOf(endpoints);
     this.home = home;
     this.history = history;
+    this.tally = new Clients.Tally(history, this::now);
     this.timeout = timeout;
     this.startNanos = startNanos;
     this.count = count;
@@ -181,7 +182,7 @@ final class EtcdClients {
 
   /** A linearizable Get of register {@code key}: ok with its value (null: never written), fail when the call fails. */
   Event read(int process, Client client, String key) {
-    Event invoke = record(time -> Event.invoke(process, "read", key, null, time));
+    Event invoke = tally.record(time -> Event.invoke(process, "read", key, null, time));
     LongFunction<Event> completion;
     try {
       GetResponse response = await(client.getKVClient().get(bytes(KV_PREFIX + key)));
@@ -190,11 +191,11 @@ final class EtcdClients {
     } catch (Failure e) {
       completion = time -> invoke.complete(Event.Type.FAIL, null, time, e.getMessage());
     }
-    return complete(completion);
+    return tally.complete(completion);
   }
 
   private Event write(int process, Client client, String key, long value) {
-    Event invoke = record(time -> Event.invoke(process, "write", key, value, time));
+    Event invoke = tally.record(time -> Event.invoke(process, "write", key, value, time));
     LongFunction<Event> completion;
     try {
       PutResponse response = await(client.getKVClient().put(bytes(KV_PREFIX + key), bytes(Long.toString(value))));
@@ -203,13 +204,13 @@ final class EtcdClients {
     } catch (Failure e) {
       completion = time -> invoke.complete(Event.Type.INFO, value, time, e.getMessage());
     }
-    return complete(completion);
+    return tally.complete(completion);
   }
 
   /** Txn: if the value is {@code expected}, put {@code next}; else get the key (what the CAS found). */
   private Event cas(int process, Client client, String key, long expected, long next) {
     List<Long> pair = List.of(expected, next);
-    Event invoke = record(time -> Event.invoke(process, "cas", key, pair, time));
+    Event invoke = tally.record(time -> Event.invoke(process, "cas", key, pair, time));
     ByteSequence k = bytes(KV_PREFIX + key);
     LongFunction<Event> completion;
     try {
@@ -229,7 +230,7 @@ final class EtcdClients {
     } catch (Failure e) {
       completion = time -> invoke.complete(Event.Type.INFO, pair, time, e.getMessage());
     }
-    return complete(completion);
+    return tally.complete(completion);
   }
 
   /** After the faults: a linearizable read of register {@code key}, tried again as a new process until {@code within} passes. */
@@ -241,25 +242,6 @@ final class EtcdClients {
       Thread.sleep(200); // a pause between attempts while a leader is being elected
     }
     throw new TimeoutException("no successful read of " + key + " within " + within.toSeconds() + " s");
-  }
-
-  private Event complete(LongFunction<Event> completion) {
-    Event completed = record(completion);
-    switch (completed.type()) {
-      case OK -> tally.ok.incrementAndGet();
-      case FAIL -> tally.fail.incrementAndGet();
-      default -> tally.info.incrementAndGet();
-    }
-    return completed;
-  }
-
-  /** Timestamps and records an event under one lock, so that the history's lines are in time order. */
-  private Event record(LongFunction<Event> at) {
-    synchronized (history) {
-      Event event = at.apply(now());
-      history.record(event);
-      return event;
-    }
   }
 
   long now() {
