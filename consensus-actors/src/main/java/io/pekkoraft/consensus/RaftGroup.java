@@ -64,55 +64,11 @@ public final class RaftGroup<C, Q, R> {
     this.askTimeout = askTimeout;
     this.system = system;
     this.requests = new RequestLoop(system, codec);
-    this.localServer = new RequestLoop.Route() {
-      @Override
-      public ActorRef<ServerCommand> next() {
-        return server;
-      }
-
-      @Override
-      public boolean notLeader(ActorRef<ServerCommand> asked, String leaderId) {
-        return false; // wait a little: an election is under way, or the leader is not listed here yet
-      }
-
-      @Override
-      public void served(ActorRef<ServerCommand> asked) {}
-
-      @Override
-      public void noAnswer(ActorRef<ServerCommand> asked) {}
-
-      @Override
-      public int hops() {
-        return 0;
-      }
-    };
-    this.leaderHere = new RequestLoop.Route() {
-      @Override
-      public ActorRef<ServerCommand> next() {
-        return server;
-      }
-
-      @Override
-      public boolean notLeader(ActorRef<ServerCommand> asked, String leaderId) {
-        return false;
-      }
-
-      @Override
-      public void served(ActorRef<ServerCommand> asked) {}
-
-      @Override
-      public void noAnswer(ActorRef<ServerCommand> asked) {}
-
-      @Override
-      public int hops() {
-        return 1; // a member that does not lead answers NotLeader, never forwards
-      }
-
-      @Override
-      public boolean followsNotLeader() {
-        return false;
-      }
-    };
+    // This member's own server: one that does not lead forwards the request (hops 0); NotLeader means an
+    // election is under way, or the leader is not listed here yet, so the request waits a little.
+    this.localServer = RequestLoop.Route.to(server, 0, true);
+    // Requests only this member may serve, while it leads: NotLeader at once, never forwarded.
+    this.leaderHere = RequestLoop.Route.to(server, 1, false);
     this.clientProxy = new ClientProxy<>(this, requests, localServer, system);
   }
 

@@ -11,27 +11,6 @@ public final class Routes {
 
   /** Always the one server given, as a member asks its own server (hops 0); NotLeader gives no new lead. */
   public static RequestLoop.Route toOne(ActorRef<ServerCommand> server) {
-    return new RequestLoop.Route() {
-      @Override
-      public ActorRef<ServerCommand> next() {
-        return server;
-      }
-
-      @Override
-      public boolean notLeader(ActorRef<ServerCommand> asked, String leaderId) {
-        return false;
-      }
-
-      @Override
-      public void served(ActorRef<ServerCommand> asked) {}
-
-      @Override
-      public void noAnswer(ActorRef<ServerCommand> asked) {}
-
-      @Override
-      public int hops() {
-        return 0;
-      }
-    };
+    return RequestLoop.Route.to(server, 0, true);
   }
 }

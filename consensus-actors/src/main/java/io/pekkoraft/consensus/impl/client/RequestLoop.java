@@ -71,6 +71,40 @@ public final class RequestLoop {
     default boolean followsNotLeader() {
       return true;
     }
+
+    /**
+     * Always {@code server}; a NotLeader answer names no new server to ask (the request waits a little and asks
+     * again while {@code followsNotLeader}, else fails), and no answer changes nothing.
+     */
+    static Route to(ActorRef<ServerCommand> server, int hops, boolean followsNotLeader) {
+      return new Route() {
+        @Override
+        public ActorRef<ServerCommand> next() {
+          return server;
+        }
+
+        @Override
+        public boolean notLeader(ActorRef<ServerCommand> asked, String leaderId) {
+          return false;
+        }
+
+        @Override
+        public void served(ActorRef<ServerCommand> asked) {}
+
+        @Override
+        public void noAnswer(ActorRef<ServerCommand> asked) {}
+
+        @Override
+        public int hops() {
+          return hops;
+        }
+
+        @Override
+        public boolean followsNotLeader() {
+          return followsNotLeader;
+        }
+      };
+    }
   }
 
   /** How a request is made from its serialized payload, hop count, tag and reply address. */
